@@ -1,0 +1,86 @@
+"""The CareTrail application factory: the ONE place where screens and APIs are registered."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from app.extensions import db, migrate
+from app.security.csrf import init_csrf
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# FAB's own security APIs warn at every start about relation columns they do
+# not filter on; nothing for us to act on.
+logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
+
+
+def create_app(config_object: object | str = "config.Config", **overrides) -> Flask:
+    """Build the app.  Touches no database: the schema comes from migrations
+    (`flask --app run.py db upgrade`) and roles from `flask --app run.py roles sync`."""
+    app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"), instance_relative_config=False)
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError(
+            "DATABASE_URL is not set. Use `make run` (it starts an embedded PostgreSQL), "
+            "or set DATABASE_URL=postgresql+psycopg://user@host/dbname."
+        )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
+    init_csrf(app)
+
+    with app.app_context():
+        # One AppBuilder per app (the test-suite builds many apps); code reaches
+        # it through current_app.appbuilder.
+        appbuilder = AppBuilder(indexview=_index_view())
+        appbuilder.init_app(app, db.session)
+        _register_views(appbuilder)
+        _rate_limit_api_login(appbuilder)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _index_view():
+    from app.views.home import HomeView
+
+    return HomeView
+
+
+def _register_views(appbuilder: AppBuilder) -> None:
+    from app.api.patient import PatientApi
+    from app.api.room import RoomApi
+    from app.api.staff import StaffApi
+    from app.security.roles import MENU_ITEMS, PATIENTS, RECORDS_MENU, ROOMS, STAFF
+    from app.views.patient import PatientView
+    from app.views.room import RoomView
+    from app.views.staff import StaffView
+
+    # Menu names come from the role matrix, which grants menu_access on them.
+    appbuilder.add_view(
+        PatientView, MENU_ITEMS[PATIENTS], icon="fa-user", category=RECORDS_MENU, category_icon="fa-folder-open"
+    )
+    appbuilder.add_view(StaffView, MENU_ITEMS[STAFF], icon="fa-user-md", category=RECORDS_MENU)
+    appbuilder.add_view(RoomView, MENU_ITEMS[ROOMS], icon="fa-door-open", category=RECORDS_MENU)
+
+    appbuilder.add_api(PatientApi)
+    appbuilder.add_api(StaffApi)
+    appbuilder.add_api(RoomApi)
+
+
+def _rate_limit_api_login(appbuilder: AppBuilder) -> None:
+    """FAB's AUTH_RATE_LIMITED covers the browser login form only; the JWT
+    login (POST /api/v1/security/login) gets the same limit here."""
+    from flask import current_app
+
+    if not current_app.config.get("AUTH_RATE_LIMITED"):
+        return
+    sm = appbuilder.sm
+    for view in appbuilder.baseviews:
+        if isinstance(view, sm.security_api):
+            sm.limiter.limit(sm.auth_rate_limit, methods=["POST"])(view.blueprint)

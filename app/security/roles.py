@@ -1,0 +1,46 @@
+"""The role matrix: which role may do what on which resource.
+
+This table is the single source of truth; `flask roles sync` (also run at
+start-up by run.py) makes the database match it, adding and REMOVING
+permissions, so a role edited by hand in the UI drifts back on next sync.
+README.md shows the same matrix as a table.
+"""
+
+from app.security.permissions import DELETE, READ, WRITE
+
+R = (READ,)
+RW = (READ, WRITE)
+RWD = (READ, WRITE, DELETE)
+
+# Resources: a screen and its REST API share one permission name.  Menu
+# entries have names of their own (FAB keeps menu_access on the menu name and
+# would fight over a view-menu shared with a resource).
+PATIENTS = "Patient"
+STAFF = "StaffMember"
+ROOMS = "Room"
+MENU_ITEMS = {PATIENTS: "Patients", STAFF: "Staff", ROOMS: "Rooms"}
+
+ADMIN_ROLE = "Admin"
+
+# Admin is not listed: it holds every permission that exists.
+ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {PATIENTS: RW, STAFF: R, ROOMS: R},
+    "Nurse": {PATIENTS: R},
+    "Secretary": {PATIENTS: RW, STAFF: R, ROOMS: R},
+    "Radiologist": {PATIENTS: R},
+}
+
+# What every signed-in user may do with their own account.
+SELF_SERVICE = (
+    ("can_userinfo", "UserDBModelView"),
+    ("resetmypassword", "UserDBModelView"),
+    ("can_this_form_get", "ResetMyPasswordView"),
+    ("can_this_form_post", "ResetMyPasswordView"),
+    ("can_this_form_get", "UserInfoEditView"),
+    ("can_this_form_post", "UserInfoEditView"),
+)
+
+# Menu entries follow from the matrix: a resource readable by a role shows in
+# its menu, under its category.
+RECORDS_MENU = "Records"
+MENU_CATEGORIES = {PATIENTS: RECORDS_MENU, STAFF: RECORDS_MENU, ROOMS: RECORDS_MENU}

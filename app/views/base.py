@@ -1,0 +1,68 @@
+"""Base screen class: database refusals land on the form field they concern.
+
+FAB's own add/edit catch every exception, flash its text (raw SQL for a
+constraint error) and redirect, losing what the user typed.  Here a
+ConstraintViolation re-displays the form with the message under the field.
+"""
+
+from flask import abort, flash, request
+from flask_appbuilder import ModelView
+from flask_appbuilder.urltools import get_filter_args
+
+from app.exceptions import ConstraintViolation
+from app.security.permissions import METHOD_PERMISSION_MAP
+
+
+class CareTrailModelView(ModelView):
+    method_permission_name = METHOD_PERMISSION_MAP
+    page_size = 25
+
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if form.validate_on_submit():
+            self._fill_form_exclude_cols(exclude_cols, form)
+            self.process_form(form, True)
+            item = self.datamodel.obj()
+            form.populate_obj(item)
+            if self._write(form, lambda: (self.pre_add(item), self.datamodel.add(item), self.post_add(item))):
+                flash(self.add_row_message, "success")
+                return None
+        elif request.method == "GET":
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        form = self.edit_form.refresh(obj=item)
+        form._id = pk  # lets FAB's Unique validator skip the row being edited
+        if form.validate_on_submit():
+            self._fill_form_exclude_cols(exclude_cols, form)
+            self.process_form(form, False)
+            form.populate_obj(item)
+            if self._write(form, lambda: (self.pre_update(item), self.datamodel.edit(item), self.post_update(item))):
+                flash(self.edit_row_message, "success")
+                return None
+        elif request.method == "GET":
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+
+    @staticmethod
+    def _write(form, write) -> bool:
+        """Run the write; on a database refusal put its message on the form."""
+        try:
+            write()
+        except ConstraintViolation as violation:
+            field = form._fields.get(violation.field) if violation.field else None
+            if field is not None:
+                field.errors = [*field.errors, violation.message]
+            flash(violation.message, "danger")
+            return False
+        return True

@@ -1,0 +1,19 @@
+"""Select fields for the coded columns (the database CHECKs list the same codes)."""
+
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
+
+
+def code_select(label: str, choices: dict[str, str], *, required: bool = True) -> SelectField:
+    options = [(code, f"{code} – {text}" if code != text else code) for code, text in choices.items()]
+    if not required:
+        options.insert(0, ("", "Unknown"))
+    return SelectField(
+        label,
+        choices=options,
+        validators=[DataRequired()] if required else [Optional()],
+        widget=Select2Widget(),
+        # An empty choice means "not known": stored as NULL, never "".
+        filters=[lambda value: value or None],
+    )

@@ -1,0 +1,115 @@
+"""CareTrail settings, read from the environment (a `.env` file is honoured).
+
+`Config` is what `make run` and production use; `TestingConfig` is what the
+test-suite builds its apps with.  Every setting is documented in README.md.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask_appbuilder.security.manager import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CARETRAIL_INSTANCE_PATH", BASE_DIR / "instance"))
+
+load_dotenv(BASE_DIR / ".env")
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """Read a yes/no environment variable ("1", "true", "yes", "on" mean yes)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/.
+
+    The generated key survives restarts (sessions stay valid) and never enters
+    the repository (instance/ is git-ignored).
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    APP_NAME = "CareTrail"
+    SECRET_KEY = load_secret_key()
+    TIMEZONE = os.environ.get("TIMEZONE", "Europe/Paris")
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        # Every connection speaks the hospital's time zone and names itself,
+        # so a DBA looking at pg_stat_activity knows who is connected.
+        "connect_args": {
+            "options": f"-c timezone={TIMEZONE}",
+            "application_name": "caretrail-web",
+        },
+    }
+
+    # First administrator, created on first start when no user exists.
+    ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
+    ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None
+    ADMIN_EMAIL = os.environ.get("ADMIN_EMAIL", "admin@caretrail.local")
+
+    # Demo data: on by default only for the embedded database (the launcher
+    # sets CARETRAIL_EMBEDDED_DB=1 when it starts one).
+    DEMO_DATA = env_flag("DEMO_DATA", default=env_flag("CARETRAIL_EMBEDDED_DB", False))
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD") or None
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    # The schema (FAB's security tables included) comes only from migrations,
+    # and permissions only from `flask roles sync`: starting the app or
+    # importing it never writes to the database.
+    FAB_CREATE_DB = False
+    FAB_UPDATE_PERMS = False
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_PASSWORD_HASH_METHOD = "scrypt"
+
+    # Brute-force protection on both login doors (browser form and JWT API).
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 20 second")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", False)
+
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = {"en": {"flag": "gb", "name": "English"}, "fr": {"flag": "fr", "name": "French"}}
+
+
+class TestingConfig(Config):
+    TESTING = True
+    DEMO_DATA = False
+    # The suite logs in many times per second from one address.
+    AUTH_RATE_LIMITED = False
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -1,0 +1,46 @@
+"""Alembic environment: runs CareTrail's migrations in ONE transaction, under
+an advisory lock, so two deploys starting together never migrate at once
+(the second waits, then finds the schema already at head)."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+from sqlalchemy import text
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+from app.models import metadata
+from app.services.bootstrap import MIGRATION_LOCK_KEY
+
+config = context.config
+if config.config_file_name:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+log = logging.getLogger("alembic.env")
+
+
+def run_migrations_online() -> None:
+    engine = current_app.extensions["migrate"].db.engine
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            transaction_per_migration=False,
+            **current_app.extensions["migrate"].configure_args,
+        )
+        with context.begin_transaction():
+            log.info("waiting for the migration lock")
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            context.run_migrations()
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=current_app.config["SQLALCHEMY_DATABASE_URI"], target_metadata=metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,206 @@
+"""Real PostgreSQL for every test.
+
+The server is TEST_DATABASE_URL's when set (its user must be allowed to
+CREATE DATABASE), else a throwaway embedded cluster.  Migrations run ONCE into
+a template database (with the roles synced and one user per role); each test
+gets its own database cloned from it and dropped afterwards, so tests never
+see each other's writes.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+
+TEST_PASSWORD = "Correct-Horse-42"
+ROLE_USERS = {
+    "admin": "Admin",
+    "doctor": "Doctor",
+    "nurse": "Nurse",
+    "secretary": "Secretary",
+    "radiologist": "Radiologist",
+}
+
+
+@dataclass
+class PostgresServer:
+    url: str  # SQLAlchemy URL of a database we can connect to for CREATE DATABASE
+
+    def database_url(self, name: str) -> str:
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+    def conninfo(self, name: str | None = None) -> str:
+        """psycopg connection string (same server, database `name`)."""
+        url = make_url(self.url)
+        if name:
+            url = url.set(database=name)
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def admin_connection(self) -> psycopg.Connection:
+        return psycopg.connect(self.conninfo(), autocommit=True)
+
+    def create_database(self, name: str, template: str | None = None) -> None:
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        with self.admin_connection() as conn:
+            conn.execute(statement)
+
+    def drop_database(self, name: str) -> None:
+        with self.admin_connection() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The PostgreSQL server the suite runs against."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield PostgresServer(url=url)
+        return
+    from app.embedded_postgres import EmbeddedPostgres
+
+    # Not under pytest's tmp dir: when root, the cluster runs as an
+    # unprivileged user who must be able to traverse the path.
+    base = Path(tempfile.mkdtemp(prefix="caretrail-test-", dir="/tmp"))
+    base.chmod(0o755)
+    server = EmbeddedPostgres(base / "data", dbname="postgres", fast=True, log=lambda _msg: None)
+    server.start()
+    try:
+        yield PostgresServer(url=server.url("postgres"))
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def make_test_app(database_url: str, **overrides):
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, **overrides)
+
+
+def dispose(app) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+def migrate_to_head(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server):
+    """A database at the head migration, roles synced, one user per role."""
+    from app.security.sync import sync_roles
+
+    name = unique_name("caretrail_template")
+    postgres_server.create_database(name)
+    app = make_test_app(postgres_server.database_url(name))
+    migrate_to_head(app)
+    with app.app_context():
+        sync_roles(app.appbuilder)
+        sm = app.appbuilder.sm
+        for username, role in ROLE_USERS.items():
+            sm.add_user(username, username.title(), "Test", f"{username}@test.local", sm.find_role(role), password=TEST_PASSWORD)
+    dispose(app)
+    yield name
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def database_name(postgres_server, template_database):
+    """A fresh database cloned from the template, dropped after the test."""
+    name = unique_name("caretrail_test")
+    postgres_server.create_database(name, template=template_database)
+    yield name
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture
+def database_url(postgres_server, database_name):
+    """SQLAlchemy URL of this test's own database."""
+    return postgres_server.database_url(database_name)
+
+
+@pytest.fixture
+def sql_conn(postgres_server, database_name):
+    """A plain psycopg connection (autocommit) to this test's database, as a DBA in psql."""
+    with psycopg.connect(postgres_server.conninfo(database_name), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def app(database_url):
+    """The CareTrail app bound to this test's database."""
+    app = make_test_app(database_url)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client (not logged in)."""
+    return app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def browser_login(client, username: str, password: str = TEST_PASSWORD):
+    """Log in through the real login form (CSRF token included)."""
+    page = client.get("/login/")
+    return client.post(
+        "/login/",
+        data={"username": username, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))},
+        follow_redirects=True,
+    )
+
+
+@pytest.fixture
+def login(client):
+    """login(username) signs the test client in through the login form."""
+
+    def _login(username: str, password: str = TEST_PASSWORD):
+        response = browser_login(client, username, password)
+        assert response.status_code == 200
+        return response
+
+    return _login
+
+
+def api_token(client, username: str, password: str = TEST_PASSWORD) -> str:
+    response = client.post(
+        "/api/v1/security/login", json={"username": username, "password": password, "provider": "db"}
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["access_token"]
+
+
+@pytest.fixture
+def api(client):
+    """api(username) -> headers with a JWT for that user."""
+
+    def _headers(username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_token(client, username)}"}
+
+    return _headers

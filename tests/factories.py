@@ -1,0 +1,30 @@
+"""Valid rows for tests."""
+
+import itertools
+
+from app.services.nir import nir_key
+
+_serial = itertools.count(1)
+
+
+def make_nir(prefix: str = "1850578006") -> str:
+    """A valid NIR, different at each call (order number varies)."""
+    body = f"{prefix}{next(_serial) % 1000:03d}"
+    assert len(body) == 13
+    return f"{body}{nir_key(body):02d}"
+
+
+def patient_payload(**overrides) -> dict:
+    payload = {
+        "last_name": "Dubois",
+        "first_name": "Hélène",
+        "birth_date": "1985-05-17",
+        "sex": "F",
+        "nir": make_nir("2850578006"),
+        "phone": "01 23 45 67 89",
+        "email": "helene.dubois@example.fr",
+        "city": "Paris",
+        "postal_code": "75011",
+    }
+    payload.update(overrides)
+    return payload

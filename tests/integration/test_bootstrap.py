@@ -1,0 +1,118 @@
+"""Start-up steps: first admin, role sync, schema check, demo data."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Patient, Room, Staff
+from app.security.roles import ROLE_MATRIX
+from app.security.sync import sync_roles
+from app.services.bootstrap import NotMigrated, check_schema_is_current, ensure_first_admin
+from app.services.demo_data import seed_demo_data
+from app.services.nir import nir_error
+from tests.conftest import api_token, dispose, make_test_app
+
+
+def role_permissions(app, role_name: str) -> set[str]:
+    role = app.appbuilder.sm.find_role(role_name)
+    return {f"{pvm.permission.name}|{pvm.view_menu.name}" for pvm in role.permissions}
+
+
+def test_first_admin_is_created_only_when_no_user_exists(app, sql_conn):
+    sql_conn.execute("DELETE FROM ab_user")
+    with app.app_context():
+        generated = ensure_first_admin(app.appbuilder, username="chief", password=None, email="chief@h.fr")
+        assert generated and len(generated) >= 12
+        again = ensure_first_admin(app.appbuilder, username="other", password="x", email="o@h.fr")
+        assert again is None
+    assert sql_conn.execute("SELECT username FROM ab_user").fetchall() == [("chief",)]
+    assert api_token(app.test_client(), "chief", generated)
+
+
+def test_given_admin_password_is_used_and_not_returned(app, sql_conn):
+    sql_conn.execute("DELETE FROM ab_user")
+    with app.app_context():
+        assert ensure_first_admin(app.appbuilder, username="chief", password="S3cret-pass", email="c@h.fr") is None
+    assert api_token(app.test_client(), "chief", "S3cret-pass")
+
+
+def test_role_sync_is_idempotent_and_reverts_manual_drift(app, sql_conn):
+    with app.app_context():
+        assert str(sync_roles(app.appbuilder)) == "roles already in sync"
+        sm = app.appbuilder.sm
+        # Someone grants nurses the right to delete patients by hand...
+        sm.add_permission_role(sm.find_role("Nurse"), sm.find_permission_view_menu("can_delete", "Patient"))
+        assert "can_delete|Patient" in role_permissions(app, "Nurse")
+        report = sync_roles(app.appbuilder)
+        assert report.removed == ["Nurse: can delete on Patient"]
+        assert "can_delete|Patient" not in role_permissions(app, "Nurse")
+
+
+def test_roles_match_the_matrix(app):
+    with app.app_context():
+        for role_name, grants in ROLE_MATRIX.items():
+            permissions = role_permissions(app, role_name)
+            for resource, actions in grants.items():
+                for action in ("can_read", "can_write", "can_delete"):
+                    assert (f"{action}|{resource}" in permissions) == (action in actions), (role_name, resource, action)
+        admin = role_permissions(app, "Admin")
+        assert {"can_delete|Patient", "can_list|UserDBModelView", "can_write|Room"} <= admin
+
+
+def test_typo_in_the_matrix_fails_loudly(app, monkeypatch):
+    monkeypatch.setitem(ROLE_MATRIX, "Nurse", {"Patinet": ("can_read",)})
+    with app.app_context(), pytest.raises(LookupError, match="Patinet"):
+        sync_roles(app.appbuilder)
+
+
+def test_serving_refuses_an_unmigrated_database(postgres_server):
+    name = "caretrail_unmigrated_check"
+    postgres_server.drop_database(name)
+    postgres_server.create_database(name)
+    app = make_test_app(postgres_server.database_url(name))
+    try:
+        with app.app_context(), pytest.raises(NotMigrated, match="db upgrade"):
+            check_schema_is_current(app)
+    finally:
+        dispose(app)
+        postgres_server.drop_database(name)
+
+
+def test_demo_data_is_plausible_and_idempotent(app, sql_conn):
+    sql_conn.execute("DELETE FROM ab_user WHERE username <> 'admin'")
+    with app.app_context():
+        first = seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=40)
+        assert (first.users, first.staff, first.rooms, first.patients) == (4, 10, 8, 40)
+        assert first.generated_password is None
+        second = seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=40)
+        assert (second.users, second.staff, second.rooms, second.patients) == (0, 0, 0, 0)
+        session = app.appbuilder.session
+        assert session.scalar(select(func.count()).select_from(Patient)) == 40
+        assert session.scalar(select(func.count()).select_from(Room)) == 8
+        nirs = session.scalars(select(Patient.nir)).all()
+        assert all(nir_error(nir) is None for nir in nirs)
+        doctor = session.scalar(select(Staff).where(Staff.user.has(username="doctor")))
+        assert doctor.profession == "doctor" and doctor.rpps
+    client = app.test_client()
+    for username in ("doctor", "nurse", "secretary", "radiologist"):
+        assert api_token(client, username, "Demo-pass-1")
+
+
+def test_demo_password_is_generated_when_not_configured(app, sql_conn):
+    sql_conn.execute("DELETE FROM ab_user WHERE username = 'nurse'")
+    with app.app_context():
+        summary = seed_demo_data(app.appbuilder, password=None, patient_count=0)
+    assert summary.users == 1 and summary.generated_password
+    assert api_token(app.test_client(), "nurse", summary.generated_password)
+
+
+def test_api_login_is_rate_limited(database_url):
+    app = make_test_app(database_url, AUTH_RATE_LIMITED=True, AUTH_RATE_LIMIT="3 per minute")
+    try:
+        client = app.test_client()
+        codes = [
+            client.post("/api/v1/security/login", json={"username": "doctor", "password": "bad", "provider": "db"}).status_code
+            for _ in range(4)
+        ]
+        assert codes == [401, 401, 401, 429]
+    finally:
+        dispose(app)

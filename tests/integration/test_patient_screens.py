@@ -1,0 +1,145 @@
+"""Patient screens through the real login form and FAB's generated forms."""
+
+from tests.conftest import csrf_token
+from tests.factories import make_nir
+
+FORM = {
+    "last_name": "  Lefèvre ",
+    "first_name": "Hélène",
+    "birth_name": "",
+    "birth_date": "1985-05-17",
+    "sex": "F",
+    "nir": "",
+    "phone": "01 23 45 67 89",
+    "email": "",
+    "address": "",
+    "postal_code": "75011",
+    "city": "Paris",
+    "emergency_contact_name": "",
+    "emergency_contact_phone": "",
+    "blood_group": "",
+    "allergies": "",
+    "notes": "",
+}
+
+
+def submit(client, url: str, fields: dict):
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    data = {**fields, "csrf_token": csrf_token(page.get_data(as_text=True))}
+    return client.post(url, data=data, follow_redirects=True)
+
+
+def patient_rows(sql_conn):
+    return sql_conn.execute("SELECT id, last_name, first_name, phone, nir, blood_group FROM patients").fetchall()
+
+
+def test_wrong_password_does_not_log_in(client):
+    from tests.conftest import browser_login
+
+    response = browser_login(client, "doctor", "wrong")
+    assert "Invalid login" in response.get_data(as_text=True)
+    assert client.get("/patients/list/").status_code in (302, 401, 403)
+
+
+def test_create_patient_through_the_form(client, login, sql_conn):
+    login("secretary")
+    response = submit(client, "/patients/add", FORM)
+    assert response.status_code == 200
+    assert "Added Row" in response.get_data(as_text=True)
+    [(_id, last_name, first_name, phone, nir, blood_group)] = patient_rows(sql_conn)
+    assert (last_name, first_name, phone, nir, blood_group) == ("Lefèvre", "Hélène", "+33123456789", None, None)
+
+
+def test_bad_nir_shows_the_field_error_and_keeps_the_input(client, login, sql_conn):
+    login("doctor")
+    response = submit(client, "/patients/add", {**FORM, "nir": "1 85 05 78 006 084 92"})
+    html = response.get_data(as_text=True)
+    assert "Invalid NIR key: 92 given, 91 expected." in html
+    assert 'value="Hélène"' in html  # what the user typed is still there
+    assert patient_rows(sql_conn) == []
+
+
+def test_database_refusal_is_shown_on_the_field(client, login, sql_conn):
+    """No Python validator checks the postal code: the CHECK constraint
+    refuses it and the form shows why, next to the field, instead of raw SQL."""
+    login("doctor")
+    response = submit(client, "/patients/add", {**FORM, "postal_code": "75@11"})
+    html = response.get_data(as_text=True)
+    assert "Not a valid postal code." in html
+    assert "CheckViolation" not in html and "INSERT INTO" not in html
+    assert 'value="75@11"' in html
+    assert patient_rows(sql_conn) == []
+
+
+def test_edit_patient(client, login, sql_conn):
+    login("doctor")
+    submit(client, "/patients/add", FORM)
+    [(patient_id, *_)] = patient_rows(sql_conn)
+    nir = make_nir("2850578006")
+    response = submit(client, f"/patients/edit/{patient_id}", {**FORM, "nir": nir, "blood_group": "O-"})
+    assert "Changed Row" in response.get_data(as_text=True)
+    [(_id, _last, _first, _phone, stored_nir, blood_group)] = patient_rows(sql_conn)
+    assert (stored_nir, blood_group) == (nir, "O-")
+
+
+def test_delete_patient_needs_post_with_csrf(client, login, sql_conn):
+    login("admin")
+    submit(client, "/patients/add", FORM)
+    [(patient_id, *_)] = patient_rows(sql_conn)
+    client.get(f"/patients/delete/{patient_id}", follow_redirects=True)  # GET must not delete
+    assert client.post(f"/patients/delete/{patient_id}").status_code == 400  # nor POST without token
+    assert len(patient_rows(sql_conn)) == 1
+    show = client.get("/patients/list/")  # carries the delete form and its token
+    response = client.post(
+        f"/patients/delete/{patient_id}",
+        data={"csrf_token": csrf_token(show.get_data(as_text=True))},
+        follow_redirects=True,
+    )
+    assert "Deleted Row" in response.get_data(as_text=True)
+    assert patient_rows(sql_conn) == []
+
+
+def test_list_search_finds_a_name_typed_without_accents(client, login):
+    login("secretary")
+    submit(client, "/patients/add", FORM)
+    submit(client, "/patients/add", {**FORM, "last_name": "Martin", "first_name": "Paul"})
+    # _flt_0_ is the first filter of the column: "Contains", accent-insensitive.
+    html = client.get("/patients/list/?_flt_0_last_name=lefevre").get_data(as_text=True)
+    assert "Lefèvre" in html and "Martin" not in html
+    html = client.get("/patients/list/?_flt_0_last_name=LEFÈVRE").get_data(as_text=True)
+    assert "Lefèvre" in html
+
+
+def test_nurse_reads_but_cannot_add_or_edit(client, login, sql_conn):
+    sql_conn.execute("INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'Léa', '1990-01-01', 'F')")
+    login("nurse")
+    assert "Roux" in client.get("/patients/list/").get_data(as_text=True)
+    assert client.get("/patients/add").status_code == 403
+    assert client.get("/staff/list/").status_code == 403
+
+
+def test_menu_shows_only_what_the_role_may_open(client, login):
+    login("nurse")
+    html = client.get("/patients/list/").get_data(as_text=True)
+    assert "/patients/list/" in html
+    assert "/staff/list/" not in html and "/users/list/" not in html
+
+
+def test_staff_form_refuses_bad_rpps(client, login, sql_conn):
+    login("admin")
+    response = submit(
+        client,
+        "/staff/add",
+        {"last_name": "Martin", "first_name": "Julien", "profession": "doctor", "specialty": "", "rpps": "123",
+         "email": "", "phone": "", "is_active": "y", "user": ""},
+    )
+    assert "An RPPS number has exactly 11 digits." in response.get_data(as_text=True)
+    assert sql_conn.execute("SELECT count(*) FROM staff").fetchone() == (0,)
+
+
+def test_room_codes_are_stored_upper_case(client, login, sql_conn):
+    login("admin")
+    response = submit(client, "/rooms/add", {"code": " cons-7 ", "name": "Consultation 7", "kind": "consultation", "is_active": "y"})
+    assert "Added Row" in response.get_data(as_text=True)
+    assert sql_conn.execute("SELECT code FROM rooms").fetchall() == [("CONS-7",)]

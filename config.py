@@ -89,7 +89,7 @@ class Config:
     FAB_ADD_SECURITY_API = True
     FAB_API_SWAGGER_UI = True
     FAB_API_MAX_PAGE_SIZE = 100
-    FAB_PASSWORD_HASH_METHOD = "scrypt"
+    FAB_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash algorithm, not a password)
 
     # Brute-force protection on both login doors (browser form and JWT API).
     AUTH_RATE_LIMITED = True

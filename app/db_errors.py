@@ -67,4 +67,6 @@ def violation_from_db_error(exc: BaseException | None) -> ConstraintViolation | 
         return ConstraintViolation(None, "A value is longer than allowed.", constraint)
     if isinstance(orig, pg_errors.DataError):
         return ConstraintViolation(None, "A value has the wrong format.", constraint)
-    return ConstraintViolation(None, f"The database refused this change ({constraint or 'integrity rule'}).", constraint)
+    return ConstraintViolation(
+        None, f"The database refused this change ({constraint or 'integrity rule'}).", constraint
+    )

@@ -1,5 +1,6 @@
 """Domain errors: views show them on the form, APIs turn them into 422 JSON."""
 
+
 class CareTrailError(Exception):
     """Base of the errors the app explains to users."""
 

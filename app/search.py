@@ -45,9 +45,7 @@ class FilterStartsWithFolded(BaseFilter):
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(
-            folded(field).like(folded(literal(_like_pattern(value, prefix=False))), escape="\\")
-        )
+        return query.filter(folded(field).like(folded(literal(_like_pattern(value, prefix=False))), escape="\\"))
 
 
 class FoldedFilterConverter(SQLAFilterConverter):
@@ -94,6 +92,4 @@ class FilterPersonName(BaseFilter):
         words = [w for w in str(value).split() if w]
         if not words:
             return query
-        return query.filter(
-            and_(*(haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words))
-        )
+        return query.filter(and_(*(haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words)))

@@ -118,7 +118,9 @@ def template_database(postgres_server):
         sync_roles(app.appbuilder)
         sm = app.appbuilder.sm
         for username, role in ROLE_USERS.items():
-            sm.add_user(username, username.title(), "Test", f"{username}@test.local", sm.find_role(role), password=TEST_PASSWORD)
+            sm.add_user(
+                username, username.title(), "Test", f"{username}@test.local", sm.find_role(role), password=TEST_PASSWORD
+            )
     dispose(app)
     yield name
     postgres_server.drop_database(name)

@@ -28,3 +28,17 @@ def patient_payload(**overrides) -> dict:
     }
     payload.update(overrides)
     return payload
+
+
+def process_is_running(pid: int) -> bool:
+    """True while `pid` exists and has not exited.  An exited process whose
+    parent has not reaped it yet (a zombie: this sandbox's init is slow to
+    reap) no longer runs anything, so it counts as gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("State:"):
+                    return "Z" not in line.split()[1]
+    except FileNotFoundError:
+        return False
+    return True

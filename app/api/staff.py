@@ -9,7 +9,17 @@ from app.search import FilterPersonName
 from app.security.roles import STAFF
 from app.validators import api_rule, phone_rule, rpps_rule
 
-EDITABLE_COLUMNS = ["last_name", "first_name", "profession", "specialty", "rpps", "email", "phone", "is_active", "user_id"]
+EDITABLE_COLUMNS = [
+    "last_name",
+    "first_name",
+    "profession",
+    "specialty",
+    "rpps",
+    "email",
+    "phone",
+    "is_active",
+    "user_id",
+]
 
 
 class StaffApi(CareTrailModelApi):

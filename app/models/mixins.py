@@ -10,9 +10,7 @@ class Timestamped:
     """created_at / updated_at, both filled by PostgreSQL (default now() and the
     touch_updated_at trigger), so rows written in psql carry them too."""
 
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=FetchedValue(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
         server_default=FetchedValue(),

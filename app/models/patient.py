@@ -36,8 +36,7 @@ class Patient(Timestamped, Model):
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(16))
     notes: Mapped[str | None] = mapped_column(Text)
 
-    @validates("last_name", "first_name", "birth_name", "address", "city",
-               "emergency_contact_name", "postal_code")
+    @validates("last_name", "first_name", "birth_name", "address", "city", "emergency_contact_name", "postal_code")
     def _clean_text(self, _key, value):
         return clean_text(value)
 

@@ -35,4 +35,4 @@ class Room(Timestamped, Model):
         return clean_text(value)
 
     def __repr__(self) -> str:
-        return f"{self.code} – {self.name}"
+        return f"{self.code} - {self.name}"

@@ -21,9 +21,7 @@ class Staff(Timestamped, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True
-    )
+    user_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True)
     user: Mapped[User | None] = relationship(User)
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))

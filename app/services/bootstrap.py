@@ -14,7 +14,6 @@ from flask import Flask, current_app
 from app.extensions import db
 from app.security.sync import sync_roles
 
-
 # Advisory lock held by sql/env.py while migrating.  Any constant works; it
 # only has to be the same for every deploy.
 MIGRATION_LOCK_KEY = 4_242_001

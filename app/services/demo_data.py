@@ -53,10 +53,7 @@ class DemoSummary:
     generated_password: str | None = None
 
     def __str__(self) -> str:
-        text = (
-            f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), "
-            f"{self.patients} patient(s) added"
-        )
+        text = f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added"
         if self.generated_password:
             text += (
                 f"; demo users' password: {self.generated_password!r} "
@@ -105,7 +102,9 @@ def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
         )
         if existing is not None:
             continue
-        linked = user if user is not None and session.scalar(select(Staff).where(Staff.user_id == user.id)) is None else None
+        linked = (
+            user if user is not None and session.scalar(select(Staff).where(Staff.user_id == user.id)) is None else None
+        )
         session.add(
             Staff(
                 last_name=last_name,
@@ -141,6 +140,10 @@ def demo_nir(rng: random.Random, sex: str, birth_date: date, department: str) ->
     return f"{body}{nir_key(body):02d}"
 
 
+def _mobile_number(rng: random.Random, prefix: str) -> str:
+    return " ".join([prefix, *(f"{rng.randint(10, 99)}" for _ in range(4))])
+
+
 def _seed_patients(session, count: int, summary: DemoSummary) -> None:
     fake = Faker("fr_FR")
     fake.seed_instance(20261124)
@@ -165,7 +168,7 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> None:
             nir=nir,
             blood_group=rng.choice(["A+", "A+", "O+", "O+", "B+", "AB+", "A-", "O-", None]),
             allergies=", ".join(rng.sample(ALLERGIES, rng.randint(1, 2))) if rng.random() < 0.25 else None,
-            phone=f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+            phone=_mobile_number(rng, "06"),
             email=f"{first_name}.{last_name}{rng.randint(1, 99)}@example.fr".lower().replace(" ", "-")
             if rng.random() < 0.6
             else None,
@@ -173,7 +176,7 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> None:
             postal_code=postcode,
             city=fake.city(),
             emergency_contact_name=fake.name() if rng.random() < 0.7 else None,
-            emergency_contact_phone=f"07 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+            emergency_contact_phone=_mobile_number(rng, "07"),
         )
         if nir in existing:
             continue

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Optional
 
 
 def code_select(label: str, choices: dict[str, str], *, required: bool = True) -> SelectField:
-    options = [(code, f"{code} – {text}" if code != text else code) for code, text in choices.items()]
+    options = [(code, f"{code} - {text}" if code != text else code) for code, text in choices.items()]
     if not required:
         options.insert(0, ("", "Unknown"))
     return SelectField(

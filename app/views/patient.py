@@ -65,8 +65,20 @@ class PatientView(CareTrailModelView):
 
     show_fieldsets = [
         ("Identity", {"fields": ["mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "nir"]}),
-        ("Contact", {"fields": ["phone", "email", "address", "postal_code", "city",
-                                "emergency_contact_name", "emergency_contact_phone"]}),
+        (
+            "Contact",
+            {
+                "fields": [
+                    "phone",
+                    "email",
+                    "address",
+                    "postal_code",
+                    "city",
+                    "emergency_contact_name",
+                    "emergency_contact_phone",
+                ]
+            },
+        ),
         ("Medical", {"fields": ["blood_group", "allergies", "notes"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
@@ -74,8 +86,20 @@ class PatientView(CareTrailModelView):
     edit_columns = EDITABLE_COLUMNS
     add_fieldsets = edit_fieldsets = [
         ("Identity", {"fields": ["last_name", "first_name", "birth_name", "birth_date", "sex", "nir"]}),
-        ("Contact", {"fields": ["phone", "email", "address", "postal_code", "city",
-                                "emergency_contact_name", "emergency_contact_phone"]}),
+        (
+            "Contact",
+            {
+                "fields": [
+                    "phone",
+                    "email",
+                    "address",
+                    "postal_code",
+                    "city",
+                    "emergency_contact_name",
+                    "emergency_contact_phone",
+                ]
+            },
+        ),
         ("Medical", {"fields": ["blood_group", "allergies", "notes"]}),
     ]
     description_columns = {

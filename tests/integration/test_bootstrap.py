@@ -110,7 +110,9 @@ def test_api_login_is_rate_limited(database_url):
     try:
         client = app.test_client()
         codes = [
-            client.post("/api/v1/security/login", json={"username": "doctor", "password": "bad", "provider": "db"}).status_code
+            client.post(
+                "/api/v1/security/login", json={"username": "doctor", "password": "bad", "provider": "db"}
+            ).status_code
             for _ in range(4)
         ]
         assert codes == [401, 401, 401, 429]

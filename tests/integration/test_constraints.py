@@ -169,4 +169,3 @@ def test_every_constraint_of_the_app_tables_has_a_user_message(sql_conn):
     ).fetchall()
     missing = sorted(name for (name,) in rows if name not in CONSTRAINT_MESSAGES)
     assert rows and missing == []
-

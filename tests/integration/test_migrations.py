@@ -74,7 +74,9 @@ def test_migrations_wait_for_the_lock_and_two_deploys_both_succeed(postgres_serv
     with psycopg.connect(postgres_server.conninfo(empty_database), autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
         runs = [
-            subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            subprocess.Popen(
+                command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
             for _ in range(2)
         ]
         waiting = holder.execute(

@@ -40,7 +40,10 @@ def test_search_by_name_ignores_accents_and_case(client, api):
     headers = api("secretary")
     client.post(URL, json=patient_payload(last_name="Lefèvre", first_name="Hélène"), headers=headers)
     client.post(URL, json=patient_payload(last_name="Martin", first_name="Paul", nir=make_nir()), headers=headers)
-    for query in ["(filters:!((col:last_name,opr:ct,value:lefevre)))", "(filters:!((col:last_name,opr:name,value:'helene LEFEVRE')))"]:
+    for query in [
+        "(filters:!((col:last_name,opr:ct,value:lefevre)))",
+        "(filters:!((col:last_name,opr:name,value:'helene LEFEVRE')))",
+    ]:
         found = client.get(URL, query_string={"q": query}, headers=headers).get_json()
         assert [p["first_name"] for p in found["result"]] == ["Hélène"], query
 
@@ -122,7 +125,8 @@ PATIENT_ACCESS = {
 def test_role_matrix_on_patients_api(client, api, sql_conn, username):
     can_read, can_write, can_delete = PATIENT_ACCESS[username]
     (patient_id,) = sql_conn.execute(
-        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'Léa', '1990-01-01', 'F') RETURNING id"
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) "
+        "VALUES ('Roux', 'Léa', '1990-01-01', 'F') RETURNING id"
     ).fetchone()
     headers = api(username)
     expect = {True: {200, 201}, False: {403}}

@@ -112,7 +112,9 @@ def test_list_search_finds_a_name_typed_without_accents(client, login):
 
 
 def test_nurse_reads_but_cannot_add_or_edit(client, login, sql_conn):
-    sql_conn.execute("INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'Léa', '1990-01-01', 'F')")
+    sql_conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'Léa', '1990-01-01', 'F')"
+    )
     login("nurse")
     assert "Roux" in client.get("/patients/list/").get_data(as_text=True)
     assert client.get("/patients/add").status_code == 403
@@ -131,8 +133,17 @@ def test_staff_form_refuses_bad_rpps(client, login, sql_conn):
     response = submit(
         client,
         "/staff/add",
-        {"last_name": "Martin", "first_name": "Julien", "profession": "doctor", "specialty": "", "rpps": "123",
-         "email": "", "phone": "", "is_active": "y", "user": ""},
+        {
+            "last_name": "Martin",
+            "first_name": "Julien",
+            "profession": "doctor",
+            "specialty": "",
+            "rpps": "123",
+            "email": "",
+            "phone": "",
+            "is_active": "y",
+            "user": "",
+        },
     )
     assert "An RPPS number has exactly 11 digits." in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT count(*) FROM staff").fetchone() == (0,)
@@ -140,6 +151,8 @@ def test_staff_form_refuses_bad_rpps(client, login, sql_conn):
 
 def test_room_codes_are_stored_upper_case(client, login, sql_conn):
     login("admin")
-    response = submit(client, "/rooms/add", {"code": " cons-7 ", "name": "Consultation 7", "kind": "consultation", "is_active": "y"})
+    response = submit(
+        client, "/rooms/add", {"code": " cons-7 ", "name": "Consultation 7", "kind": "consultation", "is_active": "y"}
+    )
     assert "Added Row" in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT code FROM rooms").fetchall() == [("CONS-7",)]

@@ -1,0 +1,36 @@
+# CareTrail: `make run` and `make test` are all a new user needs (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean-venv
+
+$(STAMP): requirements.txt
+	@echo "[caretrail] setting up $(VENV) from requirements.txt"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+## run: embedded PostgreSQL (unless DATABASE_URL is set), migrate, set up, serve
+run: $(STAMP)
+	@$(BIN)/python -m app.launcher
+
+## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else embedded)
+test: $(STAMP)
+	@$(BIN)/python -m app.embedded_postgres --check-install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "[caretrail] testing against TEST_DATABASE_URL"; \
+	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
+	@$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+clean-venv:
+	rm -rf $(VENV)

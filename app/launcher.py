@@ -1,0 +1,74 @@
+"""`make run`: embedded PostgreSQL when DATABASE_URL is unset, migrate, set
+up, serve; the embedded server stops with the app.
+
+Each step prints what it does.  Usable on its own: `.venv/bin/python -m app.launcher`.
+"""
+
+import os
+import signal
+import sys
+from contextlib import ExitStack, suppress
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def say(message: str) -> None:
+    print(f"[caretrail] {message}", flush=True)
+
+
+def _stop_on_sigterm(_signum, _frame):
+    # Turn `kill` into a normal exit so the embedded server is stopped too.
+    raise KeyboardInterrupt
+
+
+def start_embedded_database(stack: ExitStack, instance_dir: Path) -> str:
+    from app.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, ensure_postgres_installed
+
+    try:
+        ensure_postgres_installed(install=True)
+        server = EmbeddedPostgres(instance_dir / "postgres" / "data", log=say)
+        server.start()
+    except EmbeddedPostgresError as exc:
+        say(f"cannot start the embedded PostgreSQL: {exc}")
+        sys.exit(1)
+    stack.callback(server.stop)
+    say(f"embedded PostgreSQL ready, data in {server.data_dir}")
+    return server.url()
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    instance_dir = Path(os.environ.get("CARETRAIL_INSTANCE_PATH", PROJECT_DIR / "instance"))
+    with ExitStack() as stack:
+        if os.environ.get("DATABASE_URL"):
+            say("DATABASE_URL is set: using that server, starting no database")
+        else:
+            os.environ["DATABASE_URL"] = start_embedded_database(stack, instance_dir)
+            os.environ["CARETRAIL_EMBEDDED_DB"] = "1"
+        # Config reads the environment when imported: only now.
+        from flask_migrate import upgrade
+
+        from app import create_app
+        from app.services.bootstrap import prepare_to_serve
+        from app.services.demo_data import seed_demo_data
+
+        app = create_app()
+        say(f"database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+        with app.app_context():
+            say("migrating the schema to the latest version")
+            upgrade()
+            prepare_to_serve(app, log=say)
+            if app.config["DEMO_DATA"]:
+                say("loading demo data (DEMO_DATA is on)")
+                say(f"demo data: {seed_demo_data(app.appbuilder, password=app.config['DEMO_PASSWORD'])}")
+        host = os.environ.get("HOST", "127.0.0.1")
+        port = int(os.environ.get("PORT", "5000"))
+        say(f"open http://{host}:{port}/  (Ctrl+C stops the app and its database)")
+        with suppress(KeyboardInterrupt):
+            app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        say("stopping")
+
+
+if __name__ == "__main__":
+    main()

@@ -58,6 +58,8 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,
+        # Errors and logs show the SQL but never the values: they are patients' data.
+        "hide_parameters": True,
         # Every connection speaks the hospital's time zone and names itself,
         # so a DBA looking at pg_stat_activity knows who is connected.
         "connect_args": {

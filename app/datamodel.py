@@ -6,11 +6,16 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db_errors import violation_from_db_error
-from app.search import FoldedFilterConverter
+from app.search import ColumnFilters, FoldedFilterConverter
 
 
 class CareTrailInterface(SQLAInterface):
     filter_converter_class = FoldedFilterConverter
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return ColumnFilters(
+            self.filter_converter_class, self, search_columns=search_columns or [], search_filters=search_filters
+        )
 
     def add(self, item, commit: bool = True) -> None:
         self._guard(super().add, item, commit)

@@ -48,13 +48,14 @@ def main() -> None:
             os.environ["CARETRAIL_EMBEDDED_DB"] = "1"
         # Config reads the environment when imported: only now.
         from flask_migrate import upgrade
+        from sqlalchemy.engine import make_url
 
         from app import create_app
         from app.services.bootstrap import prepare_to_serve
         from app.services.demo_data import seed_demo_data
 
         app = create_app()
-        say(f"database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+        say(f"database: {make_url(app.config['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
         with app.app_context():
             say("migrating the schema to the latest version")
             upgrade()

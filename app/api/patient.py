@@ -5,7 +5,6 @@ from marshmallow import validate
 from app.api.base import CareTrailModelApi
 from app.datamodel import CareTrailInterface
 from app.models import BLOOD_GROUPS, SEXES, Patient
-from app.search import FilterPersonName
 from app.security.roles import PATIENTS
 from app.validators import api_rule, birth_date_rule, nir_rule, phone_rule
 from app.views.patient import EDITABLE_COLUMNS
@@ -24,7 +23,6 @@ class PatientApi(CareTrailModelApi):
     add_columns = edit_columns = EDITABLE_COLUMNS
     order_columns = ["id", "mrn", "last_name", "first_name", "birth_date", "city", "updated_at"]
     search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
-    search_filters = {"last_name": [FilterPersonName]}
     validators_columns = {
         "nir": api_rule(nir_rule),
         "birth_date": api_rule(birth_date_rule),

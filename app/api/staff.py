@@ -5,7 +5,6 @@ from marshmallow import validate
 from app.api.base import CareTrailModelApi
 from app.datamodel import CareTrailInterface
 from app.models import PROFESSIONS, Staff
-from app.search import FilterPersonName
 from app.security.roles import STAFF
 from app.validators import api_rule, phone_rule, rpps_rule
 
@@ -33,7 +32,6 @@ class StaffApi(CareTrailModelApi):
     add_columns = edit_columns = EDITABLE_COLUMNS
     order_columns = ["id", "last_name", "first_name", "profession", "specialty"]
     search_columns = ["last_name", "first_name", "profession", "specialty", "rpps", "is_active"]
-    search_filters = {"last_name": [FilterPersonName]}
     validators_columns = {
         "rpps": api_rule(rpps_rule),
         "phone": api_rule(phone_rule),

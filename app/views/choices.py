@@ -2,13 +2,14 @@
 
 from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 
 def code_select(label: str, choices: dict[str, str], *, required: bool = True) -> SelectField:
-    options = [(code, f"{code} - {text}" if code != text else code) for code, text in choices.items()]
-    if not required:
-        options.insert(0, ("", "Unknown"))
+    options = [SelectChoice(code, f"{code} - {text}" if code != text else code) for code, text in choices.items()]
+    # A required code starts empty: a hurried user must choose, not inherit the first option.
+    options.insert(0, SelectChoice("", "Unknown" if not required else "Choose..."))
     return SelectField(
         label,
         choices=options,

@@ -4,7 +4,6 @@ from wtforms.validators import Email, Optional
 
 from app.datamodel import CareTrailInterface
 from app.models import BLOOD_GROUPS, SEXES, Patient
-from app.search import FilterPersonName
 from app.security.roles import PATIENTS
 from app.validators import FormRule, birth_date_rule, nir_rule, phone_rule
 from app.views.base import CareTrailModelView
@@ -50,6 +49,8 @@ class PatientView(CareTrailModelView):
     class_permission_name = PATIENTS
     route_base = "/patients"
     show_template = "pages/patient_show.html"
+    list_template = "pages/person_list.html"
+    extra_args = {"quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR"}
 
     list_title = "Patients"
     show_title = "Patient"
@@ -60,7 +61,6 @@ class PatientView(CareTrailModelView):
     order_columns = ["mrn", "last_name", "first_name", "birth_date", "city"]
     base_order = ("last_name", "asc")
     search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
-    search_filters = {"last_name": [FilterPersonName]}
     label_columns = PATIENT_LABELS
 
     show_fieldsets = [

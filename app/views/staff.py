@@ -4,7 +4,6 @@ from wtforms.validators import Email, Optional
 
 from app.datamodel import CareTrailInterface
 from app.models import PROFESSIONS, Staff
-from app.search import FilterPersonName
 from app.security.roles import STAFF
 from app.validators import FormRule, phone_rule, rpps_rule
 from app.views.base import CareTrailModelView
@@ -17,6 +16,8 @@ class StaffView(CareTrailModelView):
     datamodel = CareTrailInterface(Staff)
     class_permission_name = STAFF
     route_base = "/staff"
+    list_template = "pages/person_list.html"
+    extra_args = {"quick_search_placeholder": "Find a staff member by name"}
 
     list_title = "Staff"
     show_title = "Staff member"
@@ -27,7 +28,6 @@ class StaffView(CareTrailModelView):
     order_columns = ["last_name", "first_name", "profession", "specialty"]
     base_order = ("last_name", "asc")
     search_columns = ["last_name", "first_name", "profession", "specialty", "rpps", "is_active"]
-    search_filters = {"last_name": [FilterPersonName]}
     show_columns = [*EDITABLE_COLUMNS, "created_at", "updated_at"]
     add_columns = edit_columns = EDITABLE_COLUMNS
     label_columns = {

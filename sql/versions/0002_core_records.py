@@ -92,10 +92,12 @@ ALTER SEQUENCE patient_mrn_seq OWNED BY patients.mrn;
 COMMENT ON TABLE patients IS 'Patients: identity and administrative data';
 COMMENT ON COLUMN patients.mrn IS 'Hospital number (IPP), generated';
 COMMENT ON COLUMN patients.nir IS 'French social security number, 15 characters, key checked';
--- Name search (accent- and case-insensitive, any part of the name): the
--- expression is the one app/search.py filters on.
+-- Quick search (accent- and case-insensitive, any word of the names, the
+-- hospital number or the NIR): the expression is the one app/search.py filters on.
 CREATE INDEX patients_name_search_idx ON patients
-    USING gin (normalize_search_text(last_name || ' ' || first_name || ' ' || coalesce(birth_name, '')) gin_trgm_ops);
+    USING gin (normalize_search_text(
+        last_name || ' ' || first_name || ' ' || coalesce(birth_name, '') || ' ' || mrn || ' ' || coalesce(nir, '')
+    ) gin_trgm_ops);
 CREATE INDEX patients_last_name_search_idx ON patients USING gin (normalize_search_text(last_name) gin_trgm_ops);
 CREATE INDEX patients_name_order_idx ON patients (last_name, first_name);
 CREATE INDEX patients_birth_date_idx ON patients (birth_date);

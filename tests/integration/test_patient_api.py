@@ -42,10 +42,18 @@ def test_search_by_name_ignores_accents_and_case(client, api):
     client.post(URL, json=patient_payload(last_name="Martin", first_name="Paul", nir=make_nir()), headers=headers)
     for query in [
         "(filters:!((col:last_name,opr:ct,value:lefevre)))",
+        "(filters:!((col:last_name,opr:sw,value:LEFÈ)))",
         "(filters:!((col:last_name,opr:name,value:'helene LEFEVRE')))",
     ]:
         found = client.get(URL, query_string={"q": query}, headers=headers).get_json()
         assert [p["first_name"] for p in found["result"]] == ["Hélène"], query
+
+
+def test_unknown_filter_operation_is_400(client, api):
+    response = client.get(
+        URL, query_string={"q": "(filters:!((col:last_name,opr:nope,value:x)))"}, headers=api("doctor")
+    )
+    assert response.status_code == 400
 
 
 def test_bad_nir_gives_field_error_json(client, api, sql_conn):
@@ -164,3 +172,16 @@ def test_openapi_spec_lists_the_record_apis(client, api):
     assert spec.status_code == 200
     paths = spec.get_json()["paths"]
     assert {"/api/v1/patients/", "/api/v1/staff/", "/api/v1/rooms/"} <= set(paths)
+
+
+def test_swagger_ui_needs_a_browser_login(client, login):
+    assert client.get("/swagger/v1").status_code in (302, 401, 403)
+    login("admin")
+    page = client.get("/swagger/v1")
+    assert page.status_code == 200 and "swagger" in page.get_data(as_text=True).lower()
+
+
+def test_api_errors_do_not_leak_sql(client, api):
+    response = client.post(URL, json=patient_payload(postal_code="75@11"), headers=api("doctor"))
+    body = response.get_data(as_text=True)
+    assert "INSERT" not in body and "psycopg" not in body and "CheckViolation" not in body

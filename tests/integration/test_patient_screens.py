@@ -100,15 +100,38 @@ def test_delete_patient_needs_post_with_csrf(client, login, sql_conn):
     assert patient_rows(sql_conn) == []
 
 
-def test_list_search_finds_a_name_typed_without_accents(client, login):
+def listed_names(html: str) -> set[str]:
+    return {name for name in ("Lefèvre", "Martin", "Lefebvre") if f"<td>{name}</td>" in html.replace("\n", "")}
+
+
+def test_quick_search_finds_a_name_typed_without_accents(client, login, sql_conn):
     login("secretary")
     submit(client, "/patients/add", FORM)
     submit(client, "/patients/add", {**FORM, "last_name": "Martin", "first_name": "Paul"})
-    # _flt_0_ is the first filter of the column: "Contains", accent-insensitive.
-    html = client.get("/patients/list/?_flt_0_last_name=lefevre").get_data(as_text=True)
-    assert "Lefèvre" in html and "Martin" not in html
-    html = client.get("/patients/list/?_flt_0_last_name=LEFÈVRE").get_data(as_text=True)
-    assert "Lefèvre" in html
+    submit(client, "/patients/add", {**FORM, "last_name": "Lefebvre", "first_name": "Marc"})
+    page = client.get("/patients/list/").get_data(as_text=True)
+    assert 'name="_flt_0_last_name"' in page  # the quick search box is on the list
+    (mrn,) = sql_conn.execute("SELECT mrn FROM patients WHERE last_name = 'Martin'").fetchone()
+    for typed, expected in [
+        ("lefevre", {"Lefèvre"}),
+        ("LEFÈVRE", {"Lefèvre"}),
+        ("helene lefevre", {"Lefèvre"}),
+        ("PAUL martin", {"Martin"}),
+        ("lef", {"Lefèvre", "Lefebvre"}),
+        (mrn.lower(), {"Martin"}),
+        ("nobody", set()),
+    ]:
+        html = client.get("/patients/list/", query_string={"_flt_0_last_name": typed}).get_data(as_text=True)
+        assert listed_names(html) == expected, typed
+
+
+def test_contains_filter_on_a_column_ignores_accents(client, login):
+    login("secretary")
+    submit(client, "/patients/add", FORM)
+    submit(client, "/patients/add", {**FORM, "last_name": "Martin", "first_name": "Paul", "city": "Orléans"})
+    # Filter 1 of a text column is "Contains" (accent-insensitive).
+    html = client.get("/patients/list/?_flt_1_city=orleans").get_data(as_text=True)
+    assert listed_names(html) == {"Martin"}
 
 
 def test_nurse_reads_but_cannot_add_or_edit(client, login, sql_conn):

@@ -55,6 +55,9 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Europe/Paris")
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "")
+    # Migrations run as the schema's owner; the app itself can run as a
+    # member of caretrail_app, which may not alter the schema or the audit.
+    MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or None
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
+from app.db_context import init_db_context
 from app.extensions import db, migrate
 from app.security.csrf import init_csrf
 
@@ -31,6 +32,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     init_csrf(app)
+    init_db_context(app)
 
     with app.app_context():
         # One AppBuilder per app (the test-suite builds many apps); code reaches

@@ -1,12 +1,16 @@
 """CareTrail's FAB data interface: constraint errors become ConstraintViolation,
 and text search is case- and accent-insensitive (é = e) everywhere."""
 
-from flask_appbuilder.exceptions import DatabaseException
+import logging
+
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db_errors import violation_from_db_error
+from app.exceptions import DatabaseWriteFailed
 from app.search import ColumnFilters, FoldedFilterConverter
+
+log = logging.getLogger(__name__)
 
 
 class CareTrailInterface(SQLAInterface):
@@ -17,24 +21,33 @@ class CareTrailInterface(SQLAInterface):
             self.filter_converter_class, self, search_columns=search_columns or [], search_filters=search_filters
         )
 
+    # FAB's own add/edit/delete log the full exception, and PostgreSQL's
+    # message for a refused row quotes the row ("Failing row contains ..."):
+    # patient data in the logs.  These write without logging it.
     def add(self, item, commit: bool = True) -> None:
-        self._guard(super().add, item, commit)
+        self._write(lambda: self.session.add(item), commit)
 
     def edit(self, item, commit: bool = True) -> None:
-        self._guard(super().edit, item, commit)
+        self._write(lambda: self.session.merge(item), commit)
 
     def delete(self, item, commit: bool = True) -> None:
-        self._guard(super().delete, item, commit)
+        def remove():
+            self._delete_files(item)
+            self.session.delete(item)
 
-    @staticmethod
-    def _guard(write, item, commit: bool) -> None:
-        # FAB has already rolled the session back when it re-raises: nothing
-        # of the refused write is left behind.
+        self._write(remove, commit)
+
+    def _write(self, change, commit: bool) -> None:
         try:
-            write(item, commit)
-        except (SQLAlchemyError, DatabaseException) as exc:
-            cause = exc if isinstance(exc, SQLAlchemyError) else exc.__cause__
-            violation = violation_from_db_error(cause)
+            change()
+            if commit:
+                self.session.commit()
+            else:
+                self.session.flush()
+        except SQLAlchemyError as exc:
+            self.session.rollback()
+            violation = violation_from_db_error(exc)
             if violation is None:
-                raise
+                log.error("database write failed: %s", type(getattr(exc, "orig", exc)).__name__)
+                raise DatabaseWriteFailed() from exc
             raise violation from exc

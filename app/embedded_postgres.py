@@ -216,6 +216,8 @@ class EmbeddedPostgres:
             f"port = {port}",
             f"unix_socket_directories = '{self.socket_dir}'",
             "unix_socket_permissions = 0700",
+            # The server log must not quote refused rows (patient data).
+            "log_error_verbosity = terse",
         ]
         with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# CareTrail embedded server\n" + "\n".join(settings) + "\n")

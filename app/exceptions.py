@@ -20,3 +20,14 @@ class ConstraintViolation(CareTrailError):
     def as_messages(self) -> dict[str, list[str]]:
         """Marshmallow-style {"field": ["message"]}, `_schema` for whole-row rules."""
         return {self.field or "_schema": [self.message]}
+
+
+class DatabaseWriteFailed(CareTrailError):
+    """The database failed for a reason that is not the data's fault
+    (connection lost, deadlock...); nothing was saved."""
+
+    field = None
+    message = "The database could not save this change; nothing was saved. Please try again."
+
+    def __init__(self):
+        super().__init__(self.message)

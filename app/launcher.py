@@ -37,15 +37,38 @@ def start_embedded_database(stack: ExitStack, instance_dir: Path) -> str:
     return server.url()
 
 
+APP_LOGIN_ROLE = "caretrail_web"
+
+
+def ensure_app_login_role(owner_url: str) -> str:
+    """The URL the app uses on the embedded server: a login role in
+    caretrail_app (created by the migrations), which may read and write
+    records but not alter the schema nor touch the audit."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(owner_url)
+    with engine.begin() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_LOGIN_ROLE}).first()
+        if not exists:
+            connection.execute(text(f"CREATE ROLE {APP_LOGIN_ROLE} LOGIN IN ROLE caretrail_app"))
+    engine.dispose()
+    return make_url(owner_url).set(username=APP_LOGIN_ROLE).render_as_string(hide_password=False)
+
+
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     instance_dir = Path(os.environ.get("CARETRAIL_INSTANCE_PATH", PROJECT_DIR / "instance"))
     with ExitStack() as stack:
-        if os.environ.get("DATABASE_URL"):
-            say("DATABASE_URL is set: using that server, starting no database")
-        else:
-            os.environ["DATABASE_URL"] = start_embedded_database(stack, instance_dir)
+        embedded = not os.environ.get("DATABASE_URL")
+        if embedded:
+            owner_url = start_embedded_database(stack, instance_dir)
+            # Migrations run as the cluster's owner, the app as caretrail_web.
+            os.environ["MIGRATION_DATABASE_URL"] = owner_url
+            os.environ["DATABASE_URL"] = owner_url
             os.environ["CARETRAIL_EMBEDDED_DB"] = "1"
+        else:
+            say("DATABASE_URL is set: using that server, starting no database")
         # Config reads the environment when imported: only now.
         from flask_migrate import upgrade
         from sqlalchemy.engine import make_url
@@ -55,10 +78,13 @@ def main() -> None:
         from app.services.demo_data import seed_demo_data
 
         app = create_app()
-        say(f"database: {make_url(app.config['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
         with app.app_context():
             say("migrating the schema to the latest version")
             upgrade()
+        if embedded:
+            app = create_app(SQLALCHEMY_DATABASE_URI=ensure_app_login_role(os.environ["MIGRATION_DATABASE_URL"]))
+        say(f"database: {make_url(app.config['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
+        with app.app_context():
             prepare_to_serve(app, log=say)
             if app.config["DEMO_DATA"]:
                 say("loading demo data (DEMO_DATA is on)")

@@ -7,7 +7,7 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.models import metadata
@@ -19,8 +19,16 @@ if config.config_file_name:
 log = logging.getLogger("alembic.env")
 
 
+def migration_engine():
+    """The owner's connection when MIGRATION_DATABASE_URL is set, else the app's."""
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    if owner_url:
+        return create_engine(owner_url, connect_args={"application_name": "caretrail-migrate"})
+    return current_app.extensions["migrate"].db.engine
+
+
 def run_migrations_online() -> None:
-    engine = current_app.extensions["migrate"].db.engine
+    engine = migration_engine()
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -31,6 +39,8 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             log.info("waiting for the migration lock")
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            # Schema changes show in the audit as the work of "migration".
+            connection.execute(text("SELECT set_config('caretrail.username', 'migration', true)"))
             context.run_migrations()
 
 

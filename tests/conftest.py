@@ -25,6 +25,10 @@ from app.extensions import db
 from config import TestingConfig
 
 TEST_PASSWORD = "Correct-Horse-42"
+# The app under test logs in as a member of caretrail_app, like in production:
+# it may read and write records, not alter the schema nor touch the audit.
+APP_ROLE = "caretrail_test_app"
+APP_ROLE_PASSWORD = "caretrail-test-app"
 ROLE_USERS = {
     "admin": "Admin",
     "doctor": "Doctor",
@@ -39,7 +43,13 @@ class PostgresServer:
     url: str  # SQLAlchemy URL of a database we can connect to for CREATE DATABASE
 
     def database_url(self, name: str) -> str:
+        """The owner's URL (migrations, fixtures)."""
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+    def app_database_url(self, name: str) -> str:
+        """The application's URL: the caretrail_app member role."""
+        url = make_url(self.url).set(database=name, username=APP_ROLE, password=APP_ROLE_PASSWORD)
+        return url.render_as_string(hide_password=False)
 
     def conninfo(self, name: str | None = None) -> str:
         """psycopg connection string (same server, database `name`)."""
@@ -114,6 +124,14 @@ def template_database(postgres_server):
     postgres_server.create_database(name)
     app = make_test_app(postgres_server.database_url(name))
     migrate_to_head(app)
+    with postgres_server.admin_connection() as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
+        if not exists:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE caretrail_app").format(
+                    sql.Identifier(APP_ROLE), sql.Literal(APP_ROLE_PASSWORD)
+                )
+            )
     with app.app_context():
         sync_roles(app.appbuilder)
         sm = app.appbuilder.sm
@@ -137,8 +155,8 @@ def database_name(postgres_server, template_database):
 
 @pytest.fixture
 def database_url(postgres_server, database_name):
-    """SQLAlchemy URL of this test's own database."""
-    return postgres_server.database_url(database_name)
+    """SQLAlchemy URL of this test's own database, as the application's role."""
+    return postgres_server.app_database_url(database_name)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ and nothing of the refused write is kept.
 
 from flask_appbuilder import ModelRestApi
 
-from app.exceptions import ConstraintViolation
+from app.exceptions import ConstraintViolation, DatabaseWriteFailed
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 
@@ -21,15 +21,21 @@ class CareTrailModelApi(ModelRestApi):
             return super().post_headless()
         except ConstraintViolation as violation:
             return self.response_422(message=violation.as_messages())
+        except DatabaseWriteFailed as failure:
+            return self.response(503, message=failure.message)
 
     def put_headless(self, pk):
         try:
             return super().put_headless(pk)
         except ConstraintViolation as violation:
             return self.response_422(message=violation.as_messages())
+        except DatabaseWriteFailed as failure:
+            return self.response(503, message=failure.message)
 
     def delete_headless(self, pk):
         try:
             return super().delete_headless(pk)
         except ConstraintViolation as violation:
             return self.response_422(message=violation.as_messages())
+        except DatabaseWriteFailed as failure:
+            return self.response(503, message=failure.message)

@@ -9,7 +9,7 @@ from flask import abort, flash, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.urltools import get_filter_args
 
-from app.exceptions import ConstraintViolation
+from app.exceptions import CareTrailError
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 
@@ -59,7 +59,7 @@ class CareTrailModelView(ModelView):
         """Run the write; on a database refusal put its message on the form."""
         try:
             write()
-        except ConstraintViolation as violation:
+        except CareTrailError as violation:
             field = form._fields.get(violation.field) if violation.field else None
             if field is not None:
                 field.errors = [*field.errors, violation.message]

@@ -41,10 +41,18 @@ CREATE OR REPLACE FUNCTION nir_is_valid(nir text) RETURNS boolean
                = substr(nir, 14, 2)::int
     $$;
 
--- Maintains updated_at on every UPDATE, whoever runs it.
+-- Maintains updated_at on every UPDATE that changes something, whoever runs
+-- it (an UPDATE that changes nothing leaves the row, and the audit, alone).
 CREATE OR REPLACE FUNCTION touch_updated_at() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+    AS $$
+    BEGIN
+        IF NEW IS DISTINCT FROM OLD THEN
+            NEW.updated_at := now();
+        END IF;
+        RETURN NEW;
+    END
+    $$;
 
 -- Hospital number (IPP): IPP + 8 digits, from a sequence.
 CREATE SEQUENCE IF NOT EXISTS patient_mrn_seq START 1;

@@ -185,3 +185,9 @@ def test_api_errors_do_not_leak_sql(client, api):
     response = client.post(URL, json=patient_payload(postal_code="75@11"), headers=api("doctor"))
     body = response.get_data(as_text=True)
     assert "INSERT" not in body and "psycopg" not in body and "CheckViolation" not in body
+
+
+def test_refused_write_puts_no_patient_data_in_the_logs(client, api, caplog):
+    """PostgreSQL quotes a refused row in its message; it must not reach the logs."""
+    client.post(URL, json=patient_payload(last_name="Zyxwvutsrq", postal_code="75@11"), headers=api("doctor"))
+    assert "Zyxwvutsrq" not in caplog.text

@@ -1,0 +1,147 @@
+"""Tell PostgreSQL who is acting, in every transaction the app opens.
+
+The audit trigger (triggers/audit_capture.sql) reads these transaction-local
+settings, so every change is attributed to the CareTrail user behind it:
+
+    caretrail.user_id, caretrail.username   the signed-in user (or the CLI's --as)
+    caretrail.request_id                    one id per HTTP request (X-Request-ID)
+    caretrail.client_addr                   the HTTP client's address
+    caretrail.reason                        optional, why (e.g. a deletion reason)
+
+They are set when a transaction begins and again before each flush, because
+in a web request the user is often loaded by the transaction's first query.
+Outside a request (CLI, background jobs) the actor comes from `acting_as()`,
+"system" by default.  `set_config(..., true)` lasts until the transaction
+ends, so a pooled connection never carries one user's identity into another's.
+"""
+
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import event, inspect, text
+from sqlalchemy.orm import Session
+
+SET_CONTEXT = text(
+    "SELECT set_config('caretrail.user_id', :user_id, true),"
+    " set_config('caretrail.username', :username, true),"
+    " set_config('caretrail.request_id', :request_id, true),"
+    " set_config('caretrail.client_addr', :client_addr, true),"
+    " set_config('caretrail.reason', :reason, true)"
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    user_id: int | None = None
+    reason: str | None = None
+
+
+SYSTEM = Actor("system")
+_actor: ContextVar[Actor] = ContextVar("caretrail_actor", default=SYSTEM)
+_reason: ContextVar[str | None] = ContextVar("caretrail_reason", default=None)
+
+
+@contextmanager
+def acting_as(username: str, user_id: int | None = None):
+    """Attribute the changes made inside the block to this user (CLI --as, jobs)."""
+    token = _actor.set(Actor(username, user_id))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+@contextmanager
+def audit_reason(reason: str | None):
+    """Attach a reason to the changes made inside the block (it lands in audit_log.reason)."""
+    token = _reason.set(reason or None)
+    try:
+        yield
+    finally:
+        _reason.reset(token)
+
+
+def _request_user():
+    """The signed-in user, if already loaded (never triggers a query: this
+    runs inside SQLAlchemy events)."""
+    user = g.get("_login_user")  # Flask-Login's cache (browser session)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    jwt_user = g.get("_jwt_extended_jwt_user")  # flask-jwt-extended's cache (REST API)
+    if jwt_user:
+        return jwt_user.get("loaded_user")
+    return None
+
+
+def _request_identity() -> tuple[int | None, str | None]:
+    """(id, username) of the signed-in user without touching the database:
+    after a commit the user object is expired, and refreshing it from inside
+    a SQLAlchemy event is not allowed, so the first values seen are kept in g."""
+    if "audit_identity" in g:
+        return g.audit_identity
+    user = _request_user()
+    if user is None:
+        return None, None
+    state = inspect(user, raiseerr=False)
+    if state is None:  # not a mapped object (e.g. an anonymous user)
+        return None, None
+    user_id = state.identity[0] if state.identity else None
+    username = state.dict.get("username")
+    if username is not None:
+        g.audit_identity = (user_id, username)
+    return user_id, username
+
+
+def current_context() -> dict[str, str]:
+    actor = _actor.get()
+    values = {
+        "user_id": str(actor.user_id) if actor.user_id is not None else "",
+        "username": actor.username,
+        "request_id": "",
+        "client_addr": "",
+        "reason": _reason.get() or "",
+    }
+    if has_request_context():
+        user_id, username = _request_identity()
+        values["user_id"] = str(user_id) if user_id is not None else ""
+        values["username"] = username or ""
+        values["request_id"] = g.get("request_id", "")
+        values["client_addr"] = request.remote_addr or ""
+    return values
+
+
+def _apply(connection) -> None:
+    connection.execute(SET_CONTEXT, current_context())
+
+
+def _after_begin(_session, _transaction, connection) -> None:
+    _apply(connection)
+
+
+def _before_flush(session, _flush_context, _instances) -> None:
+    _apply(session.connection())
+
+
+def init_db_context(app: Flask) -> None:
+    """Install the events once per process and a request id per request."""
+    if not event.contains(Session, "after_begin", _after_begin):
+        event.listen(Session, "after_begin", _after_begin)
+        event.listen(Session, "before_flush", _before_flush)
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a proxy's id only when it looks like one (it lands in the audit).
+        g.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        )
+
+    @app.after_request
+    def echo_request_id(response):
+        if g.get("request_id"):
+            response.headers["X-Request-ID"] = g.request_id
+        return response

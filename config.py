@@ -71,6 +71,9 @@ class Config:
         },
     }
 
+    # Where `flask audit archive` writes the months it detaches.
+    AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR", str(INSTANCE_DIR / "audit-archive"))
+
     # First administrator, created on first start when no user exists.
     ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
     ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None

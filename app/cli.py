@@ -1,4 +1,12 @@
-"""CareTrail's flask commands: roles sync, setup, seed-demo."""
+"""CareTrail's flask commands: roles sync, setup, seed-demo, audit ...
+
+Every command that writes takes `--as USERNAME`: its changes are attributed
+to that CareTrail user in the audit ("system" by default).
+"""
+
+import functools
+import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -9,6 +17,28 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(roles)
     app.cli.add_command(setup)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(audit)
+
+
+def acting_user_option(command):
+    """Adds --as USERNAME and runs the command as that user (for the audit)."""
+
+    @click.option("--as", "acting_username", default="system", show_default=True, help="attribute changes to this user")
+    @functools.wraps(command)
+    def wrapper(*args, acting_username: str, **kwargs):
+        from app.db_context import acting_as
+
+        user_id = None
+        if acting_username != "system":
+            user = current_app.appbuilder.sm.find_user(username=acting_username)
+            if user is None:
+                raise click.BadParameter(f"no CareTrail user named {acting_username!r}", param_hint="--as")
+            user_id = user.id
+            current_app.appbuilder.session.rollback()  # the lookup's transaction had no actor yet
+        with acting_as(acting_username, user_id):
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
 @click.group()
@@ -18,6 +48,7 @@ def roles() -> None:
 
 @roles.command("sync")
 @with_appcontext
+@acting_user_option
 def roles_sync() -> None:
     """Make the roles in the database match the role matrix."""
     from app.security.sync import sync_roles
@@ -32,6 +63,7 @@ def roles_sync() -> None:
 
 @click.command()
 @with_appcontext
+@acting_user_option
 def setup() -> None:
     """After `db upgrade`: sync roles, create the first admin, load demo data if DEMO_DATA."""
     from app.services.bootstrap import prepare_to_serve
@@ -43,6 +75,7 @@ def setup() -> None:
 
 @click.command("seed-demo")
 @with_appcontext
+@acting_user_option
 def seed_demo() -> None:
     """Load the demo hospital (staff, users per role, rooms, ~200 patients); idempotent."""
     _seed_demo()
@@ -53,3 +86,71 @@ def _seed_demo() -> None:
 
     summary = seed_demo_data(current_app.appbuilder, password=current_app.config["DEMO_PASSWORD"])
     click.echo(f"Demo data: {summary}")
+
+
+@click.group()
+def audit() -> None:
+    """The database audit: seal, verify, archive (docs/audit.md)."""
+
+
+def _owner_engine():
+    """Sealing works with the app's role; archiving needs the owner's."""
+    from sqlalchemy import create_engine
+
+    from app.extensions import db
+
+    owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
+    return create_engine(owner_url) if owner_url else db.engine
+
+
+@audit.command("seal")
+@with_appcontext
+def audit_seal() -> None:
+    """Extend the hash chain over the entries written since the last seal."""
+    from app.extensions import db
+    from app.services.audit_integrity import seal
+
+    with db.engine.begin() as connection:
+        result = seal(connection)
+    click.echo(f"Sealed {result.entry_count} new entries (seal {result.id}, up to entry {result.max_entry_id}).")
+    click.echo(f"Chain head: {result.head} (keep a copy elsewhere: a rewrite of the whole chain changes it)")
+
+
+@audit.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Re-compute the chain; exit status 1 and the first problem when it is broken."""
+    from app.extensions import db
+    from app.services.audit_integrity import verify
+
+    with db.engine.connect() as connection:
+        problems = verify(connection)
+    if not problems:
+        click.echo("Audit chain intact.")
+        return
+    click.echo(f"Audit chain BROKEN: {len(problems)} problem(s); first: {problems[0]}", err=True)
+    for problem in problems[1:20]:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@audit.command("archive")
+@click.option("--before", "before", required=True, help="archive the months before this one, e.g. 2026-01")
+@click.option("--to", "export_dir", type=click.Path(path_type=Path), default=None, help="export directory")
+@with_appcontext
+def audit_archive(before: str, export_dir: Path | None) -> None:
+    """Export old months (JSON lines, gzip) then detach them from audit_log."""
+    from app.services.audit_integrity import archive_before, parse_month
+
+    try:
+        month = parse_month(before)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--before") from exc
+    export_dir = export_dir or Path(current_app.config.get("AUDIT_ARCHIVE_DIR", "instance/audit-archive"))
+    engine = _owner_engine()
+    with engine.begin() as connection:
+        archived = archive_before(connection, month, export_dir)
+    if not archived:
+        click.echo(f"Nothing to archive before {before}.")
+    for partition in archived:
+        click.echo(f"Archived {partition.name}: {partition.entries} entries -> {partition.export_file} (sha256 {partition.sha256})")

@@ -68,7 +68,8 @@ CREATE OR REPLACE FUNCTION audit_ensure_partitions(months_ahead integer DEFAULT 
 DECLARE
     this_month  date := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
     month_start date := date_trunc('month', coalesce(from_month, this_month))::date;
-    last_month  date := (this_month + make_interval(months => months_ahead))::date;
+    last_month  date := greatest((this_month + make_interval(months => months_ahead))::date,
+                                 date_trunc('month', coalesce(from_month, this_month))::date);
     range_start timestamptz;
     range_end   timestamptz;
     partition   text;

@@ -57,7 +57,7 @@ BEGIN
     IF last_pos IS NULL THEN
         SELECT origin_position, origin_link INTO last_pos, link FROM audit_chain_origin();
     END IF;
-    max_id := coalesce(previous.max_entry_id, (SELECT coalesce(max(entry_id), 0) FROM audit_chain));
+    max_id := coalesce(previous.max_entry_id, (SELECT max(entry_id) FROM audit_chain), -9223372036854775808);
 
     FOR entry IN
         SELECT a.* FROM audit_log a
@@ -84,8 +84,8 @@ $$;
 -- Re-compute the chain; one row per problem, first problem first.
 --   modified  the entry's content no longer matches its link
 --   deleted   a sealed entry is gone
---   inserted  an entry sits behind the seal without being sealed (forged or
---             inserted out of order)
+--   inserted  an entry sits behind the seal without being sealed, or shares
+--             its id with another (forged, or inserted out of order)
 CREATE OR REPLACE FUNCTION audit_verify()
     RETURNS TABLE (problem text, entry_id bigint, chain_position bigint, detail text)
     LANGUAGE plpgsql STABLE
@@ -117,6 +117,11 @@ BEGIN
         END IF;
         link := chained.link;
     END LOOP;
+
+    -- Two entries with one id: one of them was forged.
+    RETURN QUERY
+        SELECT 'inserted'::text, a.id, NULL::bigint, format('%s entries share id %s', count(*), a.id)
+          FROM audit_log a GROUP BY a.id HAVING count(*) > 1 ORDER BY a.id;
 
     SELECT * INTO latest FROM audit_seals ORDER BY id DESC LIMIT 1;
     IF latest.id IS NOT NULL THEN

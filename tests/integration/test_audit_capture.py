@@ -1,0 +1,299 @@
+"""The audit trigger: every change to every table, whoever makes it, lands in
+audit_log with the right old/new rows and attribution."""
+
+import threading
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from app.db_context import acting_as
+from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD, csrf_token
+from tests.factories import patient_payload
+
+AUDIT_TRIGGERS = {"audit_insert", "audit_update", "audit_delete", "audit_truncate"}
+
+
+@pytest.fixture(autouse=True)
+def _since_test_start(sql_conn, monkeypatch):
+    """entries() sees only what the test itself caused (the template database
+    already holds the audit of its own set-up)."""
+    (start,) = sql_conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+    monkeypatch.setattr(f"{__name__}.AUDIT_START", start)
+
+
+AUDIT_START = 0
+
+
+def entries(conn, where: str = "true", params=()):
+    """Audit entries written since the test started, as dicts, oldest first."""
+    cursor = conn.execute(f"SELECT * FROM audit_log WHERE id > {AUDIT_START} AND ({where}) ORDER BY id", params)
+    columns = [d.name for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def new_patient(conn, last_name="Roux", first_name="Léa") -> int:
+    return conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES (%s, %s, '1990-01-01', 'F') RETURNING id",
+        [last_name, first_name],
+    ).fetchone()[0]
+
+
+def test_every_application_table_has_the_audit_triggers(sql_conn):
+    """Fails for a table added by a migration that forgot attach_audit()."""
+    rows = sql_conn.execute(
+        """
+        SELECT c.relname, coalesce(array_agg(t.tgname) FILTER (WHERE t.tgname IS NOT NULL), '{}')
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname LIKE 'audit\\_%%'
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+           AND NOT audit_is_exempt(c.relname)
+         GROUP BY c.relname
+        """
+    ).fetchall()
+    tables = {name: set(triggers) for name, triggers in rows}
+    assert {"patients", "staff", "rooms", "ab_user", "ab_user_role", "ab_permission_view_role"} <= set(tables)
+    missing = {name: AUDIT_TRIGGERS - triggers for name, triggers in tables.items() if AUDIT_TRIGGERS - triggers}
+    assert missing == {}
+
+
+def test_changes_in_psql_are_recorded_with_the_database_role(sql_conn):
+    sql_conn.execute("SET application_name = 'psql'")
+    patient_id = new_patient(sql_conn)
+    sql_conn.execute("UPDATE patients SET city = 'Lyon' WHERE id = %s", [patient_id])
+    sql_conn.execute("DELETE FROM patients WHERE id = %s", [patient_id])
+    inserted, updated, deleted = entries(sql_conn, "table_name = 'public.patients'")
+
+    assert inserted["operation"] == "INSERT" and inserted["old_row"] is None
+    assert inserted["new_row"]["last_name"] == "Roux" and inserted["row_pk"] == str(patient_id)
+    assert updated["operation"] == "UPDATE"
+    assert updated["old_row"]["city"] is None and updated["new_row"]["city"] == "Lyon"
+    assert updated["changed_columns"] == ["city", "updated_at"]
+    assert deleted["operation"] == "DELETE" and deleted["new_row"] is None
+    assert deleted["old_row"]["city"] == "Lyon"
+    for entry in (inserted, updated, deleted):
+        assert entry["app_username"] is None and entry["app_user_id"] is None
+        assert entry["db_user"] == sql_conn.info.user
+        assert entry["application_name"] == "psql"
+    assert len({e["txid"] for e in (inserted, updated, deleted)}) == 3  # autocommit: one transaction each
+
+
+def test_an_update_that_changes_nothing_writes_nothing(sql_conn):
+    patient_id = new_patient(sql_conn)
+    sql_conn.execute("UPDATE patients SET city = NULL WHERE id = %s", [patient_id])
+    assert [e["operation"] for e in entries(sql_conn, "table_name = 'public.patients'")] == ["INSERT"]
+
+
+def test_a_bulk_update_records_every_row_under_one_statement(sql_conn):
+    for n in range(30):
+        new_patient(sql_conn, last_name=f"Bulk{n}")
+    sql_conn.execute("UPDATE patients SET city = 'Nantes'")
+    updates = entries(sql_conn, "operation = 'UPDATE'")
+    assert len(updates) == 30
+    assert len({e["statement_id"] for e in updates}) == 1
+    assert {e["row_pk"] for e in updates} == {str(i) for i in range(1, 31)}
+
+
+def test_truncate_is_recorded_once(sql_conn):
+    new_patient(sql_conn)
+    sql_conn.execute("TRUNCATE rooms")
+    [entry] = entries(sql_conn, "operation = 'TRUNCATE'")
+    assert entry["table_name"] == "public.rooms" and entry["old_row"] is None
+
+
+def test_a_rolled_back_transaction_leaves_no_entry(sql_conn):
+    with pytest.raises(RuntimeError), sql_conn.transaction():
+        new_patient(sql_conn)
+        raise RuntimeError("changed my mind")
+    assert entries(sql_conn) == []
+
+
+def test_password_hashes_never_reach_the_log(app, sql_conn):
+    with app.app_context():
+        sm = app.appbuilder.sm
+        user = sm.add_user("newbie", "New", "Bie", "newbie@h.fr", sm.find_role("Nurse"), password="First-pass-1")
+        sm.reset_password(user.id, "Second-pass-2")
+    hashes = [row[0] for row in sql_conn.execute("SELECT password FROM ab_user WHERE username = 'newbie'")]
+    [created, changed] = entries(sql_conn, "table_name = 'public.ab_user'")
+    assert created["new_row"]["password"] == "[masked]"
+    assert changed["changed_columns"] == ["password"]
+    assert changed["old_row"]["password"] == changed["new_row"]["password"] == "[masked]"
+    everything = sql_conn.execute("SELECT string_agg(audit_log::text, '') FROM audit_log").fetchone()[0]
+    assert "newbie" in everything
+    assert hashes[0] not in everything and "scrypt" not in everything
+
+
+def test_granting_a_role_is_a_security_event(app, sql_conn):
+    with app.app_context():
+        sm = app.appbuilder.sm
+        user = sm.find_user(username="nurse")
+        user.roles.append(sm.find_role("Admin"))
+        sm.update_user(user)
+    [grant] = entries(sql_conn, "table_name = 'public.ab_user_role'")
+    assert grant["operation"] == "INSERT" and grant["new_row"]["role_id"] is not None
+
+
+def test_api_changes_are_attributed_to_the_user_and_request(client, api, sql_conn):
+    headers = {**api("doctor"), "X-Request-ID": "req-0001-abcdef"}
+    patient_id = client.post("/api/v1/patients/", json=patient_payload(), headers=headers).get_json()["id"]
+    client.put(f"/api/v1/patients/{patient_id}", json={"city": "Lille", "postal_code": "59000"}, headers=headers)
+    inserted, updated = entries(sql_conn, "table_name = 'public.patients'")
+    doctor_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()[0]
+    for entry in (inserted, updated):
+        assert (entry["app_username"], entry["app_user_id"]) == ("doctor", doctor_id)
+        assert entry["request_id"] == "req-0001-abcdef"
+        assert entry["db_user"] == APP_ROLE and entry["application_name"] == "caretrail-web"
+        assert str(entry["client_addr"]) == "127.0.0.1"
+    assert updated["changed_columns"] == ["city", "postal_code", "updated_at"]
+
+
+def test_screen_changes_are_attributed_to_the_signed_in_user(client, login, sql_conn):
+    login("secretary")
+    page = client.get("/patients/add")
+    form = {
+        "last_name": "Blanc", "first_name": "Zoé", "birth_date": "2001-02-03", "sex": "F",
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+    }  # fmt: skip
+    client.post("/patients/add", data=form, follow_redirects=True)
+    [entry] = entries(sql_conn, "table_name = 'public.patients'")
+    assert entry["app_username"] == "secretary" and entry["request_id"]
+
+
+def test_cli_changes_are_attributed_to_the_as_user(app, sql_conn):
+    result = app.test_cli_runner().invoke(args=["roles", "sync", "--as", "admin"])
+    assert result.exit_code == 0, result.output
+    sql_conn.execute("DELETE FROM ab_permission_view_role WHERE id = (SELECT min(id) FROM ab_permission_view_role)")
+    result = app.test_cli_runner().invoke(args=["roles", "sync", "--as", "admin"])
+    assert result.exit_code == 0, result.output
+    [regrant] = entries(sql_conn, "table_name = 'public.ab_permission_view_role' AND operation = 'INSERT'")
+    assert regrant["app_username"] == "admin"
+    unknown = app.test_cli_runner().invoke(args=["roles", "sync", "--as", "nobody"])
+    assert unknown.exit_code != 0 and "no CareTrail user named 'nobody'" in unknown.output
+
+
+def test_jobs_and_cli_default_to_system_and_pooled_connections_forget_the_user(app, sql_conn):
+    from app.extensions import db
+    from app.models import Room
+
+    with app.app_context():
+        with acting_as("doctor", 2):
+            db.session.add(Room(code="A-1", name="A", kind="ward"))
+            db.session.commit()
+        db.session.add(Room(code="B-1", name="B", kind="ward"))  # same pooled connection, next transaction
+        db.session.commit()
+    first, second = entries(sql_conn, "table_name = 'public.rooms'")
+    assert (first["app_username"], first["app_user_id"]) == ("doctor", 2)
+    assert (second["app_username"], second["app_user_id"]) == ("system", None)
+
+
+def test_concurrent_writers_lose_no_entry(postgres_server, database_name, sql_conn):
+    writers, per_writer = 4, 25
+    failures = []
+
+    def write(n: int) -> None:
+        try:
+            with psycopg.connect(postgres_server.conninfo(database_name), autocommit=True) as conn:
+                for i in range(per_writer):
+                    new_patient(conn, last_name=f"W{n}-{i}")
+                    conn.execute("UPDATE patients SET city = 'Paris' WHERE last_name = %s", [f"W{n}-{i}"])
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    counts = dict(
+        sql_conn.execute(f"SELECT operation, count(*) FROM audit_log WHERE id > {AUDIT_START} GROUP BY 1").fetchall()
+    )
+    assert counts == {"INSERT": writers * per_writer, "UPDATE": writers * per_writer}
+
+
+@pytest.fixture
+def app_role_conn(postgres_server, database_name):
+    """A connection as the application's role (a caretrail_app member)."""
+    conninfo = postgres_server.conninfo(database_name)
+    with psycopg.connect(conninfo, user=APP_ROLE, password=APP_ROLE_PASSWORD, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO audit_log (statement_id, table_name, operation) VALUES (1, 'public.patients', 'TRUNCATE')",
+        "UPDATE audit_log SET reason = 'oops'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "DELETE FROM audit_chain",
+    ],
+)
+def test_the_application_role_cannot_write_the_audit_itself(app_role_conn, statement):
+    new_patient(app_role_conn)  # its own changes are audited all the same
+    with pytest.raises(errors.InsufficientPrivilege):
+        app_role_conn.execute(statement)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_log SET reason = 'oops'", "DELETE FROM audit_log", "TRUNCATE audit_log"],
+)
+def test_even_the_owner_cannot_change_the_audit(sql_conn, statement):
+    new_patient(sql_conn)
+    with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
+        sql_conn.execute(statement)
+    partition = sql_conn.execute("SELECT tableoid::regclass::text FROM audit_log LIMIT 1").fetchone()[0]
+    with pytest.raises(errors.InsufficientPrivilege, match="append-only"):
+        sql_conn.execute(statement.replace("audit_log", partition))
+    assert len(entries(sql_conn)) == 1
+
+
+def test_the_auditor_role_reads_the_audit_but_not_the_records(postgres_server, database_name, sql_conn):
+    sql_conn.execute("DROP ROLE IF EXISTS caretrail_test_auditor")
+    sql_conn.execute("CREATE ROLE caretrail_test_auditor LOGIN PASSWORD 'aud-pass' IN ROLE caretrail_auditor")
+    new_patient(sql_conn)
+    try:
+        conninfo = postgres_server.conninfo(database_name)
+        with psycopg.connect(conninfo, user="caretrail_test_auditor", password="aud-pass", autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] > 0
+            assert conn.execute("SELECT count(*) FROM patient_history").fetchone()[0] > 0
+            for forbidden in ("SELECT * FROM patients", "SELECT password FROM ab_user", "DELETE FROM audit_log"):
+                with pytest.raises(errors.InsufficientPrivilege):
+                    conn.execute(forbidden)
+    finally:
+        sql_conn.execute("DROP OWNED BY caretrail_test_auditor")
+        sql_conn.execute("DROP ROLE caretrail_test_auditor")
+
+
+def test_readable_view_has_one_row_per_changed_field(sql_conn):
+    patient_id = new_patient(sql_conn)
+    sql_conn.execute("UPDATE patients SET blood_group = 'O-', city = 'Brest' WHERE id = %s", [patient_id])
+    rows = sql_conn.execute(
+        "SELECT field, old_value, new_value FROM patient_history WHERE record_id = %s AND operation = 'UPDATE' "
+        "AND field <> 'updated_at' ORDER BY field",
+        [str(patient_id)],
+    ).fetchall()
+    assert rows == [("blood_group", None, "O-"), ("city", None, "Brest")]
+
+
+def test_partitions_roll_over_at_the_month_boundary(sql_conn):
+    """An entry at 23:59:59.999 UTC on the last day of a month and one at
+    00:00 the next day land in their own months; a month with no partition
+    yet goes to the default partition and moves when its partition is made."""
+    sql_conn.execute("SET TIME ZONE 'Europe/Paris'")  # months are UTC months whatever the session's zone
+    insert = (
+        "INSERT INTO audit_log (occurred_at, statement_id, table_name, operation) "
+        "VALUES (%s, 0, 'public.rooms', 'TRUNCATE') RETURNING tableoid::regclass::text"
+    )
+    (far_future,) = sql_conn.execute(insert, ["2031-03-31 23:59:59.999+00"]).fetchone()
+    assert far_future == "audit_log_default"
+    created = sql_conn.execute("SELECT audit_ensure_partitions(0, DATE '2031-03-01')").fetchone()[0]
+    assert created >= 1
+    assert sql_conn.execute(
+        "SELECT tableoid::regclass::text FROM audit_log WHERE occurred_at = '2031-03-31 23:59:59.999+00'"
+    ).fetchone() == ("audit_log_y2031m03",)
+    sql_conn.execute("SELECT audit_ensure_partitions(0, DATE '2031-04-01')")
+    (next_month,) = sql_conn.execute(insert, ["2031-04-01 00:00:00+00"]).fetchone()
+    assert next_month == "audit_log_y2031m04"

@@ -153,4 +153,7 @@ def audit_archive(before: str, export_dir: Path | None) -> None:
     if not archived:
         click.echo(f"Nothing to archive before {before}.")
     for partition in archived:
-        click.echo(f"Archived {partition.name}: {partition.entries} entries -> {partition.export_file} (sha256 {partition.sha256})")
+        click.echo(
+            f"Archived {partition.name}: {partition.entries} entries -> {partition.export_file}"
+            f" (sha256 {partition.sha256})"
+        )

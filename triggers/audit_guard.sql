@@ -63,6 +63,7 @@ CREATE OR REPLACE FUNCTION audit_ensure_partitions(months_ahead integer DEFAULT 
                                                    from_month date DEFAULT NULL)
     RETURNS integer
     LANGUAGE plpgsql
+    SECURITY DEFINER  -- the application role may create months ahead, nothing else
     SET search_path = pg_catalog, public
     AS $$
 DECLARE

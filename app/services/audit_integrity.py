@@ -8,7 +8,7 @@ import gzip
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -46,6 +46,7 @@ def verify(connection: Connection) -> list[Problem]:
 
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PARTITION_NAME = re.compile(r"^audit_log_y(\d{4})m(\d{2})$")
 
 
 def parse_month(value: str) -> date:
@@ -69,33 +70,35 @@ def archive_before(connection: Connection, before: date, export_dir: Path) -> li
     chain then resumes from the archive's last link)."""
     seal(connection)
     export_dir.mkdir(parents=True, exist_ok=True)
-    partitions = connection.execute(
+    names = connection.execute(
         text(
-            """
-            SELECT c.relname AS name,
-                   (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AS range_start,
-                   (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS range_end
-              FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE i.inhparent = 'public.audit_log'::regclass AND c.relname <> 'audit_log_default'
-             ORDER BY 2
-            """
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'public.audit_log'::regclass ORDER BY c.relname"
         )
-    ).all()
+    ).scalars()
     archived = []
-    for partition in partitions:
-        if partition.range_end.date() > before:
-            continue
-        archived.append(_archive_partition(connection, partition, export_dir))
+    for name in names:
+        month = PARTITION_NAME.match(name)
+        if not month:
+            continue  # the default partition
+        start = datetime(int(month.group(1)), int(month.group(2)), 1, tzinfo=UTC)
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+        if end.date() <= before:
+            archived.append(_archive_partition(connection, name, start, end, export_dir))
     return archived
 
 
-def _archive_partition(connection: Connection, partition, export_dir: Path) -> ArchivedPartition:
-    name = partition.name
+def _archive_partition(connection: Connection, name: str, start: datetime, end: datetime, export_dir: Path):
     unsealed = connection.execute(
-        text(f"SELECT count(*) FROM public.{name} a WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)")
+        text(
+            f"SELECT count(*) FROM public.{name} a "
+            "WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)"
+        )
     ).scalar_one()
     if unsealed:
-        raise RuntimeError(f"{name} has {unsealed} entries not sealed yet (transactions still running?): try again later")
+        raise RuntimeError(
+            f"{name} has {unsealed} entries not sealed yet (transactions still running?): try again later"
+        )
     export_file = export_dir / f"{name}.jsonl.gz"
     digest = hashlib.sha256()
     count = 0
@@ -132,8 +135,8 @@ def _archive_partition(connection: Connection, partition, export_dir: Path) -> A
         ),
         {
             "name": name,
-            "start": partition.range_start,
-            "end": partition.range_end,
+            "start": start,
+            "end": end,
             "count": count,
             "position": last.position if last else None,
             "link": last.link if last else None,

@@ -10,6 +10,7 @@ from pathlib import Path
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app
+from sqlalchemy import text
 
 from app.extensions import db
 from app.security.sync import sync_roles
@@ -63,6 +64,10 @@ def ensure_first_admin(appbuilder, *, username: str, password: str | None, email
 def prepare_to_serve(app: Flask, *, log=print) -> None:
     """Schema check, role sync, first admin: the start-up steps of run.py."""
     check_schema_is_current(app)
+    with db.engine.begin() as connection:
+        created = connection.execute(text("SELECT audit_ensure_partitions()")).scalar_one()
+    if created:
+        log(f"Audit: {created} monthly partition(s) created ahead.")
     report = sync_roles(app.appbuilder)
     log(f"Roles: {report}.")
     config = current_app.config

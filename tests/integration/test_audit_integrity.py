@@ -8,12 +8,13 @@ import psycopg
 import pytest
 
 from app.extensions import db
-from app.services.audit_integrity import archive_before, seal, verify
+from app.services.audit_integrity import archive_before, verify
 
 
 def new_patient(conn, last_name="Roux") -> int:
     return conn.execute(
-        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES (%s, 'Léa', '1990-01-01', 'F') RETURNING id",
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) "
+        "VALUES (%s, 'Léa', '1990-01-01', 'F') RETURNING id",
         [last_name],
     ).fetchone()[0]
 

@@ -1,124 +1,125 @@
 -- CareTrail audit: capture.
 --
--- One statement-level trigger per operation and table, with transition
--- tables: an UPDATE of 1,000 rows writes its 1,000 entries with ONE
--- INSERT ... SELECT instead of 1,000 separate inserts (bench/audit_overhead
--- measures both designs).  Who acted comes from transaction-local settings
--- the application sets at the start of each transaction
--- (app/db_context.py):
+-- One lean AFTER ROW trigger per table and operation (plus one per TRUNCATE
+-- statement).  Measured against statement-level triggers with transition
+-- tables (bench/audit_overhead, numbers in the README): the row trigger is
+-- faster for the single-row writes screens and the API make, because a query
+-- over transition tables is planned again at every statement, and it is on
+-- par for bulk updates, whose cost is the audit rows' own WAL volume.
+--
+-- Who acted comes from transaction-local settings the application sets at
+-- the start of each transaction (app/db_context.py):
 --   caretrail.user_id, caretrail.username, caretrail.request_id,
 --   caretrail.client_addr, caretrail.reason
 -- A change made in psql has none of them and is attributed to its database
 -- role (db_user), application_name and address.
 --
+-- The trigger's arguments, fixed by audit_attach(): the primary key's
+-- columns (comma-separated), then the columns to mask (audit_masked_columns).
+--
 -- Safe to run more than once.
-
--- The row as JSONB with the table's secret columns replaced by "[masked]".
-CREATE OR REPLACE FUNCTION audit_mask(row_data jsonb, masked text[]) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-        SELECT CASE
-            WHEN row_data IS NULL OR cardinality(masked) = 0 THEN row_data
-            ELSE row_data || (SELECT coalesce(jsonb_object_agg(name, '"[masked]"'::jsonb), '{}'::jsonb)
-                                FROM unnest(masked) AS name WHERE row_data ? name)
-        END
-    $$;
-
--- The primary key of a row as text ("42", or "3,7" for a two-column key).
-CREATE OR REPLACE FUNCTION audit_row_key(row_data jsonb, key_columns text[]) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-        SELECT CASE WHEN cardinality(key_columns) = 1 THEN row_data ->> key_columns[1]
-               ELSE array_to_string(ARRAY(SELECT row_data ->> k FROM unnest(key_columns) AS k), ',')
-        END
-    $$;
 
 CREATE OR REPLACE FUNCTION audit_capture() RETURNS trigger
     LANGUAGE plpgsql
-    SECURITY DEFINER  -- writes audit_log even for roles that may not
+    SECURITY DEFINER  -- writes audit_log, which no application role may write
     SET search_path = pg_catalog, public
     AS $$
 DECLARE
-    -- The primary key columns, given by audit_attach(); TG_ARGV counts from 0,
-    -- the slice from 1.
-    key_columns text[] := TG_ARGV[0:TG_NARGS - 1];
-    qualified   text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
-    masked      text[];
-    statement   bigint := nextval('public.audit_statement_seq');
-    user_id     integer := nullif(current_setting('caretrail.user_id', true), '')::integer;
-    username    text := nullif(current_setting('caretrail.username', true), '');
-    request     text := nullif(current_setting('caretrail.request_id', true), '');
-    reason      text := nullif(current_setting('caretrail.reason', true), '');
-    client      inet := coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr());
-    application text := nullif(current_setting('application_name'), '');
+    old_row jsonb;
+    new_row jsonb;
+    changed text[];
+    row_key text;
 BEGIN
-    SELECT coalesce(array_agg(column_name), '{}') INTO masked
-      FROM public.audit_masked_columns WHERE table_name = qualified;
-
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, new_row,
-                                      app_user_id, app_username, client_addr, application_name, request_id, reason)
-        SELECT statement, qualified, 'INSERT', audit_row_key(n.row_data, key_columns), audit_mask(n.row_data, masked),
-               user_id, username, client, application, request, reason
-          FROM (SELECT to_jsonb(r) AS row_data FROM new_rows r) AS n;
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row,
-                                      app_user_id, app_username, client_addr, application_name, request_id, reason)
-        SELECT statement, qualified, 'DELETE', audit_row_key(o.row_data, key_columns), audit_mask(o.row_data, masked),
-               user_id, username, client, application, request, reason
-          FROM (SELECT to_jsonb(r) AS row_data FROM old_rows r) AS o;
-    ELSIF TG_OP = 'UPDATE' THEN
-        -- Old and new versions are paired on the primary key; an UPDATE that
-        -- changes nothing writes nothing.
-        INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
-                                      app_user_id, app_username, client_addr, application_name, request_id, reason)
-        SELECT statement, qualified, 'UPDATE', audit_row_key(n.row_data, key_columns),
-               audit_mask(o.row_data, masked), audit_mask(n.row_data, masked), d.changed,
-               user_id, username, client, application, request, reason
-          FROM (SELECT to_jsonb(r) AS row_data FROM old_rows r) AS o
-          JOIN (SELECT to_jsonb(r) AS row_data FROM new_rows r) AS n
-            ON audit_row_key(o.row_data, key_columns) = audit_row_key(n.row_data, key_columns)
-         CROSS JOIN LATERAL (
-               SELECT array_agg(e.key ORDER BY e.key) AS changed
-                 FROM jsonb_each(n.row_data) AS e
-                WHERE e.value IS DISTINCT FROM o.row_data -> e.key
-         ) AS d
-         WHERE d.changed IS NOT NULL;
-    ELSIF TG_OP = 'TRUNCATE' THEN
+    IF TG_LEVEL = 'STATEMENT' THEN  -- TRUNCATE: one entry for the statement
         INSERT INTO public.audit_log (statement_id, table_name, operation,
                                       app_user_id, app_username, client_addr, application_name, request_id, reason)
-        VALUES (statement, qualified, 'TRUNCATE', user_id, username, client, application, request, reason);
+        VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
+                TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP,
+                nullif(current_setting('caretrail.user_id', true), '')::integer,
+                nullif(current_setting('caretrail.username', true), ''),
+                coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),
+                nullif(current_setting('application_name'), ''),
+                nullif(current_setting('caretrail.request_id', true), ''),
+                nullif(current_setting('caretrail.reason', true), ''));
+        RETURN NULL;
     END IF;
+
+    IF TG_OP <> 'INSERT' THEN
+        old_row := to_jsonb(OLD);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_row := to_jsonb(NEW);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        -- The trigger's WHEN clause already skipped updates that change nothing.
+        SELECT array_agg(e.key ORDER BY e.key) INTO changed
+          FROM jsonb_each(new_row) AS e
+         WHERE e.value IS DISTINCT FROM old_row -> e.key;
+    END IF;
+
+    IF strpos(TG_ARGV[0], ',') = 0 THEN
+        row_key := coalesce(new_row, old_row) ->> TG_ARGV[0];
+    ELSE
+        SELECT string_agg(coalesce(new_row, old_row) ->> k, ',') INTO row_key
+          FROM unnest(string_to_array(TG_ARGV[0], ',')) AS k;
+    END IF;
+
+    -- Secrets: the value is replaced, the change still shows in changed_columns.
+    FOR i IN 1 .. TG_NARGS - 1 LOOP
+        IF old_row ? TG_ARGV[i] THEN
+            old_row := jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+        END IF;
+        IF new_row ? TG_ARGV[i] THEN
+            new_row := jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+        END IF;
+    END LOOP;
+
+    INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
+                                  app_user_id, app_username, client_addr, application_name, request_id, reason)
+    VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
+            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, row_key, old_row, new_row, changed,
+            nullif(current_setting('caretrail.user_id', true), '')::integer,
+            nullif(current_setting('caretrail.username', true), ''),
+            coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),
+            nullif(current_setting('application_name'), ''),
+            nullif(current_setting('caretrail.request_id', true), ''),
+            nullif(current_setting('caretrail.reason', true), ''));
     RETURN NULL;
 END
 $$;
 
--- Attach the audit triggers to one table (idempotent).  Migrations call it
--- for every table they create (sql/audit_helpers.py: attach_audit).
+-- Attach (or refresh) the audit triggers of one table.  Migrations call it
+-- for every table they create (app/audit_sql.py: attach_audit).
 CREATE OR REPLACE FUNCTION audit_attach(target regclass) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, public
     AS $$
 DECLARE
-    key_args text;
+    key_columns text;
+    args        text;
 BEGIN
-    SELECT string_agg(quote_literal(a.attname), ', ' ORDER BY k.ord) INTO key_args
+    SELECT string_agg(a.attname, ',' ORDER BY k.ord) INTO key_columns
       FROM pg_index i
      CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
      WHERE i.indrelid = target AND i.indisprimary;
-    IF key_args IS NULL THEN
+    IF key_columns IS NULL THEN
         RAISE EXCEPTION 'audit_attach(%): the table needs a primary key', target;
     END IF;
+    SELECT string_agg(quote_literal(m.column_name), ', ' ORDER BY m.column_name) INTO args
+      FROM audit_masked_columns m
+     WHERE m.table_name = (SELECT n.nspname || '.' || c.relname FROM pg_class c
+                             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target);
+    args := quote_literal(key_columns) || coalesce(', ' || args, '');
     PERFORM audit_detach(target);
-    EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON %s REFERENCING NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION audit_capture(%s)', target, key_args);
-    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON %s REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION audit_capture(%s)', target, key_args);
-    EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS old_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION audit_capture(%s)', target, key_args);
-    EXECUTE format('CREATE TRIGGER audit_truncate AFTER TRUNCATE ON %s '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION audit_capture(%s)', target, key_args);
+    EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION audit_capture(%s)',
+                   target, args);
+    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON %s FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) '
+                   'EXECUTE FUNCTION audit_capture(%s)', target, args);
+    EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION audit_capture(%s)',
+                   target, args);
+    EXECUTE format('CREATE TRIGGER audit_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT '
+                   'EXECUTE FUNCTION audit_capture(%s)', target, args);
 END
 $$;
 
@@ -161,3 +162,30 @@ BEGIN
     RETURN attached;
 END
 $$;
+
+-- Masking is part of each table's trigger arguments (no lookup per row): a
+-- change to audit_masked_columns refreshes the triggers of the tables concerned.
+CREATE OR REPLACE FUNCTION audit_refresh_masking() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    AS $$
+DECLARE
+    affected text;
+BEGIN
+    FOR affected IN
+        SELECT DISTINCT t FROM unnest(ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.table_name END,
+                                             CASE WHEN TG_OP <> 'DELETE' THEN NEW.table_name END]) AS t
+         WHERE t IS NOT NULL
+    LOOP
+        IF to_regclass(affected) IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(affected) AND tgname = 'audit_insert') THEN
+            PERFORM audit_attach(to_regclass(affected));
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS audit_masked_columns_refresh ON audit_masked_columns;
+CREATE TRIGGER audit_masked_columns_refresh AFTER INSERT OR UPDATE OR DELETE ON audit_masked_columns
+    FOR EACH ROW EXECUTE FUNCTION audit_refresh_masking();

@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS audit_log (
     application_name text,
     request_id       text,
     reason           text,
-    CONSTRAINT audit_log_pkey PRIMARY KEY (id, occurred_at),
     CONSTRAINT audit_log_operation_check CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')),
     CONSTRAINT audit_log_rows_check CHECK (
         CASE operation
@@ -43,7 +42,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
 COMMENT ON TABLE audit_log IS 'Every row change of every application table, written by triggers; append-only';
 COMMENT ON COLUMN audit_log.occurred_at IS 'When the statement that made the change started';
 COMMENT ON COLUMN audit_log.txid IS 'Transaction id (pg_current_xact_id()): entries of one transaction share it';
-COMMENT ON COLUMN audit_log.statement_id IS 'Entries written by one statement share it';
+COMMENT ON COLUMN audit_log.statement_id IS 'The client statement that wrote the entry (its start, in microseconds since 1970); with txid it groups the rows of one statement';
 COMMENT ON COLUMN audit_log.table_name IS 'Schema-qualified table name, e.g. public.patients';
 COMMENT ON COLUMN audit_log.row_pk IS 'Primary key of the changed row, as text';
 COMMENT ON COLUMN audit_log.old_row IS 'The whole row before the change (masked columns show as "[masked]")';
@@ -53,14 +52,19 @@ COMMENT ON COLUMN audit_log.app_user_id IS 'CareTrail user (ab_user.id) who acte
 COMMENT ON COLUMN audit_log.db_user IS 'Database role of the session (session_user)';
 COMMENT ON COLUMN audit_log.client_addr IS 'Address of the end user (HTTP client) as told by the app, else of the database client';
 
-CREATE SEQUENCE IF NOT EXISTS audit_statement_seq;
-
 -- The questions people ask, each index-backed (EXPLAIN in docs/audit.md).
--- Kept to a few indexes: each one costs on every audited write.
+-- Every index costs on every audited write (bench/audit_overhead), so: three
+-- btrees, one GIN on the small changed_columns arrays, and BRIN indexes for
+-- what grows with time (entries are appended in id and time order, which is
+-- what BRIN needs, at almost no write cost).  No primary key: a unique index
+-- on a partitioned table must include occurred_at, and would be a fourth
+-- btree; ids come from an identity column, and audit_verify() reports any
+-- duplicate.
 CREATE INDEX IF NOT EXISTS audit_log_record_idx ON audit_log (table_name, row_pk, id);
 CREATE INDEX IF NOT EXISTS audit_log_user_time_idx ON audit_log (app_username, occurred_at);
 CREATE INDEX IF NOT EXISTS audit_log_txid_idx ON audit_log (txid);
 CREATE INDEX IF NOT EXISTS audit_log_time_brin ON audit_log USING brin (occurred_at);
+CREATE INDEX IF NOT EXISTS audit_log_id_brin ON audit_log USING brin (id);
 CREATE INDEX IF NOT EXISTS audit_log_changed_columns_idx ON audit_log USING gin (changed_columns);
 
 -- Columns whose values never reach the log: their value is replaced by

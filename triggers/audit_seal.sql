@@ -99,15 +99,20 @@ DECLARE
     latest    audit_seals;
 BEGIN
     SELECT origin_link INTO link FROM audit_chain_origin();
-    FOR chained IN SELECT c.position, c.entry_id, c.link FROM audit_chain c ORDER BY c.position LOOP
-        SELECT * INTO entry FROM audit_log a WHERE a.id = chained.entry_id;
-        IF NOT FOUND THEN
+    -- One pass over the chain joined to the log (no lookup per entry).
+    FOR chained IN
+        SELECT c.position, c.entry_id, c.link, a AS entry, a.id IS NOT NULL AS present
+          FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.entry_id
+         ORDER BY c.position
+    LOOP
+        IF NOT chained.present THEN
             problem := 'deleted'; entry_id := chained.entry_id; chain_position := chained.position;
             detail := 'sealed entry is missing from audit_log';
             RETURN NEXT;
             link := chained.link;  -- carry on from the stored link to find further problems
             CONTINUE;
         END IF;
+        entry := chained.entry;
         expected := audit_next_link(link, entry);
         IF expected <> chained.link THEN
             problem := 'modified'; entry_id := chained.entry_id; chain_position := chained.position;

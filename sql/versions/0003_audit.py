@@ -73,6 +73,5 @@ def downgrade():
         END $$;
         DROP VIEW IF EXISTS user_and_role_history, room_history, staff_history, patient_history, audit_log_readable;
         DROP TABLE IF EXISTS audit_log, audit_chain, audit_seals, audit_archives, audit_masked_columns;
-        DROP SEQUENCE IF EXISTS audit_statement_seq;
         """
     )

@@ -1,0 +1,174 @@
+"""Write throughput on `patients` with the audit trigger and without.
+
+    .venv/bin/python -m bench.audit_overhead [--database-url URL] [--rounds 5] [--clients 4]
+
+Three designs are measured in the same run, interleaved round by round:
+  none       no audit trigger
+  row        CareTrail's AFTER ROW triggers (triggers/audit_capture.sql)
+  statement  statement-level triggers with transition tables, one
+             INSERT ... SELECT per statement (bench/sql/statement_trigger.sql)
+for single-row INSERT, UPDATE, DELETE (one transaction each) and a 1,000-row
+UPDATE, with several concurrent clients.  Prints audited/unaudited ratios:
+median and [min - max] over the rounds.  Sessions run with
+synchronous_commit=off so the commit's disk flush does not hide the
+trigger's own cost.
+"""
+
+import argparse
+import statistics
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench._database import benchmark_database
+
+DESIGNS = ("none", "row", "statement")
+WORKLOADS = ("insert", "update", "delete", "bulk_update")
+BASE_ROWS = 20_000
+BULK_SIZE = 1_000
+
+
+def set_design(conn, design: str) -> None:
+    conn.execute("SELECT audit_detach('public.patients')")
+    conn.execute("SELECT bench_detach_statement_triggers('public.patients')")
+    if design == "row":
+        conn.execute("SELECT audit_attach('public.patients')")
+    elif design == "statement":
+        conn.execute("SELECT bench_attach_statement_triggers('public.patients')")
+
+
+def run_clients(conninfo: str, clients: int, work) -> float:
+    """Run work(conn, client_number) in parallel; returns elapsed seconds."""
+    errors = []
+    ready = threading.Barrier(clients + 1)
+
+    def client(n: int) -> None:
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute("SET synchronous_commit = off")
+                conn.execute("SELECT set_config('caretrail.username', 'bench', false)")
+                ready.wait()
+                work(conn, n)
+        except Exception as exc:  # noqa: BLE001 (re-raised below)
+            errors.append(exc)
+            ready.abort()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
+def measure(conninfo: str, admin, design: str, clients: int, ops: int, bulk_ops: int) -> dict[str, float]:
+    """Operations (rows for the bulk update) per second for each workload."""
+    set_design(admin, design)
+    # Rows each client will update or delete, made outside the timing.
+    first_id = admin.execute("SELECT coalesce(max(id), 0) + 1 FROM patients").fetchone()[0]
+    set_design(admin, "none")
+    admin.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) "
+        "SELECT 'Victim' || g, 'X', DATE '1980-01-01', 'M' FROM generate_series(1, %s) g",
+        [clients * ops],
+    )
+    set_design(admin, design)
+    rates = {}
+
+    def insert(conn, n):
+        for i in range(ops):
+            conn.execute(
+                "INSERT INTO patients (last_name, first_name, birth_date, sex, city) "
+                "VALUES (%s, 'Bench', DATE '1990-01-01', 'F', 'Paris')",
+                [f"Client{n}-{i}"],
+            )
+
+    def update(conn, n):
+        for i in range(ops):
+            conn.execute(
+                "UPDATE patients SET city = %s WHERE id = %s",
+                [f"City {time.monotonic_ns()}", (n * 997 + i * 13) % BASE_ROWS + 1],
+            )
+
+    def delete(conn, n):
+        start = first_id + n * ops
+        for i in range(ops):
+            conn.execute("DELETE FROM patients WHERE id = %s", [start + i])
+
+    def bulk_update(conn, n):
+        start = 1 + n * BULK_SIZE
+        for _ in range(bulk_ops):
+            conn.execute(
+                "UPDATE patients SET city = %s WHERE id BETWEEN %s AND %s",
+                [f"Bulk {time.monotonic_ns()}", start, start + BULK_SIZE - 1],
+            )
+
+    for name, work, count in (
+        ("insert", insert, clients * ops),
+        ("update", update, clients * ops),
+        ("delete", delete, clients * ops),
+        ("bulk_update", bulk_update, clients * bulk_ops * BULK_SIZE),
+    ):
+        rates[name] = count / run_clients(conninfo, clients, work)
+    admin.execute("VACUUM (ANALYZE) patients")
+    return rates
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f} - {max(values):.2f}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="server to use (default: embedded PostgreSQL)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--ops", type=int, default=300, help="single-row operations per client per workload")
+    parser.add_argument("--bulk-ops", type=int, default=5, help="1,000-row updates per client per round")
+    args = parser.parse_args()
+
+    with benchmark_database(args.database_url) as (_url, conninfo), psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute((Path(__file__).parent / "sql" / "statement_trigger.sql").read_text())
+        admin.execute("SELECT audit_detach('public.patients')")
+        admin.execute(
+            "INSERT INTO patients (last_name, first_name, birth_date, sex, city) "
+            "SELECT 'Base' || g, 'Row', DATE '1970-01-01' + (g %% 15000), 'F', 'Lyon' FROM generate_series(1, %s) g",
+            [BASE_ROWS],
+        )
+        admin.execute("VACUUM (ANALYZE) patients")
+        version = admin.execute("SHOW server_version").fetchone()[0]
+        print(f"PostgreSQL {version}; {args.clients} clients, {args.ops} single-row ops per client, "
+              f"{args.bulk_ops} x {BULK_SIZE}-row updates per client, {args.rounds} rounds")  # fmt: skip
+        results = {design: {w: [] for w in WORKLOADS} for design in DESIGNS}
+        for round_number in range(args.rounds):
+            # Rotate the order so no design always runs first (warm caches) or last.
+            order = DESIGNS[round_number % 3 :] + DESIGNS[: round_number % 3]
+            for design in order:
+                for workload, rate in measure(conninfo, admin, design, args.clients, args.ops, args.bulk_ops).items():
+                    results[design][workload].append(rate)
+            print(f"  round {round_number + 1}/{args.rounds} done ({', '.join(order)})", flush=True)
+        set_design(admin, "row")
+
+    print()
+    print(f"{'workload':<14}{'unaudited ops/s':>17}{'row/none (CareTrail)':>24}{'statement/none':>24}")
+    for workload in WORKLOADS:
+        base = results["none"][workload]
+        ratios = {
+            design: [a / b for a, b in zip(results[design][workload], base, strict=True)]
+            for design in ("row", "statement")
+        }
+        print(
+            f"{workload:<14}{statistics.median(base):>17,.0f}"
+            f"{spread(ratios['row']):>24}{spread(ratios['statement']):>24}"
+        )
+    print("\nratio = audited throughput / unaudited throughput in the same round (1.00 = no overhead)")
+
+
+if __name__ == "__main__":
+    main()

@@ -51,7 +51,7 @@ def run_clients(conninfo: str, clients: int, work) -> float:
                 conn.execute("SELECT set_config('caretrail.username', 'bench', false)")
                 ready.wait()
                 work(conn, n)
-        except Exception as exc:  # noqa: BLE001 (re-raised below)
+        except Exception as exc:  # re-raised in the main thread below
             errors.append(exc)
             ready.abort()
 

@@ -37,7 +37,9 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     with app.app_context():
         # One AppBuilder per app (the test-suite builds many apps); code reaches
         # it through current_app.appbuilder.
-        appbuilder = AppBuilder(indexview=_index_view())
+        from app.security.manager import CareTrailSecurityManager
+
+        appbuilder = AppBuilder(indexview=_index_view(), security_manager_class=CareTrailSecurityManager)
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         _rate_limit_api_login(appbuilder)

@@ -41,7 +41,8 @@ class Actor:
 
 
 SYSTEM = Actor("system")
-_actor: ContextVar[Actor] = ContextVar("caretrail_actor", default=SYSTEM)
+# Set by acting_as(); outside it, a request's signed-in user or else SYSTEM.
+_actor: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)
 _reason: ContextVar[str | None] = ContextVar("caretrail_reason", default=None)
 
 
@@ -98,20 +99,20 @@ def _request_identity() -> tuple[int | None, str | None]:
 
 def current_context() -> dict[str, str]:
     actor = _actor.get()
-    values = {
-        "user_id": str(actor.user_id) if actor.user_id is not None else "",
-        "username": actor.username,
-        "request_id": "",
-        "client_addr": "",
+    in_request = has_request_context()
+    if actor is not None:
+        user_id, username = actor.user_id, actor.username
+    elif in_request:
+        user_id, username = _request_identity()
+    else:
+        user_id, username = SYSTEM.user_id, SYSTEM.username
+    return {
+        "user_id": str(user_id) if user_id is not None else "",
+        "username": username or "",
+        "request_id": g.get("request_id", "") if in_request else "",
+        "client_addr": (request.remote_addr or "") if in_request else "",
         "reason": _reason.get() or "",
     }
-    if has_request_context():
-        user_id, username = _request_identity()
-        values["user_id"] = str(user_id) if user_id is not None else ""
-        values["username"] = username or ""
-        values["request_id"] = g.get("request_id", "")
-        values["client_addr"] = request.remote_addr or ""
-    return values
 
 
 def _apply(connection) -> None:

@@ -25,10 +25,11 @@ CREATE OR REPLACE FUNCTION audit_capture() RETURNS trigger
     SET search_path = pg_catalog, public
     AS $$
 DECLARE
-    old_row jsonb;
-    new_row jsonb;
-    changed text[];
-    row_key text;
+    old_row    jsonb;
+    new_row    jsonb;
+    masked_old jsonb;
+    masked_new jsonb;
+    row_key    text;
 BEGIN
     IF TG_LEVEL = 'STATEMENT' THEN  -- TRUNCATE: one entry for the statement
         INSERT INTO public.audit_log (statement_id, table_name, operation,
@@ -50,13 +51,6 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN
         new_row := to_jsonb(NEW);
     END IF;
-    IF TG_OP = 'UPDATE' THEN
-        -- The trigger's WHEN clause already skipped updates that change nothing.
-        SELECT array_agg(e.key ORDER BY e.key) INTO changed
-          FROM jsonb_each(new_row) AS e
-         WHERE e.value IS DISTINCT FROM old_row -> e.key;
-    END IF;
-
     IF strpos(TG_ARGV[0], ',') = 0 THEN
         row_key := coalesce(new_row, old_row) ->> TG_ARGV[0];
     ELSE
@@ -65,19 +59,29 @@ BEGIN
     END IF;
 
     -- Secrets: the value is replaced, the change still shows in changed_columns.
+    masked_old := old_row;
+    masked_new := new_row;
     FOR i IN 1 .. TG_NARGS - 1 LOOP
-        IF old_row ? TG_ARGV[i] THEN
-            old_row := jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+        IF masked_old ? TG_ARGV[i] THEN
+            masked_old := jsonb_set(masked_old, ARRAY[TG_ARGV[i]], '"[masked]"');
         END IF;
-        IF new_row ? TG_ARGV[i] THEN
-            new_row := jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+        IF masked_new ? TG_ARGV[i] THEN
+            masked_new := jsonb_set(masked_new, ARRAY[TG_ARGV[i]], '"[masked]"');
         END IF;
     END LOOP;
 
+    -- For an UPDATE, the changed columns are computed from the unmasked rows
+    -- inside the same statement (one query per row, not two).  The trigger's
+    -- WHEN clause already skipped updates that change nothing.
     INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
                                   app_user_id, app_username, client_addr, application_name, request_id, reason)
     VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
-            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, row_key, old_row, new_row, changed,
+            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, row_key,
+            masked_old, masked_new,
+            CASE WHEN TG_OP = 'UPDATE' THEN
+                (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(new_row) AS e
+                  WHERE e.value IS DISTINCT FROM old_row -> e.key)
+            END,
             nullif(current_setting('caretrail.user_id', true), '')::integer,
             nullif(current_setting('caretrail.username', true), ''),
             coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),

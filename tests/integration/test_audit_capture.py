@@ -297,3 +297,37 @@ def test_partitions_roll_over_at_the_month_boundary(sql_conn):
     sql_conn.execute("SELECT audit_ensure_partitions(0, DATE '2031-04-01')")
     (next_month,) = sql_conn.execute(insert, ["2031-04-01 00:00:00+00"]).fetchone()
     assert next_month == "audit_log_y2031m04"
+
+
+def test_masking_a_new_column_takes_effect_at_once(sql_conn):
+    sql_conn.execute("INSERT INTO audit_masked_columns VALUES ('public.patients', 'notes')")
+    patient_id = new_patient(sql_conn)
+    sql_conn.execute("UPDATE patients SET notes = 'confidential' WHERE id = %s", [patient_id])
+    inserted, updated = entries(sql_conn, "table_name = 'public.patients'")
+    assert inserted["new_row"]["notes"] == "[masked]"
+    assert updated["changed_columns"] == ["notes", "updated_at"] and updated["new_row"]["notes"] == "[masked]"
+    assert updated["new_row"]["last_name"] == "Roux"  # only the listed column is hidden
+
+
+def test_a_reason_given_by_the_user_lands_in_the_entry(app, sql_conn):
+    from app.db_context import audit_reason
+    from app.extensions import db
+    from app.models import Room
+
+    with app.app_context(), acting_as("admin", 1), audit_reason("room closed for works"):
+        db.session.add(Room(code="W-1", name="Works", kind="other"))
+        db.session.commit()
+    [entry] = entries(sql_conn, "table_name = 'public.rooms'")
+    assert entry["reason"] == "room closed for works"
+
+
+def test_sign_ins_and_failed_attempts_are_attributed_to_the_account(client, sql_conn):
+    from tests.conftest import browser_login
+
+    browser_login(client, "nurse", "wrong password")
+    browser_login(client, "nurse")
+    failed, succeeded = entries(sql_conn, "table_name = 'public.ab_user'")
+    assert (failed["app_username"], failed["reason"]) == ("nurse", "failed sign-in")
+    assert "fail_login_count" in failed["changed_columns"]
+    assert (succeeded["app_username"], succeeded["reason"]) == ("nurse", "sign-in")
+    assert "login_count" in succeeded["changed_columns"]

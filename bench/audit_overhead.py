@@ -131,10 +131,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--ops", type=int, default=300, help="single-row operations per client per workload")
     parser.add_argument("--bulk-ops", type=int, default=5, help="1,000-row updates per client per round")
+    parser.add_argument(
+        "--drop-index", action="append", default=[], help="drop this audit_log index first (to measure its cost)"
+    )
     args = parser.parse_args()
 
     with benchmark_database(args.database_url) as (_url, conninfo), psycopg.connect(conninfo, autocommit=True) as admin:
         admin.execute((Path(__file__).parent / "sql" / "statement_trigger.sql").read_text())
+        for index in args.drop_index:
+            admin.execute(f"DROP INDEX {index}")  # noqa: S608 (the operator's own argument)
         admin.execute("SELECT audit_detach('public.patients')")
         admin.execute(
             "INSERT INTO patients (last_name, first_name, birth_date, sex, city) "

@@ -24,6 +24,11 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest
 
+## bench: audit overhead and audit search benchmarks (minutes; prints ratios)
+bench: $(STAMP)
+	@$(BIN)/python -m bench.audit_overhead
+	@$(BIN)/python -m bench.audit_search
+
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .

@@ -74,6 +74,7 @@ def main() -> None:
         from sqlalchemy.engine import make_url
 
         from app import create_app
+        from app.extensions import db
         from app.services.bootstrap import prepare_to_serve
         from app.services.demo_data import seed_demo_data
 
@@ -82,6 +83,8 @@ def main() -> None:
             say("migrating the schema to the latest version")
             upgrade()
         if embedded:
+            with app.app_context():
+                db.engine.dispose()  # the owner's connections: the app runs as caretrail_web
             app = create_app(SQLALCHEMY_DATABASE_URI=ensure_app_login_role(os.environ["MIGRATION_DATABASE_URL"]))
         say(f"database: {make_url(app.config['SQLALCHEMY_DATABASE_URI']).render_as_string(hide_password=True)}")
         with app.app_context():

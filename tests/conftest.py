@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,16 +83,25 @@ def postgres_server():
         return
     from app.embedded_postgres import EmbeddedPostgres
 
-    # Not under pytest's tmp dir: when root, the cluster runs as an
-    # unprivileged user who must be able to traverse the path.
-    base = Path(tempfile.mkdtemp(prefix="caretrail-test-", dir="/tmp"))
+    with traversable_tempdir("caretrail-test-") as base:
+        server = EmbeddedPostgres(base / "data", dbname="postgres", fast=True, log=lambda _msg: None)
+        server.start()
+        try:
+            yield PostgresServer(url=server.url("postgres"))
+        finally:
+            server.stop()
+
+
+@contextmanager
+def traversable_tempdir(prefix: str):
+    """A temporary directory under /tmp, not under pytest's (0700) tmp dir:
+    when the suite runs as root, the embedded cluster runs as an unprivileged
+    user who must be able to traverse the path."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     base.chmod(0o755)
-    server = EmbeddedPostgres(base / "data", dbname="postgres", fast=True, log=lambda _msg: None)
-    server.start()
     try:
-        yield PostgresServer(url=server.url("postgres"))
+        yield base
     finally:
-        server.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -31,31 +31,20 @@ DECLARE
     masked_new jsonb;
     row_key    text;
 BEGIN
-    IF TG_LEVEL = 'STATEMENT' THEN  -- TRUNCATE: one entry for the statement
-        INSERT INTO public.audit_log (statement_id, table_name, operation,
-                                      app_user_id, app_username, client_addr, application_name, request_id, reason)
-        VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
-                TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP,
-                nullif(current_setting('caretrail.user_id', true), '')::integer,
-                nullif(current_setting('caretrail.username', true), ''),
-                coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),
-                nullif(current_setting('application_name'), ''),
-                nullif(current_setting('caretrail.request_id', true), ''),
-                nullif(current_setting('caretrail.reason', true), ''));
-        RETURN NULL;
-    END IF;
-
-    IF TG_OP <> 'INSERT' THEN
-        old_row := to_jsonb(OLD);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        new_row := to_jsonb(NEW);
-    END IF;
-    IF strpos(TG_ARGV[0], ',') = 0 THEN
-        row_key := coalesce(new_row, old_row) ->> TG_ARGV[0];
-    ELSE
-        SELECT string_agg(coalesce(new_row, old_row) ->> k, ',') INTO row_key
-          FROM unnest(string_to_array(TG_ARGV[0], ',')) AS k;
+    -- TRUNCATE (the only statement-level call) has no row: one entry, rows NULL.
+    IF TG_LEVEL = 'ROW' THEN
+        IF TG_OP <> 'INSERT' THEN
+            old_row := to_jsonb(OLD);
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            new_row := to_jsonb(NEW);
+        END IF;
+        IF strpos(TG_ARGV[0], ',') = 0 THEN
+            row_key := coalesce(new_row, old_row) ->> TG_ARGV[0];
+        ELSE
+            SELECT string_agg(coalesce(new_row, old_row) ->> k, ',') INTO row_key
+              FROM unnest(string_to_array(TG_ARGV[0], ',')) AS k;
+        END IF;
     END IF;
 
     -- Secrets: the value is replaced, the change still shows in changed_columns.

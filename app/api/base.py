@@ -17,24 +17,17 @@ class CareTrailModelApi(ModelRestApi):
     page_size = 25
 
     def post_headless(self):
-        try:
-            return super().post_headless()
-        except ConstraintViolation as violation:
-            return self.response_422(message=violation.as_messages())
-        except DatabaseWriteFailed as failure:
-            return self.response(503, message=failure.message)
+        return self._explain_refusals(super().post_headless)
 
     def put_headless(self, pk):
-        try:
-            return super().put_headless(pk)
-        except ConstraintViolation as violation:
-            return self.response_422(message=violation.as_messages())
-        except DatabaseWriteFailed as failure:
-            return self.response(503, message=failure.message)
+        return self._explain_refusals(super().put_headless, pk)
 
     def delete_headless(self, pk):
+        return self._explain_refusals(super().delete_headless, pk)
+
+    def _explain_refusals(self, write, *args):
         try:
-            return super().delete_headless(pk)
+            return write(*args)
         except ConstraintViolation as violation:
             return self.response_422(message=violation.as_messages())
         except DatabaseWriteFailed as failure:

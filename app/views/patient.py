@@ -24,13 +24,9 @@ PATIENT_LABELS = {
     "updated_at": "Last changed",
 }
 
-EDITABLE_COLUMNS = [
-    "last_name",
-    "first_name",
-    "birth_name",
-    "birth_date",
-    "sex",
-    "nir",
+# The patient's fields in the groups screens show them in.
+IDENTITY_FIELDS = ["last_name", "first_name", "birth_name", "birth_date", "sex", "nir"]
+CONTACT_FIELDS = [
     "phone",
     "email",
     "address",
@@ -38,10 +34,9 @@ EDITABLE_COLUMNS = [
     "city",
     "emergency_contact_name",
     "emergency_contact_phone",
-    "blood_group",
-    "allergies",
-    "notes",
 ]
+MEDICAL_FIELDS = ["blood_group", "allergies", "notes"]
+EDITABLE_COLUMNS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS
 
 
 class PatientView(CareTrailModelView):
@@ -64,43 +59,16 @@ class PatientView(CareTrailModelView):
     label_columns = PATIENT_LABELS
 
     show_fieldsets = [
-        ("Identity", {"fields": ["mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "nir"]}),
-        (
-            "Contact",
-            {
-                "fields": [
-                    "phone",
-                    "email",
-                    "address",
-                    "postal_code",
-                    "city",
-                    "emergency_contact_name",
-                    "emergency_contact_phone",
-                ]
-            },
-        ),
-        ("Medical", {"fields": ["blood_group", "allergies", "notes"]}),
+        ("Identity", {"fields": ["mrn", *IDENTITY_FIELDS]}),
+        ("Contact", {"fields": CONTACT_FIELDS}),
+        ("Medical", {"fields": MEDICAL_FIELDS}),
         ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
-    add_columns = EDITABLE_COLUMNS
-    edit_columns = EDITABLE_COLUMNS
+    add_columns = edit_columns = EDITABLE_COLUMNS
     add_fieldsets = edit_fieldsets = [
-        ("Identity", {"fields": ["last_name", "first_name", "birth_name", "birth_date", "sex", "nir"]}),
-        (
-            "Contact",
-            {
-                "fields": [
-                    "phone",
-                    "email",
-                    "address",
-                    "postal_code",
-                    "city",
-                    "emergency_contact_name",
-                    "emergency_contact_phone",
-                ]
-            },
-        ),
-        ("Medical", {"fields": ["blood_group", "allergies", "notes"]}),
+        ("Identity", {"fields": IDENTITY_FIELDS}),
+        ("Contact", {"fields": CONTACT_FIELDS}),
+        ("Medical", {"fields": MEDICAL_FIELDS}),
     ]
     description_columns = {
         "nir": "15 characters, spaces allowed: 1 85 05 78 006 084 91",

@@ -1,9 +1,7 @@
 """The embedded PostgreSQL behind `make run` and `make test`."""
 
 import os
-import shutil
 import signal
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,16 +16,15 @@ from app.embedded_postgres import (
     ensure_postgres_installed,
     find_postgres_bindir,
 )
+from tests.conftest import traversable_tempdir
 from tests.factories import process_is_running
 
 
 @pytest.fixture
 def cluster_dir():
     """A directory the unprivileged cluster user can traverse, removed afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="ct-pg-test-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
+    with traversable_tempdir("ct-pg-test-") as base:
+        yield base
 
 
 @pytest.fixture

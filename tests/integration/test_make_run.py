@@ -2,18 +2,17 @@
 demo data, HTTP 200 on /login/, then a clean shutdown with no orphan postgres."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import traversable_tempdir
 from tests.factories import process_is_running
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -55,10 +54,9 @@ def api_get(base: str, path: str, username: str, password: str):
 
 @pytest.fixture
 def instance_dir():
-    base = Path(tempfile.mkdtemp(prefix="ct-run-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
+    """A throwaway instance/ (embedded database, secret key) for the launcher."""
+    with traversable_tempdir("ct-run-") as base:
+        yield base
 
 
 def launch(instance_dir: Path, port: int) -> subprocess.Popen:

@@ -115,6 +115,20 @@ def current_context() -> dict[str, str]:
     }
 
 
+def remember_request_user(user) -> None:
+    """Called by the security manager as soon as it has loaded the signed-in
+    user: keep id and name as plain values for the rest of the request, and
+    stamp the transaction the user's own loading query has just opened."""
+    if user is None or not has_request_context():
+        return
+    g.audit_identity = (user.id, user.username)
+    from app.extensions import db
+
+    session = db.session()  # the request's Session behind the scoped proxy
+    if session.in_transaction():
+        _apply(session.connection())
+
+
 def _apply(connection) -> None:
     connection.execute(SET_CONTEXT, current_context())
 
@@ -125,6 +139,9 @@ def _after_begin(_session, _transaction, connection) -> None:
 
 def _before_flush(session, _flush_context, _instances) -> None:
     _apply(session.connection())
+
+
+REQUEST_IDENTITY_CACHES = ("audit_identity", "request_id", "user", "_login_user", "_jwt_extended_jwt_user")
 
 
 def init_db_context(app: Flask) -> None:
@@ -140,6 +157,17 @@ def init_db_context(app: Flask) -> None:
         g.request_id = (
             incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
         )
+
+    @app.teardown_request
+    def forget_request_user(_exc) -> None:
+        # g outlives the request when an app context was already pushed (tests,
+        # jobs): the next request must not inherit this one's user, neither
+        # from our cache nor from Flask-Login's, flask-jwt-extended's or FAB's.
+        for name in REQUEST_IDENTITY_CACHES:
+            g.pop(name, None)
+        from app.extensions import db
+
+        db.session.remove()
 
     @app.after_request
     def echo_request_id(response):

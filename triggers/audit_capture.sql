@@ -30,7 +30,23 @@ DECLARE
     masked_old jsonb;
     masked_new jsonb;
     row_key    text;
+    user_id    integer := nullif(current_setting('caretrail.user_id', true), '')::integer;
+    username   text := nullif(current_setting('caretrail.username', true), '');
+    claimed    text;
 BEGIN
+    -- Any session can SET caretrail.user_id: only the application's role and
+    -- the schema's owner (migrations; superusers count as both) are believed.
+    -- Another role's claim is kept aside, and the change is attributed to its
+    -- database role.
+    IF (user_id IS NOT NULL OR username IS NOT NULL)
+       AND NOT pg_has_role(session_user, 'caretrail_app', 'MEMBER')
+       AND NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass),
+                           'MEMBER') THEN
+        claimed := concat_ws(' ', username, '(id ' || user_id || ')');
+        user_id := NULL;
+        username := NULL;
+    END IF;
+
     -- TRUNCATE (the only statement-level call) has no row: one entry, rows NULL.
     IF TG_LEVEL = 'ROW' THEN
         IF TG_OP <> 'INSERT' THEN
@@ -63,7 +79,8 @@ BEGIN
     -- inside the same statement (one query per row, not two).  The trigger's
     -- WHEN clause already skipped updates that change nothing.
     INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
-                                  app_user_id, app_username, client_addr, application_name, request_id, reason)
+                                  app_user_id, app_username, claimed_user, client_addr, application_name,
+                                  request_id, reason)
     VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
             TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, row_key,
             masked_old, masked_new,
@@ -71,8 +88,7 @@ BEGIN
                 (SELECT array_agg(e.key ORDER BY e.key) FROM jsonb_each(new_row) AS e
                   WHERE e.value IS DISTINCT FROM old_row -> e.key)
             END,
-            nullif(current_setting('caretrail.user_id', true), '')::integer,
-            nullif(current_setting('caretrail.username', true), ''),
+            user_id, username, claimed,
             coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),
             nullif(current_setting('application_name'), ''),
             nullif(current_setting('caretrail.request_id', true), ''),

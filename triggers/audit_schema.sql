@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS audit_log (
     changed_columns  text[],
     app_user_id      integer,
     app_username     text,
+    claimed_user     text,
     db_user          text        NOT NULL DEFAULT session_user,
     client_addr      inet,
     application_name text,
@@ -49,6 +50,7 @@ COMMENT ON COLUMN audit_log.old_row IS 'The whole row before the change (masked 
 COMMENT ON COLUMN audit_log.new_row IS 'The whole row after the change (masked columns show as "[masked]")';
 COMMENT ON COLUMN audit_log.changed_columns IS 'UPDATE only: the columns whose value changed';
 COMMENT ON COLUMN audit_log.app_user_id IS 'CareTrail user (ab_user.id) who acted, NULL outside the application';
+COMMENT ON COLUMN audit_log.claimed_user IS 'A CareTrail user claimed by a session that is not the application''s role (anyone can SET caretrail.user_id): recorded, not trusted; app_user_id/app_username stay empty';
 COMMENT ON COLUMN audit_log.db_user IS 'Database role of the session (session_user)';
 COMMENT ON COLUMN audit_log.client_addr IS 'Address of the end user (HTTP client) as told by the app, else of the database client';
 

@@ -16,7 +16,7 @@ CREATE OR REPLACE FUNCTION audit_canonical(e audit_log) RETURNS text
         SELECT jsonb_build_array(
             e.id, to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), e.txid::text,
             e.statement_id, e.table_name, e.operation, e.row_pk, e.old_row, e.new_row, e.changed_columns,
-            e.app_user_id, e.app_username, e.db_user, host(e.client_addr), e.application_name, e.request_id, e.reason
+            e.app_user_id, e.app_username, e.claimed_user, e.db_user, host(e.client_addr), e.application_name, e.request_id, e.reason
         )::text
     $$;
 

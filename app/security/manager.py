@@ -2,10 +2,22 @@
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app.db_context import acting_as, audit_reason
+from app.db_context import acting_as, audit_reason, remember_request_user
 
 
 class CareTrailSecurityManager(SecurityManager):
+    # The audit needs the signed-in user from the first query of a request on
+    # (app/db_context.py); these are where FAB loads it, by cookie or by JWT.
+    def load_user(self, pk):
+        user = super().load_user(pk)
+        remember_request_user(user)
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        remember_request_user(user)
+        return user
+
     def update_user_auth_stat(self, user, success=True):
         # The login counters FAB updates are written as the account's own
         # change, with the outcome as reason: the audit doubles as a sign-in log.

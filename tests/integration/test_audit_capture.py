@@ -173,18 +173,60 @@ def test_cli_changes_are_attributed_to_the_as_user(app, sql_conn):
 
 
 def test_jobs_and_cli_default_to_system_and_pooled_connections_forget_the_user(app, sql_conn):
+    """An attributed transaction, then an unattributed one ON THE SAME pooled
+    connection: the second is not credited to the first user."""
+    from sqlalchemy import text
+
     from app.extensions import db
     from app.models import Room
 
     with app.app_context():
         with acting_as("doctor", 2):
             db.session.add(Room(code="A-1", name="A", kind="ward"))
+            first_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             db.session.commit()
-        db.session.add(Room(code="B-1", name="B", kind="ward"))  # same pooled connection, next transaction
+        db.session.add(Room(code="B-1", name="B", kind="ward"))
+        second_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         db.session.commit()
+    assert first_backend == second_backend
     first, second = entries(sql_conn, "table_name = 'public.rooms'")
     assert (first["app_username"], first["app_user_id"]) == ("doctor", 2)
     assert (second["app_username"], second["app_user_id"]) == ("system", None)
+
+
+def test_requests_in_one_app_context_do_not_share_the_user(app, api, client, sql_conn):
+    """g outlives a request when an app context is already pushed (as in jobs)."""
+    with app.app_context():
+        admin, secretary = api("admin"), api("secretary")
+        client.post("/api/v1/patients/", json=patient_payload(last_name="First"), headers=admin)
+        client.post("/api/v1/patients/", json=patient_payload(last_name="Second", nir=None), headers=secretary)
+    first, second = entries(sql_conn, "table_name = 'public.patients'")
+    assert (first["app_username"], second["app_username"]) == ("admin", "secretary")
+
+
+def test_a_claimed_user_from_another_role_is_not_believed(postgres_server, database_name, sql_conn):
+    """Anyone can SET caretrail.user_id in psql: the claim is recorded aside,
+    the change stays attributed to the database role."""
+    sql_conn.execute("DROP ROLE IF EXISTS caretrail_test_dba")
+    sql_conn.execute("CREATE ROLE caretrail_test_dba LOGIN PASSWORD 'dba-pass'")
+    sql_conn.execute("GRANT INSERT ON patients TO caretrail_test_dba")
+    sql_conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO caretrail_test_dba")
+    try:
+        conninfo = postgres_server.conninfo(database_name)
+        with psycopg.connect(conninfo, user="caretrail_test_dba", password="dba-pass", autocommit=True) as dba:
+            dba.execute("SET caretrail.user_id = '1'")
+            dba.execute("SET caretrail.username = 'admin'")
+            dba.execute(
+                "INSERT INTO patients (last_name, first_name, birth_date, sex) "
+                "VALUES ('Forged', 'F', '2000-01-01', 'F')"
+            )
+        [entry] = entries(sql_conn, "table_name = 'public.patients'")
+        assert (entry["app_user_id"], entry["app_username"]) == (None, None)
+        assert entry["claimed_user"] == "admin (id 1)"
+        assert entry["db_user"] == "caretrail_test_dba"
+    finally:
+        sql_conn.execute("DROP OWNED BY caretrail_test_dba")
+        sql_conn.execute("DROP ROLE caretrail_test_dba")
 
 
 def test_concurrent_writers_lose_no_entry(postgres_server, database_name, sql_conn):

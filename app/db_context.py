@@ -8,8 +8,9 @@ settings, so every change is attributed to the CareTrail user behind it:
     caretrail.client_addr                   the HTTP client's address
     caretrail.reason                        optional, why (e.g. a deletion reason)
 
-They are set when a transaction begins and again before each flush, because
-in a web request the user is often loaded by the transaction's first query.
+They are set when a transaction begins, again as soon as the security manager
+has loaded the signed-in user (its own query opened the transaction), and
+before each flush.  Identity caches are cleared when a request ends.
 Outside a request (CLI, background jobs) the actor comes from `acting_as()`,
 "system" by default.  `set_config(..., true)` lasts until the transaction
 ends, so a pooled connection never carries one user's identity into another's.
@@ -37,7 +38,6 @@ SET_CONTEXT = text(
 class Actor:
     username: str
     user_id: int | None = None
-    reason: str | None = None
 
 
 SYSTEM = Actor("system")

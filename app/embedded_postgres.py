@@ -1,159 +1,159 @@
 """A private PostgreSQL cluster for `make run` (data kept under instance/) and
 for the test-suite (a throwaway one).
 
-It runs from the machine's PostgreSQL server binaries with initdb + pg_ctl,
-listens on a Unix socket only (in a 0700 directory, so `trust` auth reaches
-nobody but its owner and root) and so never clashes with another server's
-port.  PostgreSQL refuses to run as root: when we are root, the cluster runs
-as the unprivileged system user `caretrail-pg`.
-
-The PyPI wheels that embed PostgreSQL ship no contrib extensions, which the
-schema needs; hence the system binaries.
+It runs from the machine's PostgreSQL server binaries with initdb + pg_ctl:
+the PyPI wheels that embed PostgreSQL ship no contrib extensions, which the
+schema needs.  It listens on a Unix socket only, in a 0700 directory, so
+`trust` authentication reaches nobody but the socket's owner and root, and no
+TCP port can clash with another server.  PostgreSQL refuses to run as root:
+when we are root, the cluster runs as the unprivileged system user
+`caretrail-pg`.  Linux only (it reads /proc).
 """
 
-import argparse
-import getpass
+import grp
 import hashlib
 import os
 import pwd
+import shlex
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 REQUIRED_EXTENSIONS = ("btree_gist", "pg_trgm", "unaccent", "pgcrypto")
-INSTALL_HINT = "sudo apt-get install postgresql postgresql-contrib"
+INSTALL_COMMAND = "sudo apt-get install postgresql postgresql-contrib"
+SERVER_TOOLS = ("initdb", "pg_ctl", "postgres")
 SYSTEM_USER = "caretrail-pg"
-# Unix socket paths are limited to 107 bytes, `/.s.PGSQL.NNNNN` included.
-MAX_SOCKET_DIR_LENGTH = 90
+ROOT_SUPERUSER = "caretrail"
+MAX_SOCKET_PATH = 107  # bytes in sockaddr_un.sun_path, less the final NUL
+# A throwaway cluster needs no durability: after a crash it is thrown away.
+FAST_SETTINGS = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
+Log = Callable[[str], None]
 
 
 class EmbeddedPostgresError(RuntimeError):
-    pass
+    """The embedded server cannot be installed, started or stopped; the message says why."""
 
 
 def find_postgres_bindir() -> Path | None:
-    """Directory holding initdb, pg_ctl and postgres: PATH, pg_config, then
-    the newest /usr/lib/postgresql/*/bin (Debian keeps them off PATH)."""
-    candidates: list[Path] = []
-    for tool in ("initdb", "postgres", "pg_ctl"):
-        found = shutil.which(tool)
-        if found:
-            candidates.append(Path(found).resolve().parent)
+    """Directory holding initdb, pg_ctl and postgres: from PATH (through
+    symlinks), then `pg_config --bindir`, then the newest
+    /usr/lib/postgresql/*/bin (Debian keeps the server tools off PATH)."""
+    candidates = [Path(found).resolve().parent for tool in ("postgres", "initdb") if (found := shutil.which(tool))]
     pg_config = shutil.which("pg_config")
-    if pg_config:
-        result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        if result.returncode == 0:
-            candidates.append(Path(result.stdout.strip()))
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
-    candidates.extend(versions)
-    for bindir in candidates:
-        if all((bindir / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
-            return bindir
-    return None
-
-
-def _version_key(path: Path) -> float:
-    try:
-        return float(path.parent.name)
-    except ValueError:
-        return 0.0
+    if pg_config and (bindir := _output(pg_config, "--bindir")):
+        candidates.append(Path(bindir))
+    versions = Path("/usr/lib/postgresql").glob("*/bin")  # newest first: 15 before 9.6
+    candidates += sorted(versions, key=lambda path: [int(n) for n in path.parent.name.split(".") if n.isdigit()])[::-1]
+    return next((path for path in candidates if all(os.access(path / t, os.X_OK) for t in SERVER_TOOLS)), None)
 
 
 def postgres_sharedir(bindir: Path) -> Path:
-    pg_config = bindir / "pg_config"
-    if pg_config.is_file():
-        result = subprocess.run([str(pg_config), "--sharedir"], capture_output=True, text=True, check=False)
-        if result.returncode == 0:
-            return Path(result.stdout.strip())
-    # Debian: /usr/lib/postgresql/15/bin -> /usr/share/postgresql/15
-    return Path("/usr/share/postgresql") / bindir.parent.name
+    """Where the server looks for extensions (`<sharedir>/extension`).  The
+    pg_config beside the server knows; the one on PATH may come from another
+    version's client package.  Without one, Debian's layout:
+    /usr/lib/postgresql/15/bin -> /usr/share/postgresql/15."""
+    sharedir = _output(bindir / "pg_config", "--sharedir")
+    return Path(sharedir) if sharedir else Path("/usr/share/postgresql") / bindir.parent.name
 
 
-def missing_extensions(bindir: Path) -> list[str]:
-    extension_dir = postgres_sharedir(bindir) / "extension"
-    return [name for name in REQUIRED_EXTENSIONS if not (extension_dir / f"{name}.control").is_file()]
-
-
-def ensure_postgres_installed(*, install: bool = True, log: Callable[[str], None] = print) -> Path:
-    """The server binaries' directory, installing Debian's packages when they
-    (or the contrib extensions) are missing and we may; else a clear error."""
-    bindir = find_postgres_bindir()
-    if bindir is not None and not missing_extensions(bindir):
+def ensure_postgres_installed(*, install: bool = True, log: Log = print) -> Path:
+    """The server binaries' directory.  When they or the contrib extensions
+    are missing, installs Debian's packages if `install` is set and we are
+    root with apt-get; otherwise the error names the command to run."""
+    bindir, problem = _check_installation()
+    if problem is None:
         return bindir
-    can_install = install and os.geteuid() == 0 and shutil.which("apt-get")
-    if not can_install:
-        what = "PostgreSQL server binaries" if bindir is None else f"extensions {', '.join(missing_extensions(bindir))}"
-        raise EmbeddedPostgresError(f"{what} not found; install them with: {INSTALL_HINT}")
-    log("PostgreSQL server or contrib extensions missing: installing Debian's postgresql package")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    for packages in (["postgresql", "postgresql-contrib"], ["postgresql"]):
-        command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
-        if subprocess.run(command, env=env, check=False).returncode == 0:
-            break
-    return ensure_postgres_installed(install=False)
+    if not (install and os.geteuid() == 0 and shutil.which("apt-get")):
+        raise EmbeddedPostgresError(f"{problem}; install them with: {INSTALL_COMMAND}")
+    log(f"{problem}: installing them with apt-get (takes a minute)")
+    _apt_get(log, "update")
+    try:
+        _apt_get(log, "install", "-y", "--no-install-recommends", "postgresql", "postgresql-contrib")
+    except EmbeddedPostgresError:
+        # Where `postgresql` ships contrib itself, postgresql-contrib may be a name apt cannot install.
+        _apt_get(log, "install", "-y", "--no-install-recommends", "postgresql")
+    bindir, problem = _check_installation()
+    if problem is not None:
+        raise EmbeddedPostgresError(f"{problem} even after apt-get install; install them with: {INSTALL_COMMAND}")
+    return bindir
 
 
 class EmbeddedPostgres:
-    """One cluster in `data_dir`; `start()`/`stop()` are idempotent."""
+    """One cluster in `data_dir`.  start() and stop() are idempotent, and the
+    URL (socket directory, port, user) is the same on every run."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        dbname: str = "caretrail",
-        fast: bool = False,
-        log: Callable[[str], None] = print,
-    ):
+    def __init__(self, data_dir: Path, *, dbname: str = "caretrail", fast: bool = False, log: Log = print):
         self.data_dir = Path(data_dir).resolve()
         self.dbname = dbname
-        self.fast = fast  # no fsync: for throwaway test clusters only
+        self.fast = fast  # no fsync: for throwaway (test) clusters only
         self.log = log
         self.bindir = ensure_postgres_installed(install=False)
         self.as_root = os.geteuid() == 0
-        self.user = "caretrail" if self.as_root else getpass.getuser()
-        self.log_file = self.data_dir.parent / "postgres.log"
+        self.user = ROOT_SUPERUSER if self.as_root else pwd.getpwuid(os.geteuid()).pw_name
+        self.log_file = self.data_dir / "postgres.log"
+        # The port only names the socket file and keys shared memory; a free one avoids any clash.
+        self.port = self._saved_port() or _free_port()
         self.socket_dir = self._choose_socket_dir()
-        self.port = 5432  # replaced by the cluster's own port once initialised
-        self._owner: tuple[int, int] | None = None
-
-    # -- public -------------------------------------------------------------
 
     def start(self) -> None:
+        """Initialise the cluster on first use, start it unless it already
+        runs, and create `dbname` if missing."""
         self._prepare_directories()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
-        self.port = self._read_port()
-        self._remove_stale_pid_file()
-        if self._is_running():
-            self.log(f"PostgreSQL already running for {self.data_dir}")
+        if self._running_pid() is not None:
+            self.log(f"PostgreSQL already running from {self.data_dir}: reusing it")
         else:
-            self.log(f"starting PostgreSQL ({self.bindir.parent.name}) on socket {self.socket_dir}")
-            result = self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_file), "-o", self._server_options())
-            if result.returncode != 0:
-                raise EmbeddedPostgresError(f"PostgreSQL did not start:\n{self._log_tail()}")
+            self._remove_stale_locks()
+            version = (self.data_dir / "PG_VERSION").read_text().strip()
+            self.log(f"starting PostgreSQL {version} (socket {self.socket_dir})")
+            # pg_ctl hands -o to a shell, hence the quoting.
+            options = " ".join([f"-k {shlex.quote(str(self.socket_dir))}", *(FAST_SETTINGS if self.fast else ())])
+            try:
+                self._pg_ctl("start", "-w", "-t", "60", "-l", self.log_file, "-o", options)
+            except EmbeddedPostgresError as exc:
+                if not self.log_file.is_file():
+                    raise EmbeddedPostgresError(f"PostgreSQL did not start: {exc}") from exc
+                tail = "\n".join(self.log_file.read_text(errors="replace").splitlines()[-20:])
+                raise EmbeddedPostgresError(f"PostgreSQL did not start; {self.log_file} ends with:\n{tail}") from exc
         self._create_database()
 
     def stop(self) -> None:
-        if not (self.data_dir / "PG_VERSION").exists() or not self._is_running():
+        """Stop the server, also one that start() found running (whoever owns
+        data_dir owns its server), and return only once its postmaster has
+        exited, so that no process of this cluster is left."""
+        pid = self._running_pid()
+        if pid is None:
             return
         self.log(f"stopping PostgreSQL ({self.data_dir})")
-        result = self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
-        if result.returncode != 0 and self._is_running():
-            raise EmbeddedPostgresError(f"PostgreSQL did not stop: {result.stderr.strip()}")
+        try:  # -w waits for postmaster.pid to go, which the postmaster removes just before it exits
+            self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        except EmbeddedPostgresError:
+            if _runs_in(pid, self.data_dir):
+                raise
+        deadline = time.monotonic() + 10
+        while _runs_in(pid, self.data_dir):
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(f"PostgreSQL (pid {pid}) still runs after `pg_ctl stop`")
+            time.sleep(0.01)
 
     def url(self, dbname: str | None = None) -> str:
-        """SQLAlchemy URL (psycopg 3) through the Unix socket."""
-        host = quote(str(self.socket_dir), safe="")
-        return f"postgresql+psycopg://{self.user}@/{dbname or self.dbname}?host={host}&port={self.port}"
+        """SQLAlchemy URL (psycopg 3 driver) through the Unix socket."""
+        user, database = quote(self.user, safe=""), quote(dbname or self.dbname, safe="")
+        return f"postgresql+psycopg://{user}@/{database}?host={quote(str(self.socket_dir), safe='')}&port={self.port}"
 
-    def conninfo(self, dbname: str | None = None) -> str:
-        return f"host={self.socket_dir} port={self.port} user={self.user} dbname={dbname or self.dbname}"
+    def psycopg_conninfo(self, dbname: str | None = None) -> str:
+        """The same connection as url(), as a libpq key=value string."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(host=str(self.socket_dir), port=self.port, user=self.user, dbname=dbname or self.dbname)
 
     def __enter__(self) -> "EmbeddedPostgres":
         self.start()
@@ -162,183 +162,204 @@ class EmbeddedPostgres:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    # -- internals ------------------------------------------------------------
+    def _saved_port(self) -> int | None:
+        """The port _initdb wrote to postgresql.conf, if initialised."""
+        try:
+            lines = (self.data_dir / "postgresql.conf").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        ports = [line.partition("=")[2].split("#")[0] for line in lines if line.partition("=")[0].strip() == "port"]
+        return int(ports[-1]) if ports else None
 
     def _choose_socket_dir(self) -> Path:
+        """Beside data_dir, unless the socket's path would be too long; then a
+        short directory in the temp dir, named after data_dir so that the URL
+        stays the same and a running server is found again."""
         preferred = self.data_dir.parent / "socket"
-        if len(str(preferred)) <= MAX_SOCKET_DIR_LENGTH:
+        if len(os.fsencode(preferred / f".s.PGSQL.{self.port}")) <= MAX_SOCKET_PATH:
             return preferred
-        # A deep checkout: the socket goes to a short, stable path instead.
-        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"caretrail-pg-{digest}"
+        digest = hashlib.sha256(os.fsencode(self.data_dir)).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"ct-pg-{digest}"
+
+    def _server_owner(self) -> tuple[int, int] | None:
+        """(uid, gid) the server runs as when that is not us."""
+        return _system_user() if self.as_root else None
 
     def _prepare_directories(self) -> None:
+        """data_dir and the socket directory, mode 0700 (PostgreSQL insists on
+        it for data_dir; for the socket it is what keeps others out) and owned
+        by the user that runs the server."""
+        owner = self._server_owner()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self.data_dir.mkdir(mode=0o700, exist_ok=True)
-        self.socket_dir.mkdir(mode=0o700, exist_ok=True)
-        if self.as_root:
-            self._owner = _system_user()
-            self._check_traversable(self.data_dir)
-            for path in (self.data_dir.parent, self.data_dir, self.socket_dir):
-                os.chown(path, *self._owner)
-            if self.log_file.exists():
-                os.chown(self.log_file, *self._owner)
-        self.data_dir.chmod(0o700)
-        self.socket_dir.chmod(0o700)
-
-    def _check_traversable(self, path: Path) -> None:
-        for parent in path.parents:
-            if parent.exists() and not parent.stat().st_mode & 0o001:
-                raise EmbeddedPostgresError(
-                    f"{parent} cannot be entered by the {SYSTEM_USER} user that runs PostgreSQL "
-                    "(PostgreSQL refuses root); move the project or set CARETRAIL_INSTANCE_PATH "
-                    "to a directory whose parents are world-executable, e.g. under /srv or /tmp"
-                )
+        if owner:
+            for directory in {self.data_dir.parent, self.socket_dir.parent}:
+                _check_traversable(directory, *owner)
+        allowed = {os.geteuid(), owner[0]} if owner else {os.geteuid()}
+        for directory in (self.data_dir, self.socket_dir):
+            directory.mkdir(mode=0o700, exist_ok=True)
+            info = directory.lstat()  # the socket's may be in a shared /tmp: no symlinks, no squatters
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid not in allowed:
+                names = " or ".join(sorted(pwd.getpwuid(uid).pw_name for uid in allowed))
+                raise EmbeddedPostgresError(f"refusing to use {directory}: it is not a directory owned by {names}")
+            if owner:
+                os.chown(directory, *owner, follow_symlinks=False)
+            directory.chmod(0o700)
 
     def _initdb(self) -> None:
         self.log(f"initialising a PostgreSQL cluster in {self.data_dir}")
-        port = _free_port()
-        for locale in ("C.UTF-8", "C"):
-            result = self._run(
-                self.bindir / "initdb",
-                "-D", str(self.data_dir),
-                "--username", self.user,
-                "--auth", "trust",
-                "--encoding", "UTF8",
-                "--locale", locale,
-            )  # fmt: skip
-            if result.returncode == 0:
-                break
-        else:
-            raise EmbeddedPostgresError(f"initdb failed: {result.stderr.strip()}")
+        command = [self.bindir / "initdb", "-D", self.data_dir, f"--username={self.user}", "--auth=trust"]
+        command += ["--encoding=UTF8", *(["--no-sync"] if self.fast else [])]
+        try:
+            _run(*command, "--locale=C.UTF-8", owner=self._server_owner())
+        except EmbeddedPostgresError:  # a system without the C.UTF-8 locale
+            _run(*command, "--locale=C", owner=self._server_owner())
         settings = [
             "listen_addresses = ''",
-            f"port = {port}",
-            f"unix_socket_directories = '{self.socket_dir}'",
+            f"port = {self.port}",
             "unix_socket_permissions = 0700",
-            # The server log must not quote refused rows (patient data).
-            "log_error_verbosity = terse",
+            "log_error_verbosity = terse",  # keeps refused rows (patient data) out of the server log
         ]
         with open(self.data_dir / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# CareTrail embedded server\n" + "\n".join(settings) + "\n")
 
-    def _server_options(self) -> str:
-        # The socket directory may differ between runs (see _choose_socket_dir).
-        options = [f"-k {self.socket_dir}", f"-p {self.port}"]
-        if self.fast:
-            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        return " ".join(options)
+    def _running_pid(self) -> int | None:
+        """PID of this cluster's postmaster, or None.  postmaster.pid alone
+        cannot tell (nor can `pg_ctl status`, which trusts it): after a crash
+        or reboot its PID may be a zombie or another program."""
+        pid = _pid_in(self.data_dir / "postmaster.pid")
+        return pid if pid is not None and _runs_in(pid, self.data_dir) else None
 
-    def _read_port(self) -> int:
-        port = 5432
-        for line in (self.data_dir / "postgresql.conf").read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() == "port":
-                port = int(value.split("#")[0].strip())
-        return port
-
-    def _is_running(self) -> bool:
-        pid = self._postmaster_pid()
-        return pid is not None and _process_alive(pid) and self._pg_ctl("status").returncode == 0
-
-    def _postmaster_pid(self) -> int | None:
-        try:
-            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _remove_stale_pid_file(self) -> None:
-        """After a crash (killed launcher, reboot) postmaster.pid outlives the
-        server (and its socket's lock file); an exited but unreaped postmaster
-        (a zombie) even fools PostgreSQL's own check, so we remove them once
-        that process is gone."""
-        pid = self._postmaster_pid()
-        if pid is not None and not _process_alive(pid):
-            self.log(f"removing the lock files of a server that is gone (pid {pid})")
-            (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
-            for leftover in (f".s.PGSQL.{self.port}.lock", f".s.PGSQL.{self.port}"):
-                (self.socket_dir / leftover).unlink(missing_ok=True)
+    def _remove_stale_locks(self) -> None:
+        """Lock files of a server that is gone.  PostgreSQL clears them itself,
+        except when their PID still exists (a zombie, or reused): then it
+        refuses to start."""
+        pid = _pid_in(self.data_dir / "postmaster.pid")
+        if pid is not None and Path(f"/proc/{pid}").exists():
+            self.log(f"removing the lock files of a PostgreSQL that is gone (pid {pid} is no longer it)")
+            (self.data_dir / "postmaster.pid").unlink()
+            for name in (f".s.PGSQL.{self.port}.lock", f".s.PGSQL.{self.port}"):
+                (self.socket_dir / name).unlink(missing_ok=True)
 
     def _create_database(self) -> None:
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(self.conninfo("postgres"), autocommit=True, connect_timeout=10) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.dbname]).fetchone()
-            if not exists:
-                self.log(f"creating database {self.dbname}")
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
-
-    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess:
-        return self._run(self.bindir / "pg_ctl", "-D", str(self.data_dir), *args)
-
-    def _run(self, *command) -> subprocess.CompletedProcess:
-        extra = {}
-        if self.as_root:
-            uid, gid = self._owner or _system_user()
-            extra = {"user": uid, "group": gid, "extra_groups": [], "cwd": "/"}
-        return subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False, **extra)
-
-    def _log_tail(self, lines: int = 20) -> str:
         try:
-            return "\n".join(self.log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no server log)"
+            with psycopg.connect(self.psycopg_conninfo("postgres"), autocommit=True, connect_timeout=10) as conn:
+                if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.dbname]).fetchone():
+                    self.log(f"creating database {self.dbname}")
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.dbname)))
+        except psycopg.Error as exc:
+            raise EmbeddedPostgresError(f"could not create database {self.dbname}: {exc}") from exc
+
+    def _pg_ctl(self, *args) -> None:
+        _run(self.bindir / "pg_ctl", "-D", self.data_dir, *args, owner=self._server_owner())
+
+
+def _run(*command, owner: tuple[int, int] | None = None, env=None) -> str:
+    """Run a tool, as `owner` (uid, gid) if given, and return its stdout; a
+    failure becomes an EmbeddedPostgresError quoting the command and its stderr."""
+    argv = [str(part) for part in command]
+    as_owner = {"user": owner[0], "group": owner[1], "extra_groups": [], "cwd": "/"} if owner else {}
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, **as_owner)
+    except OSError as exc:
+        raise EmbeddedPostgresError(f"could not run {argv[0]}: {exc}") from exc
+    if result.returncode != 0:
+        output = (result.stderr.strip() or result.stdout.strip())[-2000:]
+        raise EmbeddedPostgresError(f"`{shlex.join(argv)}` failed (exit {result.returncode}): {output}")
+    return result.stdout
+
+
+def _output(*command) -> str | None:
+    """A tool's stdout, or None if it is missing or fails."""
+    try:
+        return _run(*command).strip() or None
+    except EmbeddedPostgresError:
+        return None
+
+
+def _check_installation() -> tuple[Path | None, str | None]:
+    """(bindir, what is missing), the latter None when nothing is."""
+    bindir = find_postgres_bindir()
+    if bindir is None:
+        return None, "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found"
+    extension_dir = postgres_sharedir(bindir) / "extension"
+    missing = [name for name in REQUIRED_EXTENSIONS if not (extension_dir / f"{name}.control").is_file()]
+    if missing:
+        return bindir, f"PostgreSQL extensions {', '.join(missing)} not found in {extension_dir}"
+    return bindir, None
+
+
+def _apt_get(log: Log, *args: str) -> None:
+    log(f"running: DEBIAN_FRONTEND=noninteractive apt-get {' '.join(args)}")
+    _run("apt-get", *args, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
 def _system_user() -> tuple[int, int]:
-    """uid/gid of caretrail-pg, created on first use."""
+    """(uid, gid) of caretrail-pg, created on first use."""
+    try:
+        grp.getgrnam(SYSTEM_USER)
+    except KeyError:
+        _run("groupadd", "--system", SYSTEM_USER)
     try:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(
-            ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", SYSTEM_USER],
-            check=True,
-        )  # fmt: skip
+        _run("useradd", "--system", "--gid", SYSTEM_USER, "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", SYSTEM_USER)  # fmt: skip
         entry = pwd.getpwnam(SYSTEM_USER)
     return entry.pw_uid, entry.pw_gid
 
 
-def _process_alive(pid: int) -> bool:
-    """True while `pid` runs; an exited, unreaped process (zombie) is not alive."""
-    status = Path(f"/proc/{pid}/status")
-    if status.exists():
-        try:
-            state = next(line for line in status.read_text().splitlines() if line.startswith("State:"))
-        except (OSError, StopIteration):
-            return False
-        return "Z" not in state.split()[1]
+def _check_traversable(directory: Path, uid: int, gid: int) -> None:
+    """The server's user must be able to enter `directory` and its parents.
+    We only say so: they are the caller's directories, not ours to chmod."""
+    for path in (directory, *directory.parents):
+        info = path.stat()
+        bit = stat.S_IXUSR if info.st_uid == uid else stat.S_IXGRP if info.st_gid == gid else stat.S_IXOTH
+        if not info.st_mode & bit:
+            raise EmbeddedPostgresError(
+                f"{path} cannot be entered by the {SYSTEM_USER} user that runs PostgreSQL (which refuses root), "
+                "so keep the data where every parent directory is world-searchable, "
+                "e.g. CARETRAIL_INSTANCE_PATH=/srv/caretrail"
+            )
+
+
+def _pid_in(pid_file: Path) -> int | None:
+    try:  # a single-user backend writes its PID negated
+        return abs(int(pid_file.read_text().split()[0]))
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _runs_in(pid: int, data_dir: Path) -> bool:
+    """Whether `pid` is a live process working in data_dir, as every process
+    of a cluster does.  A zombie has no working directory."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return Path(os.readlink(f"/proc/{pid}/cwd")) == data_dir
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _free_port() -> int:
-    """A port number nobody listens on; used only for the socket's name and the
-    shared-memory key, but a free one avoids any clash."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check-install", action="store_true", help="find (or install) the server binaries")
-    args = parser.parse_args(argv)
-    if args.check_install:
-        if os.environ.get("TEST_DATABASE_URL"):
-            return 0
-        try:
-            bindir = ensure_postgres_installed(install=True)
-        except EmbeddedPostgresError as exc:
-            print(f"[caretrail] {exc}", file=sys.stderr)
-            return 1
-        print(f"[caretrail] PostgreSQL server binaries: {bindir}")
+def main() -> int:
+    """`make test` runs `python -m app.embedded_postgres --check-install`
+    first, so that a missing server is installed (or named) up front."""
+    if sys.argv[1:] != ["--check-install"]:
+        sys.exit("usage: python -m app.embedded_postgres --check-install")
+    if os.environ.get("TEST_DATABASE_URL"):  # the suite will start no embedded server
+        return 0
+    try:
+        bindir = ensure_postgres_installed(install=True)
+    except EmbeddedPostgresError as exc:
+        print(f"[caretrail] {exc}", file=sys.stderr)
+        return 1
+    print(f"[caretrail] PostgreSQL server binaries: {bindir}")
     return 0
 
 

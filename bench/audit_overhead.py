@@ -2,16 +2,20 @@
 
     .venv/bin/python -m bench.audit_overhead [--database-url URL] [--rounds 5] [--clients 4]
 
-Three designs are measured in the same run, interleaved round by round:
+Four designs are measured in the same run, interleaved round by round:
   none       no audit trigger
   row        CareTrail's AFTER ROW triggers (triggers/audit_capture.sql)
   statement  statement-level triggers with transition tables, one
              INSERT ... SELECT per statement (bench/sql/statement_trigger.sql)
+  lean       the floor: a bare row trigger copying old/new as JSONB into an
+             unindexed table, without attribution, masking or changed
+             columns (bench/sql/lean_trigger.sql)
 for single-row INSERT, UPDATE, DELETE (one transaction each) and a 1,000-row
 UPDATE, with several concurrent clients.  Prints audited/unaudited ratios:
 median and [min - max] over the rounds.  Sessions run with
-synchronous_commit=off so the commit's disk flush does not hide the
-trigger's own cost.
+synchronous_commit=off by default so the commit's disk flush does not hide
+the trigger's own cost; --synchronous-commit on measures what production
+(which keeps the default, on) sees.
 """
 
 import argparse
@@ -24,7 +28,7 @@ import psycopg
 
 from bench._database import benchmark_database
 
-DESIGNS = ("none", "row", "statement")
+DESIGNS = ("none", "row", "statement", "lean")
 WORKLOADS = ("insert", "update", "delete", "bulk_update")
 BASE_ROWS = 20_000
 BULK_SIZE = 1_000
@@ -33,13 +37,16 @@ BULK_SIZE = 1_000
 def set_design(conn, design: str) -> None:
     conn.execute("SELECT audit_detach('public.patients')")
     conn.execute("SELECT bench_detach_statement_triggers('public.patients')")
+    conn.execute("SELECT bench_detach_lean_trigger('public.patients')")
     if design == "row":
         conn.execute("SELECT audit_attach('public.patients')")
     elif design == "statement":
         conn.execute("SELECT bench_attach_statement_triggers('public.patients')")
+    elif design == "lean":
+        conn.execute("SELECT bench_attach_lean_trigger('public.patients')")
 
 
-def run_clients(conninfo: str, clients: int, work) -> float:
+def run_clients(conninfo: str, clients: int, work, synchronous_commit: str) -> float:
     """Run work(conn, client_number) in parallel; returns elapsed seconds."""
     errors = []
     ready = threading.Barrier(clients + 1)
@@ -47,7 +54,7 @@ def run_clients(conninfo: str, clients: int, work) -> float:
     def client(n: int) -> None:
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
-                conn.execute("SET synchronous_commit = off")
+                conn.execute("SELECT set_config('synchronous_commit', %s, false)", [synchronous_commit])
                 conn.execute("SELECT set_config('caretrail.username', 'bench', false)")
                 ready.wait()
                 work(conn, n)
@@ -67,8 +74,9 @@ def run_clients(conninfo: str, clients: int, work) -> float:
     return time.perf_counter() - started
 
 
-def measure(conninfo: str, admin, design: str, clients: int, ops: int, bulk_ops: int) -> dict[str, float]:
+def measure(conninfo: str, admin, design: str, args) -> dict[str, float]:
     """Operations (rows for the bulk update) per second for each workload."""
+    clients, ops, bulk_ops = args.clients, args.ops, args.bulk_ops
     set_design(admin, design)
     # Rows each client will update or delete, made outside the timing.
     first_id = admin.execute("SELECT coalesce(max(id), 0) + 1 FROM patients").fetchone()[0]
@@ -115,7 +123,7 @@ def measure(conninfo: str, admin, design: str, clients: int, ops: int, bulk_ops:
         ("delete", delete, clients * ops),
         ("bulk_update", bulk_update, clients * bulk_ops * BULK_SIZE),
     ):
-        rates[name] = count / run_clients(conninfo, clients, work)
+        rates[name] = count / run_clients(conninfo, clients, work, args.synchronous_commit)
     admin.execute("VACUUM (ANALYZE) patients")
     return rates
 
@@ -134,10 +142,12 @@ def main() -> None:
     parser.add_argument(
         "--drop-index", action="append", default=[], help="drop this audit_log index first (to measure its cost)"
     )
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="off")
     args = parser.parse_args()
 
     with benchmark_database(args.database_url) as (_url, conninfo), psycopg.connect(conninfo, autocommit=True) as admin:
-        admin.execute((Path(__file__).parent / "sql" / "statement_trigger.sql").read_text())
+        for script in ("statement_trigger.sql", "lean_trigger.sql"):
+            admin.execute((Path(__file__).parent / "sql" / script).read_text())
         for index in args.drop_index:
             admin.execute(f"DROP INDEX {index}")
         admin.execute("SELECT audit_detach('public.patients')")
@@ -149,29 +159,26 @@ def main() -> None:
         admin.execute("VACUUM (ANALYZE) patients")
         version = admin.execute("SHOW server_version").fetchone()[0]
         print(f"PostgreSQL {version}; {args.clients} clients, {args.ops} single-row ops per client, "
-              f"{args.bulk_ops} x {BULK_SIZE}-row updates per client, {args.rounds} rounds")  # fmt: skip
+              f"{args.bulk_ops} x {BULK_SIZE}-row updates per client, {args.rounds} rounds, "
+              f"synchronous_commit={args.synchronous_commit}")  # fmt: skip
         results = {design: {w: [] for w in WORKLOADS} for design in DESIGNS}
         for round_number in range(args.rounds):
             # Rotate the order so no design always runs first (warm caches) or last.
-            order = DESIGNS[round_number % 3 :] + DESIGNS[: round_number % 3]
+            shift = round_number % len(DESIGNS)
+            order = DESIGNS[shift:] + DESIGNS[:shift]
             for design in order:
-                for workload, rate in measure(conninfo, admin, design, args.clients, args.ops, args.bulk_ops).items():
+                for workload, rate in measure(conninfo, admin, design, args).items():
                     results[design][workload].append(rate)
             print(f"  round {round_number + 1}/{args.rounds} done ({', '.join(order)})", flush=True)
         set_design(admin, "row")
 
     print()
-    print(f"{'workload':<14}{'unaudited ops/s':>17}{'row/none (CareTrail)':>24}{'statement/none':>24}")
+    audited = {"row": "row (CareTrail)", "statement": "statement", "lean": "lean (floor)"}
+    print(f"{'workload':<14}{'unaudited ops/s':>17}" + "".join(f"{label:>22}" for label in audited.values()))
     for workload in WORKLOADS:
         base = results["none"][workload]
-        ratios = {
-            design: [a / b for a, b in zip(results[design][workload], base, strict=True)]
-            for design in ("row", "statement")
-        }
-        print(
-            f"{workload:<14}{statistics.median(base):>17,.0f}"
-            f"{spread(ratios['row']):>24}{spread(ratios['statement']):>24}"
-        )
+        ratios = {design: [a / b for a, b in zip(results[design][workload], base, strict=True)] for design in audited}
+        print(f"{workload:<14}{statistics.median(base):>17,.0f}" + "".join(f"{spread(ratios[d]):>22}" for d in audited))
     print("\nratio = audited throughput / unaudited throughput in the same round (1.00 = no overhead)")
 
 

@@ -67,10 +67,17 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     # Menu names come from the role matrix, which grants menu_access on them.
     appbuilder.add_view(
-        PatientView, MENU_ITEMS[PATIENTS], icon="fa-user", category=RECORDS_MENU, category_icon="fa-folder-open"
+        PatientView, MENU_ITEMS[PATIENTS][0], icon="fa-user", category=RECORDS_MENU, category_icon="fa-folder-open"
     )
-    appbuilder.add_view(StaffView, MENU_ITEMS[STAFF], icon="fa-user-md", category=RECORDS_MENU)
-    appbuilder.add_view(RoomView, MENU_ITEMS[ROOMS], icon="fa-door-open", category=RECORDS_MENU)
+    appbuilder.add_view(StaffView, MENU_ITEMS[STAFF][0], icon="fa-user-md", category=RECORDS_MENU)
+    appbuilder.add_view(RoomView, MENU_ITEMS[ROOMS][0], icon="fa-door-open", category=RECORDS_MENU)
+
+    from app.security.roles import AUDIT_LOG_MENU, AUDIT_MENU
+    from app.views.audit import AuditLogView
+
+    appbuilder.add_view(
+        AuditLogView, AUDIT_LOG_MENU, icon="fa-history", category=AUDIT_MENU, category_icon="fa-shield-alt"
+    )
 
     appbuilder.add_api(PatientApi)
     appbuilder.add_api(StaffApi)

@@ -35,7 +35,7 @@ def benchmark_database(server_url: str | None = None):
     admin = make_url(server_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     try:
         _migrate(url)
         yield url, make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -10,6 +10,7 @@ MODEL_API_RW_METHOD_PERMISSION_MAP).
 READ = "can_read"
 WRITE = "can_write"
 DELETE = "can_delete"
+RESTORE = "can_restore"  # put back an audited version or a deleted row (Admin)
 MENU = "menu_access"
 
 METHOD_PERMISSION_MAP = {

@@ -18,7 +18,18 @@ RWD = (READ, WRITE, DELETE)
 PATIENTS = "Patient"
 STAFF = "StaffMember"
 ROOMS = "Room"
-MENU_ITEMS = {PATIENTS: "Patients", STAFF: "Staff", ROOMS: "Rooms"}
+AUDIT = "Audit"
+
+# Menu entries of each resource; a role that may read the resource sees them.
+AUDIT_LOG_MENU = "Audit log"
+AUDIT_STATS_MENU = "Audit statistics"
+DELETED_PATIENTS_MENU = "Deleted patients"
+MENU_ITEMS: dict[str, tuple[str, ...]] = {
+    PATIENTS: ("Patients",),
+    STAFF: ("Staff",),
+    ROOMS: ("Rooms",),
+    AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU),
+}
 
 ADMIN_ROLE = "Admin"
 
@@ -43,4 +54,5 @@ SELF_SERVICE = (
 # Menu entries follow from the matrix: a resource readable by a role shows in
 # its menu, under its category.
 RECORDS_MENU = "Records"
-MENU_CATEGORIES = {PATIENTS: RECORDS_MENU, STAFF: RECORDS_MENU, ROOMS: RECORDS_MENU}
+AUDIT_MENU = "Audit"
+MENU_CATEGORIES = {PATIENTS: RECORDS_MENU, STAFF: RECORDS_MENU, ROOMS: RECORDS_MENU, AUDIT: AUDIT_MENU}

@@ -26,7 +26,7 @@ def wanted_permissions(grants: dict[str, tuple[str, ...]]) -> set[tuple[str, str
     for resource, permissions in grants.items():
         pairs.update((permission, resource) for permission in permissions)
         if READ in permissions:
-            pairs.add((MENU, MENU_ITEMS[resource]))
+            pairs.update((MENU, menu_item) for menu_item in MENU_ITEMS[resource])
             if resource in MENU_CATEGORIES:
                 pairs.add((MENU, MENU_CATEGORIES[resource]))
     return pairs

@@ -82,6 +82,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(PatientApi)
     appbuilder.add_api(StaffApi)
     appbuilder.add_api(RoomApi)
+    from app.api.audit import AuditApi
+
+    appbuilder.add_api(AuditApi)
 
 
 def _rate_limit_api_login(appbuilder: AppBuilder) -> None:

@@ -298,3 +298,14 @@ def test_export_reads_through_a_server_side_cursor(app, sql_conn, postgres_serve
         rest = list(entries)
     assert fetching, "the export did not read through a server-side cursor"
     assert len(rest) >= 11
+
+
+def test_the_patient_page_links_to_its_history_for_audit_readers_only(client, login, sql_conn):
+    patient = new_patient(sql_conn, "Lien")
+    login("admin")
+    page = client.get(f"/patients/show/{patient}").get_data(as_text=True)
+    assert f"/audit/patient/{patient}" in page
+    client.get("/logout/")
+    login("secretary")
+    page = client.get(f"/patients/show/{patient}")
+    assert page.status_code == 200 and f"/audit/patient/{patient}" not in page.get_data(as_text=True)

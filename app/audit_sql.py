@@ -14,7 +14,14 @@ from pathlib import Path
 TRIGGERS_DIR = Path(__file__).resolve().parent.parent / "triggers"
 
 # Order matters: tables, then what refers to them.
-AUDIT_SQL_FILES = ("audit_schema.sql", "audit_guard.sql", "audit_capture.sql", "audit_seal.sql", "audit_views.sql")
+AUDIT_SQL_FILES = (
+    "audit_schema.sql",
+    "audit_guard.sql",
+    "audit_capture.sql",
+    "audit_restore.sql",
+    "audit_seal.sql",
+    "audit_views.sql",
+)
 
 
 def audit_sql() -> str:

@@ -31,3 +31,30 @@ class DatabaseWriteFailed(CareTrailError):
 
     def __init__(self):
         super().__init__(self.message)
+
+
+class AuditEntryNotFound(CareTrailError):
+    """No audit entry has this id (HTTP 404)."""
+
+    def __init__(self, entry_id: int):
+        super().__init__(f"No audit entry {entry_id}.")
+        self.message = f"No audit entry {entry_id}."
+
+
+class RestoreRefused(CareTrailError):
+    """This entry cannot be restored (a TRUNCATE, a table that is gone...)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RestoreConflict(CareTrailError):
+    """The row changed after the entry: restoring would overwrite newer values.
+    `conflicts` lists them field by field (current vs. restored)."""
+
+    message = "This record changed after the entry; restoring would overwrite newer values."
+
+    def __init__(self, conflicts: list[dict]):
+        super().__init__(self.message)
+        self.conflicts = conflicts

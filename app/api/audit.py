@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 
-from app.exceptions import ConstraintViolation
+from app.exceptions import AuditEntryNotFound, ConstraintViolation, DatabaseWriteFailed, RestoreConflict, RestoreRefused
 from app.security.roles import AUDIT
+from app.services import audit_restore
 from app.services.audit_search import (
     PATIENTS_TABLE,
     AuditFilters,
@@ -237,8 +238,6 @@ class AuditApi(BaseApi):
             409: {description: The row changed since the entry; the fields that would be overwritten}
             422: {$ref: '#/components/responses/422'}
         """
-        from app.services import audit_restore
-
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return self.response_400(message={"body": ["a JSON object is expected"]})
@@ -257,18 +256,20 @@ class AuditApi(BaseApi):
             return self.response_400(message={"force": ["true or false"]})
         try:
             outcome = audit_restore.restore(entry_id, mode, reason=reason or None, force=force)
-        except audit_restore.AuditEntryNotFound:
+        except AuditEntryNotFound:
             return self.response(404, message=f"no audit entry {entry_id}")
-        except audit_restore.RestoreConflict as conflict:
+        except RestoreConflict as conflict:
             return self.response(
                 409,
                 message="the row changed after this entry; send force=true to overwrite the newer values",
                 conflicts=conflict.conflicts,
             )
-        except audit_restore.RestoreRefused as refusal:
+        except RestoreRefused as refusal:
             return self.response_422(message={"entry_id": [refusal.message]})
         except ConstraintViolation as violation:
             return self.response_422(message=violation.as_messages())
+        except DatabaseWriteFailed as failure:
+            return self.response(503, message=failure.message)
         return self.response(200, result=asdict(outcome))
 
     def _page(self, params: dict, *, fixed: dict | None = None, fixed_names: tuple[str, ...] = ()):

@@ -72,12 +72,17 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(StaffView, MENU_ITEMS[STAFF][0], icon="fa-user-md", category=RECORDS_MENU)
     appbuilder.add_view(RoomView, MENU_ITEMS[ROOMS][0], icon="fa-door-open", category=RECORDS_MENU)
 
-    from app.security.roles import AUDIT_LOG_MENU, AUDIT_MENU
+    from app.security.roles import AUDIT_LOG_MENU, AUDIT_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU
     from app.views.audit import AuditLogView
+    from app.views.audit_restore import AuditRestoreView, DeletedPatientsView
+    from app.views.audit_stats import AuditStatsView
 
     appbuilder.add_view(
         AuditLogView, AUDIT_LOG_MENU, icon="fa-history", category=AUDIT_MENU, category_icon="fa-shield-alt"
     )
+    appbuilder.add_view(AuditStatsView, AUDIT_STATS_MENU, icon="fa-chart-bar", category=AUDIT_MENU)
+    appbuilder.add_view(DeletedPatientsView, DELETED_PATIENTS_MENU, icon="fa-trash-restore", category=AUDIT_MENU)
+    appbuilder.add_view_no_menu(AuditRestoreView)
 
     appbuilder.add_api(PatientApi)
     appbuilder.add_api(StaffApi)

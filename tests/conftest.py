@@ -36,6 +36,7 @@ ROLE_USERS = {
     "nurse": "Nurse",
     "secretary": "Secretary",
     "radiologist": "Radiologist",
+    "auditor": "Auditor",
 }
 
 

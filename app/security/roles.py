@@ -39,6 +39,9 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "Nurse": {PATIENTS: R},
     "Secretary": {PATIENTS: RW, STAFF: R, ROOMS: R},
     "Radiologist": {PATIENTS: R},
+    # Compliance: reads the whole audit (screens, statistics, exports, API),
+    # changes nothing and restores nothing.
+    "Auditor": {AUDIT: R},
 }
 
 # What every signed-in user may do with their own account.

@@ -323,6 +323,15 @@ def _entry(row) -> AuditEntry:
     return AuditEntry(**values)
 
 
+def show_value(value: Any) -> str:
+    """A JSON value as people read it: text as is, the rest as JSON, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
 def parse_page_size(raw: Any) -> int:
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE

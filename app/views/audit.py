@@ -29,6 +29,7 @@ from app.services.audit_search import (
     iter_entries,
     parse_page_size,
     search,
+    show_value,
 )
 
 PAGING_PARAMETERS = ("cursor", "page_size", "partial")
@@ -51,15 +52,6 @@ EXPORT_COLUMNS = (
     "old_row",
     "new_row",
 )
-
-
-def show_value(value) -> str:
-    """A JSON value as people read it: text as is, the rest as JSON, nothing as a dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 class AuditLogView(BaseView):

@@ -25,11 +25,12 @@ def new_patient(conn, last_name="Roux", first_name="Léa") -> int:
 
 def synthetic_entry(conn, occurred_at: str, table="public.rooms", operation="INSERT", username="secretary", **row):
     """An entry at a chosen time (real changes are stamped now)."""
-    new_row = json.dumps(row or {"id": 1})
+    values = json.dumps(row or {"id": 1})
+    side = "old_row" if operation == "DELETE" else "new_row"
     return conn.execute(
-        "INSERT INTO audit_log (occurred_at, statement_id, table_name, operation, row_pk, new_row, app_username) "
+        f"INSERT INTO audit_log (occurred_at, statement_id, table_name, operation, row_pk, {side}, app_username) "
         "VALUES (%s, 0, %s, %s, '1', %s, %s) RETURNING id",
-        [occurred_at, table, operation, new_row, username],
+        [occurred_at, table, operation, values, username],
     ).fetchone()[0]
 
 

@@ -22,6 +22,7 @@ from app.services.audit_search import (
     parse_page_size,
     search,
 )
+from app.services.audit_stats import audit_statistics
 
 PAGING = ("cursor", "page_size")
 RESTORE_MODES = ("before", "after", "transaction")
@@ -208,8 +209,6 @@ class AuditApi(BaseApi):
             return self.response_400(message=error.as_messages())
         end = period.end or datetime.now(UTC)
         start = period.start or end - timedelta(days=DEFAULT_STATS_DAYS)
-        from app.services.audit_stats import audit_statistics
-
         try:
             statistics = audit_statistics(start, end, tz=current_app.config.get("TIMEZONE", "UTC"))
         except ValueError as error:

@@ -319,7 +319,8 @@ _COLUMNS = [c for c in audit_log.c if c.name != "statement_id"]
 def _entry(row) -> AuditEntry:
     values = dict(row._mapping)
     values["client_addr"] = str(values["client_addr"]) if values["client_addr"] is not None else None
-    values["changed_columns"] = values["changed_columns"] or []
+    # Stored in hstore's key order (the trigger skips sorting to stay fast).
+    values["changed_columns"] = sorted(values["changed_columns"] or [])
     return AuditEntry(**values)
 
 

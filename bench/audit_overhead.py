@@ -19,6 +19,7 @@ the trigger's own cost; --synchronous-commit on measures what production
 """
 
 import argparse
+import contextlib
 import multiprocessing
 import statistics
 import threading
@@ -72,10 +73,9 @@ def run_clients(conninfo: str, clients: int, work, synchronous_commit: str) -> f
     processes = [context.Process(target=client, args=(n,)) for n in range(clients)]
     for process in processes:
         process.start()
-    try:
+    # A client that failed before starting breaks the barrier; its error is in the queue.
+    with contextlib.suppress(threading.BrokenBarrierError):
         ready.wait()
-    except threading.BrokenBarrierError:
-        pass  # a client failed before starting: its error is in the queue
     started = time.perf_counter()
     for process in processes:
         process.join()

@@ -25,6 +25,8 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
+from app.exceptions import ReasonTooLong
+
 SET_CONTEXT = text(
     "SELECT set_config('caretrail.user_id', :user_id, true),"
     " set_config('caretrail.username', :username, true),"
@@ -64,6 +66,18 @@ def audit_reason(reason: str | None):
         yield
     finally:
         _reason.reset(token)
+
+
+REASON_MAX_LENGTH = 500  # what a screen or the API accepts as a reason typed by a user
+
+
+def clean_reason(raw: str | None) -> str | None:
+    """A reason typed by a user, as stored: trimmed, None when blank;
+    ReasonTooLong past REASON_MAX_LENGTH (refused rather than cut)."""
+    reason = (raw or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ReasonTooLong(REASON_MAX_LENGTH)
+    return reason or None
 
 
 def _request_user():

@@ -58,3 +58,14 @@ class RestoreConflict(CareTrailError):
     def __init__(self, conflicts: list[dict]):
         super().__init__(self.message)
         self.conflicts = conflicts
+
+
+class ReasonTooLong(CareTrailError):
+    """A reason given for the audit is longer than REASON_MAX_LENGTH (HTTP 400)."""
+
+    field = "reason"
+
+    def __init__(self, limit: int):
+        self.message = f"A reason is at most {limit} characters."
+        super().__init__(self.message)
+

@@ -3,12 +3,20 @@
 FAB answers a constraint error with the raw database text (or a 500 for an
 INSERT); here it is {"message": {"field": ["why"]}} like any validation error,
 and nothing of the refused write is kept.
+
+DELETE takes an optional reason for the audit (`X-Audit-Reason` header, or
+the `reason` query parameter for text that is not ASCII), stamped on every
+audit entry of the deletion, cascades included.
 """
 
+from flask import request
 from flask_appbuilder import ModelRestApi
 
-from app.exceptions import ConstraintViolation, DatabaseWriteFailed
+from app.db_context import audit_reason, clean_reason
+from app.exceptions import ConstraintViolation, DatabaseWriteFailed, ReasonTooLong
 from app.security.permissions import METHOD_PERMISSION_MAP
+
+REASON_HEADER = "X-Audit-Reason"
 
 
 class CareTrailModelApi(ModelRestApi):
@@ -23,7 +31,12 @@ class CareTrailModelApi(ModelRestApi):
         return self._explain_refusals(super().put_headless, pk)
 
     def delete_headless(self, pk):
-        return self._explain_refusals(super().delete_headless, pk)
+        try:
+            reason = clean_reason(request.headers.get(REASON_HEADER) or request.args.get("reason"))
+        except ReasonTooLong as too_long:
+            return self.response_400(message={"reason": [too_long.message]})
+        with audit_reason(reason):
+            return self._explain_refusals(super().delete_headless, pk)
 
     def _explain_refusals(self, write, *args):
         try:

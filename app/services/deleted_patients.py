@@ -6,25 +6,32 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.services.audit_search import Cursor
 
 PAGE_SIZE = 50
 
-# The DELETE entries of patients whose row is not there today; walking
-# audit_log_record_idx backwards (table_name, row_pk, id) would group by row,
-# so the newest-first walk uses the time index and filters.
-QUERY = sa.text(
-    """
+# The DELETE entries of patients whose row is not there today, newest first.
+# The order is the one of audit_log_time_idx, (occurred_at, id), walked
+# backwards on every partition, so a page reads about as many entries as it
+# skips, however deep; the next page starts strictly after the last
+# (occurred_at, id) shown, the same keyset as the audit log's.  (Walking
+# audit_log_record_idx, (table_name, row_pk, id), would group by row; id has
+# only a BRIN index, which gives no order.)
+QUERY = """
     SELECT a.id, a.occurred_at, a.row_pk, a.old_row, coalesce(a.app_username, a.db_user || ' (database)') AS deleted_by,
            a.reason, a.txid::text AS txid
       FROM audit_log a
      WHERE a.table_name = 'public.patients' AND a.operation = 'DELETE'
-       AND (CAST(:before AS bigint) IS NULL OR a.id < :before)
+       {keyset}
        AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.id::text = a.row_pk)
        AND NOT EXISTS (SELECT 1 FROM audit_log later
                         WHERE later.table_name = 'public.patients' AND later.row_pk = a.row_pk AND later.id > a.id)
-     ORDER BY a.id DESC
+     ORDER BY a.occurred_at DESC, a.id DESC
      LIMIT :limit
-    """
+"""
+FIRST_PAGE = sa.text(QUERY.format(keyset=""))
+NEXT_PAGE = sa.text(QUERY.format(keyset="AND (a.occurred_at, a.id) < (:before_at, :before_id)")).bindparams(
+    sa.bindparam("before_at", type_=sa.DateTime(timezone=True)), sa.bindparam("before_id", type_=sa.BigInteger)
 )
 
 
@@ -44,11 +51,18 @@ class DeletedPatient:
 @dataclass
 class DeletedPage:
     patients: list[DeletedPatient]
-    next_before: int | None
+    next_before: str | None  # the cursor of the next page (None: this is the last)
 
 
-def deleted_patients(*, before: int | None = None, page_size: int = PAGE_SIZE) -> DeletedPage:
-    rows = db.session.execute(QUERY, {"before": before, "limit": page_size + 1}).all()
+def deleted_patients(*, before: str | None = None, page_size: int = PAGE_SIZE) -> DeletedPage:
+    """One page of the bin; `before` is a previous page's `next_before`
+    (AuditQueryError when it is not one)."""
+    cursor = Cursor.decode(before)
+    if cursor is None:
+        rows = db.session.execute(FIRST_PAGE, {"limit": page_size + 1}).all()
+    else:
+        params = {"before_at": cursor.occurred_at, "before_id": cursor.id, "limit": page_size + 1}
+        rows = db.session.execute(NEXT_PAGE, params).all()
     patients = [
         DeletedPatient(
             entry_id=row.id,
@@ -63,4 +77,5 @@ def deleted_patients(*, before: int | None = None, page_size: int = PAGE_SIZE) -
         )
         for row in rows[:page_size]
     ]
-    return DeletedPage(patients, patients[-1].entry_id if len(rows) > page_size else None)
+    last = patients[-1] if len(rows) > page_size else None
+    return DeletedPage(patients, Cursor(last.deleted_at, last.entry_id).encode() if last else None)

@@ -5,14 +5,14 @@ is exactly what confirming does; newer values it would overwrite must be
 acknowledged with a checkbox (the API's `force`).
 """
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.exceptions import AuditEntryNotFound, CareTrailError, RestoreConflict
 from app.security.roles import AUDIT
 from app.services import audit_restore
-from app.services.audit_search import get_entry, show_value
+from app.services.audit_search import AuditQueryError, get_entry, show_value
 from app.services.deleted_patients import deleted_patients
 
 MODE_LABELS = {
@@ -85,8 +85,10 @@ class DeletedPatientsView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        before = request.args.get("before", "")
-        page = deleted_patients(before=int(before) if before.isdigit() else None)
+        try:
+            page = deleted_patients(before=request.args.get("before"))
+        except AuditQueryError:
+            abort(400, description="`before` is not a cursor given by a previous page.")
         return self.render_template(
             "audit/deleted_patients.html",
             page=page,

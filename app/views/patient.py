@@ -1,10 +1,25 @@
-"""Patient screens."""
+"""Patient screens.
 
+Deleting a patient goes through a confirmation page (who, what goes with
+it, an optional reason kept in the audit) rather than FAB's JavaScript
+confirm: the list's and the patient page's delete buttons lead to it.
+FAB's own delete route stays as it was (POST with a CSRF token only).
+"""
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ListWidget, ShowWidget
+from markupsafe import Markup
 from wtforms.validators import Email, Optional
 
 from app.datamodel import CareTrailInterface
+from app.db_context import REASON_MAX_LENGTH, audit_reason, clean_reason
+from app.exceptions import CareTrailError
 from app.models import BLOOD_GROUPS, SEXES, Patient
-from app.security.roles import PATIENTS
+from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.roles import AUDIT, PATIENTS
+from app.services.patient_deletion import dependent_rows
 from app.validators import FormRule, birth_date_rule, nir_rule, phone_rule
 from app.views.base import CareTrailModelView
 from app.views.choices import code_select
@@ -39,12 +54,23 @@ MEDICAL_FIELDS = ["blood_group", "allergies", "notes"]
 EDITABLE_COLUMNS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS
 
 
+class PatientListWidget(ListWidget):
+    template = "pages/patient_list_widget.html"
+
+
+class PatientShowWidget(ShowWidget):
+    template = "pages/patient_show_widget.html"
+
+
 class PatientView(CareTrailModelView):
     datamodel = CareTrailInterface(Patient)
     class_permission_name = PATIENTS
+    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
     route_base = "/patients"
     show_template = "pages/patient_show.html"
     list_template = "pages/person_list.html"
+    list_widget = PatientListWidget
+    show_widget = PatientShowWidget
     extra_args = {"quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR"}
 
     list_title = "Patients"
@@ -86,3 +112,40 @@ class PatientView(CareTrailModelView):
         "sex": code_select("Sex", SEXES),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
+
+    @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
+    @has_access
+    def confirm_delete(self, pk: int):
+        """Who is deleted and what goes with it; the POST deletes, with the
+        reason stamped on every audit entry of the transaction (cascades too)."""
+        patient = self.datamodel.get(pk, self._base_filters)
+        if patient is None:
+            flash(f"Patient #{pk} does not exist (already deleted?).", "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        reason, error = "", None
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            who = f"{patient.full_name} ({patient.mrn})"
+            try:
+                with audit_reason(clean_reason(reason)):
+                    self.datamodel.delete(patient)
+            except CareTrailError as problem:
+                error = problem.message
+            else:
+                flash(self._deleted_message(who), "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template(
+            "pages/patient_delete.html",
+            patient=patient,
+            dependents=dependent_rows(pk),
+            reason=reason,
+            reason_max_length=REASON_MAX_LENGTH,
+            error=error,
+        ), (400 if error else 200)
+
+    def _deleted_message(self, who: str) -> Markup:
+        if not self.appbuilder.sm.has_access("can_read", AUDIT):
+            return Markup("Patient {} deleted.").format(who)
+        return Markup('Patient {} deleted. It can be restored from <a href="{}">Audit → Deleted patients</a>.').format(
+            who, url_for("DeletedPatientsView.index")
+        )

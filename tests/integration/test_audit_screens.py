@@ -83,6 +83,38 @@ def test_deleted_patients_pages_with_a_cursor(client, login, sql_conn):
     assert [p.last_name for p in second.patients] == ["Bin0"] and second.next_before is None
 
 
+def test_deleted_patients_pages_within_one_statement_along_the_time_index(app, client, login, sql_conn):
+    """Patients deleted by one statement share occurred_at: the id breaks the tie,
+    and the newest-first walk reads audit_log_time_idx backwards, the cursor as its
+    index condition, never a sort of every deletion (id has only a BRIN index)."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.services import deleted_patients
+
+    ids = [new_patient(sql_conn, f"Lot{n}") for n in range(3)]
+    sql_conn.execute("DELETE FROM patients WHERE id = ANY(%s)", [ids])
+    with app.app_context():
+        first = deleted_patients.deleted_patients(page_size=2)
+        second = deleted_patients.deleted_patients(before=first.next_before, page_size=2)
+        assert [p.last_name for p in first.patients + second.patients] == ["Lot2", "Lot1", "Lot0"]
+        assert second.next_before is None
+        last = first.patients[-1]
+        db.session.execute(sa.text("SET LOCAL enable_sort = off"))  # a sort, if needed, shows as one
+        query = deleted_patients.NEXT_PAGE
+        plan = "\n".join(
+            db.session.execute(
+                sa.text("EXPLAIN " + query.text).bindparams(*query._bindparams.values()),
+                {"before_at": last.deleted_at, "before_id": last.entry_id, "limit": 3},
+            ).scalars()
+        )
+    assert not re.search(r"\bSort  \(cost", plan), plan  # no Sort node ("Sort Key" of Merge Append is fine)
+    assert re.search(r"Index Scan Backward using audit_log_\w*occurred_at_id_idx", plan), plan
+    assert "Index Cond: (ROW(occurred_at, id) < ROW(" in plan, plan
+    login("admin")
+    assert client.get("/audit/deleted-patients/?before=garbage").status_code == 400
+
+
 def test_statistics_counts_in_the_hospital_time_zone(client, api, sql_conn):
     synthetic_entry(sql_conn, "2026-04-06 23:30:00+00", username="nurse")  # Tuesday 01:30 in Paris
     synthetic_entry(sql_conn, "2026-04-06 10:00:00+00", operation="DELETE", username="doctor")

@@ -24,10 +24,11 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest
 
-## bench: audit overhead and audit search benchmarks (minutes; prints ratios)
+## bench: audit overhead, audit search and free-slot benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
+	@$(BIN)/python -m bench.slots
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

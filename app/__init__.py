@@ -91,6 +91,43 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     appbuilder.add_api(AuditApi)
 
+    # Agenda screens: calendar, find a slot, lists and forms, calendar-app feeds.
+    from app.security.roles import (
+        ABSENCES,
+        AGENDA_MENU,
+        APPOINTMENT_TYPES,
+        APPOINTMENTS_MENU,
+        CALENDAR_MENU,
+        FIND_SLOT_MENU,
+        SCHEDULES,
+    )
+    from app.views.agenda import AbsenceView, AppointmentTypeView, ScheduleView
+    from app.views.appointment import AppointmentView
+    from app.views.calendar import CalendarView, PatientLookupView
+    from app.views.calendar_feed import CalendarFeedAdminView, CalendarFeedView
+    from app.views.find_slot import FindSlotView
+
+    appbuilder.add_view(
+        CalendarView, CALENDAR_MENU, icon="fa-calendar-alt", category=AGENDA_MENU, category_icon="fa-calendar"
+    )
+    appbuilder.add_view(FindSlotView, FIND_SLOT_MENU, icon="fa-search", category=AGENDA_MENU)
+    appbuilder.add_view(AppointmentView, APPOINTMENTS_MENU, icon="fa-list", category=AGENDA_MENU)
+    appbuilder.add_view(ScheduleView, MENU_ITEMS[SCHEDULES][0], icon="fa-clock", category=AGENDA_MENU)
+    appbuilder.add_view(AbsenceView, MENU_ITEMS[ABSENCES][0], icon="fa-plane", category=AGENDA_MENU)
+    appbuilder.add_view(AppointmentTypeView, MENU_ITEMS[APPOINTMENT_TYPES][0], icon="fa-tags", category=AGENDA_MENU)
+    appbuilder.add_view_no_menu(PatientLookupView)
+    appbuilder.add_view_no_menu(CalendarFeedView)
+    appbuilder.add_view_no_menu(CalendarFeedAdminView)
+
+    # Agenda: appointments, working hours, absences, types, free slots.
+    from app.api.appointment import AbsenceApi, AppointmentApi, AppointmentTypeApi, ScheduleApi, SlotApi
+
+    appbuilder.add_api(AppointmentApi)
+    appbuilder.add_api(ScheduleApi)
+    appbuilder.add_api(AbsenceApi)
+    appbuilder.add_api(AppointmentTypeApi)
+    appbuilder.add_api(SlotApi)
+
 
 def _rate_limit_api_login(appbuilder: AppBuilder) -> None:
     """FAB's AUTH_RATE_LIMITED covers the browser login form only; the JWT

@@ -69,3 +69,31 @@ class ReasonTooLong(CareTrailError):
         self.message = f"A reason is at most {limit} characters."
         super().__init__(self.message)
 
+
+class NotFound(CareTrailError):
+    """The record asked for does not exist (HTTP 404)."""
+
+    field = None
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BookingConflict(ConstraintViolation):
+    """A double booking the database refused (HTTP 409); `conflict` is the
+    appointment in the way (None when it was freed meanwhile)."""
+
+    def __init__(self, message: str, conflict: dict | None):
+        super().__init__("starts_at", message, "appointments_overlap")
+        self.conflict = conflict
+
+
+class AgendaForbidden(CareTrailError):
+    """A doctor writing another doctor's agenda (HTTP 403)."""
+
+    field = None
+    message = "You may only change your own agenda."
+
+    def __init__(self):
+        super().__init__(self.message)

@@ -102,11 +102,19 @@ class FilterPersonName(BaseFilter):
     arg_name = "name"
 
     def apply(self, query, value):
-        haystack = folded(person_name_text(self.model))
-        words = [w for w in str(value).split() if w]
-        if not words:
-            return query
-        return query.filter(and_(*(haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words)))
+        condition = person_name_matches(self.model, value)
+        return query if condition is None else query.filter(condition)
+
+
+def person_name_matches(model, value):
+    """The condition "every word of `value` is in the person's names" (see
+    FilterPersonName); None when nothing was typed.  The patient pickers of
+    the agenda screens search with it too."""
+    haystack = folded(person_name_text(model))
+    words = [w for w in str(value).split() if w]
+    if not words:
+        return None
+    return and_(*(haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words))
 
 
 class ColumnFilters(Filters):

@@ -2,6 +2,16 @@
 
 from flask_appbuilder import Model
 
+from app.models.appointment import (
+    STATUSES,
+    WEEKDAYS,
+    Appointment,
+    AppointmentType,
+    CalendarFeed,
+    DoctorAbsence,
+    DoctorSchedule,
+)
+from app.models.hospital import HospitalSettings
 from app.models.patient import BLOOD_GROUPS, SEXES, Patient
 from app.models.room import ROOM_KINDS, Room
 from app.models.staff import PROFESSIONS, Staff
@@ -13,6 +23,14 @@ __all__ = [
     "PROFESSIONS",
     "ROOM_KINDS",
     "SEXES",
+    "STATUSES",
+    "WEEKDAYS",
+    "Appointment",
+    "AppointmentType",
+    "CalendarFeed",
+    "DoctorAbsence",
+    "DoctorSchedule",
+    "HospitalSettings",
     "Patient",
     "Room",
     "Staff",

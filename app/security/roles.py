@@ -19,26 +19,50 @@ PATIENTS = "Patient"
 STAFF = "StaffMember"
 ROOMS = "Room"
 AUDIT = "Audit"
+APPOINTMENTS = "Appointment"
+SCHEDULES = "DoctorSchedule"
+ABSENCES = "DoctorAbsence"
+APPOINTMENT_TYPES = "AppointmentType"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
 AUDIT_STATS_MENU = "Audit statistics"
 DELETED_PATIENTS_MENU = "Deleted patients"
+CALENDAR_MENU = "Calendar"
+FIND_SLOT_MENU = "Find a slot"
+APPOINTMENTS_MENU = "Appointments"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
     ROOMS: ("Rooms",),
     AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU),
+    APPOINTMENTS: (CALENDAR_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU),
+    SCHEDULES: ("Working hours",),
+    ABSENCES: ("Absences",),
+    APPOINTMENT_TYPES: ("Appointment types",),
 }
 
 ADMIN_ROLE = "Admin"
 
 # Admin is not listed: it holds every permission that exists.
 ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
-    "Doctor": {PATIENTS: RW, STAFF: R, ROOMS: R},
-    "Nurse": {PATIENTS: R},
-    "Secretary": {PATIENTS: RW, STAFF: R, ROOMS: R},
-    "Radiologist": {PATIENTS: R},
+    # Doctors write their OWN agenda only (appointments, hours, absences):
+    # app/services/agenda_access.py narrows the write permission to rows
+    # whose doctor is the signed-in doctor.
+    "Doctor": {PATIENTS: RW, STAFF: R, ROOMS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
+    "Nurse": {PATIENTS: R, APPOINTMENTS: R, SCHEDULES: R, ABSENCES: R, APPOINTMENT_TYPES: R},
+    # Full appointment management (cancelling, not deleting: deletion is
+    # an administrator's), and doctors' hours and absences.
+    "Secretary": {
+        PATIENTS: RW,
+        STAFF: R,
+        ROOMS: R,
+        APPOINTMENTS: RW,
+        SCHEDULES: RW,
+        ABSENCES: RW,
+        APPOINTMENT_TYPES: R,
+    },
+    "Radiologist": {PATIENTS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
     # Compliance: reads the whole audit (screens, statistics, exports, API),
     # changes nothing and restores nothing.
     "Auditor": {AUDIT: R},
@@ -58,4 +82,14 @@ SELF_SERVICE = (
 # its menu, under its category.
 RECORDS_MENU = "Records"
 AUDIT_MENU = "Audit"
-MENU_CATEGORIES = {PATIENTS: RECORDS_MENU, STAFF: RECORDS_MENU, ROOMS: RECORDS_MENU, AUDIT: AUDIT_MENU}
+AGENDA_MENU = "Agenda"
+MENU_CATEGORIES = {
+    PATIENTS: RECORDS_MENU,
+    STAFF: RECORDS_MENU,
+    ROOMS: RECORDS_MENU,
+    AUDIT: AUDIT_MENU,
+    APPOINTMENTS: AGENDA_MENU,
+    SCHEDULES: AGENDA_MENU,
+    ABSENCES: AGENDA_MENU,
+    APPOINTMENT_TYPES: AGENDA_MENU,
+}

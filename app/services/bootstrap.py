@@ -61,6 +61,16 @@ def ensure_first_admin(appbuilder, *, username: str, password: str | None, email
     return generated
 
 
+def sync_hospital_time_zone(zone: str) -> bool:
+    """Make hospital_settings.timezone (what the database reads working hours
+    in, whoever writes) equal to the TIMEZONE setting; True when it changed."""
+    with db.engine.begin() as connection:
+        changed = connection.execute(
+            text("UPDATE hospital_settings SET timezone = :zone WHERE id = 1 AND timezone <> :zone"), {"zone": zone}
+        ).rowcount
+    return bool(changed)
+
+
 def prepare_to_serve(app: Flask, *, log=print) -> None:
     """Schema check, role sync, first admin: the start-up steps of run.py."""
     check_schema_is_current(app)
@@ -71,6 +81,8 @@ def prepare_to_serve(app: Flask, *, log=print) -> None:
     report = sync_roles(app.appbuilder)
     log(f"Roles: {report}.")
     config = current_app.config
+    if sync_hospital_time_zone(config["TIMEZONE"]):
+        log(f"Hospital time zone set to {config['TIMEZONE']} (working hours are read in it).")
     generated = ensure_first_admin(
         app.appbuilder,
         username=config["ADMIN_USERNAME"],

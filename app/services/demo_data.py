@@ -1,7 +1,8 @@
 """A plausible French hospital for demos: staff, one login per role, rooms,
-~200 patients with valid NIRs.  Deterministic (seeded) and idempotent: rows
-are matched on natural keys (username, RPPS/name, room code, NIR), so running
-it twice adds nothing."""
+~200 patients with valid NIRs, and the doctors' agenda (hours, absences,
+appointments: app/services/demo_agenda.py).  Deterministic (seeded) and
+idempotent: rows are matched on natural keys (username, RPPS/name, room
+code, NIR), so running it twice adds nothing."""
 
 import random
 import secrets
@@ -12,6 +13,7 @@ from faker import Faker
 from sqlalchemy import select
 
 from app.models import Patient, Room, Staff
+from app.services.demo_agenda import seed_demo_agenda
 from app.services.nir import nir_key
 
 DEMO_PATIENT_COUNT = 200
@@ -50,10 +52,17 @@ class DemoSummary:
     staff: int = 0
     rooms: int = 0
     patients: int = 0
+    schedules: int = 0
+    absences: int = 0
+    appointments: int = 0
     generated_password: str | None = None
 
     def __str__(self) -> str:
-        text = f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added"
+        text = (
+            f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added; "
+            f"agenda: {self.schedules} working-hour range(s), {self.absences} absence(s), "
+            f"{self.appointments} appointment(s) added"
+        )
         if self.generated_password:
             text += (
                 f"; demo users' password: {self.generated_password!r} "
@@ -71,6 +80,7 @@ def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEM
     _seed_rooms(session, summary)
     _seed_patients(session, patient_count, summary)
     session.commit()
+    seed_demo_agenda(session, _demo_doctors(session), summary)
     if summary.users == 0:
         summary.generated_password = None  # nobody got it: don't print a useless secret
     return summary
@@ -119,6 +129,21 @@ def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
         )
         summary.staff += 1
     session.flush()
+
+
+def _demo_doctors(session) -> list[Staff]:
+    """The demo's doctors and radiologist, in DEMO_STAFF order."""
+    doctors = []
+    for _username, _role, last_name, first_name, profession, _specialty, _rpps in DEMO_STAFF:
+        if profession in ("doctor", "radiologist"):
+            doctor = session.scalar(
+                select(Staff).where(
+                    Staff.last_name == last_name, Staff.first_name == first_name, Staff.profession == profession
+                )
+            )
+            if doctor is not None and doctor.is_active:
+                doctors.append(doctor)
+    return doctors
 
 
 def _seed_rooms(session, summary: DemoSummary) -> None:

@@ -16,11 +16,13 @@ from wtforms.validators import Email, Optional
 from app.datamodel import CareTrailInterface
 from app.db_context import REASON_MAX_LENGTH, audit_reason, clean_reason
 from app.exceptions import CareTrailError
-from app.models import BLOOD_GROUPS, SEXES, Patient
+from app.models import BLOOD_GROUPS, SEXES, STATUSES, Patient
 from app.security.permissions import METHOD_PERMISSION_MAP
-from app.security.roles import AUDIT, PATIENTS
+from app.security.roles import APPOINTMENTS, AUDIT, PATIENTS
+from app.services.patient_appointments import patient_appointments
 from app.services.patient_deletion import dependent_rows
 from app.validators import FormRule, birth_date_rule, nir_rule, phone_rule
+from app.views.agenda_fields import local_time
 from app.views.base import CareTrailModelView
 from app.views.choices import code_select
 
@@ -112,6 +114,27 @@ class PatientView(CareTrailModelView):
         "sex": code_select("Sex", SEXES),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's page, plus the patient's upcoming and past appointments
+        (for those who may read appointments)."""
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        appointments = None
+        if self.appbuilder.sm.has_access("can_read", APPOINTMENTS):
+            appointments = patient_appointments(int(pk))
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            appointments=appointments,
+            local_time=local_time,
+            statuses=STATUSES,
+        )
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access

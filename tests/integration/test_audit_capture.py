@@ -95,11 +95,13 @@ def test_a_bulk_update_records_every_row_under_one_statement(sql_conn):
     assert {e["row_pk"] for e in updates} == {str(i) for i in range(1, 31)}
 
 
-def test_truncate_is_recorded_once(sql_conn):
+def test_truncate_is_recorded_once_per_table(sql_conn):
     new_patient(sql_conn)
-    sql_conn.execute("TRUNCATE rooms")
-    [entry] = entries(sql_conn, "operation = 'TRUNCATE'")
-    assert entry["table_name"] == "public.rooms" and entry["old_row"] is None
+    sql_conn.execute("INSERT INTO rooms (code, name, kind) VALUES ('R1', 'Room 1', 'other'), ('R2', 'Room 2', 'other')")
+    sql_conn.execute("TRUNCATE rooms CASCADE")  # appointments refer to rooms: truncated with them
+    truncated = entries(sql_conn, "operation = 'TRUNCATE'")
+    assert sorted(e["table_name"] for e in truncated) == ["public.appointments", "public.rooms"]
+    assert all(e["old_row"] is None for e in truncated)
 
 
 def test_a_rolled_back_transaction_leaves_no_entry(sql_conn):

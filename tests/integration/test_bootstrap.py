@@ -83,8 +83,13 @@ def test_demo_data_is_plausible_and_idempotent(app, sql_conn):
         first = seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=40)
         assert (first.users, first.staff, first.rooms, first.patients) == (4, 10, 8, 40)
         assert first.generated_password is None
+        # Mon-Fri mornings and afternoons for the 4 doctors and the radiologist, 3 absences,
+        # and a few dozen appointments over two weeks, every one accepted by the database.
+        assert (first.schedules, first.absences) == (50, 3)
+        assert 20 <= first.appointments <= 80
         second = seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=40)
         assert (second.users, second.staff, second.rooms, second.patients) == (0, 0, 0, 0)
+        assert (second.schedules, second.absences, second.appointments) == (0, 0, 0)
         session = app.appbuilder.session
         assert session.scalar(select(func.count()).select_from(Patient)) == 40
         assert session.scalar(select(func.count()).select_from(Room)) == 8

@@ -86,6 +86,8 @@ $$;
 --   deleted   a sealed entry is gone
 --   inserted  an entry sits behind the seal without being sealed, or shares
 --             its id with another (forged, or inserted out of order)
+--   malformed an entry breaks the entry rules (audit_entry_is_well_formed:
+--             not written by audit_capture())
 CREATE OR REPLACE FUNCTION audit_verify()
     RETURNS TABLE (problem text, entry_id bigint, chain_position bigint, detail text)
     LANGUAGE plpgsql STABLE
@@ -122,6 +124,13 @@ BEGIN
         END IF;
         link := chained.link;
     END LOOP;
+
+    RETURN QUERY
+        SELECT 'malformed'::text, a.id, NULL::bigint,
+               format('%s entry on %s row %s breaks the entry rules', a.operation, a.table_name, a.row_pk)
+          FROM audit_log a
+         WHERE NOT audit_entry_is_well_formed(a.operation, a.old_row, a.new_row, a.changed_columns)
+         ORDER BY a.id;
 
     -- Two entries with one id: one of them was forged.
     RETURN QUERY

@@ -115,6 +115,28 @@ def test_a_forged_copy_of_an_existing_id_is_detected(app, sql_conn, sealed):
     assert ("inserted", sealed[1]) in problems
 
 
+@pytest.mark.parametrize(
+    ("operation", "old_row", "new_row", "changed"),
+    [
+        ("INSERT", None, None, None),  # an insert without its row
+        ("UPDATE", '{"id": 1}', '{"id": 1}', "{}"),  # an update that changed nothing
+        ("DELETE", None, None, None),
+        ("MERGE", None, '{"id": 1}', None),  # not an operation audit_capture() writes
+    ],
+)
+def test_an_entry_audit_capture_would_never_write_is_reported(app, sql_conn, operation, old_row, new_row, changed):
+    """audit_log has no CHECK constraint (it would cost more than the copy of
+    the row, see triggers/audit_schema.sql): verify checks the shape instead."""
+    (forged,) = sql_conn.execute(
+        "INSERT INTO audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns) "
+        "VALUES (1, 'public.patients', %s, '1', %s, %s, %s) RETURNING id",
+        [operation, old_row, new_row, changed],
+    ).fetchone()
+    problems = {(p.problem, p.entry_id) for p in verify_all(app)}
+    assert ("malformed", forged) in problems
+    assert run_cli(app, "audit", "verify").exit_code == 1
+
+
 def test_entries_sealed_later_still_verify(app, sql_conn, sealed):
     new_patient(sql_conn, "Delta")
     assert first_problem(app) is None  # written after the seal: not sealed yet, not a problem

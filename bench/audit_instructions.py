@@ -1,0 +1,193 @@
+"""Instructions per audited write, counted by callgrind: the same figures on
+a busy machine as on an idle one, unlike throughput.
+
+    .venv/bin/python -m bench.audit_instructions [--ops 200]
+
+Starts a throwaway PostgreSQL cluster, migrates a database, then runs the
+server under `valgrind --tool=callgrind` (so needs valgrind).  For each
+single-row workload (INSERT, UPDATE, DELETE on `patients`, one transaction
+each, driven by a PL/pgSQL procedure so that no client is counted) and each
+design (none, CareTrail's row triggers, the lean floor of bench/sql/), one
+backend logged in as a member of caretrail_app warms up, then writes --ops
+rows.  Prints the instructions of an unaudited write, what the AFTER
+triggers add (callgrind's inclusive cost of AfterTriggerEndQuery, minus what
+the unaudited write spends there: foreign-key cascades), and the ratio
+unaudited / audited.  What the server spends outside the backend (WAL
+writer, fsync) and the client are not counted, so throughput ratios with a
+real client come out higher.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from bench._database import _migrate
+
+WARM_UP = 30
+PROCEDURES = """
+CREATE OR REPLACE PROCEDURE bench_insert(n int) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. n LOOP
+        INSERT INTO patients (last_name, first_name, birth_date, sex, city)
+        VALUES ('Ins' || i, 'Bench', DATE '1990-01-01', 'F', 'Paris');
+        COMMIT;
+    END LOOP;
+END $$;
+CREATE OR REPLACE PROCEDURE bench_update(n int) LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. n LOOP
+        UPDATE patients SET city = 'City ' || i || '-' || random() WHERE id = 1 + (i * 7919) % 20000;
+        COMMIT;
+    END LOOP;
+END $$;
+CREATE OR REPLACE PROCEDURE bench_delete(n int) LANGUAGE plpgsql AS $$
+DECLARE victim bigint;
+BEGIN
+    FOR i IN 1 .. n LOOP
+        SELECT max(id) INTO victim FROM patients;
+        DELETE FROM patients WHERE id = victim;
+        COMMIT;
+    END LOOP;
+END $$;
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ops", type=int, default=200, help="writes counted per backend (after a warm-up)")
+    args = parser.parse_args()
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        raise SystemExit("valgrind is needed: apt-get install valgrind")
+
+    from app.embedded_postgres import EmbeddedPostgres
+
+    base = Path(tempfile.mkdtemp(prefix="caretrail-callgrind-", dir="/tmp"))
+    base.chmod(0o755)
+    cluster = EmbeddedPostgres(base / "data", dbname="bench", log=lambda m: print(f"[bench] {m}"))
+    try:
+        cluster.start()
+        _migrate(cluster.url("bench"))
+        with psycopg.connect(cluster.psycopg_conninfo("bench"), autocommit=True) as conn:
+            _prepare(conn)
+        cluster.stop()
+        with _under_callgrind(cluster, base) as counts:
+            _report(cluster, counts, args.ops)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _prepare(conn) -> None:
+    conn.execute((Path(__file__).parent / "sql" / "lean_trigger.sql").read_text())
+    conn.execute(PROCEDURES)
+    conn.execute(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'caretrail_bench') THEN "
+        "CREATE ROLE caretrail_bench LOGIN; END IF; END $$"
+    )
+    conn.execute("GRANT caretrail_app TO caretrail_bench")
+    conn.execute("GRANT INSERT ON bench_lean_log TO caretrail_app")
+    conn.execute("SELECT audit_detach('public.patients')")
+    conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex, city) "
+        "SELECT 'Base' || g, 'Row', DATE '1970-01-01' + (g % 15000), 'F', 'Lyon' FROM generate_series(1, 20000) g"
+    )
+    conn.execute("SELECT audit_attach('public.patients')")
+    conn.execute("VACUUM ANALYZE")
+
+
+class _under_callgrind:
+    """The cluster's postmaster under callgrind; each backend writes its own count file."""
+
+    def __init__(self, cluster, base: Path):
+        self.cluster, self.out_dir = cluster, base / "callgrind"
+
+    def __enter__(self):
+        self.out_dir.mkdir()
+        owner = self.cluster._server_owner()
+        if owner:
+            os.chown(self.out_dir, *owner)
+        command = [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={self.out_dir}/cg.%p",
+            str(self.cluster.bindir / "postgres"), "-D", str(self.cluster.data_dir),
+            "-k", str(self.cluster.socket_dir), "-c", "listen_addresses=", "-c", "synchronous_commit=off",
+        ]  # fmt: skip
+        as_owner = {"user": owner[0], "group": owner[1], "extra_groups": []} if owner else {}
+        self.server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_owner)
+        for _ in range(120):
+            try:
+                psycopg.connect(self.cluster.psycopg_conninfo("bench"), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                time.sleep(1)
+        raise SystemExit("PostgreSQL did not start under valgrind")
+
+    def __exit__(self, *exc_info):
+        self.server.terminate()
+        self.server.wait(timeout=120)
+
+    def count(self, conninfo: str, workload: str, ops: int) -> tuple[float, float]:
+        """(instructions per write, of which in AFTER triggers) for one backend."""
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            conn.execute("SET caretrail.username = 'bench'")
+            conn.execute(f"CALL bench_{workload}({WARM_UP})")
+            conn.execute(f"CALL bench_{workload}({ops})")
+        out = self.out_dir / f"cg.{pid}"
+        for _ in range(600):  # written when the backend exits
+            if out.exists() and "\ntotals:" in out.read_text(errors="replace"):
+                break
+            time.sleep(0.5)
+        total = int(out.read_text().split("\ntotals:")[1].split()[0])
+        annotated = subprocess.run(
+            ["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out)], capture_output=True, text=True
+        ).stdout
+        triggers = next(
+            (
+                int(line.split()[0].replace(",", ""))
+                for line in annotated.splitlines()
+                if "AfterTriggerEndQuery " in line
+            ),
+            0,
+        )
+        out.unlink()
+        writes = WARM_UP + ops
+        return total / writes, triggers / writes
+
+
+def _report(cluster, counts: _under_callgrind, ops: int) -> None:
+    admin = cluster.psycopg_conninfo("bench")
+    client = make_conninfo(admin, user="caretrail_bench")
+    designs = {"none": None, "row (CareTrail)": "audit_attach", "lean (floor)": "bench_attach_lean_trigger"}
+    print(f"\ninstructions per single-row write, {ops} writes per backend after {WARM_UP} to warm up\n")
+    audited = [name for name in designs if name != "none"]
+    print(f"{'workload':<10}{'unaudited':>12}" + "".join(f"{name + ' adds':>24}{'ratio':>8}" for name in audited))
+    for workload in ("insert", "update", "delete"):
+        results = {}
+        for name, attach in designs.items():
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("SELECT audit_detach('public.patients')")
+                conn.execute("SELECT bench_detach_lean_trigger('public.patients')")
+                if attach:
+                    conn.execute(f"SELECT {attach}('public.patients')")
+                conn.execute("VACUUM patients")
+            runs = 3 if attach is None else 1
+            results[name] = [counts.count(client, workload, ops) for _ in range(runs)]
+        base = statistics.median(total for total, _ in results["none"])
+        base_triggers = statistics.median(trig for _, trig in results["none"])
+        line = f"{workload:<10}{base:>12,.0f}"
+        for name in audited:
+            added = results[name][0][1] - base_triggers
+            line += f"{added:>24,.0f}{base / (base + added):>8.2f}"
+        print(line, flush=True)
+    print("\nratio = unaudited / (unaudited + what the audit trigger adds), in instructions of the backend")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,13 +24,14 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest
 
-## bench: audit overhead (throughput and instructions), audit search and free-slot benchmarks (minutes; prints ratios and timings)
+## bench: audit overhead (throughput and instructions), audit search, free-slot and prescription-check benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
 	@$(BIN)/python -m bench.slots
 	@if command -v valgrind >/dev/null; then $(BIN)/python -m bench.audit_instructions; \
 	 else echo "[caretrail] valgrind is not installed: skipping bench.audit_instructions"; fi
+	@$(BIN)/python -m bench.prescription_check
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

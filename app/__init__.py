@@ -128,6 +128,42 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(AppointmentTypeApi)
     appbuilder.add_api(SlotApi)
 
+    # Prescriptions: prescriptions and renewals due, the drug reference,
+    # patient allergies (from the patient's page, which also lists both).
+    from flask import current_app
+
+    from app.api.drug_reference import DrugInteractionApi, MedicationApi, PatientAllergyApi
+    from app.api.prescription import PrescriptionApi
+    from app.security.roles import (
+        DRUG_INTERACTIONS,
+        MEDICATIONS,
+        PRESCRIBING_MENU,
+        PRESCRIPTIONS_MENU,
+        RENEWALS_DUE_MENU,
+    )
+    from app.views.drug_reference import DrugInteractionView, MedicationLookupView, MedicationView, PatientAllergyView
+    from app.views.prescription import PrescriptionView, RenewalsDueView, prescribing_on_patient_page
+
+    appbuilder.add_view(
+        PrescriptionView,
+        PRESCRIPTIONS_MENU,
+        icon="fa-prescription",
+        category=PRESCRIBING_MENU,
+        category_icon="fa-pills",
+    )
+    appbuilder.add_view(RenewalsDueView, RENEWALS_DUE_MENU, icon="fa-redo", category=PRESCRIBING_MENU)
+    appbuilder.add_view(MedicationView, MENU_ITEMS[MEDICATIONS][0], icon="fa-capsules", category=PRESCRIBING_MENU)
+    appbuilder.add_view(
+        DrugInteractionView, MENU_ITEMS[DRUG_INTERACTIONS][0], icon="fa-exchange-alt", category=PRESCRIBING_MENU
+    )
+    appbuilder.add_view_no_menu(PatientAllergyView)
+    appbuilder.add_view_no_menu(MedicationLookupView)
+    appbuilder.add_api(PrescriptionApi)
+    appbuilder.add_api(MedicationApi)
+    appbuilder.add_api(DrugInteractionApi)
+    appbuilder.add_api(PatientAllergyApi)
+    current_app.add_template_global(prescribing_on_patient_page, "patient_prescribing")
+
 
 def _rate_limit_api_login(appbuilder: AppBuilder) -> None:
     """FAB's AUTH_RATE_LIMITED covers the browser login form only; the JWT

@@ -97,3 +97,26 @@ class AgendaForbidden(CareTrailError):
 
     def __init__(self):
         super().__init__(self.message)
+
+
+class OverrideRequired(ConstraintViolation):
+    """Signing a prescription with a contraindication needs an override
+    reason (HTTP 422); `alerts` are the checks' findings, to show again."""
+
+    def __init__(self, alerts: list):
+        super().__init__(
+            "override_reason",
+            "A contraindication was found: give the reason for prescribing anyway to sign.",
+            "prescriptions_override_required",
+        )
+        self.alerts = alerts
+
+
+class PrescriptionForbidden(CareTrailError):
+    """A user writing or signing a prescription that is not theirs (HTTP 403)."""
+
+    field = None
+
+    def __init__(self, message: str = "You may only change your own prescriptions."):
+        super().__init__(message)
+        self.message = message

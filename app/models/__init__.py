@@ -12,7 +12,9 @@ from app.models.appointment import (
     DoctorSchedule,
 )
 from app.models.hospital import HospitalSettings
+from app.models.medication import SEVERITIES, DrugInteraction, Medication
 from app.models.patient import BLOOD_GROUPS, SEXES, Patient
+from app.models.prescription import PRESCRIPTION_STATUSES, PatientAllergy, Prescription, PrescriptionItem
 from app.models.room import ROOM_KINDS, Room
 from app.models.staff import PROFESSIONS, Staff
 
@@ -20,8 +22,10 @@ metadata = Model.metadata
 
 __all__ = [
     "BLOOD_GROUPS",
+    "PRESCRIPTION_STATUSES",
     "PROFESSIONS",
     "ROOM_KINDS",
+    "SEVERITIES",
     "SEXES",
     "STATUSES",
     "WEEKDAYS",
@@ -30,8 +34,13 @@ __all__ = [
     "CalendarFeed",
     "DoctorAbsence",
     "DoctorSchedule",
+    "DrugInteraction",
     "HospitalSettings",
+    "Medication",
     "Patient",
+    "PatientAllergy",
+    "Prescription",
+    "PrescriptionItem",
     "Room",
     "Staff",
     "metadata",

@@ -23,6 +23,10 @@ APPOINTMENTS = "Appointment"
 SCHEDULES = "DoctorSchedule"
 ABSENCES = "DoctorAbsence"
 APPOINTMENT_TYPES = "AppointmentType"
+PRESCRIPTIONS = "Prescription"
+ALLERGIES = "PatientAllergy"
+MEDICATIONS = "Medication"
+DRUG_INTERACTIONS = "DrugInteraction"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -31,6 +35,8 @@ DELETED_PATIENTS_MENU = "Deleted patients"
 CALENDAR_MENU = "Calendar"
 FIND_SLOT_MENU = "Find a slot"
 APPOINTMENTS_MENU = "Appointments"
+PRESCRIPTIONS_MENU = "Prescriptions"
+RENEWALS_DUE_MENU = "Renewals due"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -40,6 +46,10 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     SCHEDULES: ("Working hours",),
     ABSENCES: ("Absences",),
     APPOINTMENT_TYPES: ("Appointment types",),
+    PRESCRIPTIONS: (PRESCRIPTIONS_MENU, RENEWALS_DUE_MENU),
+    ALLERGIES: (),  # reached from the patient's page
+    MEDICATIONS: ("Medications",),
+    DRUG_INTERACTIONS: ("Drug interactions",),
 }
 
 ADMIN_ROLE = "Admin"
@@ -68,6 +78,20 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "Auditor": {AUDIT: R},
 }
 
+# Prescribing, merged into the rows above.  Doctors write prescriptions
+# (only their own: app/services/prescription_access.py), nurses and
+# radiologists read them, secretaries and auditors see none of it.  Whoever
+# sees the patient records allergies (radiologists: contrast reactions).  The
+# drug reference is written by administrators (the pharmacy's files), read
+# by those who prescribe or give medicines.
+PRESCRIBING_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {PRESCRIPTIONS: RW, ALLERGIES: RW, MEDICATIONS: R, DRUG_INTERACTIONS: R},
+    "Nurse": {PRESCRIPTIONS: R, ALLERGIES: RW, MEDICATIONS: R, DRUG_INTERACTIONS: R},
+    "Radiologist": {PRESCRIPTIONS: R, ALLERGIES: RW, MEDICATIONS: R, DRUG_INTERACTIONS: R},
+}
+for _role, _grants in PRESCRIBING_GRANTS.items():
+    ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
+
 # What every signed-in user may do with their own account.
 SELF_SERVICE = (
     ("can_userinfo", "UserDBModelView"),
@@ -83,6 +107,7 @@ SELF_SERVICE = (
 RECORDS_MENU = "Records"
 AUDIT_MENU = "Audit"
 AGENDA_MENU = "Agenda"
+PRESCRIBING_MENU = "Prescribing"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -92,4 +117,7 @@ MENU_CATEGORIES = {
     SCHEDULES: AGENDA_MENU,
     ABSENCES: AGENDA_MENU,
     APPOINTMENT_TYPES: AGENDA_MENU,
+    PRESCRIPTIONS: PRESCRIBING_MENU,
+    MEDICATIONS: PRESCRIBING_MENU,
+    DRUG_INTERACTIONS: PRESCRIBING_MENU,
 }

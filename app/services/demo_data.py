@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.models import Patient, Room, Staff
 from app.services.demo_agenda import seed_demo_agenda
+from app.services.demo_prescribing import seed_demo_prescribing
 from app.services.nir import nir_key
 
 DEMO_PATIENT_COUNT = 200
@@ -55,6 +56,7 @@ class DemoSummary:
     schedules: int = 0
     absences: int = 0
     appointments: int = 0
+    prescribing: object = None  # demo_prescribing.PrescribingSummary
     generated_password: str | None = None
 
     def __str__(self) -> str:
@@ -63,6 +65,8 @@ class DemoSummary:
             f"agenda: {self.schedules} working-hour range(s), {self.absences} absence(s), "
             f"{self.appointments} appointment(s) added"
         )
+        if self.prescribing is not None:
+            text += f"; prescribing: {self.prescribing}"
         if self.generated_password:
             text += (
                 f"; demo users' password: {self.generated_password!r} "
@@ -79,6 +83,7 @@ def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEM
     _seed_staff(appbuilder, password, summary)
     _seed_rooms(session, summary)
     _seed_patients(session, patient_count, summary)
+    summary.prescribing = seed_demo_prescribing(session)
     session.commit()
     seed_demo_agenda(session, _demo_doctors(session), summary)
     if summary.users == 0:

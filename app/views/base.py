@@ -21,8 +21,11 @@ class CareTrailModelView(ModelView):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
-        if form.validate_on_submit():
+        # Columns fixed by the URL (?_flt_0_patient=1) are filled before
+        # validating, as FAB does: their fields are not shown, so they are not posted.
+        if request.method == "POST":
             self._fill_form_exclude_cols(exclude_cols, form)
+        if form.validate_on_submit():
             self.process_form(form, True)
             item = self.datamodel.obj()
             form.populate_obj(item)
@@ -42,8 +45,9 @@ class CareTrailModelView(ModelView):
         pk = self.datamodel.get_pk_value(item)
         form = self.edit_form.refresh(obj=item)
         form._id = pk  # lets FAB's Unique validator skip the row being edited
-        if form.validate_on_submit():
+        if request.method == "POST":
             self._fill_form_exclude_cols(exclude_cols, form)
+        if form.validate_on_submit():
             self.process_form(form, False)
             form.populate_obj(item)
             if self._write(form, lambda: (self.pre_update(item), self.datamodel.edit(item), self.post_update(item))):

@@ -236,3 +236,12 @@ def test_slots_endpoint(client, api, agenda):
     bad = client.get("/api/v1/slots", query_string={"duration": 30, "from": "tomorrow"}, headers=headers)
     assert bad.status_code == 400 and "from" in bad.get_json()["message"]
     assert client.get("/api/v1/slots", query_string={"duration": 30}).status_code == 401
+
+
+def test_the_openapi_spec_lists_the_agenda_endpoints(client, api):
+    spec = client.get("/api/v1/_openapi", headers=api("admin")).get_json()
+    paths = {path.removeprefix("/api/v1") for path in spec["paths"]}
+    assert {"/appointments/", "/appointments/{pk}", "/appointments/{pk}/postpone", "/slots"} <= paths
+    assert {"/schedules/", "/absences/", "/appointment_types/"} <= paths
+    post = spec["paths"]["/api/v1/appointments/"]["post"]
+    assert "requestBody" in post

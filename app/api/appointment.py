@@ -14,7 +14,7 @@ from flask import g, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.base import CareTrailModelApi
+from app.api.base import CareTrailModelApi, load_json_body
 from app.datamodel import CareTrailInterface
 from app.exceptions import AgendaForbidden, BookingConflict, ConstraintViolation, DatabaseWriteFailed, NotFound
 from app.models import STATUSES, Appointment, AppointmentType, DoctorAbsence, DoctorSchedule
@@ -116,7 +116,7 @@ class AppointmentApi(AgendaModelApi):
 
     def post_headless(self):
         """Book (the same rules as the calendar)."""
-        values, problem = _load(NewAppointmentSchema(), self)
+        values, problem = load_json_body(NewAppointmentSchema(), self)
         if problem:
             return problem
         if not may_write_agenda(g.user, values["doctor_id"]):
@@ -125,7 +125,7 @@ class AppointmentApi(AgendaModelApi):
 
     def put_headless(self, pk):
         """Move, reassign, change the status: one write, all rules."""
-        changes, problem = _load(AppointmentChangesSchema(), self)
+        changes, problem = load_json_body(AppointmentChangesSchema(), self)
         if problem:
             return problem
         if not changes:
@@ -166,7 +166,7 @@ class AppointmentApi(AgendaModelApi):
             409: {description: Double booking, with the conflicting appointment}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = _load(PostponeSchema(), self)
+        values, problem = load_json_body(PostponeSchema(), self)
         if problem:
             return problem
         appointment = self.datamodel.get(pk, self._base_filters)
@@ -337,13 +337,3 @@ class SlotApi(BaseApi):
 def _require_agenda(doctor_id: int | None) -> None:
     if not may_write_agenda(g.user, doctor_id):
         raise AgendaForbidden()
-
-
-def _load(schema: Schema, api):
-    """(values, None) from the JSON body, or (None, a 400/422 response)."""
-    if not request.is_json:
-        return None, api.response_400(message="Request body must be JSON.")
-    try:
-        return schema.load(request.get_json(silent=True) or {}), None
-    except ValidationError as invalid:
-        return None, api.response_422(message=invalid.messages)

@@ -11,6 +11,7 @@ audit entry of the deletion, cascades included.
 
 from flask import request
 from flask_appbuilder import ModelRestApi
+from marshmallow import Schema, ValidationError
 
 from app.db_context import audit_reason, clean_reason
 from app.exceptions import ConstraintViolation, DatabaseWriteFailed, ReasonTooLong
@@ -45,3 +46,19 @@ class CareTrailModelApi(ModelRestApi):
             return self.response_422(message=violation.as_messages())
         except DatabaseWriteFailed as failure:
             return self.response(503, message=failure.message)
+
+
+def load_json_body(schema: Schema, api, *, optional: bool = False):
+    """(values, None) from the request's JSON object, or (None, a 400/422
+    response naming what is wrong).  `optional`: an empty body is an empty object."""
+    if not request.get_data() and optional:
+        return schema.load({}), None
+    if not request.is_json:
+        return None, api.response_400(message="Request body must be JSON.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, api.response_400(message="Request body must be a JSON object.")
+    try:
+        return schema.load(body), None
+    except ValidationError as invalid:
+        return None, api.response_422(message=invalid.messages)

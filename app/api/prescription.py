@@ -12,9 +12,8 @@ signs.
 
 from flask import g, request
 from flask_appbuilder.api import expose, protect, safe
-from marshmallow import Schema, ValidationError
 
-from app.api.base import CareTrailModelApi
+from app.api.base import CareTrailModelApi, load_json_body
 from app.api.prescription_schemas import (
     CancelSchema,
     CheckSchema,
@@ -92,14 +91,14 @@ class PrescriptionApi(CareTrailModelApi):
 
     def post_headless(self):
         """A new draft with its lines."""
-        values, problem = _load(DraftSchema(), self)
+        values, problem = load_json_body(DraftSchema(), self)
         if problem:
             return problem
         return self._act(201, lambda: prescribing.create_draft(user=g.user, **values))
 
     def put_headless(self, pk):
         """Change a draft (`items` replaces all its lines)."""
-        changes, problem = _load(DraftChangesSchema(), self)
+        changes, problem = load_json_body(DraftChangesSchema(), self)
         if problem:
             return problem
         if not changes:
@@ -132,7 +131,7 @@ class PrescriptionApi(CareTrailModelApi):
             400: {$ref: '#/components/responses/400'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = _load(CheckSchema(), self)
+        values, problem = load_json_body(CheckSchema(), self)
         if problem:
             return problem
         if db.session.get(Patient, values["patient_id"]) is None:
@@ -188,7 +187,7 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = _load(SignSchema(), self, optional=True)
+        values, problem = load_json_body(SignSchema(), self, optional=True)
         if problem:
             return problem
         return self._act(200, lambda: prescribing.sign_prescription(pk, user=g.user, **values))
@@ -219,7 +218,7 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = _load(RenewSchema(), self, optional=True)
+        values, problem = load_json_body(RenewSchema(), self, optional=True)
         if problem:
             return problem
         return self._act(201, lambda: prescribing.renew_prescription(pk, user=g.user, **values))
@@ -265,7 +264,7 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = _load(CancelSchema(), self)
+        values, problem = load_json_body(CancelSchema(), self)
         if problem:
             return problem
         return self._act(200, lambda: prescribing.cancel_prescription(pk, user=g.user, reason=values["reason"]))
@@ -326,19 +325,3 @@ class PrescriptionApi(CareTrailModelApi):
         except CareTrailError as problem:  # e.g. a reason too long
             return self.response_422(message={getattr(problem, "field", None) or "_schema": [str(problem)]})
         return self.response(status, id=prescription.id, result=PrescriptionSchema().dump(prescription))
-
-
-def _load(schema: Schema, api, *, optional: bool = False):
-    """(values, None) from the JSON body, or (None, a 400/422 response).
-    `optional`: an empty body is an empty object."""
-    if not request.get_data() and optional:
-        return schema.load({}), None
-    if not request.is_json:
-        return None, api.response_400(message="Request body must be JSON.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return None, api.response_400(message="Request body must be a JSON object.")
-    try:
-        return schema.load(body), None
-    except ValidationError as invalid:
-        return None, api.response_422(message=invalid.messages)

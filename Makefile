@@ -24,7 +24,7 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest
 
-## bench: audit overhead (throughput and instructions), audit search, free-slot and prescription-check benchmarks (minutes; prints ratios and timings)
+## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check and PDF benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
@@ -32,6 +32,7 @@ bench: $(STAMP)
 	@if command -v valgrind >/dev/null; then $(BIN)/python -m bench.audit_instructions; \
 	 else echo "[caretrail] valgrind is not installed: skipping bench.audit_instructions"; fi
 	@$(BIN)/python -m bench.prescription_check
+	@$(BIN)/python -m bench.pdf
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -74,6 +74,14 @@ class Config:
     # Where `flask audit archive` writes the months it detaches.
     AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR", str(INSTANCE_DIR / "audit-archive"))
 
+    # PDF documents (app/documents/): the engine (weasyprint, the default, or
+    # wkhtmltopdf; README "PDF engines" says why), and the optional PAdES
+    # signature: a PKCS#12 file and its passphrase (never logged, never audited).
+    PDF_ENGINE = os.environ.get("PDF_ENGINE", "weasyprint")
+    WKHTMLTOPDF_PATH = os.environ.get("WKHTMLTOPDF_PATH") or None
+    DOCUMENT_SIGNING_P12 = os.environ.get("DOCUMENT_SIGNING_P12") or None
+    DOCUMENT_SIGNING_PASSPHRASE = os.environ.get("DOCUMENT_SIGNING_PASSPHRASE") or None
+
     # First administrator, created on first start when no user exists.
     ADMIN_USERNAME = os.environ.get("ADMIN_USERNAME", "admin")
     ADMIN_PASSWORD = os.environ.get("ADMIN_PASSWORD") or None

@@ -164,6 +164,14 @@ def _register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(PatientAllergyApi)
     current_app.add_template_global(prescribing_on_patient_page, "patient_prescribing")
 
+    # Documents: the archive, issuing from the patient's page, certificate
+    # templates, hospitalisation reports, the letterhead; their REST API.
+    from app.api.document import register_document_api
+    from app.views.document import register_document_views
+
+    register_document_views(appbuilder)
+    register_document_api(appbuilder)
+
 
 def _rate_limit_api_login(appbuilder: AppBuilder) -> None:
     """FAB's AUTH_RATE_LIMITED covers the browser login form only; the JWT

@@ -20,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(drugs)
     app.cli.add_command(prescriptions)
+    app.cli.add_command(documents)
 
 
 def acting_user_option(command):
@@ -216,3 +217,112 @@ def prescriptions_expire() -> None:
     from app.services.prescription_lists import expire_overdue
 
     click.echo(f"{expire_overdue()} prescription(s) expired.")
+
+
+@click.group()
+def documents() -> None:
+    """The archive of issued PDF documents: verify one, make a demo signing certificate."""
+
+
+@documents.command("verify")
+@click.argument("document_id", type=int)
+@with_appcontext
+@acting_user_option
+def documents_verify(document_id: int) -> None:
+    """Check an archived document's bytes against its SHA-256 and, when signed,
+    its signature; exit status 1 when anything fails.  Journaled as a 'verify'."""
+    import sqlalchemy as sa
+
+    from app.db_context import current_context
+    from app.documents.signing import verify_document_bytes
+    from app.extensions import db
+    from app.models import Document, DocumentAccess
+
+    document = db.session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
+    if document is None:
+        click.echo(f"No document #{document_id}.", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Document #{document.id}: {document.title} ({document.kind}, patient #{document.patient_id}),"
+        f" issued {document.issued_at:%Y-%m-%d %H:%M:%S %Z} by {document.issued_by},"
+        f" {document.size_bytes} bytes, {document.page_count} page(s), {document.engine}"
+    )
+    result = verify_document_bytes(
+        document.content, document.sha256, current_app.config, expect_signature=document.signed_by is not None
+    )
+    audited = _audited_sha256(db.session, document.id)
+    actor = current_context()
+    db.session.add(
+        DocumentAccess(
+            document_id=document.id,
+            action="verify",
+            user_id=int(actor["user_id"]) if actor["user_id"] else None,
+            username=actor["username"] or None,
+        )
+    )
+    db.session.commit()
+    lines = result.report()
+    if audited is None:
+        lines.insert(1, "SHA-256 at issue (audit): not found in the audit log")
+    elif audited == result.actual_sha256:
+        lines.insert(1, "SHA-256 at issue (audit): matches")
+    else:
+        lines.insert(1, f"SHA-256 at issue (audit): DIFFERS, the audit recorded {audited}")
+    ok = result.ok and audited in (None, result.actual_sha256)
+    if not ok:
+        lines[-1] = "FAILED: the document is not as issued."
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        sys.exit(1)
+
+
+def _audited_sha256(session, document_id: int) -> str | None:
+    """The SHA-256 the audit recorded when the document was inserted (the
+    bytes are masked in the audit, the hash is not): a second witness, out of
+    reach of whoever rewrites a row and its hash together."""
+    import sqlalchemy as sa
+
+    try:
+        with session.begin_nested():
+            value = session.scalar(
+                sa.text(
+                    "SELECT new_row->>'sha256' FROM audit_log WHERE table_name IN ('documents', 'public.documents')"
+                    " AND operation = 'INSERT' AND new_row->>'id' = :id ORDER BY id LIMIT 1"
+                ),
+                {"id": str(document_id)},
+            )
+    except sa.exc.DBAPIError:  # no audit here (or not readable by this role)
+        return None
+    return value.removeprefix("\\x") if value else None
+
+
+@documents.command("demo-cert")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True, help="PKCS#12 to write")
+@click.option(
+    "--passphrase",
+    envvar="DOCUMENT_SIGNING_PASSPHRASE",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="protects the key (default: $DOCUMENT_SIGNING_PASSPHRASE, else asked)",
+)
+@click.option("--common-name", default="CareTrail demo signature", show_default=True, help="the signer's name")
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+def documents_demo_cert(out: Path, passphrase: str, common_name: str, force: bool) -> None:
+    """Create a self-signed signing certificate for trying signatures (not a qualified one)."""
+    from app.documents.signing import DEMO_CERTIFICATE_DAYS, make_demo_certificate
+
+    if out.exists() and not force:
+        raise click.BadParameter(f"{out} exists (--force to overwrite it)", param_hint="--out")
+    if not passphrase:
+        raise click.BadParameter("an empty passphrase would leave the key unprotected", param_hint="--passphrase")
+    path = make_demo_certificate(out, passphrase, common_name).resolve()
+    click.echo(f"Self-signed certificate for {common_name!r} written to {path} (valid {DEMO_CERTIFICATE_DAYS} days).")
+    click.echo("Sign every document issued from now on with it:")
+    click.echo(f"  export DOCUMENT_SIGNING_P12={path}")
+    click.echo("  export DOCUMENT_SIGNING_PASSPHRASE=...   # the passphrase you just chose")
+    click.echo(
+        "A self-signed certificate proves the document left this CareTrail unaltered; it is NOT a qualified"
+        " (eIDAS) signature, and readers show it as untrusted until its certificate is trusted by hand."
+    )

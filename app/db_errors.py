@@ -206,6 +206,65 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
         "The lines of a signed prescription cannot be changed; write a new one that replaces it.",
     ),
     "prescription_items_medication_active": ("medication_id", "This medication is no longer in use (inactive)."),
+    # hospital letterhead
+    "hospital_settings_name_check": ("name", "The hospital's name is required (200 characters at most)."),
+    "hospital_settings_address_check": ("address", "The address has 500 characters at most."),
+    "hospital_settings_phone_check": ("phone", "Phone number must be in international form, e.g. +33123456789."),
+    "hospital_settings_finess_check": ("finess", "A FINESS number has 9 characters: 9 digits, or 2A/2B then 7 digits."),
+    "hospital_settings_logo_check": ("logo", "The logo must be a PNG, JPEG or SVG image of 512 KB at most."),
+    "hospital_settings_footer_check": ("footer", "The footer has 500 characters at most."),
+    # certificate templates
+    "certificate_templates_title_key": ("title", "A certificate template with this title already exists."),
+    "certificate_templates_title_check": ("title", "The title is required (200 characters at most)."),
+    "certificate_templates_body_check": ("body", "The text is required (20,000 characters at most)."),
+    "certificate_templates_fields_check": ("fields", "The fields must be a list."),
+    "certificate_templates_version_check": ("version", "The version starts at 1."),
+    # hospitalisation reports
+    "hospitalisation_reports_patient_id_fkey": (
+        "patient_id",
+        "No such patient (and a patient with a hospitalisation report cannot be deleted).",
+    ),
+    "hospitalisation_reports_author_id_fkey": ("author_id", "No such doctor."),
+    "hospitalisation_reports_author_check": ("author_id", "The author must be an active doctor."),
+    "hospitalisation_reports_service_check": ("service", "The service is required (100 characters at most)."),
+    "hospitalisation_reports_dates_check": ("discharged_on", "The discharge date cannot be before the admission."),
+    "hospitalisation_reports_reason_check": ("reason", "The reason for admission is required."),
+    "hospitalisation_reports_summary_check": ("summary", "The summary is required."),
+    "hospitalisation_reports_discharge_treatment_check": (
+        "discharge_treatment",
+        "The treatment at discharge has 5,000 characters at most.",
+    ),
+    "hospitalisation_reports_follow_up_check": ("follow_up", "The follow-up has 5,000 characters at most."),
+    # documents (immutable once issued)
+    "documents_patient_id_fkey": (
+        "patient_id",
+        "No such patient (and a patient with issued documents cannot be deleted).",
+    ),
+    "documents_template_id_fkey": (
+        "template_id",
+        "No such certificate template (a template that was used is deactivated, not deleted).",
+    ),
+    "documents_prescription_id_fkey": (
+        "prescription_id",
+        "No such prescription (a printed prescription cannot be deleted).",
+    ),
+    "documents_hospitalisation_report_id_fkey": (
+        "hospitalisation_report_id",
+        "No such hospitalisation report (a printed report cannot be deleted).",
+    ),
+    "documents_issued_by_user_id_fkey": (None, "The issuing user does not exist."),
+    "documents_kind_check": (
+        "kind",
+        "Kind: patient_record, certificate, prescription, hospitalisation_report or audit_history.",
+    ),
+    "documents_title_check": ("title", "A document needs a title (300 characters at most)."),
+    "documents_source_check": (None, "The document does not name what it was made from."),
+    "documents_engine_check": ("engine", "Engine: weasyprint or wkhtmltopdf."),
+    "documents_page_count_check": (None, "A document has at least one page."),
+    "documents_content_check": (None, "The document's bytes do not match their size and SHA-256 (or are no PDF)."),
+    "document_accesses_document_id_fkey": ("document_id", "No such document."),
+    "document_accesses_user_id_fkey": (None, "The user does not exist."),
+    "document_accesses_action_check": ("action", "Action: download, print or verify."),
 }
 
 

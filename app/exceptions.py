@@ -120,3 +120,30 @@ class PrescriptionForbidden(CareTrailError):
     def __init__(self, message: str = "You may only change your own prescriptions."):
         super().__init__(message)
         self.message = message
+
+
+class DocumentInputError(ConstraintViolation):
+    """A document cannot be issued from what was given: `field` says what to fix."""
+
+
+class DocumentForbidden(CareTrailError):
+    """The signed-in user may not issue or read this kind of document."""
+
+    field = None
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class TemplateError(CareTrailError):
+    """A certificate template does not render: `line` (when known) and why,
+    for the administrator who wrote it."""
+
+    field = "body"
+
+    def __init__(self, message: str, line: int | None = None):
+        where = f"line {line}: " if line else ""
+        super().__init__(f"{where}{message}")
+        self.message = f"{where}{message}"
+        self.line = line

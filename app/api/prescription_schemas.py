@@ -22,6 +22,9 @@ class ItemSchema(Schema):
     route = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=30))
     instructions = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     quantity = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 9999))
+    is_ald = fields.Boolean(
+        load_default=False, metadata={"description": "for the long-term condition (ALD): the two-zone print"}
+    )
 
 
 class DraftSchema(Schema):
@@ -83,6 +86,7 @@ class ItemOutSchema(Schema):
     route = fields.String()
     instructions = fields.String()
     quantity = fields.Integer()
+    is_ald = fields.Boolean()
 
 
 class PrescriptionSchema(Schema):

@@ -11,6 +11,13 @@ from app.models.appointment import (
     DoctorAbsence,
     DoctorSchedule,
 )
+from app.models.document import (
+    DOCUMENT_KINDS,
+    CertificateTemplate,
+    Document,
+    DocumentAccess,
+    HospitalisationReport,
+)
 from app.models.hospital import HospitalSettings
 from app.models.medication import SEVERITIES, DrugInteraction, Medication
 from app.models.patient import BLOOD_GROUPS, SEXES, Patient
@@ -22,6 +29,7 @@ metadata = Model.metadata
 
 __all__ = [
     "BLOOD_GROUPS",
+    "DOCUMENT_KINDS",
     "PRESCRIPTION_STATUSES",
     "PROFESSIONS",
     "ROOM_KINDS",
@@ -32,10 +40,14 @@ __all__ = [
     "Appointment",
     "AppointmentType",
     "CalendarFeed",
+    "CertificateTemplate",
     "DoctorAbsence",
     "DoctorSchedule",
+    "Document",
+    "DocumentAccess",
     "DrugInteraction",
     "HospitalSettings",
+    "HospitalisationReport",
     "Medication",
     "Patient",
     "PatientAllergy",

@@ -14,6 +14,7 @@ from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     FetchedValue,
@@ -157,6 +158,8 @@ class PrescriptionItem(Timestamped, Model):
     route: Mapped[str | None] = mapped_column(String(30))
     instructions: Mapped[str | None] = mapped_column(Text)
     quantity: Mapped[int | None] = mapped_column(Integer)
+    # For the patient's long-term condition (ALD): the two-zone layout.
+    is_ald: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
 
     @validates("dose_unit", "frequency", "route")
     def _clean_text(self, _key, value):

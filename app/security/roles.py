@@ -27,6 +27,10 @@ PRESCRIPTIONS = "Prescription"
 ALLERGIES = "PatientAllergy"
 MEDICATIONS = "Medication"
 DRUG_INTERACTIONS = "DrugInteraction"
+DOCUMENTS = "Document"
+CERTIFICATE_TEMPLATES = "CertificateTemplate"
+HOSPITALISATION_REPORTS = "HospitalisationReport"
+HOSPITAL_SETTINGS = "HospitalSettings"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -37,6 +41,7 @@ FIND_SLOT_MENU = "Find a slot"
 APPOINTMENTS_MENU = "Appointments"
 PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
+DOCUMENTS_MENU = "Documents"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -50,6 +55,10 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     ALLERGIES: (),  # reached from the patient's page
     MEDICATIONS: ("Medications",),
     DRUG_INTERACTIONS: ("Drug interactions",),
+    DOCUMENTS: (DOCUMENTS_MENU,),
+    CERTIFICATE_TEMPLATES: ("Certificate templates",),
+    HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
+    HOSPITAL_SETTINGS: ("Hospital settings",),
 }
 
 ADMIN_ROLE = "Admin"
@@ -89,8 +98,23 @@ PRESCRIBING_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Nurse": {PRESCRIPTIONS: R, ALLERGIES: RW, MEDICATIONS: R, DRUG_INTERACTIONS: R},
     "Radiologist": {PRESCRIPTIONS: R, ALLERGIES: RW, MEDICATIONS: R, DRUG_INTERACTIONS: R},
 }
-for _role, _grants in PRESCRIBING_GRANTS.items():
-    ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
+
+# Documents, merged likewise.  WRITE on Document is issuing one; which kinds
+# each role issues and reads is narrowed by app/documents/access.py.
+# Certificate texts and the letterhead are administrators' (Admin holds
+# every permission); doctors read the templates they issue from.
+# Hospitalisation reports are written by doctors, read by those who send
+# or act on the discharge letter.
+DOCUMENT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {DOCUMENTS: RW, CERTIFICATE_TEMPLATES: R, HOSPITALISATION_REPORTS: RW},
+    "Nurse": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
+    "Secretary": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
+    "Radiologist": {DOCUMENTS: RW},
+    "Auditor": {DOCUMENTS: RW},
+}
+for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS):
+    for _role, _grants in _grants_by_role.items():
+        ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
 
 # What every signed-in user may do with their own account.
 SELF_SERVICE = (
@@ -108,6 +132,8 @@ RECORDS_MENU = "Records"
 AUDIT_MENU = "Audit"
 AGENDA_MENU = "Agenda"
 PRESCRIBING_MENU = "Prescribing"
+DOCUMENTS_CATEGORY = "Documents"
+SETTINGS_MENU = "Settings"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -120,4 +146,8 @@ MENU_CATEGORIES = {
     PRESCRIPTIONS: PRESCRIBING_MENU,
     MEDICATIONS: PRESCRIBING_MENU,
     DRUG_INTERACTIONS: PRESCRIBING_MENU,
+    DOCUMENTS: DOCUMENTS_CATEGORY,
+    CERTIFICATE_TEMPLATES: DOCUMENTS_CATEGORY,
+    HOSPITALISATION_REPORTS: DOCUMENTS_CATEGORY,
+    HOSPITAL_SETTINGS: SETTINGS_MENU,
 }

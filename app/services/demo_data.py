@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.models import Patient, Room, Staff
 from app.services.demo_agenda import seed_demo_agenda
+from app.services.demo_documents import seed_demo_documents
 from app.services.demo_prescribing import seed_demo_prescribing
 from app.services.nir import nir_key
 
@@ -57,6 +58,7 @@ class DemoSummary:
     absences: int = 0
     appointments: int = 0
     prescribing: object = None  # demo_prescribing.PrescribingSummary
+    hospitalisation_reports: int = 0
     generated_password: str | None = None
 
     def __str__(self) -> str:
@@ -67,6 +69,7 @@ class DemoSummary:
         )
         if self.prescribing is not None:
             text += f"; prescribing: {self.prescribing}"
+        text += f"; documents: {self.hospitalisation_reports} hospitalisation report(s) added"
         if self.generated_password:
             text += (
                 f"; demo users' password: {self.generated_password!r} "
@@ -84,6 +87,7 @@ def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEM
     _seed_rooms(session, summary)
     _seed_patients(session, patient_count, summary)
     summary.prescribing = seed_demo_prescribing(session)
+    summary.hospitalisation_reports = seed_demo_documents(session)
     session.commit()
     seed_demo_agenda(session, _demo_doctors(session), summary)
     if summary.users == 0:

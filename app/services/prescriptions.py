@@ -35,7 +35,17 @@ from app.services.prescription_checks import check_prescription, needs_override
 
 DEFAULT_VALIDITY_DAYS = 90
 MAX_LINES = 50
-ITEM_FIELDS = ("medication_id", "dose", "dose_unit", "frequency", "duration_days", "route", "instructions", "quantity")
+ITEM_FIELDS = (
+    "medication_id",
+    "dose",
+    "dose_unit",
+    "frequency",
+    "duration_days",
+    "route",
+    "instructions",
+    "quantity",
+    "is_ald",
+)
 DRAFT_FIELDS = ("prescriber_id", "valid_until", "renewals_allowed", "notes", "items")
 
 
@@ -260,6 +270,7 @@ def _lines(items: list[dict]) -> list[PrescriptionItem]:
         values = {name: item.get(name) for name in ITEM_FIELDS}
         values["dose"] = _dose(values["dose"], number)
         values["route"] = values["route"] or medication.route
+        values["is_ald"] = bool(values["is_ald"])  # for the long-term condition: the two-zone print
         lines.append(PrescriptionItem(position=number, **values))
     return lines
 

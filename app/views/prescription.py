@@ -22,6 +22,7 @@ from app.services.prescription_access import is_admin, may_sign, may_write, own_
 from app.services.prescription_checks import check_draft, check_prescription, needs_override
 from app.services.prescription_lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing, renewals_due
 from app.views.base import CareTrailModelView
+from app.views.document_issue import may_issue_kind
 from app.views.prescribing_filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
 from app.views.prescription_form import draft_values, form_for, form_patient
 
@@ -175,6 +176,7 @@ class PrescriptionView(CareTrailModelView):
             may_renew=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS)
             and (own_doctor_id(user) is not None or is_admin(user)),
             status_badge=status_badge,
+            may_print=may_issue_kind("prescription"),
         )
 
     def _editor(self, form, prescription: Prescription | None):

@@ -11,6 +11,7 @@ import re
 
 import sqlalchemy as sa
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -44,9 +45,12 @@ class ItemForm(Form):
     route = StringField("Route", render_kw={**FORM_CONTROL, "placeholder": "oral..."})
     quantity = IntegerField("Packs", validators=[Optional(), NumberRange(1, 9999)], render_kw=FORM_CONTROL)
     instructions = StringField("Instructions", render_kw=FORM_CONTROL)
+    is_ald = BooleanField("ALD (long-term condition)")
 
     def is_blank(self) -> bool:
-        return not any((self[name].raw_data or [""])[0].strip() for name in self._fields if name != "csrf_token")
+        # The ALD box alone does not make a line.
+        typed = (name for name in self._fields if name not in ("csrf_token", "is_ald"))
+        return not any((self[name].raw_data or [""])[0].strip() for name in typed)
 
 
 class PrescriptionForm(Form):
@@ -89,6 +93,7 @@ def form_for(prescription=None, formdata=None, *, patient_id: int | None = None)
                         "route": item.route,
                         "quantity": item.quantity,
                         "instructions": item.instructions,
+                        "is_ald": item.is_ald,
                     }
                 )
         elif patient_id:
@@ -114,6 +119,7 @@ def draft_values(form: PrescriptionForm) -> dict:
                 "route": entry.route.data,
                 "quantity": entry.quantity.data,
                 "instructions": entry.instructions.data,
+                "is_ald": bool(entry.is_ald.data),
             }
         )
         if lines[-1]["dose"] is None:

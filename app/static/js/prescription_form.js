@@ -79,7 +79,7 @@
         var value = input.getAttribute(attribute);
         if (value) { input.setAttribute(attribute, value.replace(/^items-\d+-/, "items-" + index + "-")); }
       });
-      input.value = "";
+      if (input.type === "checkbox") { input.checked = false; } else { input.value = ""; }
     });
     copy.querySelector(".ct-medication-matches").innerHTML = "";
     delete copy.querySelector(".ct-medication-picker").dataset.ready;

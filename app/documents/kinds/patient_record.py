@@ -1,0 +1,52 @@
+"""The patient record sheet: identity, administrative data, allergies,
+current prescriptions, upcoming and recent appointments."""
+
+from datetime import date
+
+from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
+from app.services.patient_appointments import patient_appointments
+from app.services.prescription_lists import patient_prescribing
+
+# Enough for the sheet a doctor takes to a consultation; the screens list everything.
+APPOINTMENTS_SHOWN = 50
+# Documents are in French, like the forms they replace.
+SEX_LABELS = {"F": "Féminin", "M": "Masculin", "X": "Non précisé"}
+APPOINTMENT_STATUS_LABELS = {
+    "scheduled": "Prévu",
+    "confirmed": "Confirmé",
+    "arrived": "Arrivé",
+    "completed": "Terminé",
+    "cancelled": "Annulé",
+    "no_show": "Absent",
+    "postponed": "Reporté",
+}
+ALLERGY_SEVERITY_LABELS = {
+    "unknown": "inconnue",
+    "mild": "légère",
+    "moderate": "modérée",
+    "severe": "sévère",
+    "anaphylaxis": "anaphylaxie",
+}
+
+
+def age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def build(session, *, patient, fields, issuer, engine) -> Draft:
+    no_other_fields(fields)
+    title = f"Dossier patient — {patient.full_name}"
+    html = render_document_html(
+        "patient_record.html",
+        session=session,
+        title=title,
+        engine=engine,
+        patient=patient,
+        sex_label=SEX_LABELS.get(patient.sex, patient.sex),
+        status_labels=APPOINTMENT_STATUS_LABELS,
+        severity_labels=ALLERGY_SEVERITY_LABELS,
+        age=age_on(patient.birth_date, date.today()),
+        prescribing=patient_prescribing(patient.id),
+        appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),
+    )
+    return Draft(title=title, html=html)

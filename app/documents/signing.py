@@ -14,6 +14,8 @@ signature; `make_demo_certificate`'s self-signed certificate is for trying.
 There is no timestamp authority: the signing time is the signer's claim.
 """
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
@@ -124,6 +126,19 @@ def _signer_class():
     return ParsedKeySigner
 
 
+def run_async(function, *args, **kwargs):
+    """Await pyHanko's coroutine `function(*args, **kwargs)` from synchronous
+    code.  pyHanko's own sync wrappers call asyncio.run(), which fails when the
+    thread already runs an event loop (an async server, or Playwright in the
+    tests): then the coroutine runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(function(*args, **kwargs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, function(*args, **kwargs)).result()
+
+
 def sign_pdf(content: bytes, certificate: SigningCertificate, *, timezone: str = "UTC") -> bytes:
     """The PDF with a PAdES signature and its visible block on the last page."""
     from pyhanko import stamp
@@ -158,7 +173,8 @@ def sign_pdf(content: bytes, certificate: SigningCertificate, *, timezone: str =
     )
     pdf_signer = signers.PdfSigner(metadata, signer=certificate.signer, stamp_style=style)
     try:
-        output = pdf_signer.sign_pdf(
+        output = run_async(
+            pdf_signer.async_sign_pdf,
             writer,
             appearance_text_params={
                 "signer": _latin1(certificate.name),
@@ -328,7 +344,7 @@ def _quiet_pyhanko():
 
 def _check_signatures(content: bytes, trust_roots: list, zone: ZoneInfo):
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
@@ -341,7 +357,7 @@ def _check_signatures(content: bytes, trust_roots: list, zone: ZoneInfo):
             continue
         context = ValidationContext(trust_roots=trust_roots, allow_fetching=False)
         try:
-            status = validate_pdf_signature(embedded, context)
+            status = run_async(async_validate_pdf_signature, embedded, context)
         except Exception as broken:  # a damaged signature: asn1crypto and pyHanko raise many kinds
             yield SignatureCheck(signer, None, False, False, False, False, problem=f"{type(broken).__name__}: {broken}")
             continue

@@ -53,14 +53,15 @@ def issue(app, patient_id: int, body: dict, username: str = "doctor") -> tuple[d
 def pyhanko_status(pdf: bytes, certificate_path):
     """pyHanko's own verdict, trusting the demo certificate only."""
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation import async_validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
     certificate = signing.configured_certificate(
         {"DOCUMENT_SIGNING_P12": str(certificate_path), "DOCUMENT_SIGNING_PASSPHRASE": PASSPHRASE}
     )
     [embedded] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-    return validate_pdf_signature(embedded, ValidationContext(trust_roots=[certificate.chain[0]]))
+    context = ValidationContext(trust_roots=[certificate.chain[0]])
+    return signing.run_async(async_validate_pdf_signature, embedded, context)
 
 
 def one_byte_changed(pdf: bytes, position: int) -> bytes:
@@ -212,3 +213,23 @@ def test_demo_cert_writes_a_private_usable_certificate(app, tmp_path):
     assert certificate.name == "Dr Demo" and certificate.is_self_signed
     again = app.test_cli_runner().invoke(args=["documents", "demo-cert", "--out", str(out), "--passphrase", "x"])
     assert again.exit_code != 0 and "--force" in again.output
+
+
+def test_signing_and_verifying_work_inside_a_running_event_loop(demo_certificate):
+    """pyHanko's sync calls use asyncio.run(), which fails under a running loop
+    (an async server; Playwright in this suite): signing must not."""
+    import asyncio
+
+    from app.documents.render import render_pdf
+
+    config = {"DOCUMENT_SIGNING_P12": str(demo_certificate), "DOCUMENT_SIGNING_PASSPHRASE": PASSPHRASE}
+    pdf = render_pdf("<p>Inside a loop</p>", "weasyprint").content
+
+    async def sign_and_verify():
+        content, signer = signing.sign_if_configured(pdf, config)
+        return signer, signing.verify_document_bytes(
+            content, hashlib.sha256(content).digest(), config, expect_signature=True
+        )
+
+    signer, verification = asyncio.run(sign_and_verify())
+    assert signer and verification.ok and verification.signature_ok

@@ -22,77 +22,109 @@
 -- hstore (a contrib extension, trusted) computes the changed columns.
 CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public;
 
+-- No `SET search_path` on this function, on purpose.  A SECURITY DEFINER
+-- function usually fixes its search_path so that a caller's schemas cannot
+-- slip a function, operator or type of theirs into it, but setting it costs
+-- about 10,000 instructions at every call, i.e. at every audited row
+-- (bench/audit_instructions).  The same safety comes from naming everything
+-- by its schema instead: relations and functions as public. or pg_catalog.,
+-- types as pg_catalog., operators as OPERATOR(pg_catalog.=), and no
+-- construct that looks an operator up by name (NULLIF, IS DISTINCT FROM,
+-- IN, CASE x WHEN ...).  Whatever the caller's search_path, nothing here
+-- resolves through it (tests/integration/test_audit_capture.py,
+-- test_a_hostile_search_path_cannot_hijack_the_audit_trigger).  Keep it so
+-- when editing: an unqualified name here is a privilege escalation.
+--
+-- Settings read back as '' (not NULL) once the connection has set them in
+-- an earlier transaction; regexp_substr(value, '.+') is the value, or NULL
+-- when it is empty (NULLIF would look its "=" up through the search_path,
+-- and CASE WHEN value <> '' THEN value END reads each setting twice, 12,000
+-- instructions more per row).
 CREATE OR REPLACE FUNCTION audit_capture() RETURNS trigger
     LANGUAGE plpgsql
     SECURITY DEFINER  -- writes audit_log, which no application role may write
-    SET search_path = pg_catalog, public
     AS $$
 DECLARE
-    old_row  jsonb;
-    new_row  jsonb;
-    row_key  text;
-    user_id  integer := nullif(current_setting('caretrail.user_id', true), '')::integer;
-    username text := nullif(current_setting('caretrail.username', true), '');
-    claimed  text;
+    old_row  pg_catalog.jsonb;
+    new_row  pg_catalog.jsonb;
+    changed  pg_catalog.text[];
+    row_key  pg_catalog.text;
+    user_id  integer;
+    username pg_catalog.text;
+    claimed  pg_catalog.text;
 BEGIN
+    -- TRUNCATE (the only statement-level call) has no row: one entry, rows NULL.
+    IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
+        -- For an UPDATE, the changed columns are hstore's difference of the
+        -- two rows (C code), in hstore's key order (shorter names first),
+        -- unsorted: sorting takes a subquery that cost about 10% of audited
+        -- UPDATE throughput.  Readers sort them (app/services/audit_search.py).
+        -- Computed from the rows themselves, so a change to a masked column
+        -- still shows.  An UPDATE that changes nothing writes nothing: this
+        -- test replaces the trigger's former WHEN (OLD.* IS DISTINCT FROM
+        -- NEW.*), which PostgreSQL read back and planned at every UPDATE
+        -- statement (about 20,000 instructions per audited single-row UPDATE).
+        IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+            changed := public.akeys(public.hstore(NEW) OPERATOR(public.-) public.hstore(OLD));
+            IF pg_catalog.cardinality(changed) OPERATOR(pg_catalog.=) 0 THEN
+                RETURN NULL;
+            END IF;
+        END IF;
+        -- OLD is NULL for an INSERT and NEW for a DELETE, and so is to_jsonb() of it.
+        old_row := pg_catalog.to_jsonb(OLD);
+        new_row := pg_catalog.to_jsonb(NEW);
+        IF TG_NARGS OPERATOR(pg_catalog.=) 1 AND pg_catalog.strpos(TG_ARGV[0], ',') OPERATOR(pg_catalog.=) 0 THEN
+            -- Most tables: a one-column key and nothing to mask.
+            row_key := coalesce(new_row, old_row) OPERATOR(pg_catalog.->>) TG_ARGV[0];
+        ELSE
+            SELECT pg_catalog.string_agg(coalesce(new_row, old_row) OPERATOR(pg_catalog.->>) k, ',') INTO row_key
+              FROM pg_catalog.unnest(pg_catalog.string_to_array(TG_ARGV[0], ',')) AS k;
+            -- Secrets: the value is replaced.
+            FOR i IN 1 .. TG_NARGS OPERATOR(pg_catalog.-) 1 LOOP
+                IF old_row OPERATOR(pg_catalog.?) TG_ARGV[i] THEN
+                    old_row := pg_catalog.jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+                END IF;
+                IF new_row OPERATOR(pg_catalog.?) TG_ARGV[i] THEN
+                    new_row := pg_catalog.jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[masked]"');
+                END IF;
+            END LOOP;
+        END IF;
+    END IF;
+
     -- Any session can SET caretrail.user_id: only the application's role and
     -- the schema's owner (migrations; superusers count as both) are believed.
     -- Another role's claim is kept aside, and the change is attributed to its
     -- database role.  Two IFs, not one: the owner lookup is a subquery, and a
     -- condition holding one is run through the executor on every call,
     -- whereas the first test is a plain expression (bench/audit_overhead).
-    IF (user_id IS NOT NULL OR username IS NOT NULL) AND NOT pg_has_role(session_user, 'caretrail_app', 'MEMBER') THEN
-        IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = 'public.audit_log'::regclass),
-                           'MEMBER') THEN
-            claimed := concat_ws(' ', username, '(id ' || user_id || ')');
+    user_id := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.user_id', true), '.+');
+    username := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.username', true), '.+');
+    IF (user_id IS NOT NULL OR username IS NOT NULL)
+       AND NOT pg_catalog.pg_has_role(session_user, 'caretrail_app', 'MEMBER') THEN
+        IF NOT pg_catalog.pg_has_role(session_user,
+                                      (SELECT c.relowner FROM pg_catalog.pg_class c
+                                        WHERE c.oid OPERATOR(pg_catalog.=) 'public.audit_log'::pg_catalog.regclass),
+                                      'MEMBER') THEN
+            claimed := pg_catalog.concat_ws(' ', username,
+                                            '(id ' OPERATOR(pg_catalog.||) user_id OPERATOR(pg_catalog.||) ')');
             user_id := NULL;
             username := NULL;
         END IF;
     END IF;
 
-    -- TRUNCATE (the only statement-level call) has no row: one entry, rows NULL.
-    IF TG_LEVEL = 'ROW' THEN
-        IF TG_OP <> 'INSERT' THEN
-            old_row := to_jsonb(OLD);
-        END IF;
-        IF TG_OP <> 'DELETE' THEN
-            new_row := to_jsonb(NEW);
-        END IF;
-        IF strpos(TG_ARGV[0], ',') = 0 THEN
-            row_key := coalesce(new_row, old_row) ->> TG_ARGV[0];
-        ELSE
-            SELECT string_agg(coalesce(new_row, old_row) ->> k, ',') INTO row_key
-              FROM unnest(string_to_array(TG_ARGV[0], ',')) AS k;
-        END IF;
-        -- Secrets: the value is replaced; the change still shows in
-        -- changed_columns, which is computed from the rows themselves.
-        FOR i IN 1 .. TG_NARGS - 1 LOOP
-            IF old_row ? TG_ARGV[i] THEN
-                old_row := jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[masked]"');
-            END IF;
-            IF new_row ? TG_ARGV[i] THEN
-                new_row := jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[masked]"');
-            END IF;
-        END LOOP;
-    END IF;
-
-    -- For an UPDATE, the changed columns are hstore's difference of the two
-    -- rows (C code), in hstore's key order (shorter names first), unsorted:
-    -- sorting takes a subquery that cost about 10% of audited UPDATE
-    -- throughput.  Readers sort them (app/services/audit_search.py).  The
-    -- trigger's WHEN clause already skipped updates that change nothing.
     INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
                                   app_user_id, app_username, claimed_user, client_addr, application_name,
                                   request_id, reason)
-    VALUES ((extract(epoch FROM statement_timestamp()) * 1000000)::bigint,
-            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, row_key,
-            old_row, new_row,
-            CASE WHEN TG_OP = 'UPDATE' THEN akeys(hstore(NEW) - hstore(OLD)) END,
+    VALUES ((EXTRACT(epoch FROM pg_catalog.statement_timestamp()) OPERATOR(pg_catalog.*) 1000000)::bigint,
+            TG_TABLE_SCHEMA OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) TG_TABLE_NAME, TG_OP, row_key,
+            old_row, new_row, changed,
             user_id, username, claimed,
-            coalesce(nullif(current_setting('caretrail.client_addr', true), '')::inet, inet_client_addr()),
-            nullif(current_setting('application_name'), ''),
-            nullif(current_setting('caretrail.request_id', true), ''),
-            nullif(current_setting('caretrail.reason', true), ''));
+            coalesce(pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.client_addr', true),
+                                              '.+')::pg_catalog.inet,
+                     pg_catalog.inet_client_addr()),
+            pg_catalog.regexp_substr(pg_catalog.current_setting('application_name'), '.+'),
+            pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.request_id', true), '.+'),
+            pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.reason', true), '.+'));
     RETURN NULL;
 END
 $$;
@@ -123,8 +155,9 @@ BEGIN
     PERFORM audit_detach(target);
     EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON %s FOR EACH ROW EXECUTE FUNCTION audit_capture(%s)',
                    target, args);
-    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON %s FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) '
-                   'EXECUTE FUNCTION audit_capture(%s)', target, args);
+    -- No WHEN clause: audit_capture() itself skips an UPDATE that changes nothing.
+    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION audit_capture(%s)',
+                   target, args);
     EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON %s FOR EACH ROW EXECUTE FUNCTION audit_capture(%s)',
                    target, args);
     EXECUTE format('CREATE TRIGGER audit_truncate AFTER TRUNCATE ON %s FOR EACH STATEMENT '

@@ -85,6 +85,20 @@ def test_an_update_that_changes_nothing_writes_nothing(sql_conn):
     assert [e["operation"] for e in entries(sql_conn, "table_name = 'public.patients'")] == ["INSERT"]
 
 
+def test_a_bulk_update_records_only_the_rows_it_changed(sql_conn):
+    """The trigger has no WHEN clause: audit_capture() itself skips a row
+    whose columns all keep their values."""
+    kept = new_patient(sql_conn, last_name="Kept")
+    sql_conn.execute("UPDATE patients SET city = 'Nantes' WHERE id = %s", [kept])
+    moved = new_patient(sql_conn, last_name="Moved")
+    sql_conn.execute("UPDATE patients SET city = 'Nantes'")
+    updates = entries(sql_conn, "operation = 'UPDATE'")
+    assert [(e["row_pk"], sorted(e["changed_columns"])) for e in updates] == [
+        (str(kept), ["city", "updated_at"]),  # its own first update; the bulk one left it as it was
+        (str(moved), ["city", "updated_at"]),
+    ]
+
+
 def test_a_bulk_update_records_every_row_under_one_statement(sql_conn):
     for n in range(30):
         new_patient(sql_conn, last_name=f"Bulk{n}")
@@ -229,6 +243,55 @@ def test_a_claimed_user_from_another_role_is_not_believed(postgres_server, datab
     finally:
         sql_conn.execute("DROP OWNED BY caretrail_test_dba")
         sql_conn.execute("DROP ROLE caretrail_test_dba")
+
+
+HOSTILE_SCHEMA = """
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.hijacked() RETURNS void LANGUAGE plpgsql AS
+    $$ BEGIN RAISE EXCEPTION 'hijacked by the search_path'; END $$;
+CREATE FUNCTION hostile.text_test(text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT hostile.hijacked() IS NULL $$;
+CREATE FUNCTION hostile.int_test(integer, integer) RETURNS boolean LANGUAGE sql AS
+    $$ SELECT hostile.hijacked() IS NULL $$;
+CREATE FUNCTION hostile.text_pair(text, text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.hijacked()::text $$;
+CREATE OPERATOR hostile.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.text_test);
+CREATE OPERATOR hostile.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.text_test);
+CREATE OPERATOR hostile.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = hostile.int_test);
+CREATE OPERATOR hostile.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.text_pair);
+CREATE FUNCTION hostile.current_setting(text, boolean) RETURNS text LANGUAGE sql AS
+    $$ SELECT hostile.hijacked()::text $$;
+CREATE FUNCTION hostile.current_setting(text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.hijacked()::text $$;
+CREATE FUNCTION hostile.regexp_substr(text, text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.text_pair($1, $2) $$;
+CREATE FUNCTION hostile.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql AS $$ SELECT hostile.hijacked()::text::jsonb $$;
+CREATE FUNCTION hostile.hstore(public.patients) RETURNS public.hstore LANGUAGE sql AS
+    $$ SELECT hostile.hijacked()::text::public.hstore $$;
+CREATE FUNCTION hostile.pg_has_role(name, text, text) RETURNS boolean LANGUAGE sql AS
+    $$ SELECT hostile.hijacked() IS NULL $$;
+CREATE TABLE hostile.audit_log (LIKE public.audit_log);
+GRANT USAGE ON SCHEMA hostile TO PUBLIC;
+GRANT ALL ON hostile.audit_log TO PUBLIC;
+"""
+
+
+def test_a_hostile_search_path_cannot_hijack_the_audit_trigger(app_role_conn, sql_conn):
+    """audit_capture() runs as its owner without a fixed search_path (it
+    costs at every row): every name in it is schema-qualified, so functions,
+    operators and tables a session puts first on its search_path, even
+    before pg_catalog, are never called."""
+    sql_conn.execute(HOSTILE_SCHEMA)
+    app_role_conn.execute("SET search_path = hostile, pg_catalog, public")
+    app_role_conn.execute("SET caretrail.username = 'admin'")
+    app_role_conn.execute("SET caretrail.reason = 'routine'")
+    patient_id = app_role_conn.execute(  # mrn given: its default, generate_patient_mrn(), runs as the caller
+        "INSERT INTO public.patients (mrn, last_name, first_name, birth_date, sex) "
+        "VALUES ('IPP99999999', 'Roux', 'Léa', '1990-01-01', 'F') RETURNING id"
+    ).fetchone()[0]
+    app_role_conn.execute("UPDATE public.patients SET city = 'Brest' WHERE id = %s", [patient_id])
+    app_role_conn.execute("DELETE FROM public.patients WHERE id = %s", [patient_id])
+    logged = entries(sql_conn, "table_name = 'public.patients'")
+    assert [e["operation"] for e in logged] == ["INSERT", "UPDATE", "DELETE"]
+    assert {(e["app_username"], e["reason"], e["row_pk"]) for e in logged} == {("admin", "routine", str(patient_id))}
+    assert sorted(logged[1]["changed_columns"]) == ["city", "updated_at"]
+    assert sql_conn.execute("SELECT count(*) FROM hostile.audit_log").fetchone() == (0,)
 
 
 def test_concurrent_writers_lose_no_entry(postgres_server, database_name, sql_conn):

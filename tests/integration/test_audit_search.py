@@ -6,6 +6,9 @@ import json
 import re
 
 import pytest
+import sqlalchemy as sa
+
+from app.models.audit import audit_log
 
 PASSWORD_CHANGE = "UPDATE ab_user SET password = 'scrypt:new-hash' WHERE username = 'nurse'"
 
@@ -310,3 +313,18 @@ def test_the_patient_page_links_to_its_history_for_audit_readers_only(client, lo
     login("secretary")
     page = client.get(f"/patients/show/{patient}")
     assert page.status_code == 200 and f"/audit/patient/{patient}" not in page.get_data(as_text=True)
+
+
+def test_the_column_filter_can_use_the_partial_gin_index(app, sql_conn):
+    """Only UPDATE entries are in audit_log_changed_columns_idx (WHERE
+    changed_columns IS NOT NULL): the planner still picks it for the column
+    filter, whose containment test implies that predicate."""
+    from app.extensions import db
+    from app.services.audit_search import AuditFilters
+
+    with app.app_context():
+        query = sa.select(sa.literal(1)).select_from(audit_log).where(*AuditFilters(column="blood_group").conditions())
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+    sql_conn.execute("SET enable_seqscan = off")
+    plan = "\n".join(row[0] for row in sql_conn.execute(f"EXPLAIN {compiled}").fetchall())
+    assert "changed_columns_idx" in plan

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist): one per core.  Each test builds its own app
+# and database (about 2 s of set-up), so the suite is CPU-bound.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint format bench clean-venv
 
@@ -22,7 +25,7 @@ test: $(STAMP)
 	@$(BIN)/python -m app.embedded_postgres --check-install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "[caretrail] testing against TEST_DATABASE_URL"; \
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check and PDF benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)

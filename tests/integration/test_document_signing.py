@@ -219,6 +219,7 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(demo_certificate
     """pyHanko's sync calls use asyncio.run(), which fails under a running loop
     (an async server; Playwright in this suite): signing must not."""
     import asyncio
+    import concurrent.futures
 
     from app.documents.render import render_pdf
 
@@ -231,5 +232,7 @@ def test_signing_and_verifying_work_inside_a_running_event_loop(demo_certificate
             content, hashlib.sha256(content).digest(), config, expect_signature=True
         )
 
-    signer, verification = asyncio.run(sign_and_verify())
+    # On a thread of its own: this worker's main thread may hold Playwright's loop already.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        signer, verification = pool.submit(asyncio.run, sign_and_verify()).result()
     assert signer and verification.ok and verification.signature_ok

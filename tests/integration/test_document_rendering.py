@@ -6,6 +6,7 @@ import http.server
 import io
 import re
 import threading
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -36,6 +37,7 @@ def test_a_prescription_names_prescriber_patient_and_items_under_the_logo(app, c
     for expected in (
         HOSPITAL["name"], "FINESS 690000017", "Dr Paul MARTIN", "Cardiologie", "RPPS : 10101010101",
         "DUBOIS Hélène", "Née le 17/05/1980", "Warfarin 5 mg", "Paracetamol 1 g", "À renouveler 2 fois",
+        f"Le {date.today():%d/%m/%Y}", "Signature",
     ):  # fmt: skip
         assert expected in text, expected
     # Warfarin is for the long-term condition: the two-zone form, ALD above.

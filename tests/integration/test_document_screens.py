@@ -188,6 +188,27 @@ def test_the_archive_filters_by_patient_and_kind(client, login, ward):
     assert "/documents/show/" not in none_of_that_kind
 
 
+def test_the_archive_filters_by_issuer_and_day(client, login, ward):
+    from datetime import date, timedelta
+
+    conn = ward["conn"]
+    for username, patient in (("admin", "dubois"), ("secretary", "durand")):
+        client.get("/logout/")
+        login(username)
+        html = page(client, f"/patients/show/{ward[patient]}")
+        client.post(form_action(html, "ct-inline-form"), data={"csrf_token": csrf_token(html)})
+    (by_admin, *_), (by_secretary, *_) = documents(conn)
+    client.get("/logout/")
+    login("admin")
+    secretary_only = page(client, "/documents/list/?_flt_0_issued_by=secretary")
+    assert f"/documents/show/{by_secretary}" in secretary_only and f"/documents/show/{by_admin}" not in secretary_only
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    from_tomorrow = page(client, f"/documents/list/?_flt_0_issued_at={tomorrow}")
+    assert "/documents/show/" not in from_tomorrow
+    until_tomorrow = page(client, f"/documents/list/?_flt_1_issued_at={tomorrow}")
+    assert f"/documents/show/{by_admin}" in until_tomorrow and f"/documents/show/{by_secretary}" in until_tomorrow
+
+
 def test_the_patient_page_offers_what_each_role_may_issue(client, login, ward):
     add_template(ward["conn"])
     add_report(ward["conn"], ward["dubois"], ward["martin"])

@@ -234,9 +234,10 @@ def documents_verify(document_id: int) -> None:
     import sqlalchemy as sa
 
     from app.db_context import current_context
+    from app.documents.archive import Issuer, audited_sha256, journal_access
     from app.documents.signing import verify_document_bytes
     from app.extensions import db
-    from app.models import Document, DocumentAccess
+    from app.models import Document
 
     document = db.session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
     if document is None:
@@ -250,16 +251,10 @@ def documents_verify(document_id: int) -> None:
     result = verify_document_bytes(
         document.content, document.sha256, current_app.config, expect_signature=document.signed_by is not None
     )
-    audited = _audited_sha256(db.session, document.id)
+    audited = audited_sha256(db.session, document.id)
     actor = current_context()
-    db.session.add(
-        DocumentAccess(
-            document_id=document.id,
-            action="verify",
-            user_id=int(actor["user_id"]) if actor["user_id"] else None,
-            username=actor["username"] or None,
-        )
-    )
+    issuer = Issuer(actor["username"] or "system", int(actor["user_id"]) if actor["user_id"] else None)
+    journal_access(db.session, document, action="verify", issuer=issuer)
     db.session.commit()
     lines = result.report()
     if audited is None:
@@ -275,26 +270,6 @@ def documents_verify(document_id: int) -> None:
         click.echo(line)
     if not ok:
         sys.exit(1)
-
-
-def _audited_sha256(session, document_id: int) -> str | None:
-    """The SHA-256 the audit recorded when the document was inserted (the
-    bytes are masked in the audit, the hash is not): a second witness, out of
-    reach of whoever rewrites a row and its hash together."""
-    import sqlalchemy as sa
-
-    try:
-        with session.begin_nested():
-            value = session.scalar(
-                sa.text(
-                    "SELECT new_row->>'sha256' FROM audit_log WHERE table_name IN ('documents', 'public.documents')"
-                    " AND operation = 'INSERT' AND new_row->>'id' = :id ORDER BY id LIMIT 1"
-                ),
-                {"id": str(document_id)},
-            )
-    except sa.exc.DBAPIError:  # no audit here (or not readable by this role)
-        return None
-    return value.removeprefix("\\x") if value else None
 
 
 @documents.command("demo-cert")

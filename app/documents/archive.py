@@ -90,6 +90,12 @@ def open_document(session, document_id: int, *, action: str, issuer: Issuer, cli
     if document is None:
         raise NotFound(f"No document #{document_id}.")
     check_may_read(issuer.roles, document.kind)
+    journal_access(session, document, action=action, issuer=issuer, client_addr=client_addr)
+    return document
+
+
+def journal_access(session, document, *, action: str, issuer: Issuer, client_addr: str | None = None) -> None:
+    """One line of document_accesses: who downloaded, printed or verified the document."""
     session.add(
         DocumentAccess(
             document_id=document.id,
@@ -100,4 +106,23 @@ def open_document(session, document_id: int, *, action: str, issuer: Issuer, cli
         )
     )
     session.flush()
-    return document
+
+
+def audited_sha256(session, document_id: int) -> str | None:
+    """The SHA-256 (hex) the audit recorded when the document was inserted:
+    the bytes are masked in the audit, the hash is not.  A second witness,
+    out of reach of whoever rewrites a row and its hash together.  None when
+    there is no such entry or this role may not read the audit."""
+    try:
+        with session.begin_nested():
+            value = session.scalar(
+                sa.text(
+                    "SELECT new_row->>'sha256' FROM audit_log"
+                    " WHERE table_name = 'public.documents' AND row_pk = :id AND operation = 'INSERT'"
+                    " ORDER BY id LIMIT 1"
+                ),
+                {"id": str(document_id)},
+            )
+    except sa.exc.DBAPIError:
+        return None
+    return value.removeprefix("\\x") if value else None

@@ -14,6 +14,7 @@ a maintained code base; Debian's wkhtmltopdf is built on an unpatched Qt,
 which ignores header and footer options.
 """
 
+import functools
 import io
 import logging
 import shutil
@@ -22,8 +23,6 @@ from dataclasses import dataclass
 
 import pdfkit
 from pypdf import PdfReader
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetchingError
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +43,36 @@ class RenderedPdf:
     page_count: int
 
 
-class InlineOnlyFetcher(URLFetcher):
-    """Serves data: URLs; refuses file:, http: and everything else."""
+@functools.cache
+def _weasyprint():
+    """WeasyPrint's HTML class and our URL fetcher, loaded on first use: WeasyPrint
+    loads Pango when imported, and the app must start (and say what is
+    missing) on a machine without it."""
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher, URLFetchingError
+    except OSError as missing:
+        raise RenderingFailed(
+            f"WeasyPrint cannot load its libraries ({missing}): apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from missing
 
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        log.warning("PDF rendering: refused to fetch %.80s", url)
-        raise URLFetchingError("documents embed their resources; external URLs are refused")
+    class InlineOnlyFetcher(URLFetcher):
+        """Serves data: URLs; refuses file:, http: and everything else."""
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            log.warning("PDF rendering: refused to fetch %.80s", url)
+            raise URLFetchingError("documents embed their resources; external URLs are refused")
+
+    return HTML, InlineOnlyFetcher
 
 
 def render_pdf(html: str, engine: str = "weasyprint", *, wkhtmltopdf_path: str | None = None) -> RenderedPdf:
     """The PDF of a self-contained HTML page, rendered by `engine`."""
     if engine == "weasyprint":
-        content = HTML(string=html, base_url=None, url_fetcher=InlineOnlyFetcher()).write_pdf()
+        html_document, fetcher = _weasyprint()
+        content = html_document(string=html, base_url=None, url_fetcher=fetcher()).write_pdf()
     elif engine == "wkhtmltopdf":
         content = _wkhtmltopdf(html, wkhtmltopdf_path)
     else:

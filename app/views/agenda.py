@@ -10,7 +10,7 @@ works with the agenda and extended by admins (the role matrix).
 import sqlalchemy as sa
 from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
-from wtforms import BooleanField, SelectField, StringField, TimeField
+from wtforms import SelectField, StringField, TimeField
 from wtforms.validators import DataRequired
 
 from app.datamodel import CareTrailInterface
@@ -21,6 +21,7 @@ from app.services.agenda_access import may_write_agenda
 from app.views.agenda_fields import FORM_CONTROL, LocalDateTimeField, local_time
 from app.views.agenda_filters import AgendaFilterConverter
 from app.views.base import CareTrailModelView
+from app.views.choices import yes_no
 
 
 class AgendaInterface(CareTrailInterface):
@@ -163,10 +164,8 @@ class AppointmentTypeView(CareTrailModelView):
         "requires_room": "An appointment of this type must have a room (imaging, procedures)",
         "is_active": "Types no longer in use stay on old appointments but are not offered",
     }
-    # Not null with a default in the table: FAB would make them required,
-    # i.e. impossible to leave unticked.
     add_form_extra_fields = edit_form_extra_fields = {
-        "is_emergency": BooleanField("Emergency", default=False),
-        "requires_room": BooleanField("Needs a room", default=False),
-        "is_active": BooleanField("In use", default=True),
+        "is_emergency": yes_no("Emergency", default=False),
+        "requires_room": yes_no("Needs a room", default=False),
+        "is_active": yes_no("In use", default=True),
     }

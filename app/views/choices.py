@@ -1,7 +1,8 @@
-"""Select fields for the coded columns (the database CHECKs list the same codes)."""
+"""Form fields shared by the screens: selects for the coded columns (the
+database CHECKs list the same codes) and yes/no boxes."""
 
 from flask_appbuilder.fieldwidgets import Select2Widget
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
@@ -18,3 +19,10 @@ def code_select(label: str, choices: dict[str, str], *, required: bool = True) -
         # An empty choice means "not known": stored as NULL, never "".
         filters=[lambda value: value or None],
     )
+
+
+def yes_no(label: str, *, default: bool) -> BooleanField:
+    """A box for a NOT NULL boolean column.  FAB would make the column's own
+    field required, i.e. impossible to leave unticked (a room could never be
+    taken out of use): here an unticked box is a plain no."""
+    return BooleanField(label, default=default)

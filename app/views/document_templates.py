@@ -13,7 +13,7 @@ deactivate it instead.
 import json
 
 import sqlalchemy as sa
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 
 from app.datamodel import CareTrailInterface
 from app.documents.certificates import check_template, validate_fields_definition
@@ -23,6 +23,7 @@ from app.models import CertificateTemplate, Document
 from app.security.roles import CERTIFICATE_TEMPLATES
 from app.views.agenda_fields import local_time
 from app.views.base import CareTrailModelView
+from app.views.choices import yes_no
 
 FIELDS_EXAMPLE = (
     '[{"name": "rest_days", "label": "Days off", "type": "number", "required": true},\n'
@@ -117,8 +118,7 @@ class CertificateTemplateView(CareTrailModelView):
     add_form_extra_fields = {
         "body": TextAreaField("Text", render_kw={"class": "form-control", "rows": 14, "spellcheck": "true"}),
         "fields": JsonListField("Fields the doctor fills in", render_kw={"class": "form-control", "rows": 6}),
-        # A NOT NULL boolean would be "required" (ticked) for FAB: unticked is a plain no.
-        "is_active": BooleanField("Active", default=True),
+        "is_active": yes_no("Active", default=True),
     }
     edit_form_extra_fields = {
         **add_form_extra_fields,

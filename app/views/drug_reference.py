@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access_api
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 
 from app.datamodel import CareTrailInterface
 from app.extensions import db
@@ -19,7 +19,7 @@ from app.security.roles import ALLERGIES, DRUG_INTERACTIONS, MEDICATIONS
 from app.services.allergies import check_allergy_agent
 from app.views.agenda_fields import local_time
 from app.views.base import CareTrailModelView
-from app.views.choices import code_select
+from app.views.choices import code_select, yes_no
 from app.views.prescribing_filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
 
 LOOKUP_LIMIT = 15
@@ -77,12 +77,11 @@ class MedicationView(CareTrailModelView):
         "atc_code": "WHO ATC code, level 5 (J01CA04) or 4",
         "is_active": "Untick to withdraw it: it stays on past prescriptions, new ones cannot use it",
     }
-    # NOT NULL booleans would be "required" (ticked) for FAB: an unticked box is a plain no.
     add_form_extra_fields = edit_form_extra_fields = {
         "substances": SubstancesField("Active substances", render_kw={"class": "form-control"}),
-        "is_narcotic": BooleanField("Narcotic"),
-        "needs_secure_prescription": BooleanField("Secure prescription"),
-        "is_active": BooleanField("In use", default=True),
+        "is_narcotic": yes_no("Narcotic", default=False),
+        "needs_secure_prescription": yes_no("Secure prescription", default=False),
+        "is_active": yes_no("In use", default=True),
     }
 
 

@@ -7,7 +7,7 @@ from app.models import PROFESSIONS, Staff
 from app.security.roles import STAFF
 from app.validators import FormRule, phone_rule, rpps_rule
 from app.views.base import CareTrailModelView
-from app.views.choices import code_select
+from app.views.choices import code_select, yes_no
 
 EDITABLE_COLUMNS = ["last_name", "first_name", "profession", "specialty", "rpps", "email", "phone", "is_active", "user"]
 
@@ -42,10 +42,14 @@ class StaffView(CareTrailModelView):
     description_columns = {
         "rpps": "11 digits (Répertoire partagé des professionnels de santé)",
         "user": "The CareTrail login of this person, if any",
+        "is_active": "Untick when the person leaves: past appointments and prescriptions keep their name",
     }
     validators_columns = {
         "rpps": [FormRule(rpps_rule)],
         "phone": [FormRule(phone_rule)],
         "email": [Optional(), Email()],
     }
-    add_form_extra_fields = edit_form_extra_fields = {"profession": code_select("Profession", PROFESSIONS)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "profession": code_select("Profession", PROFESSIONS),
+        "is_active": yes_no("Active", default=True),
+    }

@@ -179,3 +179,29 @@ def test_room_codes_are_stored_upper_case(client, login, sql_conn):
     )
     assert "Added Row" in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT code FROM rooms").fetchall() == [("CONS-7",)]
+
+
+def test_a_staff_member_who_leaves_is_unticked_on_the_edit_form(client, login, sql_conn):
+    [(staff_id,)] = sql_conn.execute(
+        "INSERT INTO staff (last_name, first_name, profession) VALUES ('Martin', 'Julien', 'nurse') RETURNING id"
+    ).fetchall()
+    sql_conn.commit()
+    login("admin")
+    form = {"last_name": "Martin", "first_name": "Julien", "profession": "nurse", "specialty": "", "rpps": ""}
+    response = submit(client, f"/staff/edit/{staff_id}", {**form, "email": "", "phone": "", "user": ""})
+    assert "Changed Row" in response.get_data(as_text=True)
+    assert sql_conn.execute("SELECT is_active FROM staff").fetchall() == [(False,)]
+    assert 'name="is_active" type="checkbox" value="y">' in client.get("/staff/add").get_data(as_text=True)
+
+
+def test_a_room_can_be_added_out_of_use_and_put_back_in_use(client, login, sql_conn):
+    login("admin")
+    response = submit(client, "/rooms/add", {"code": "IRM-2", "name": "IRM 2", "kind": "imaging"})
+    assert "Added Row" in response.get_data(as_text=True)
+    [(room_id, active)] = sql_conn.execute("SELECT id, is_active FROM rooms").fetchall()
+    assert active is False
+    response = submit(
+        client, f"/rooms/edit/{room_id}", {"code": "IRM-2", "name": "IRM 2", "kind": "imaging", "is_active": "y"}
+    )
+    assert "Changed Row" in response.get_data(as_text=True)
+    assert sql_conn.execute("SELECT is_active FROM rooms").fetchall() == [(True,)]

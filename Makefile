@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Test processes (pytest-xdist): one per core.  Each test builds its own app
-# and database (about 2 s of set-up), so the suite is CPU-bound.
+# Test processes (pytest-xdist): one per core.  Each test clones its own
+# database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
 .PHONY: run test lint format bench clean-venv

@@ -2,15 +2,23 @@
 and helpers to issue documents and read the PDFs back."""
 
 import io
+import shutil
 import struct
 import zlib
 from datetime import date, timedelta
 
+import pytest
 from pypdf import PdfReader
 
 from app.documents.archive import Issuer, issue_document
 from app.extensions import db
 from tests.prescribing import draft, make_ward, sign
+
+# wkhtmltopdf is the optional engine: without it its tests are skipped, as the
+# browser tests are without Chromium (.ci/run installs both).
+needs_wkhtmltopdf = pytest.mark.skipif(
+    shutil.which("wkhtmltopdf") is None, reason="wkhtmltopdf is not installed (apt-get install wkhtmltopdf)"
+)
 
 HOSPITAL = {
     "name": "Centre Hospitalier de Valmont",

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import dispose, make_test_app
+from tests.documents import needs_wkhtmltopdf
 from tests.prescribing import make_ward, signed
 
 DOCUMENTS = "/api/v1/documents/"
@@ -82,6 +83,7 @@ def test_a_doctor_issues_a_prescription_and_downloads_the_archived_bytes(client,
     assert again == pdf
 
 
+@needs_wkhtmltopdf
 def test_the_wkhtmltopdf_engine_issues_a_patient_record(wkhtmltopdf_client, ward):
     from tests.conftest import api_token
 

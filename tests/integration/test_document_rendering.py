@@ -12,9 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from app.documents.render import render_pdf
-from tests.documents import HOSPITAL, issue, make_appointments, make_chart, pdf_pages, pdf_text
+from tests.documents import HOSPITAL, issue, make_appointments, make_chart, needs_wkhtmltopdf, pdf_pages, pdf_text
 
-ENGINES = ["weasyprint", "wkhtmltopdf"]
+ENGINES = ["weasyprint", pytest.param("wkhtmltopdf", marks=needs_wkhtmltopdf)]
 
 
 @pytest.fixture
@@ -132,6 +132,7 @@ def test_a_long_record_numbers_its_pages_and_repeats_letterhead_and_table_header
     assert continued and all("Date Médecin Motif Salle Statut" in page for page in continued)
 
 
+@needs_wkhtmltopdf
 def test_debian_wkhtmltopdf_prints_the_letterhead_once_and_no_page_numbers(app, sql_conn, chart):
     """What README "PDF engines" says of wkhtmltopdf as Debian builds it
     (unpatched Qt: no header/footer options, no paged-media CSS)."""

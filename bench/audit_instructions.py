@@ -7,7 +7,8 @@ Starts a throwaway PostgreSQL cluster, migrates a database, then runs the
 server under `valgrind --tool=callgrind` (so needs valgrind).  For each
 single-row workload (INSERT, UPDATE, DELETE on `patients`, one transaction
 each, driven by a PL/pgSQL procedure so that no client is counted) and each
-design (none, CareTrail's row triggers, the lean floor of bench/sql/), one
+design (none, CareTrail's row triggers, the lean floor of bench/sql/ and
+that floor with the four btrees the DBA's questions need), one
 backend logged in as a member of caretrail_app warms up, then writes --ops
 rows, three times (medians are printed: a backend's count moves by a few
 thousand instructions from one run to the next).  Only the measured rows
@@ -102,7 +103,7 @@ def _prepare(conn) -> None:
         "CREATE ROLE caretrail_bench LOGIN; END IF; END $$"
     )
     conn.execute("GRANT caretrail_app TO caretrail_bench")
-    conn.execute("GRANT INSERT ON bench_lean_log TO caretrail_app")
+    conn.execute("GRANT INSERT ON bench_lean_log, bench_indexed_log TO caretrail_app")
     conn.execute("SELECT audit_detach('public.patients')")
     conn.execute(
         "INSERT INTO patients (last_name, first_name, birth_date, sex, city) "
@@ -178,7 +179,12 @@ class _under_callgrind:
 def _report(cluster, counts: _under_callgrind, ops: int) -> None:
     admin = cluster.psycopg_conninfo("bench")
     client = make_conninfo(admin, user="caretrail_bench")
-    designs = {"none": None, "row (CareTrail)": "audit_attach", "lean (floor)": "bench_attach_lean_trigger"}
+    designs = {
+        "none": None,
+        "row (CareTrail)": "audit_attach",
+        "lean (floor)": "bench_attach_lean_trigger",
+        "lean + 4 btrees": "bench_attach_indexed_trigger",
+    }
     print(f"\ninstructions per single-row write, {ops} writes per backend after {WARM_UP} to warm up,", end=" ")
     print(f"median of {RUNS} backends\n")
     audited = [name for name in designs if name != "none"]

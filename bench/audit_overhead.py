@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.audit_overhead [--database-url URL] [--rounds 5] [--clients 4]
 
-Four designs are measured in the same run, interleaved round by round:
+Five designs are measured in the same run, interleaved round by round:
   none       no audit trigger
   row        CareTrail's AFTER ROW triggers (triggers/audit_capture.sql)
   statement  statement-level triggers with transition tables, one
@@ -10,6 +10,9 @@ Four designs are measured in the same run, interleaved round by round:
   lean       the floor: a bare row trigger copying old/new as JSONB into an
              unindexed table, without attribution, masking or changed
              columns (bench/sql/lean_trigger.sql)
+  indexed    the floor for a log the DBA's questions can use: the same bare
+             trigger, plus the row's key, transaction and user and the four
+             btrees those questions need (bench/sql/lean_trigger.sql)
 for single-row INSERT, UPDATE, DELETE (one transaction each) and a 1,000-row
 UPDATE, with several concurrent clients.  Prints audited/unaudited ratios:
 median and [min - max] over the rounds.  Sessions run with
@@ -31,7 +34,7 @@ from psycopg.conninfo import make_conninfo
 
 from bench._database import benchmark_database
 
-DESIGNS = ("none", "row", "statement", "lean")
+DESIGNS = ("none", "row", "statement", "lean", "indexed")
 WORKLOADS = ("insert", "update", "delete", "bulk_update")
 BASE_ROWS = 20_000
 BULK_SIZE = 1_000
@@ -47,6 +50,8 @@ def set_design(conn, design: str) -> None:
         conn.execute("SELECT bench_attach_statement_triggers('public.patients')")
     elif design == "lean":
         conn.execute("SELECT bench_attach_lean_trigger('public.patients')")
+    elif design == "indexed":
+        conn.execute("SELECT bench_attach_indexed_trigger('public.patients')")
 
 
 def run_clients(conninfo: str, clients: int, work, synchronous_commit: str) -> float:
@@ -148,7 +153,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="server to use (default: embedded PostgreSQL)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--ops", type=int, default=300, help="single-row operations per client per workload")
+    parser.add_argument("--ops", type=int, default=1500, help="single-row operations per client per workload")
     parser.add_argument("--bulk-ops", type=int, default=5, help="1,000-row updates per client per round")
     parser.add_argument(
         "--drop-index", action="append", default=[], help="drop this audit_log index first (to measure its cost)"
@@ -167,7 +172,7 @@ def main() -> None:
             "CREATE ROLE caretrail_bench LOGIN; END IF; END $$"
         )
         admin.execute("GRANT caretrail_app TO caretrail_bench")
-        admin.execute("GRANT INSERT ON bench_lean_log TO caretrail_app")
+        admin.execute("GRANT INSERT ON bench_lean_log, bench_indexed_log TO caretrail_app")
         client_conninfo = make_conninfo(conninfo, user="caretrail_bench")
         for index in args.drop_index:
             admin.execute(f"DROP INDEX {index}")
@@ -194,7 +199,12 @@ def main() -> None:
         set_design(admin, "row")
 
     print()
-    audited = {"row": "row (CareTrail)", "statement": "statement", "lean": "lean (floor)"}
+    audited = {
+        "row": "row (CareTrail)",
+        "statement": "statement",
+        "lean": "lean (floor)",
+        "indexed": "lean + 4 btrees",
+    }
     print(f"{'workload':<14}{'unaudited ops/s':>17}" + "".join(f"{label:>22}" for label in audited.values()))
     for workload in WORKLOADS:
         base = results["none"][workload]

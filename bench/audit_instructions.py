@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from bench._database import _migrate
@@ -74,6 +75,9 @@ END $$;
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=200, help="writes counted per backend (after a warm-up)")
+    parser.add_argument(
+        "--drop-index", action="append", default=[], help="drop this audit_log index first (to count its cost)"
+    )
     args = parser.parse_args()
     if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
         raise SystemExit("valgrind is needed: apt-get install valgrind")
@@ -88,6 +92,8 @@ def main() -> None:
         _migrate(cluster.url("bench"))
         with psycopg.connect(cluster.psycopg_conninfo("bench"), autocommit=True) as conn:
             _prepare(conn)
+            for index in args.drop_index:
+                conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
         cluster.stop()
         with _under_callgrind(cluster, base) as counts:
             _report(cluster, counts, args.ops)

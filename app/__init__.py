@@ -8,6 +8,7 @@ from flask_appbuilder import AppBuilder
 
 from app.db_context import init_db_context
 from app.extensions import db, migrate
+from app.log_redaction import redact_secret_paths
 from app.security.csrf import init_csrf
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
             "or set DATABASE_URL=postgresql+psycopg://user@host/dbname."
         )
 
+    redact_secret_paths(app.logger)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     init_csrf(app)

@@ -2,10 +2,14 @@
 revocable address (no login), parsed back with the icalendar library."""
 
 import hashlib
+import logging
 import re
+import threading
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import icalendar
+from werkzeug.serving import make_server
 
 from tests.agenda import book
 from tests.agenda_screens import at
@@ -117,3 +121,26 @@ def test_a_doctor_manages_only_their_own_feed(client, login, clinic):
 def test_a_nurse_cannot_create_feeds(client, login, clinic):
     login("nurse")
     assert client.get("/calendar/feeds/").status_code == 403
+
+
+def test_the_feed_token_never_reaches_the_logs(app, client, login, clinic, caplog):
+    """Served by werkzeug as `make run` does: the request line is logged with
+    the token replaced, and so is the error report of a feed that fails."""
+    login("doctor")
+    path = create_feed(client, clinic["martin"])
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with caplog.at_level(logging.INFO):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}{path}") as response:
+                assert response.status == 200 and b"BEGIN:VCALENDAR" in response.read()
+            app.logger.error("Exception on %s [GET]", path)  # what Flask logs when a view raises
+    finally:
+        server.shutdown()
+        thread.join()
+    logged = [record.getMessage() for record in caplog.records]
+    assert any('"GET /calendar/feed/[token].ics HTTP/1.1" 200' in line for line in logged), logged
+    assert "Exception on /calendar/feed/[token].ics [GET]" in logged
+    assert not any(token in line for line in logged)

@@ -21,7 +21,10 @@ class RedactSecretPaths(logging.Filter):
     are merged into the message: the token may be one of them)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: logging reports it, a filter must not raise
+            return True
         redacted = SECRET_PATH.sub(REDACTED, message)
         if redacted != message:
             record.msg, record.args = redacted, ()

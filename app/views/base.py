@@ -17,6 +17,16 @@ class CareTrailModelView(ModelView):
     method_permission_name = METHOD_PERMISSION_MAP
     page_size = 25
 
+    def _init_forms(self):
+        # FAB gives description_columns to the fields it generates only: a
+        # field of add/edit_form_extra_fields (a select, a yes/no box) would
+        # lose the hint written for its column.
+        for extra_fields in (self.add_form_extra_fields or {}, self.edit_form_extra_fields or {}):
+            for name, field in extra_fields.items():
+                if name in self.description_columns:
+                    field.kwargs.setdefault("description", self.description_columns[name])
+        super()._init_forms()
+
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()

@@ -205,3 +205,18 @@ def test_a_room_can_be_added_out_of_use_and_put_back_in_use(client, login, sql_c
     )
     assert "Changed Row" in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT is_active FROM rooms").fetchall() == [(True,)]
+
+
+def test_every_form_field_shows_the_hint_written_for_its_column(app):
+    """description_columns reach the fields a view declares itself (selects,
+    yes/no boxes), not only those FAB generates."""
+    from app.views.base import CareTrailModelView
+
+    views = [view for view in app.appbuilder.baseviews if isinstance(view, CareTrailModelView)]
+    assert len(views) > 10
+    for view in views:
+        for form_class, columns in ((view.add_form, view.add_columns), (view.edit_form, view.edit_columns)):
+            for column in set(columns) & set(view.description_columns):
+                field = getattr(form_class, column)  # unbound: the form is built at each request
+                expected = view.description_columns[column]
+                assert field.kwargs.get("description") == expected, (type(view).__name__, column)

@@ -144,7 +144,7 @@ class AppointmentView(AgendaOwnedView):
     }
     description_columns = {
         "duration_minutes": "Leave empty for the type's usual duration",
-        "starts_at": "Hospital time (YYYY-MM-DD HH:MM)",
+        "starts_at": "In the hospital's time zone, whatever the computer's own",
         "override_reason": "Only an emergency may be booked outside working hours or during an absence, with a reason",
         "status": "Postponing is done from the calendar or the API (a new time is needed)",
     }

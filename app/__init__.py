@@ -31,6 +31,9 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         )
 
     redact_secret_paths(app.logger)
+    # An empty value shows as nothing, not as "None" (FAB's show and list
+    # pages print a column's value as it is: a patient without a birth name).
+    app.jinja_env.finalize = _blank_if_none
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     init_csrf(app)
@@ -50,6 +53,10 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
 
     register_cli(app)
     return app
+
+
+def _blank_if_none(value):
+    return "" if value is None else value
 
 
 def _index_view():

@@ -1,5 +1,7 @@
 """Patient screens through the real login form and FAB's generated forms."""
 
+import re
+
 from tests.conftest import csrf_token
 from tests.factories import make_nir
 
@@ -220,3 +222,14 @@ def test_every_form_field_shows_the_hint_written_for_its_column(app):
                 field = getattr(form_class, column)  # unbound: the form is built at each request
                 expected = view.description_columns[column]
                 assert field.kwargs.get("description") == expected, (type(view).__name__, column)
+
+
+def test_empty_values_show_as_nothing_rather_than_none(client, login, sql_conn):
+    [(patient_id,)] = sql_conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'Anne', '1990-02-03', 'F') "
+        "RETURNING id"
+    ).fetchall()
+    login("secretary")
+    for url in (f"/patients/show/{patient_id}", "/patients/list/"):
+        html = client.get(url).get_data(as_text=True)
+        assert "Roux" in html and not re.search(r">\s*None\s*<", html), url

@@ -13,9 +13,20 @@ from app.exceptions import CareTrailError
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 
+def yes_or_no(value) -> str:
+    return "" if value is None else "Yes" if value else "No"
+
+
 class CareTrailModelView(ModelView):
     method_permission_name = METHOD_PERMISSION_MAP
     page_size = 25
+
+    def _init_properties(self):
+        super()._init_properties()
+        # A yes/no column reads "Yes" or "No" on lists and show pages, not
+        # Python's True and False; a view's own formatter still wins.
+        booleans = {column for column in (*self.list_columns, *self.show_columns) if self.datamodel.is_boolean(column)}
+        self.formatters_columns = {**dict.fromkeys(booleans, yes_or_no), **self.formatters_columns}
 
     def _init_forms(self):
         # FAB gives description_columns to the fields it generates only: a

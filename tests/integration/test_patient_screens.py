@@ -233,3 +233,14 @@ def test_empty_values_show_as_nothing_rather_than_none(client, login, sql_conn):
     for url in (f"/patients/show/{patient_id}", "/patients/list/"):
         html = client.get(url).get_data(as_text=True)
         assert "Roux" in html and not re.search(r">\s*None\s*<", html), url
+
+
+def test_yes_no_columns_read_yes_or_no_on_lists_and_show_pages(client, login, sql_conn):
+    [(room_id,)] = sql_conn.execute(
+        "INSERT INTO rooms (code, name, kind, is_active) VALUES ('RX-2', 'X-ray 2', 'imaging', false) RETURNING id"
+    ).fetchall()
+    login("admin")
+    listed = client.get("/rooms/list/").get_data(as_text=True)
+    shown = client.get(f"/rooms/show/{room_id}").get_data(as_text=True)
+    for html in (listed, shown):
+        assert re.search(r">\s*No\s*<", html) and not re.search(r">\s*(True|False)\s*<", html)

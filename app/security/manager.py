@@ -3,9 +3,12 @@
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
 from app.db_context import acting_as, audit_reason, remember_request_user
+from app.views.users import CareTrailUserDBModelView
 
 
 class CareTrailSecurityManager(SecurityManager):
+    userdbmodelview = CareTrailUserDBModelView
+
     # The audit needs the signed-in user from the first query of a request on
     # (app/db_context.py); these are where FAB loads it, by cookie or by JWT.
     def load_user(self, pk):

@@ -244,3 +244,10 @@ def test_yes_no_columns_read_yes_or_no_on_lists_and_show_pages(client, login, sq
     shown = client.get(f"/rooms/show/{room_id}").get_data(as_text=True)
     for html in (listed, shown):
         assert re.search(r">\s*No\s*<", html) and not re.search(r">\s*(True|False)\s*<", html)
+
+
+def test_the_user_list_shows_yes_and_role_names(client, login):
+    login("admin")
+    html = client.get("/users/list/").get_data(as_text=True)
+    assert re.search(r">\s*Yes\s*<", html) and re.search(r">\s*Doctor\s*<", html)
+    assert not re.search(r">\s*(True|False|\[\]|\[Doctor\])\s*<", html)

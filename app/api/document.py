@@ -109,6 +109,20 @@ class DocumentApiMixin:
     def _issuer(self) -> Issuer:
         return Issuer.of(g.user)
 
+    def _refused(self, refusal: Exception):
+        """The answer to a refused issue or download; nothing of it is kept."""
+        db.session.rollback()
+        if isinstance(refusal, DocumentForbidden):
+            return self.response(403, message=refusal.message)
+        if isinstance(refusal, NotFound):
+            return self.response(404, message=refusal.message)
+        if isinstance(refusal, ConstraintViolation):  # DocumentInputError included
+            return self.response_422(message=refusal.as_messages())
+        if isinstance(refusal, (RenderingFailed, DatabaseWriteFailed)):  # SigningFailed included
+            return self.response(503, message=str(refusal))
+        # Any other refusal, e.g. a certificate template that does not render.
+        return self.response_422(message={getattr(refusal, "field", None) or "_schema": [str(refusal)]})
+
 
 class PatientDocumentApi(DocumentApiMixin, BaseApi):
     resource_name = "patients"
@@ -158,21 +172,8 @@ class PatientDocumentApi(DocumentApiMixin, BaseApi):
             document = issue_document(db.session, patient_id=pk, kind=kind, fields=values, issuer=self._issuer())
             result = document_summary(document)
             db.session.commit()
-        except DocumentForbidden as forbidden:
-            db.session.rollback()
-            return self.response(403, message=forbidden.message)
-        except NotFound as missing:
-            db.session.rollback()
-            return self.response(404, message=missing.message)
-        except ConstraintViolation as violation:  # DocumentInputError included
-            db.session.rollback()
-            return self.response_422(message=violation.as_messages())
-        except (RenderingFailed, DatabaseWriteFailed) as failure:  # SigningFailed included
-            db.session.rollback()
-            return self.response(503, message=str(failure))
-        except CareTrailError as problem:  # e.g. a certificate template that does not render
-            db.session.rollback()
-            return self.response_422(message={getattr(problem, "field", None) or "_schema": [str(problem)]})
+        except (CareTrailError, RenderingFailed) as refusal:
+            return self._refused(refusal)
         return self.response(201, **result)
 
 
@@ -281,12 +282,8 @@ class DocumentApi(DocumentApiMixin, BaseApi):
             )
             content, filename, sha256 = document.content, safe_filename(document), document.sha256_hex
             db.session.commit()
-        except DocumentForbidden as forbidden:
-            db.session.rollback()
-            return self.response(403, message=forbidden.message)
-        except NotFound as missing:
-            db.session.rollback()
-            return self.response(404, message=missing.message)
+        except CareTrailError as refusal:
+            return self._refused(refusal)
         response = send_file(
             io.BytesIO(content),
             mimetype="application/pdf",

@@ -6,7 +6,8 @@ ConstraintViolation re-displays the form with the message under the field.
 """
 
 from flask import abort, flash, request
-from flask_appbuilder import ModelView
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 
 from app.exceptions import CareTrailError
@@ -37,6 +38,25 @@ class CareTrailModelView(ModelView):
                 if name in self.description_columns:
                     field.kwargs.setdefault("description", self.description_columns[name])
         super()._init_forms()
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """FAB's page, with what show_extras() gives the view's show template."""
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)
+        return self.render_template(
+            self.show_template,
+            pk=pk,
+            title=self.show_title,
+            widgets=widgets,
+            related_views=self._related_views,
+            **self.show_extras(pk),
+        )
+
+    def show_extras(self, pk) -> dict:
+        """What a view's own show template needs besides FAB's values."""
+        return {}
 
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)

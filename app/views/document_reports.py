@@ -136,20 +136,9 @@ class HospitalisationReportView(CareTrailModelView):
     }
     edit_form_extra_fields = _common_fields
 
-    @expose("/show/<pk>", methods=["GET"])
-    @has_access
-    def show(self, pk):
-        """FAB's page, with Print for who may issue the report's document."""
-        pk = self._deserialize_pk_if_composite(pk)
-        widgets = self._show(pk)
-        return self.render_template(
-            self.show_template,
-            pk=pk,
-            title=self.show_title,
-            widgets=widgets,
-            related_views=self._related_views,
-            may_print=may_issue_kind("hospitalisation_report"),
-        )
+    def show_extras(self, pk) -> dict:
+        """Print, for who may issue the report's document."""
+        return {"may_print": may_issue_kind("hospitalisation_report")}
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access

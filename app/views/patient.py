@@ -115,26 +115,12 @@ class PatientView(CareTrailModelView):
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
 
-    @expose("/show/<pk>", methods=["GET"])
-    @has_access
-    def show(self, pk):
-        """FAB's page, plus the patient's upcoming and past appointments
-        (for those who may read appointments)."""
-        pk = self._deserialize_pk_if_composite(pk)
-        widgets = self._show(pk)
+    def show_extras(self, pk) -> dict:
+        """The patient's upcoming and past appointments, for those who may read appointments."""
         appointments = None
         if self.appbuilder.sm.has_access("can_read", APPOINTMENTS):
             appointments = patient_appointments(int(pk))
-        return self.render_template(
-            self.show_template,
-            pk=pk,
-            title=self.show_title,
-            widgets=widgets,
-            related_views=self._related_views,
-            appointments=appointments,
-            local_time=local_time,
-            statuses=STATUSES,
-        )
+        return {"appointments": appointments, "local_time": local_time, "statuses": STATUSES}
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access

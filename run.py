@@ -12,7 +12,7 @@ app = create_app()
 
 
 def main() -> None:
-    from app.services.bootstrap import prepare_to_serve
+    from app.bootstrap import prepare_to_serve
 
     with app.app_context():
         prepare_to_serve(app)

@@ -29,7 +29,7 @@ def acting_user_option(command):
     @click.option("--as", "acting_username", default="system", show_default=True, help="attribute changes to this user")
     @functools.wraps(command)
     def wrapper(*args, acting_username: str, **kwargs):
-        from app.db_context import acting_as
+        from app.core.db_context import acting_as
 
         user_id = None
         if acting_username != "system":
@@ -69,7 +69,7 @@ def roles_sync() -> None:
 @acting_user_option
 def setup() -> None:
     """After `db upgrade`: sync roles, create the first admin, load demo data if DEMO_DATA."""
-    from app.services.bootstrap import prepare_to_serve
+    from app.bootstrap import prepare_to_serve
 
     prepare_to_serve(current_app, log=click.echo)
     if current_app.config["DEMO_DATA"]:
@@ -85,7 +85,7 @@ def seed_demo() -> None:
 
 
 def _seed_demo() -> None:
-    from app.services.demo_data import seed_demo_data
+    from app.demo.hospital import seed_demo_data
 
     summary = seed_demo_data(current_app.appbuilder, password=current_app.config["DEMO_PASSWORD"])
     click.echo(f"Demo data: {summary}")
@@ -100,7 +100,7 @@ def _owner_engine():
     """Sealing works with the app's role; archiving needs the owner's."""
     from sqlalchemy import create_engine
 
-    from app.extensions import db
+    from app.core.extensions import db
 
     owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
     return create_engine(owner_url) if owner_url else db.engine
@@ -110,8 +110,8 @@ def _owner_engine():
 @with_appcontext
 def audit_seal() -> None:
     """Extend the hash chain over the entries written since the last seal."""
-    from app.extensions import db
-    from app.services.audit_integrity import seal
+    from app.audit.integrity import seal
+    from app.core.extensions import db
 
     with db.engine.begin() as connection:
         result = seal(connection)
@@ -123,8 +123,8 @@ def audit_seal() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Re-compute the chain; exit status 1 and the first problem when it is broken."""
-    from app.extensions import db
-    from app.services.audit_integrity import verify
+    from app.audit.integrity import verify
+    from app.core.extensions import db
 
     with db.engine.connect() as connection:
         problems = verify(connection)
@@ -143,7 +143,7 @@ def audit_verify() -> None:
 @with_appcontext
 def audit_archive(before: str, export_dir: Path | None) -> None:
     """Export old months (JSON lines, gzip) then detach them from audit_log."""
-    from app.services.audit_integrity import archive_before, parse_month
+    from app.audit.integrity import archive_before, parse_month
 
     try:
         month = parse_month(before)
@@ -168,7 +168,7 @@ def drugs() -> None:
 
 
 def _run_import(importer, path: Path, dry_run: bool) -> None:
-    from app.services.drug_import import ImportFailed
+    from app.prescribing.drug_import import ImportFailed
 
     try:
         report = importer(path, dry_run=dry_run)
@@ -187,7 +187,7 @@ def _run_import(importer, path: Path, dry_run: bool) -> None:
 @acting_user_option
 def drugs_import(path: Path, dry_run: bool) -> None:
     """Upsert medications from a CSV file, by code (rejected lines are listed; a bad file imports nothing)."""
-    from app.services.drug_import import import_medications
+    from app.prescribing.drug_import import import_medications
 
     _run_import(import_medications, path, dry_run)
 
@@ -199,7 +199,7 @@ def drugs_import(path: Path, dry_run: bool) -> None:
 @acting_user_option
 def drugs_import_interactions(path: Path, dry_run: bool) -> None:
     """Upsert drug interactions from a CSV file, by pair (in either order)."""
-    from app.services.drug_import import import_interactions
+    from app.prescribing.drug_import import import_interactions
 
     _run_import(import_interactions, path, dry_run)
 
@@ -214,7 +214,7 @@ def prescriptions() -> None:
 @acting_user_option
 def prescriptions_expire() -> None:
     """Mark signed prescriptions past their validity as expired (daily, e.g. from cron)."""
-    from app.services.prescription_lists import expire_overdue
+    from app.prescribing.lists import expire_overdue
 
     click.echo(f"{expire_overdue()} prescription(s) expired.")
 
@@ -233,11 +233,11 @@ def documents_verify(document_id: int) -> None:
     its signature; exit status 1 when anything fails.  Journaled as a 'verify'."""
     import sqlalchemy as sa
 
-    from app.db_context import current_context
+    from app.core.db_context import current_context
+    from app.core.extensions import db
     from app.documents.archive import Issuer, audited_sha256, journal_access
+    from app.documents.models import Document
     from app.documents.signing import verify_document_bytes
-    from app.extensions import db
-    from app.models import Document
 
     document = db.session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
     if document is None:

@@ -74,9 +74,9 @@ def main() -> None:
         from sqlalchemy.engine import make_url
 
         from app import create_app
-        from app.extensions import db
-        from app.services.bootstrap import prepare_to_serve
-        from app.services.demo_data import seed_demo_data
+        from app.bootstrap import prepare_to_serve
+        from app.core.extensions import db
+        from app.demo.hospital import seed_demo_data
 
         app = create_app()
         with app.app_context():

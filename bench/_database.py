@@ -53,7 +53,7 @@ def _migrate(url: str) -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
     from config import Config
 
     logging.getLogger("alembic").setLevel(logging.WARNING)

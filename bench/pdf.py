@@ -45,7 +45,7 @@ def main() -> None:
             record_pages = _calibrate_record(app, conninfo, ward)
             results = {engine: _measure(engine, ward, args) for engine in ENGINES}
             signing = _signing_cost(ward)
-            from app.extensions import db
+            from app.core.extensions import db
 
             db.engine.dispose()
 
@@ -160,10 +160,10 @@ def _issuer():
 def _render(engine: str, ward: dict, kind: str, fields: dict, patient_id: int):
     from flask import current_app
 
+    from app.core.extensions import db
     from app.documents.kinds import build_document
     from app.documents.render import render_pdf
-    from app.extensions import db
-    from app.models import Patient
+    from app.records.models import Patient
 
     patient = db.session.get(Patient, patient_id)
     draft = build_document(db.session, kind=kind, patient=patient, fields=fields, issuer=_issuer(), engine=engine)

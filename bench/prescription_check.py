@@ -176,8 +176,8 @@ def _time_sql(conn, patient_id: int, drafts: list[list[int]]) -> tuple[list[floa
 
 def _time_service(url: str, patient_id: int, drafts: list[list[int]]) -> list[float]:
     from app import create_app
-    from app.extensions import db
-    from app.services.prescription_checks import check_draft
+    from app.core.extensions import db
+    from app.prescribing.checks import check_draft
     from config import Config
 
     app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, MIGRATION_DATABASE_URL=None)

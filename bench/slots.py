@@ -80,8 +80,8 @@ def main() -> None:
             ).fetchone()
 
         from app import create_app
-        from app.extensions import db
-        from app.services.slots import find_free_slots
+        from app.agenda.slots import find_free_slots
+        from app.core.extensions import db
         from config import Config
 
         app = create_app(Config, SQLALCHEMY_DATABASE_URI=url)

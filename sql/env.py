@@ -7,11 +7,14 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from flask_appbuilder import Model
 from sqlalchemy import create_engine, text
 
-import app.models  # noqa: F401  (registers every table on the metadata)
-from app.models import metadata
-from app.services.bootstrap import MIGRATION_LOCK_KEY
+from app import load_models
+from app.bootstrap import MIGRATION_LOCK_KEY
+
+load_models()  # every domain's tables on FAB's metadata
+metadata = Model.metadata
 
 config = context.config
 if config.config_file_name:

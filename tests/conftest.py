@@ -22,7 +22,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from config import TestingConfig
 
 TEST_PASSWORD = "Correct-Horse-42"

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
+from app.core.extensions import db
 from app.documents.archive import Issuer, issue_document
-from app.extensions import db
 from tests.prescribing import draft, make_ward, sign
 
 # wkhtmltopdf is the optional engine: without it its tests are skipped, as the
@@ -101,7 +101,7 @@ def make_appointments(conn, patient_id: int, doctor_id: int, count: int, *, hour
 
 def issue(app, username: str, **kwargs):
     """issue_document as `username` (its roles), committed; the Document."""
-    from app.models import Document
+    from app.documents.models import Document
 
     with app.app_context():
         user = app.appbuilder.sm.find_user(username=username)

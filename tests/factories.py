@@ -2,7 +2,7 @@
 
 import itertools
 
-from app.services.nir import nir_key
+from app.records.nir import nir_key
 
 _serial = itertools.count(1)
 

@@ -7,3 +7,53 @@
 The database keeps the rules (sql/versions/0010_documents.py): a document
 is never changed, its bytes match their SHA-256.
 """
+
+
+def register(appbuilder) -> None:
+    """The archive, issuing from the patient's page, certificate templates,
+    hospitalisation reports, the letterhead; their REST API."""
+    from flask import current_app
+
+    from app.documents.api import DocumentApi, PatientDocumentApi
+    from app.documents.views.archive import DocumentView
+    from app.documents.views.issue import DocumentIssueView, documents_on_patient_page, may_issue_kind
+    from app.documents.views.reports import HospitalisationReportView
+    from app.documents.views.settings import HospitalSettingsView
+    from app.documents.views.templates import CertificateTemplateView
+    from app.security.roles import (
+        CERTIFICATE_TEMPLATES,
+        DOCUMENTS_CATEGORY,
+        DOCUMENTS_MENU,
+        HOSPITAL_SETTINGS,
+        HOSPITALISATION_REPORTS,
+        MENU_CATEGORIES,
+        MENU_ITEMS,
+    )
+
+    appbuilder.add_view(
+        DocumentView, DOCUMENTS_MENU, icon="fa-file-pdf", category=DOCUMENTS_CATEGORY, category_icon="fa-file-alt"
+    )
+    appbuilder.add_view(
+        HospitalisationReportView,
+        MENU_ITEMS[HOSPITALISATION_REPORTS][0],
+        icon="fa-file-medical",
+        category=DOCUMENTS_CATEGORY,
+    )
+    appbuilder.add_view(
+        CertificateTemplateView,
+        MENU_ITEMS[CERTIFICATE_TEMPLATES][0],
+        icon="fa-file-signature",
+        category=DOCUMENTS_CATEGORY,
+    )
+    appbuilder.add_view(
+        HospitalSettingsView,
+        MENU_ITEMS[HOSPITAL_SETTINGS][0],
+        icon="fa-hospital",
+        category=MENU_CATEGORIES[HOSPITAL_SETTINGS],
+        category_icon="fa-cog",
+    )
+    appbuilder.add_view_no_menu(DocumentIssueView)
+    appbuilder.add_api(PatientDocumentApi)
+    appbuilder.add_api(DocumentApi)
+    current_app.add_template_global(documents_on_patient_page, "patient_documents")
+    current_app.add_template_global(may_issue_kind, "may_issue_document")

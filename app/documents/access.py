@@ -11,7 +11,7 @@ narrows it per kind, for the screens and the API alike:
 Administrators and auditors may read (download) every document issued.
 """
 
-from app.exceptions import DocumentForbidden
+from app.core.errors import DocumentForbidden
 from app.security.roles import ADMIN_ROLE
 
 AUDITOR_ROLE = "Auditor"

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from app.core.errors import NotFound
 from app.documents import signing
 from app.documents.access import check_may_issue, check_may_read
 from app.documents.kinds import build_document
+from app.documents.models import Document, DocumentAccess
 from app.documents.render import render_pdf
-from app.exceptions import NotFound
-from app.models import Document, DocumentAccess, Patient
+from app.records.models import Patient
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from app.exceptions import DocumentInputError, TemplateError
+from app.core.errors import DocumentInputError, TemplateError
 
 FIELD_TYPES = ("text", "multiline", "date", "number")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

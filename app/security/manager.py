@@ -2,15 +2,15 @@
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app.db_context import acting_as, audit_reason, remember_request_user
-from app.views.users import CareTrailUserDBModelView
+from app.core.db_context import acting_as, audit_reason, remember_request_user
+from app.security.users import CareTrailUserDBModelView
 
 
 class CareTrailSecurityManager(SecurityManager):
     userdbmodelview = CareTrailUserDBModelView
 
     # The audit needs the signed-in user from the first query of a request on
-    # (app/db_context.py); these are where FAB loads it, by cookie or by JWT.
+    # (app/core/db_context.py); these are where FAB loads it, by cookie or by JWT.
     def load_user(self, pk):
         user = super().load_user(pk)
         remember_request_user(user)

@@ -66,7 +66,7 @@ ADMIN_ROLE = "Admin"
 # Admin is not listed: it holds every permission that exists.
 ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     # Doctors write their OWN agenda only (appointments, hours, absences):
-    # app/services/agenda_access.py narrows the write permission to rows
+    # app/agenda/access.py narrows the write permission to rows
     # whose doctor is the signed-in doctor.
     "Doctor": {PATIENTS: RW, STAFF: R, ROOMS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
     "Nurse": {PATIENTS: R, APPOINTMENTS: R, SCHEDULES: R, ABSENCES: R, APPOINTMENT_TYPES: R},
@@ -88,7 +88,7 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 # Prescribing, merged into the rows above.  Doctors write prescriptions
-# (only their own: app/services/prescription_access.py), nurses and
+# (only their own: app/prescribing/access.py), nurses and
 # radiologists read them, secretaries and auditors see none of it.  Whoever
 # sees the patient records allergies (radiologists: contrast reactions).  The
 # drug reference is written by administrators (the pharmacy's files), read

@@ -260,7 +260,7 @@ def test_hospital_time_zone_is_checked(sql_conn):
 
 
 def test_setup_keeps_the_hospital_zone_equal_to_the_setting(app, sql_conn):
-    from app.services.bootstrap import sync_hospital_time_zone
+    from app.bootstrap import sync_hospital_time_zone
 
     with app.app_context():
         assert sync_hospital_time_zone("Europe/Paris") is False  # already so

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from app.db_context import acting_as
+from app.core.db_context import acting_as
 from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD, csrf_token
 from tests.factories import patient_payload
 
@@ -193,8 +193,8 @@ def test_jobs_and_cli_default_to_system_and_pooled_connections_forget_the_user(a
     connection: the second is not credited to the first user."""
     from sqlalchemy import text
 
-    from app.extensions import db
-    from app.models import Room
+    from app.core.extensions import db
+    from app.records.models import Room
 
     with app.app_context():
         with acting_as("doctor", 2):
@@ -417,9 +417,9 @@ def test_masking_a_new_column_takes_effect_at_once(sql_conn):
 
 
 def test_a_reason_given_by_the_user_lands_in_the_entry(app, sql_conn):
-    from app.db_context import audit_reason
-    from app.extensions import db
-    from app.models import Room
+    from app.core.db_context import audit_reason
+    from app.core.extensions import db
+    from app.records.models import Room
 
     with app.app_context(), acting_as("admin", 1), audit_reason("room closed for works"):
         db.session.add(Room(code="W-1", name="Works", kind="other"))

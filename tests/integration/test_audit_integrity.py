@@ -7,8 +7,8 @@ from datetime import date
 import psycopg
 import pytest
 
-from app.extensions import db
-from app.services.audit_integrity import archive_before, verify
+from app.audit.integrity import archive_before, verify
+from app.core.extensions import db
 
 
 def new_patient(conn, last_name="Roux") -> int:

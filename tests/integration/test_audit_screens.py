@@ -70,7 +70,7 @@ def test_deleted_patients_lists_the_deleted_not_the_restored(client, login, sql_
 
 
 def test_deleted_patients_pages_with_a_cursor(client, login, sql_conn):
-    from app.services import deleted_patients
+    from app.audit import deleted_patients
 
     ids = [new_patient(sql_conn, f"Bin{n}") for n in range(3)]
     for pid in ids:
@@ -89,8 +89,8 @@ def test_deleted_patients_pages_within_one_statement_along_the_time_index(app, c
     index condition, never a sort of every deletion (id has only a BRIN index)."""
     import sqlalchemy as sa
 
-    from app.extensions import db
-    from app.services import deleted_patients
+    from app.audit import deleted_patients
+    from app.core.extensions import db
 
     ids = [new_patient(sql_conn, f"Lot{n}") for n in range(3)]
     sql_conn.execute("DELETE FROM patients WHERE id = ANY(%s)", [ids])

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.models.audit import audit_log
+from app.audit.models import audit_log
 
 PASSWORD_CHANGE = "UPDATE ab_user SET password = 'scrypt:new-hash' WHERE username = 'nurse'"
 
@@ -287,7 +287,7 @@ def test_jsonl_export_and_bad_filters(admin_client, sql_conn):
 
 def test_export_reads_through_a_server_side_cursor(app, sql_conn, postgres_server, database_name):
     """Millions of entries never sit in memory: rows come in batches (FETCH)."""
-    from app.services.audit_search import AuditFilters, iter_entries
+    from app.audit.search import AuditFilters, iter_entries
 
     for n in range(12):
         new_patient(sql_conn, f"Batch{n}")
@@ -319,8 +319,8 @@ def test_the_column_filter_can_use_the_partial_gin_index(app, sql_conn):
     """Only UPDATE entries are in audit_log_changed_columns_idx (WHERE
     changed_columns IS NOT NULL): the planner still picks it for the column
     filter, whose containment test implies that predicate."""
-    from app.extensions import db
-    from app.services.audit_search import AuditFilters
+    from app.audit.search import AuditFilters
+    from app.core.extensions import db
 
     with app.app_context():
         query = sa.select(sa.literal(1)).select_from(audit_log).where(*AuditFilters(column="blood_group").conditions())

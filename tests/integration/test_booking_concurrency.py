@@ -4,7 +4,7 @@ connection: the database lets exactly one through.
 When two bookings clash on two constraints at once (the same room, two
 doctors), PostgreSQL may also break the tie with a deadlock error instead of
 an exclusion violation: still a refusal, and the application retries it
-(app/services/appointments.py), then sees the exclusion violation."""
+(app/agenda/rules.py), then sees the exclusion violation."""
 
 import threading
 

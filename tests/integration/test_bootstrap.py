@@ -3,12 +3,12 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.models import Patient, Room, Staff
+from app.bootstrap import NotMigrated, check_schema_is_current, ensure_first_admin
+from app.demo.hospital import seed_demo_data
+from app.records.models import Patient, Room, Staff
+from app.records.nir import nir_error
 from app.security.roles import ROLE_MATRIX
 from app.security.sync import sync_roles
-from app.services.bootstrap import NotMigrated, check_schema_is_current, ensure_first_admin
-from app.services.demo_data import seed_demo_data
-from app.services.nir import nir_error
 from tests.conftest import api_token, dispose, make_test_app
 
 

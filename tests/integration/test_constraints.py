@@ -4,8 +4,8 @@ written directly in SQL (as a DBA in psql would) cannot break it."""
 import pytest
 from psycopg import errors
 
-from app.db_errors import CONSTRAINT_MESSAGES
-from app.services.nir import nir_error
+from app.core.db_errors import CONSTRAINT_MESSAGES
+from app.records.nir import nir_error
 from tests.factories import make_nir
 
 VALID_PATIENT = {"last_name": "Dubois", "first_name": "Hélène", "birth_date": "1985-05-17", "sex": "F"}
@@ -157,7 +157,7 @@ def test_python_and_sql_nir_rules_agree(sql_conn, nir):
 
 def test_every_constraint_of_the_app_tables_has_a_user_message(sql_conn):
     """A constraint added by a later migration without a message in
-    app/db_errors.py would reach users as a generic refusal.  (The audit's own
+    app/core/db_errors.py would reach users as a generic refusal.  (The audit's own
     tables are written by triggers, never by users.)"""
     rows = sql_conn.execute(
         """

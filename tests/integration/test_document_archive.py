@@ -7,10 +7,10 @@ import hashlib
 import psycopg
 import pytest
 
+from app.core.errors import DocumentForbidden, DocumentInputError, NotFound
+from app.core.extensions import db
 from app.documents.archive import Issuer, open_document
-from app.exceptions import DocumentForbidden, DocumentInputError, NotFound
-from app.extensions import db
-from app.models import Document, DocumentAccess
+from app.documents.models import Document, DocumentAccess
 from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD
 from tests.documents import issue, make_chart
 

@@ -199,7 +199,7 @@ def test_inline_data_images_are_the_one_thing_rendered(tmp_path):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_demo_svg_logo_renders(app, sql_conn, chart, engine):
-    from app.services.demo_documents import DEMO_LOGO
+    from app.demo.documents import DEMO_LOGO
 
     sql_conn.execute("UPDATE hospital_settings SET logo = %s, logo_media_type = 'image/svg+xml'", [DEMO_LOGO])
     document = issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={}, engine=engine)

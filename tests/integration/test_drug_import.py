@@ -4,9 +4,9 @@ nothing at all imported when the file itself is wrong."""
 
 import pytest
 
-from app.services import drug_import
-from app.services.demo_prescribing import DEMO_INTERACTIONS, DEMO_MEDICATIONS
-from app.services.drug_import import ImportFailed, import_interactions, import_medications
+from app.demo.prescribing import DEMO_INTERACTIONS, DEMO_MEDICATIONS
+from app.prescribing import drug_import
+from app.prescribing.drug_import import ImportFailed, import_interactions, import_medications
 
 HEADER = "code,name,substances,atc_code,form,strength,route,is_narcotic,needs_secure_prescription,is_active\n"
 GOOD = (

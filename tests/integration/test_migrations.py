@@ -73,7 +73,7 @@ def test_migrations_wait_for_the_lock_and_two_deploys_both_succeed(postgres_serv
     (nothing is created), then both succeed once it is released."""
     import psycopg
 
-    from app.services.bootstrap import MIGRATION_LOCK_KEY
+    from app.bootstrap import MIGRATION_LOCK_KEY
 
     env = {**os.environ, "DATABASE_URL": postgres_server.database_url(empty_database)}
     command = [sys.executable, "-m", "flask", "--app", "run.py", "db", "upgrade"]

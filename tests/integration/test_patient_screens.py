@@ -212,7 +212,7 @@ def test_a_room_can_be_added_out_of_use_and_put_back_in_use(client, login, sql_c
 def test_every_form_field_shows_the_hint_written_for_its_column(app):
     """description_columns reach the fields a view declares itself (selects,
     yes/no boxes), not only those FAB generates."""
-    from app.views.base import CareTrailModelView
+    from app.core.views import CareTrailModelView
 
     views = [view for view in app.appbuilder.baseviews if isinstance(view, CareTrailModelView)]
     assert len(views) > 10

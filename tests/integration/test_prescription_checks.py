@@ -6,10 +6,10 @@ needs to be signed, through the service and in the database itself."""
 import pytest
 from psycopg import errors
 
-from app.db_context import acting_as
-from app.exceptions import OverrideRequired
-from app.services.prescription_checks import check_draft, needs_override
-from app.services.prescriptions import sign_prescription
+from app.core.db_context import acting_as
+from app.core.errors import OverrideRequired
+from app.prescribing.checks import check_draft, needs_override
+from app.prescribing.rules import sign_prescription
 from tests.prescribing import allergy, backdate, draft, make_ward, sign, signed, status_of
 
 

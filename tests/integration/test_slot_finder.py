@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from psycopg import errors
 
-from app.services.slots import find_free_slots
+from app.agenda.slots import find_free_slots
 from tests.agenda import PARIS, book, make_doctor, make_patient, make_room, next_weekday, paris, type_id, weekly_hours
 
 # Quarter-hour boundaries that exist exactly once on both change days

@@ -3,6 +3,7 @@ out to config, secrets or Python internals, errors with their line."""
 
 import pytest
 
+from app.core.errors import DocumentInputError, TemplateError
 from app.documents.certificates import (
     check_template,
     clean_values,
@@ -10,7 +11,6 @@ from app.documents.certificates import (
     sample_context,
     validate_fields_definition,
 )
-from app.exceptions import DocumentInputError, TemplateError
 
 FIELDS = [
     {"name": "start_date", "label": "Du", "type": "date", "required": True},

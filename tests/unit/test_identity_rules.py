@@ -3,9 +3,9 @@ tests/integration/test_constraints.py)."""
 
 import pytest
 
-from app.services.nir import nir_error, nir_key
-from app.services.normalize import clean_text, normalize_email, normalize_nir, normalize_phone, phone_error
-from app.validators import birth_date_rule, rpps_rule
+from app.core.normalize import clean_text, normalize_email, normalize_nir, normalize_phone, phone_error
+from app.records.nir import nir_error, nir_key
+from app.records.validators import birth_date_rule, rpps_rule
 
 
 def test_nir_key_matches_the_published_example():

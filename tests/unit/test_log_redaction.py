@@ -2,7 +2,7 @@
 
 import logging
 
-from app.log_redaction import RedactSecretPaths
+from app.core.log_redaction import RedactSecretPaths
 
 
 def record(message: str, *args) -> logging.LogRecord:

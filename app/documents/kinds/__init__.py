@@ -6,10 +6,10 @@ returns a Draft that app/documents/archive.py renders to PDF and archives.
 Every builder is a plain function of (session, patient, fields, issuer).
 """
 
+from app.core.errors import DocumentInputError
 from app.documents.kinds import audit_history, certificate, hospitalisation_report, patient_record, prescription
 from app.documents.kinds.draft import Draft
-from app.exceptions import DocumentInputError
-from app.models import DOCUMENT_KINDS
+from app.documents.models import DOCUMENT_KINDS
 
 BUILDERS = {
     "patient_record": patient_record.build,

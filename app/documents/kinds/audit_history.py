@@ -2,8 +2,8 @@
 and to the rows that belong to the patient, who made it, when, and each
 field from its old to its new value (masked values stay masked)."""
 
+from app.audit.search import AuditFilters, iter_entries, show_value
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
-from app.services.audit_search import AuditFilters, iter_entries, show_value
 
 # A history longer than this is exported from the audit screens (CSV, JSON).
 ENTRIES_SHOWN = 2000

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from app.exceptions import DocumentInputError
-from app.models import HospitalSettings
+from app.core.errors import DocumentInputError
+from app.documents.models import HospitalSettings
 
 
 @dataclass(frozen=True)

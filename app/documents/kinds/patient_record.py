@@ -3,9 +3,9 @@ current prescriptions, upcoming and recent appointments."""
 
 from datetime import date
 
+from app.agenda.patient_appointments import patient_appointments
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
-from app.services.patient_appointments import patient_appointments
-from app.services.prescription_lists import patient_prescribing
+from app.prescribing.lists import patient_prescribing
 
 # Enough for the sheet a doctor takes to a consultation; the screens list everything.
 APPOINTMENTS_SHOWN = 50

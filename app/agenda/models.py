@@ -1,0 +1,160 @@
+"""Appointments, doctors' weekly schedules, absences and appointment types.
+
+The rules live in the database (sql/versions/0007_appointments.py): no
+overlapping active bookings per doctor, room or patient (exclusion
+constraints), working hours and absences (constraint trigger), status
+transitions and the end time (trigger).  These models only map the tables.
+"""
+
+from datetime import date, datetime, time
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    FetchedValue,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from app.core.models import Timestamped
+from app.core.normalize import clean_text
+from app.records.models import Patient, Room, Staff
+
+# ISO days of the week, as stored in doctor_schedule.day_of_week.
+WEEKDAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
+
+STATUSES = {
+    "scheduled": "Scheduled",
+    "confirmed": "Confirmed",
+    "arrived": "Arrived",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
+    "postponed": "Postponed",
+}
+# Statuses that no longer hold the slot (the exclusion constraints skip them).
+INACTIVE_STATUSES = ("cancelled", "postponed", "no_show")
+# What each status may become (the database trigger appointments_check_row holds the same table).
+TRANSITIONS = {
+    "scheduled": ("confirmed", "arrived", "cancelled", "no_show", "postponed"),
+    "confirmed": ("scheduled", "arrived", "cancelled", "no_show", "postponed"),
+    "arrived": ("completed",),
+    "no_show": ("scheduled", "confirmed", "arrived"),
+    "completed": (),
+    "cancelled": (),
+    "postponed": (),
+}
+
+
+class DoctorSchedule(Timestamped, Model):
+    __tablename__ = "doctor_schedule"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("staff.id", ondelete="CASCADE"))
+    doctor: Mapped[Staff] = relationship(Staff)
+    day_of_week: Mapped[int] = mapped_column(SmallInteger)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def day_name(self) -> str:
+        return WEEKDAYS.get(self.day_of_week, "?")
+
+    def __repr__(self) -> str:
+        return f"{self.day_name} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class DoctorAbsence(Timestamped, Model):
+    __tablename__ = "doctor_absence"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("staff.id", ondelete="CASCADE"))
+    doctor: Mapped[Staff] = relationship(Staff)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(200))
+
+    @validates("reason")
+    def _clean_reason(self, _key, value):
+        return clean_text(value)
+
+
+class AppointmentType(Timestamped, Model):
+    __tablename__ = "appointment_types"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    default_duration_minutes: Mapped[int] = mapped_column(Integer)
+    is_emergency: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
+    requires_room: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
+    is_active: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
+
+    @validates("name")
+    def _clean_name(self, _key, value):
+        return clean_text(value)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Appointment(Timestamped, Model):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id", ondelete="CASCADE"))
+    patient: Mapped[Patient] = relationship(Patient)
+    doctor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("staff.id"))
+    doctor: Mapped[Staff] = relationship(Staff)
+    room_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("rooms.id"))
+    room: Mapped[Room | None] = relationship(Room)
+    type_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("appointment_types.id"))
+    type: Mapped[AppointmentType] = relationship(AppointmentType)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    # Kept by the database (starts_at + duration), read back after each write.
+    ends_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
+    status: Mapped[str] = mapped_column(String(20), server_default=FetchedValue())
+    notes: Mapped[str | None] = mapped_column(Text)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(500))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    postponed_to_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("appointments.id"))
+    booked_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    booked_by: Mapped[User | None] = relationship(User)
+
+    @validates("cancellation_reason", "override_reason")
+    def _clean_reason(self, _key, value):
+        return clean_text(value)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in INACTIVE_STATUSES
+
+    def __repr__(self) -> str:
+        return f"Appointment {self.id}"
+
+
+class CalendarFeed(Model):
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("staff.id", ondelete="CASCADE"))
+    doctor: Mapped[Staff] = relationship(Staff)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,194 @@
+"""Appointment screens: list (filters by day or period, doctor, status,
+patient), show (with its .ics), add and edit.
+
+Add and edit go through app/agenda/rules.py like the calendar and
+the API (book_appointment, update_appointment): the same database rules,
+the same plain-words refusals ("Dr Paul MARTIN already sees Mme Dubois from
+10:00 to 10:30"), shown on the form next to the field.  Only the agenda's
+owner (or a secretary, an admin) may write it: may_write_agenda().
+"""
+
+from flask import Response, abort, g
+from flask_appbuilder import expose
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ShowWidget
+from markupsafe import Markup
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from app.agenda import rules as booking
+from app.agenda.calendar import STATUS_COLOURS
+from app.agenda.feeds import appointment_calendar
+from app.agenda.models import STATUSES, Appointment
+from app.agenda.views.fields import FORM_CONTROL, LocalDateTimeField, PatientPickerField, local_time
+from app.agenda.views.filters import AgendaFilterConverter
+from app.agenda.views.schedules import AgendaOwnedView
+from app.core.datamodel import CareTrailInterface
+from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.roles import APPOINTMENTS
+
+
+class AppointmentInterface(CareTrailInterface):
+    """Writes appointments through the booking service, never directly."""
+
+    filter_converter_class = AgendaFilterConverter
+
+    def add(self, item, commit: bool = True) -> None:
+        booking.book_appointment(
+            patient_id=_id_of(item.patient),
+            doctor_id=_id_of(item.doctor),
+            type_id=_id_of(item.type),
+            starts_at=item.starts_at,
+            duration_minutes=item.duration_minutes,
+            room_id=_id_of(item.room),
+            notes=item.notes or None,
+            override_reason=item.override_reason or None,
+            booked_by_id=item.booked_by_id,
+        )
+
+    def edit(self, item, commit: bool = True) -> None:
+        with self.session.no_autoflush:  # the service writes, and explains a refusal
+            changes = self._changes(item)
+        booking.update_appointment(item.id, changes)
+
+    @staticmethod
+    def _changes(item) -> dict:
+        return {
+            "starts_at": item.starts_at,
+            "duration_minutes": item.duration_minutes or booking.default_duration(_id_of(item.type)),
+            "doctor_id": _id_of(item.doctor),
+            "room_id": _id_of(item.room),
+            "type_id": _id_of(item.type),
+            "notes": item.notes or None,
+            "status": item.status,
+            "cancellation_reason": item.cancellation_reason or None,
+            "override_reason": item.override_reason or None,
+        }
+
+
+def _id_of(related) -> int | None:
+    """A relation's id as the form set it (the foreign key follows only at flush)."""
+    return related.id if related is not None else None
+
+
+STATUS_CHOICES = [SelectChoice(code, label) for code, label in STATUSES.items()]
+
+
+class AppointmentShowWidget(ShowWidget):
+    template = "pages/appointment_show_widget.html"
+
+
+def _status_badge(status: str) -> Markup:
+    return Markup('<span class="label ct-status-{}" style="background: {}">{}</span>').format(
+        status, STATUS_COLOURS.get(status, "#777"), STATUSES.get(status, status)
+    )
+
+
+class AppointmentView(AgendaOwnedView):
+    datamodel = AppointmentInterface(Appointment)
+    class_permission_name = APPOINTMENTS
+    method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read"}
+    route_base = "/appointments"
+    show_widget = AppointmentShowWidget
+
+    list_title = "Appointments"
+    show_title = "Appointment"
+    add_title = "New appointment"
+    edit_title = "Edit appointment"
+
+    list_columns = ["starts_at", "duration_minutes", "patient", "doctor", "type", "room", "status"]
+    order_columns = ["starts_at", "duration_minutes", "status"]
+    base_order = ("starts_at", "asc")
+    search_columns = ["starts_at", "doctor", "status", "patient", "type", "room"]
+    show_columns = [
+        "patient",
+        "doctor",
+        "type",
+        "starts_at",
+        "ends_at",
+        "duration_minutes",
+        "room",
+        "status",
+        "notes",
+        "cancellation_reason",
+        "override_reason",
+        "postponed_to_id",
+        "booked_by",
+        "created_at",
+        "updated_at",
+    ]
+    add_columns = ["patient", "doctor", "type", "starts_at", "duration_minutes", "room", "notes", "override_reason"]
+    edit_columns = [
+        "doctor",
+        "type",
+        "starts_at",
+        "duration_minutes",
+        "room",
+        "status",
+        "cancellation_reason",
+        "notes",
+        "override_reason",
+    ]
+    label_columns = {
+        "starts_at": "Starts",
+        "ends_at": "Ends",
+        "duration_minutes": "Duration (min)",
+        "cancellation_reason": "Cancellation reason",
+        "override_reason": "Emergency: why outside hours",
+        "postponed_to_id": "Postponed to (appointment no.)",
+        "booked_by": "Booked by",
+        "created_at": "Created",
+        "updated_at": "Last changed",
+    }
+    description_columns = {
+        "duration_minutes": "Leave empty for the type's usual duration",
+        "starts_at": "In the hospital's time zone, whatever the computer's own",
+        "override_reason": "Only an emergency may be booked outside working hours or during an absence, with a reason",
+        "status": "Postponing is done from the calendar or the API (a new time is needed)",
+    }
+    formatters_columns = {
+        "starts_at": local_time,
+        "ends_at": local_time,
+        "status": _status_badge,
+        "room": lambda room: room or "",
+        "booked_by": lambda user: user or "",
+    }
+    add_template = "pages/appointment_form.html"
+    search_form_extra_fields = {
+        "patient": StringField("Patient"),
+        "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget()),
+        "starts_at": StringField("Starts", description="A day: 2026-12-07 or 07/12/2026"),
+    }
+    add_form_extra_fields = {
+        "patient": PatientPickerField("Patient", validators=[DataRequired()], datamodel=datamodel, col_name="patient"),
+        "starts_at": LocalDateTimeField("Starts", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "duration_minutes": IntegerField(
+            "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
+        ),
+    }
+    edit_form_extra_fields = {
+        "starts_at": LocalDateTimeField("Starts", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "duration_minutes": IntegerField(
+            "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
+        ),
+        "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
+    }
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        item.booked_by_id = g.user.id
+
+    @expose("/ics/<int:pk>")
+    @has_access
+    def ics(self, pk: int):
+        """This appointment as an iCalendar file, for any calendar app."""
+        appointment = self.datamodel.get(pk)
+        if appointment is None:
+            abort(404)
+        return Response(
+            appointment_calendar(appointment),
+            mimetype="text/calendar",
+            headers={"Content-Disposition": f'attachment; filename="appointment-{pk}.ics"'},
+        )

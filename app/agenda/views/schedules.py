@@ -1,0 +1,171 @@
+"""Working hours, absences and appointment types screens.
+
+Hours and absences belong to one doctor's agenda: a doctor or radiologist
+changes only their own, a secretary or an admin anyone's (may_write_agenda,
+checked before every add, edit and delete; a refusal is a message on the
+form, never an error page).  Appointment types are read by everyone who
+works with the agenda and extended by admins (the role matrix).
+"""
+
+import sqlalchemy as sa
+from flask import g
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
+from wtforms import SelectField, StringField, TimeField
+from wtforms.validators import DataRequired
+
+from app.agenda.access import may_write_agenda
+from app.agenda.models import WEEKDAYS, AppointmentType, DoctorAbsence, DoctorSchedule
+from app.agenda.views.fields import FORM_CONTROL, LocalDateTimeField, local_time
+from app.agenda.views.filters import AgendaFilterConverter
+from app.core.datamodel import CareTrailInterface
+from app.core.errors import AgendaForbidden
+from app.core.fields import yes_no
+from app.core.views import CareTrailModelView
+from app.security.roles import ABSENCES, APPOINTMENT_TYPES, SCHEDULES
+
+
+class AgendaInterface(CareTrailInterface):
+    """With the day filters (hospital time) on starts_at."""
+
+    filter_converter_class = AgendaFilterConverter
+
+
+# The doctor selects list people who take appointments.
+DOCTORS_ONLY = {"doctor": [["profession", FilterIn, ["doctor", "radiologist"]], ["is_active", FilterEqual, True]]}
+
+
+def hour(value) -> str:
+    return value.strftime("%H:%M") if value is not None else ""
+
+
+class AgendaOwnedView(CareTrailModelView):
+    """Rows with a doctor_id: only that doctor's agenda owners may write them."""
+
+    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = DOCTORS_ONLY
+
+    # No autoflush while checking: the form's values are not written yet, and
+    # a refusal must come from the write itself (which explains it), not
+    # from a flush set off by one of these lookups.
+
+    def pre_add(self, item):
+        with self.datamodel.session.no_autoflush:
+            self._require_agenda(item.doctor.id if item.doctor is not None else None)
+
+    def pre_update(self, item):
+        # Both the agenda the row leaves and the one it joins.
+        model = self.datamodel.obj
+        with self.datamodel.session.no_autoflush:
+            stored = self.datamodel.session.scalar(sa.select(model.doctor_id).where(model.id == item.id))
+            self._require_agenda(stored)
+            self._require_agenda(item.doctor.id if item.doctor is not None else None)
+
+    def pre_delete(self, item):
+        self._require_agenda(item.doctor_id)
+
+    @staticmethod
+    def _require_agenda(doctor_id):
+        if not may_write_agenda(g.user, doctor_id):
+            raise AgendaForbidden()
+
+
+class ScheduleView(AgendaOwnedView):
+    datamodel = CareTrailInterface(DoctorSchedule)
+    class_permission_name = SCHEDULES
+    route_base = "/schedules"
+
+    list_title = "Working hours"
+    show_title = "Working hours"
+    add_title = "New working hours"
+    edit_title = "Edit working hours"
+
+    list_columns = ["doctor", "day_of_week", "start_time", "end_time", "valid_from", "valid_until"]
+    order_columns = ["day_of_week", "start_time", "valid_from"]
+    base_order = ("day_of_week", "asc")
+    search_columns = ["doctor", "day_of_week", "valid_from", "valid_until"]
+    show_columns = [*list_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = list_columns
+    label_columns = {
+        "day_of_week": "Day",
+        "start_time": "From",
+        "end_time": "To",
+        "valid_from": "Valid from",
+        "valid_until": "Valid until",
+        "created_at": "Created",
+        "updated_at": "Last changed",
+    }
+    description_columns = {
+        "start_time": "Hospital time, e.g. 08:30; several ranges a day are fine (morning, afternoon)",
+        "valid_from": "Leave empty: applies already",
+        "valid_until": "Leave empty: until further notice",
+    }
+    formatters_columns = {"day_of_week": lambda day: WEEKDAYS.get(day, day), "start_time": hour, "end_time": hour}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "day_of_week": SelectField(
+            "Day", coerce=int, choices=list(WEEKDAYS.items()), validators=[DataRequired()], render_kw=FORM_CONTROL
+        ),
+        "start_time": TimeField("From", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "end_time": TimeField("To", validators=[DataRequired()], render_kw=FORM_CONTROL),
+    }
+
+
+class AbsenceView(AgendaOwnedView):
+    datamodel = AgendaInterface(DoctorAbsence)
+    class_permission_name = ABSENCES
+    route_base = "/absences"
+
+    list_title = "Absences"
+    show_title = "Absence"
+    add_title = "New absence"
+    edit_title = "Edit absence"
+
+    list_columns = ["doctor", "starts_at", "ends_at", "reason"]
+    order_columns = ["starts_at", "ends_at"]
+    base_order = ("starts_at", "desc")
+    search_columns = ["doctor", "starts_at", "reason"]
+    show_columns = [*list_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = list_columns
+    label_columns = {"starts_at": "From", "ends_at": "Until", "created_at": "Created", "updated_at": "Last changed"}
+    search_form_extra_fields = {"starts_at": StringField("From", description="A day: 2026-12-07 or 07/12/2026")}
+    description_columns = {"reason": "Time off, training, on call elsewhere..."}
+    formatters_columns = {"starts_at": local_time, "ends_at": local_time}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "starts_at": LocalDateTimeField("From", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "ends_at": LocalDateTimeField("Until", validators=[DataRequired()], render_kw=FORM_CONTROL),
+    }
+
+
+class AppointmentTypeView(CareTrailModelView):
+    datamodel = CareTrailInterface(AppointmentType)
+    class_permission_name = APPOINTMENT_TYPES
+    route_base = "/appointment-types"
+
+    list_title = "Appointment types"
+    show_title = "Appointment type"
+    add_title = "New appointment type"
+    edit_title = "Edit appointment type"
+
+    list_columns = ["name", "code", "default_duration_minutes", "is_emergency", "requires_room", "is_active"]
+    order_columns = ["name", "code", "default_duration_minutes"]
+    base_order = ("name", "asc")
+    search_columns = ["name", "code", "is_emergency", "requires_room", "is_active"]
+    show_columns = [*list_columns, "created_at", "updated_at"]
+    add_columns = edit_columns = list_columns
+    label_columns = {
+        "default_duration_minutes": "Usual duration (min)",
+        "is_emergency": "Emergency",
+        "requires_room": "Needs a room",
+        "is_active": "In use",
+        "created_at": "Created",
+        "updated_at": "Last changed",
+    }
+    description_columns = {
+        "code": "Lower-case letters, digits and _ (used by the API), e.g. dressing_change",
+        "is_emergency": "May be booked outside working hours or during an absence, with a reason",
+        "requires_room": "An appointment of this type must have a room (imaging, procedures)",
+        "is_active": "Types no longer in use stay on old appointments but are not offered",
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "is_emergency": yes_no("Emergency", default=False),
+        "requires_room": yes_no("Needs a room", default=False),
+        "is_active": yes_no("In use", default=True),
+    }

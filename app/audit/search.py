@@ -1,0 +1,441 @@
+"""Searching the audit log: the filters shared by the audit screens, the
+export and the REST API; newest first, keyset-paged.
+
+Pages are cut on (occurred_at, id), read backwards through the btree
+audit_log_time_idx, so page 100 costs what page 1 costs (no OFFSET).  Each
+filter has an index to start from except the free text, which filters the
+rows the others leave (docs/audit.md).
+"""
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from app.audit.models import audit_log
+from app.core.extensions import db
+
+ACTIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MASKED = "[masked]"
+# A search that would read most of the log is stopped rather than left to
+# hold a connection: the user is asked to narrow it.
+SEARCH_TIMEOUT = "15s"
+PATIENTS_TABLE = "public.patients"
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+_USERNAME = re.compile(r"^[\w.@+-]{1,256}$")
+# Rows of other tables belong to a patient through their patient_id column;
+# spelled exactly as in the partial index audit_log_patient_idx.
+_ROW = "coalesce(audit_log.new_row, audit_log.old_row)"
+_has_patient = sa.literal_column(f"({_ROW} ? 'patient_id')")
+_row_patient = sa.literal_column(f"({_ROW} ->> 'patient_id')")
+
+
+class AuditQueryError(ValueError):
+    """A filter, cursor or page size the search cannot use (HTTP 400)."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+    def as_messages(self) -> dict[str, list[str]]:
+        return {self.field: [self.message]}
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Every filter is optional; they combine with AND.
+
+    The names are those of the URL query string and of the API's JSON body.
+    """
+
+    start: datetime | None = None  # "from", inclusive
+    end: datetime | None = None  # "to", exclusive (a date alone means up to the end of that day)
+    user: str | None = None  # CareTrail username
+    db_role: str | None = None  # PostgreSQL role of the session
+    actions: tuple[str, ...] = ()
+    table: str | None = None  # schema-qualified
+    record: str | None = None  # primary key of the row, as text
+    patient: int | None = None  # the patient's row and every row with its patient_id
+    column: str | None = None  # among the changed columns
+    text: str | None = None  # anywhere in the old or new values
+    txid: int | None = None
+
+    PARAMETERS = ("from", "to", "user", "db_role", "action", "table", "record", "patient", "column", "text", "txid")
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any], *, ignore: tuple[str, ...] = ()) -> "AuditFilters":
+        """Filters from a query string or JSON body; AuditQueryError names the bad one.
+
+        Keys listed in `ignore` (cursor, page_size...) are the caller's business.
+        """
+        unknown = sorted(set(params) - set(cls.PARAMETERS) - set(ignore))
+        if unknown:
+            raise AuditQueryError(unknown[0], f"unknown filter (known: {', '.join(cls.PARAMETERS)})")
+
+        def value(name: str) -> str | None:
+            raw = params.get(name)
+            if raw is None:
+                return None
+            if isinstance(raw, list | tuple):
+                raw = ",".join(str(v) for v in raw)
+            raw = str(raw).strip()
+            return raw or None
+
+        start = _parse_moment("from", value("from"), end_of_day=False)
+        end = _parse_moment("to", value("to"), end_of_day=True)
+        if start and end and end <= start:
+            raise AuditQueryError("to", "must be after 'from'")
+        actions = tuple(dict.fromkeys(a.strip().upper() for a in (value("action") or "").split(",") if a.strip()))
+        for action in actions:
+            if action not in ACTIONS:
+                raise AuditQueryError("action", f"unknown action {action!r} (one of {', '.join(ACTIONS)})")
+        table = value("table")
+        if table is not None:
+            table = table.lower()
+            if not _IDENTIFIER.match(table):
+                raise AuditQueryError("table", "not a table name")
+            if "." not in table:
+                table = f"public.{table}"
+        column = value("column")
+        if column is not None and ("." in column or not _IDENTIFIER.match(column)):
+            raise AuditQueryError("column", "not a column name")
+        for name in ("user", "db_role"):
+            given = value(name)
+            if given is not None and not _USERNAME.match(given):
+                raise AuditQueryError(name, "not a user name")
+        text = value("text")
+        if text is not None and len(text) > 200:
+            raise AuditQueryError("text", "at most 200 characters")
+        record = value("record")
+        if record is not None and len(record) > 200:
+            raise AuditQueryError("record", "at most 200 characters")
+        return cls(
+            start=start,
+            end=end,
+            user=value("user"),
+            db_role=value("db_role"),
+            actions=actions,
+            table=table,
+            record=record,
+            patient=_parse_int("patient", value("patient")),
+            column=column,
+            text=text,
+            txid=_parse_int("txid", value("txid")),
+        )
+
+    def as_params(self) -> dict[str, str]:
+        """The query-string form (what parse() reads back): for links and bookmarks."""
+        params = {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+            "user": self.user,
+            "db_role": self.db_role,
+            "action": ",".join(self.actions) or None,
+            "table": self.table,
+            "record": self.record,
+            "patient": str(self.patient) if self.patient is not None else None,
+            "column": self.column,
+            "text": self.text,
+            "txid": str(self.txid) if self.txid is not None else None,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, ()) for f in fields(self))
+
+    def conditions(self) -> list:
+        """SQLAlchemy WHERE clauses; values are always bound parameters."""
+        c = audit_log.c
+        where = []
+        if self.start:
+            where.append(c.occurred_at >= self.start)
+        if self.end:
+            where.append(c.occurred_at < self.end)
+        if self.user:
+            where.append(c.app_username == self.user)
+        if self.db_role:
+            where.append(c.db_user == self.db_role)
+        if self.actions:
+            where.append(c.operation.in_(self.actions))
+        if self.table:
+            where.append(c.table_name == self.table)
+        if self.record:
+            where.append(c.row_pk == self.record)
+        if self.patient is not None:
+            patient = str(self.patient)
+            where.append(
+                sa.or_(
+                    sa.and_(c.table_name == PATIENTS_TABLE, c.row_pk == patient),
+                    sa.and_(_has_patient, _row_patient == patient),
+                )
+            )
+        if self.column:
+            where.append(c.changed_columns.contains([self.column]))
+        if self.text:
+            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", self.text) + "%"
+            where.append(
+                sa.or_(
+                    sa.cast(c.old_row, sa.Text).ilike(pattern, escape="\\"),
+                    sa.cast(c.new_row, sa.Text).ilike(pattern, escape="\\"),
+                )
+            )
+        if self.txid is not None:
+            where.append(sa.text("audit_log.txid = CAST(:txid AS xid8)").bindparams(txid=str(self.txid)))
+        return where
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where the next page starts: just after this (occurred_at, id)."""
+
+    occurred_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.occurred_at.isoformat(), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str | None) -> "Cursor | None":
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            moment, entry_id = json.loads(raw)
+            occurred_at = datetime.fromisoformat(moment)
+            if occurred_at.tzinfo is None or not isinstance(entry_id, int):
+                raise ValueError
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+            raise AuditQueryError("cursor", "not a cursor returned by a previous page") from None
+        return cls(occurred_at, entry_id)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    old: Any
+    new: Any
+    changed: bool
+    masked: bool
+
+
+@dataclass
+class AuditEntry:
+    id: int
+    occurred_at: datetime
+    txid: str
+    table_name: str
+    operation: str
+    row_pk: str | None
+    old_row: dict | None
+    new_row: dict | None
+    changed_columns: list[str]
+    app_user_id: int | None
+    app_username: str | None
+    claimed_user: str | None
+    db_user: str
+    client_addr: str | None
+    application_name: str | None
+    request_id: str | None
+    reason: str | None
+    _fields: list[FieldChange] = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as people say it: the CareTrail user, else the database role."""
+        return self.app_username or f"{self.db_user} (database)"
+
+    @property
+    def table(self) -> str:
+        return self.table_name.removeprefix("public.")
+
+    def all_fields(self) -> list[FieldChange]:
+        """Every column of the row, old and new side by side, changed ones flagged."""
+        if self._fields is None:
+            old, new = self.old_row or {}, self.new_row or {}
+            changed = set(self.changed_columns or ())
+            if self.operation in ("INSERT", "DELETE"):
+                changed = set(old) | set(new)
+            self._fields = [
+                FieldChange(
+                    name=name,
+                    old=old.get(name),
+                    new=new.get(name),
+                    changed=name in changed,
+                    masked=MASKED in (old.get(name), new.get(name)),
+                )
+                for name in sorted(set(old) | set(new))
+            ]
+        return self._fields
+
+    def changes(self) -> list[FieldChange]:
+        return [f for f in self.all_fields() if f.changed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "txid": self.txid,
+            "table_name": self.table_name,
+            "operation": self.operation,
+            "row_pk": self.row_pk,
+            "old_row": self.old_row,
+            "new_row": self.new_row,
+            "changed_columns": self.changed_columns,
+            "app_user_id": self.app_user_id,
+            "app_username": self.app_username,
+            "claimed_user": self.claimed_user,
+            "db_user": self.db_user,
+            "client_addr": self.client_addr,
+            "application_name": self.application_name,
+            "request_id": self.request_id,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry]
+    next_cursor: str | None
+    page_size: int
+
+
+_COLUMNS = [c for c in audit_log.c if c.name != "statement_id"]
+
+
+def _entry(row) -> AuditEntry:
+    values = dict(row._mapping)
+    values["client_addr"] = str(values["client_addr"]) if values["client_addr"] is not None else None
+    # Stored in hstore's key order (the trigger skips sorting to stay fast).
+    values["changed_columns"] = sorted(values["changed_columns"] or [])
+    return AuditEntry(**values)
+
+
+def show_value(value: Any) -> str:
+    """A JSON value as people read it: text as is, the rest as JSON, nothing as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_page_size(raw: Any) -> int:
+    if raw in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    size = _parse_int("page_size", str(raw))
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise AuditQueryError("page_size", f"between 1 and {MAX_PAGE_SIZE}")
+    return size
+
+
+def search(filters: AuditFilters, *, cursor: Cursor | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AuditPage:
+    """One page of matching entries, newest first."""
+    query = sa.select(*_COLUMNS).where(*filters.conditions())
+    if cursor:
+        query = query.where(sa.tuple_(audit_log.c.occurred_at, audit_log.c.id) < (cursor.occurred_at, cursor.id))
+    query = query.order_by(audit_log.c.occurred_at.desc(), audit_log.c.id.desc()).limit(page_size + 1)
+    rows = _run_search(query, blame="text" if filters.text else "from")
+    entries = [_entry(row) for row in rows[:page_size]]
+    next_cursor = None
+    if len(rows) > page_size:
+        last = entries[-1]
+        next_cursor = Cursor(last.occurred_at, last.id).encode()
+    return AuditPage(entries, next_cursor, page_size)
+
+
+def iter_entries(filters: AuditFilters, *, batch_size: int = 2000) -> Iterator[AuditEntry]:
+    """Every matching entry, newest first, read through a server-side cursor
+    (an export of millions of entries never holds more than one batch)."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(*filters.conditions())
+        .order_by(audit_log.c.occurred_at.desc(), audit_log.c.id.desc())
+    )
+    with db.engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, max_row_buffer=batch_size).execute(query)
+        for row in result:
+            yield _entry(row)
+
+
+def get_entry(entry_id: int) -> AuditEntry | None:
+    row = db.session.execute(sa.select(*_COLUMNS).where(audit_log.c.id == entry_id)).first()
+    return _entry(row) if row else None
+
+
+def transaction_entries(entry: AuditEntry) -> list[AuditEntry]:
+    """Every entry written by the transaction of `entry`, in the order written."""
+    query = (
+        sa.select(*_COLUMNS)
+        .where(sa.text("audit_log.txid = CAST(:txid AS xid8)").bindparams(txid=entry.txid))
+        .order_by(audit_log.c.id)
+    )
+    return [_entry(row) for row in db.session.execute(query)]
+
+
+def audited_tables() -> list[str]:
+    """Tables carrying the audit triggers (for the table filter's choices)."""
+    rows = db.session.execute(
+        sa.text(
+            "SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE t.tgname = 'audit_insert' ORDER BY 1"
+        )
+    )
+    return [name for (name,) in rows]
+
+
+def _run_search(query, *, blame: str) -> list:
+    """Runs a search under SEARCH_TIMEOUT (for this transaction only)."""
+    session = db.session
+    try:
+        session.execute(sa.text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": SEARCH_TIMEOUT})
+        return session.execute(query).all()
+    except OperationalError as exc:
+        session.rollback()
+        if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
+            raise AuditQueryError(
+                blame, "this search reads too much of the log; narrow the period or add a filter"
+            ) from None
+        raise
+
+
+def _parse_int(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not re.fullmatch(r"[0-9]{1,18}", raw):
+        raise AuditQueryError(name, "must be a whole number")
+    return int(raw)
+
+
+def _parse_moment(name: str, raw: str | None, *, end_of_day: bool) -> datetime | None:
+    """ISO date or date-time; without a zone, the hospital's (config TIMEZONE).
+
+    A bare date as the end of a period means up to the end of that day.
+    """
+    if raw is None:
+        return None
+    zone = ZoneInfo(current_app.config.get("TIMEZONE", "UTC"))
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            day = date.fromisoformat(raw)
+            if end_of_day:
+                day += timedelta(days=1)
+            return datetime.combine(day, time.min, tzinfo=zone)
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise AuditQueryError(name, "not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

@@ -1,0 +1,163 @@
+"""The audit log screens: every change in one list, a patient's history, exports.
+
+One rendering path: the list page and its search-as-you-type refresh
+(`?partial=1`, fetched by static/js/audit_log.js) render the same template,
+so the page also works without JavaScript.  Filters live in the query
+string: a filtered view can be bookmarked, shared and exported as is.
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import Response, abort, request, stream_with_context, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+
+from app.audit.search import (
+    ACTIONS,
+    AuditFilters,
+    AuditQueryError,
+    Cursor,
+    audited_tables,
+    iter_entries,
+    parse_page_size,
+    search,
+    show_value,
+)
+from app.core.extensions import db
+from app.records.models import Patient
+from app.security.roles import AUDIT
+
+PAGING_PARAMETERS = ("cursor", "page_size", "partial")
+EXPORT_COLUMNS = (
+    "id",
+    "occurred_at",
+    "txid",
+    "table_name",
+    "operation",
+    "row_pk",
+    "changed_columns",
+    "app_user_id",
+    "app_username",
+    "claimed_user",
+    "db_user",
+    "client_addr",
+    "application_name",
+    "request_id",
+    "reason",
+    "old_row",
+    "new_row",
+)
+
+
+class AuditLogView(BaseView):
+    route_base = "/audit"
+    default_view = "index"
+    class_permission_name = AUDIT
+    method_permission_name = {"index": "read", "patient": "read", "export_csv": "read", "export_jsonl": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self._render_search("audit/log.html", ignore=PAGING_PARAMETERS)
+
+    @expose("/patient/<int:patient_id>")
+    @has_access
+    def patient(self, patient_id: int):
+        patient = db.session.get(Patient, patient_id)
+        # A deleted patient still has a history (that is how it is restored).
+        return self._render_search(
+            "audit/patient_history.html",
+            ignore=(*PAGING_PARAMETERS, "patient"),
+            fixed={"patient": patient_id},
+            patient=patient,
+            patient_id=patient_id,
+            fixed_patient=True,
+        )
+
+    @expose("/export.csv")
+    @has_access
+    def export_csv(self):
+        filters = self._filters_or_400()
+
+        def rows() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(EXPORT_COLUMNS)
+            for entry in iter_entries(filters):
+                record = entry.as_dict()
+                record["changed_columns"] = " ".join(record["changed_columns"])
+                for side in ("old_row", "new_row"):
+                    if record[side] is not None:
+                        record[side] = json.dumps(record[side], ensure_ascii=False, sort_keys=True)
+                writer.writerow(record[name] for name in EXPORT_COLUMNS)
+                if buffer.tell() > 64 * 1024:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        return self._download(rows(), "text/csv; charset=utf-8", "csv")
+
+    @expose("/export.jsonl")
+    @has_access
+    def export_jsonl(self):
+        filters = self._filters_or_400()
+
+        def lines() -> Iterator[str]:
+            for entry in iter_entries(filters):
+                yield json.dumps(entry.as_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+
+        return self._download(lines(), "application/x-ndjson; charset=utf-8", "jsonl")
+
+    def _filters_or_400(self) -> AuditFilters:
+        try:
+            return AuditFilters.parse(request.args.to_dict(), ignore=PAGING_PARAMETERS)
+        except AuditQueryError as error:
+            abort(Response(f"{error.field}: {error.message}\n", 400, mimetype="text/plain"))
+
+    @staticmethod
+    def _download(chunks: Iterator[str], mimetype: str, extension: str) -> Response:
+        name = f"caretrail-audit-{datetime.now(UTC):%Y%m%d-%H%M%S}.{extension}"
+        response = Response(stream_with_context(chunks), mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    def _render_search(self, template: str, *, ignore: tuple[str, ...], fixed: dict | None = None, **context):
+        params = request.args.to_dict()
+        error = None
+        filters = AuditFilters()
+        page = None
+        try:
+            filters = AuditFilters.parse({**params, **(fixed or {})}, ignore=ignore)
+            page = search(
+                filters, cursor=Cursor.decode(params.get("cursor")), page_size=parse_page_size(params.get("page_size"))
+            )
+        except AuditQueryError as problem:
+            error = problem
+        query = {k: v for k, v in params.items() if k not in PAGING_PARAMETERS}
+        export_query = filters.as_params() if error is None else {}
+        here = request.path + ("?" + urlencode(query) if query else "")
+        context.update(
+            here=here,
+            filters=filters,
+            page=page,
+            error=error,
+            query=query,
+            actions=ACTIONS,
+            tables=audited_tables(),
+            show_value=show_value,
+            can_restore=self.appbuilder.sm.has_access("can_restore", AUDIT),
+            export_csv_url=url_for("AuditLogView.export_csv", **export_query),
+            export_jsonl_url=url_for("AuditLogView.export_jsonl", **export_query),
+        )
+        partial = request.args.get("partial") == "1"
+        status = 400 if error else 200
+        if partial:
+            return self.render_template("audit/_entries.html", **context), status
+        return self.render_template(template, **context), status

@@ -1,0 +1,96 @@
+"""Restore screens: preview and confirm a restore, and the deleted patients.
+
+The preview runs the real restore and rolls it back, so what the admin sees
+is exactly what confirming does; newer values it would overwrite must be
+acknowledged with a checkbox (the API's `force`).
+"""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+
+from app.audit import restore as audit_restore
+from app.audit.deleted_patients import deleted_patients
+from app.audit.search import AuditQueryError, get_entry, show_value
+from app.core.errors import AuditEntryNotFound, CareTrailError, RestoreConflict
+from app.security.roles import AUDIT
+
+MODE_LABELS = {
+    "before": "the state before this change",
+    "after": "the state after this change",
+    "transaction": "undo every change of this transaction",
+}
+
+
+def _local(url: str | None) -> str | None:
+    """Only same-site paths are followed after a restore (no open redirect)."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return None
+
+
+class AuditRestoreView(BaseView):
+    route_base = "/audit/restore"
+    class_permission_name = AUDIT
+    method_permission_name = {"confirm": "restore"}
+
+    @expose("/<int:entry_id>", methods=["GET", "POST"])
+    @has_access
+    def confirm(self, entry_id: int):
+        mode = request.values.get("mode", "before")
+        if mode not in MODE_LABELS:
+            mode = "before"
+        back = _local(request.values.get("next")) or url_for("AuditLogView.index")
+        entry = get_entry(entry_id)
+        if entry is None:
+            flash(f"No audit entry {entry_id}.", "danger")
+            return redirect(back)
+        error = None
+        if request.method == "POST":
+            reason = (request.form.get("reason") or "").strip()[:500] or None
+            try:
+                outcome = audit_restore.restore(entry_id, mode, reason=reason, force=bool(request.form.get("force")))
+            except RestoreConflict:
+                error = "Newer changes would be overwritten: tick the box to confirm, or cancel."
+            except (AuditEntryNotFound, CareTrailError) as problem:
+                error = problem.message
+            else:
+                if outcome.status == "unchanged":
+                    flash("Nothing to restore: the record is already in that state.", "info")
+                else:
+                    flash(f"Restored ({outcome.changed_rows} row(s) changed).", "success")
+                return redirect(back)
+        try:
+            preview = audit_restore.preview(entry_id, mode)
+        except CareTrailError as problem:
+            preview, error = None, error or problem.message
+        return self.render_template(
+            "audit/restore.html",
+            entry=entry,
+            mode=mode,
+            mode_label=MODE_LABELS[mode],
+            preview=preview,
+            error=error,
+            back=back,
+            show_value=show_value,
+        ), (409 if error and preview and preview.conflicts else 400 if error else 200)
+
+
+class DeletedPatientsView(BaseView):
+    route_base = "/audit/deleted-patients"
+    default_view = "index"
+    class_permission_name = AUDIT
+    method_permission_name = {"index": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        try:
+            page = deleted_patients(before=request.args.get("before"))
+        except AuditQueryError:
+            abort(400, description="`before` is not a cursor given by a previous page.")
+        return self.render_template(
+            "audit/deleted_patients.html",
+            page=page,
+            can_restore=self.appbuilder.sm.has_access("can_restore", AUDIT),
+        )

@@ -1,0 +1,190 @@
+"""Tell PostgreSQL who is acting, in every transaction the app opens.
+
+The audit trigger (triggers/audit_capture.sql) reads these transaction-local
+settings, so every change is attributed to the CareTrail user behind it:
+
+    caretrail.user_id, caretrail.username   the signed-in user (or the CLI's --as)
+    caretrail.request_id                    one id per HTTP request (X-Request-ID)
+    caretrail.client_addr                   the HTTP client's address
+    caretrail.reason                        optional, why (e.g. a deletion reason)
+
+They are set when a transaction begins, again as soon as the security manager
+has loaded the signed-in user (its own query opened the transaction), and
+before each flush.  Identity caches are cleared when a request ends.
+Outside a request (CLI, background jobs) the actor comes from `acting_as()`,
+"system" by default.  `set_config(..., true)` lasts until the transaction
+ends, so a pooled connection never carries one user's identity into another's.
+"""
+
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import event, inspect, text
+from sqlalchemy.orm import Session
+
+from app.core.errors import ReasonTooLong
+
+SET_CONTEXT = text(
+    "SELECT set_config('caretrail.user_id', :user_id, true),"
+    " set_config('caretrail.username', :username, true),"
+    " set_config('caretrail.request_id', :request_id, true),"
+    " set_config('caretrail.client_addr', :client_addr, true),"
+    " set_config('caretrail.reason', :reason, true)"
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    user_id: int | None = None
+
+
+SYSTEM = Actor("system")
+# Set by acting_as(); outside it, a request's signed-in user or else SYSTEM.
+_actor: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)
+_reason: ContextVar[str | None] = ContextVar("caretrail_reason", default=None)
+
+
+@contextmanager
+def acting_as(username: str, user_id: int | None = None):
+    """Attribute the changes made inside the block to this user (CLI --as, jobs)."""
+    token = _actor.set(Actor(username, user_id))
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
+@contextmanager
+def audit_reason(reason: str | None):
+    """Attach a reason to the changes made inside the block (it lands in audit_log.reason)."""
+    token = _reason.set(reason or None)
+    try:
+        yield
+    finally:
+        _reason.reset(token)
+
+
+REASON_MAX_LENGTH = 500  # what a screen or the API accepts as a reason typed by a user
+
+
+def clean_reason(raw: str | None) -> str | None:
+    """A reason typed by a user, as stored: trimmed, None when blank;
+    ReasonTooLong past REASON_MAX_LENGTH (refused rather than cut)."""
+    reason = (raw or "").strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ReasonTooLong(REASON_MAX_LENGTH)
+    return reason or None
+
+
+def _request_user():
+    """The signed-in user, if already loaded (never triggers a query: this
+    runs inside SQLAlchemy events)."""
+    user = g.get("_login_user")  # Flask-Login's cache (browser session)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    jwt_user = g.get("_jwt_extended_jwt_user")  # flask-jwt-extended's cache (REST API)
+    if jwt_user:
+        return jwt_user.get("loaded_user")
+    return None
+
+
+def _request_identity() -> tuple[int | None, str | None]:
+    """(id, username) of the signed-in user without touching the database:
+    after a commit the user object is expired, and refreshing it from inside
+    a SQLAlchemy event is not allowed, so the first values seen are kept in g."""
+    if "audit_identity" in g:
+        return g.audit_identity
+    user = _request_user()
+    if user is None:
+        return None, None
+    state = inspect(user, raiseerr=False)
+    if state is None:  # not a mapped object (e.g. an anonymous user)
+        return None, None
+    user_id = state.identity[0] if state.identity else None
+    username = state.dict.get("username")
+    if username is not None:
+        g.audit_identity = (user_id, username)
+    return user_id, username
+
+
+def current_context() -> dict[str, str]:
+    actor = _actor.get()
+    in_request = has_request_context()
+    if actor is not None:
+        user_id, username = actor.user_id, actor.username
+    elif in_request:
+        user_id, username = _request_identity()
+    else:
+        user_id, username = SYSTEM.user_id, SYSTEM.username
+    return {
+        "user_id": str(user_id) if user_id is not None else "",
+        "username": username or "",
+        "request_id": g.get("request_id", "") if in_request else "",
+        "client_addr": (request.remote_addr or "") if in_request else "",
+        "reason": _reason.get() or "",
+    }
+
+
+def remember_request_user(user) -> None:
+    """Called by the security manager as soon as it has loaded the signed-in
+    user: keep id and name as plain values for the rest of the request, and
+    stamp the transaction the user's own loading query has just opened."""
+    if user is None or not has_request_context():
+        return
+    g.audit_identity = (user.id, user.username)
+    from app.core.extensions import db
+
+    session = db.session()  # the request's Session behind the scoped proxy
+    if session.in_transaction():
+        _apply(session.connection())
+
+
+def _apply(connection) -> None:
+    connection.execute(SET_CONTEXT, current_context())
+
+
+def _after_begin(_session, _transaction, connection) -> None:
+    _apply(connection)
+
+
+def _before_flush(session, _flush_context, _instances) -> None:
+    _apply(session.connection())
+
+
+REQUEST_IDENTITY_CACHES = ("audit_identity", "request_id", "user", "_login_user", "_jwt_extended_jwt_user")
+
+
+def init_db_context(app: Flask) -> None:
+    """Install the events once per process and a request id per request."""
+    if not event.contains(Session, "after_begin", _after_begin):
+        event.listen(Session, "after_begin", _after_begin)
+        event.listen(Session, "before_flush", _before_flush)
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a proxy's id only when it looks like one (it lands in the audit).
+        g.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        )
+
+    @app.teardown_request
+    def forget_request_user(_exc) -> None:
+        # g outlives the request when an app context was already pushed (tests,
+        # jobs): the next request must not inherit this one's user, neither
+        # from our cache nor from Flask-Login's, flask-jwt-extended's or FAB's.
+        for name in REQUEST_IDENTITY_CACHES:
+            g.pop(name, None)
+        from app.core.extensions import db
+
+        db.session.remove()
+
+    @app.after_request
+    def echo_request_id(response):
+        if g.get("request_id"):
+            response.headers["X-Request-ID"] = g.request_id
+        return response

@@ -1,0 +1,220 @@
+"""A plausible French hospital for demos: staff, one login per role, rooms,
+~200 patients with valid NIRs, and the doctors' agenda (hours, absences,
+appointments: app/demo/agenda.py).  Deterministic (seeded) and
+idempotent: rows are matched on natural keys (username, RPPS/name, room
+code, NIR), so running it twice adds nothing."""
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from faker import Faker
+from sqlalchemy import select
+
+from app.demo.agenda import seed_demo_agenda
+from app.demo.documents import seed_demo_documents
+from app.demo.prescribing import seed_demo_prescribing
+from app.records.models import Patient, Room, Staff
+from app.records.nir import nir_key
+
+DEMO_PATIENT_COUNT = 200
+
+# (username or None, role, last name, first name, profession, specialty, RPPS)
+DEMO_STAFF = [
+    ("admin", "Admin", "Lefèvre", "Claire", "admin", None, None),
+    ("doctor", "Doctor", "Martin", "Julien", "doctor", "General medicine", "10003456781"),
+    (None, None, "Bernard", "Sophie", "doctor", "Cardiology", "10004567892"),
+    (None, None, "Nguyen", "Thomas", "doctor", "Paediatrics", "10005678903"),
+    (None, None, "Dubois", "Émilie", "doctor", "Gynaecology and obstetrics", "10006789014"),
+    ("radiologist", "Radiologist", "Roux", "Antoine", "radiologist", "Radiology", "10007890125"),
+    ("nurse", "Nurse", "Petit", "Camille", "nurse", None, "10008901236"),
+    (None, None, "Moreau", "Lucas", "nurse", None, "10009012347"),
+    ("secretary", "Secretary", "Garcia", "Inès", "secretary", None, None),
+    (None, None, "Fournier", "Hélène", "secretary", None, None),
+]
+
+DEMO_ROOMS = [
+    ("CONS-1", "Consultation 1", "consultation"),
+    ("CONS-2", "Consultation 2", "consultation"),
+    ("CONS-3", "Consultation 3 (paediatrics)", "consultation"),
+    ("IRM-1", "MRI suite", "imaging"),
+    ("RX-1", "X-ray room", "imaging"),
+    ("BLOC-A", "Operating theatre A", "operating"),
+    ("SERV-MED", "General medicine ward", "ward"),
+    ("SALLE-ATT", "Waiting room", "other"),
+]
+
+ALLERGIES = ["Penicillin", "Aspirin", "Latex", "Peanuts", "Iodine contrast", "Ibuprofen", "Pollen"]
+
+
+@dataclass
+class DemoSummary:
+    users: int = 0
+    staff: int = 0
+    rooms: int = 0
+    patients: int = 0
+    schedules: int = 0
+    absences: int = 0
+    appointments: int = 0
+    prescribing: object = None  # demo_prescribing.PrescribingSummary
+    hospitalisation_reports: int = 0
+    generated_password: str | None = None
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added; "
+            f"agenda: {self.schedules} working-hour range(s), {self.absences} absence(s), "
+            f"{self.appointments} appointment(s) added"
+        )
+        if self.prescribing is not None:
+            text += f"; prescribing: {self.prescribing}"
+        text += f"; documents: {self.hospitalisation_reports} hospitalisation report(s) added"
+        if self.generated_password:
+            text += (
+                f"; demo users' password: {self.generated_password!r} "
+                "(shown only this once; set DEMO_PASSWORD to choose it)"
+            )
+        return text
+
+
+def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEMO_PATIENT_COUNT) -> DemoSummary:
+    session = appbuilder.session
+    summary = DemoSummary()
+    if not password:
+        password = summary.generated_password = secrets.token_urlsafe(9)
+    _seed_staff(appbuilder, password, summary)
+    _seed_rooms(session, summary)
+    _seed_patients(session, patient_count, summary)
+    summary.prescribing = seed_demo_prescribing(session)
+    summary.hospitalisation_reports = seed_demo_documents(session)
+    session.commit()
+    seed_demo_agenda(session, _demo_doctors(session), summary)
+    if summary.users == 0:
+        summary.generated_password = None  # nobody got it: don't print a useless secret
+    return summary
+
+
+def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
+    sm = appbuilder.sm
+    session = appbuilder.session
+    for username, role_name, last_name, first_name, profession, specialty, rpps in DEMO_STAFF:
+        user = None
+        if username:
+            user = sm.find_user(username=username)
+            if user is None:
+                user = sm.add_user(
+                    username,
+                    first_name,
+                    last_name,
+                    f"{username}@demo.caretrail.local",
+                    sm.find_role(role_name),
+                    password=password,
+                )
+                if not user:
+                    raise RuntimeError(f"could not create demo user {username!r}")
+                summary.users += 1
+        existing = session.scalar(
+            select(Staff).where(
+                Staff.last_name == last_name, Staff.first_name == first_name, Staff.profession == profession
+            )
+        )
+        if existing is not None:
+            continue
+        linked = (
+            user if user is not None and session.scalar(select(Staff).where(Staff.user_id == user.id)) is None else None
+        )
+        session.add(
+            Staff(
+                last_name=last_name,
+                first_name=first_name,
+                profession=profession,
+                specialty=specialty,
+                rpps=rpps,
+                email=f"{first_name[0].lower()}.{last_name.lower()}@demo.caretrail.local".replace("è", "e"),
+                phone=f"01 45 67 {10 + summary.staff:02d} {20 + summary.staff:02d}",
+                user=linked,
+            )
+        )
+        summary.staff += 1
+    session.flush()
+
+
+def _demo_doctors(session) -> list[Staff]:
+    """The demo's doctors and radiologist, in DEMO_STAFF order."""
+    doctors = []
+    for _username, _role, last_name, first_name, profession, _specialty, _rpps in DEMO_STAFF:
+        if profession in ("doctor", "radiologist"):
+            doctor = session.scalar(
+                select(Staff).where(
+                    Staff.last_name == last_name, Staff.first_name == first_name, Staff.profession == profession
+                )
+            )
+            if doctor is not None and doctor.is_active:
+                doctors.append(doctor)
+    return doctors
+
+
+def _seed_rooms(session, summary: DemoSummary) -> None:
+    existing = set(session.scalars(select(Room.code)))
+    for code, name, kind in DEMO_ROOMS:
+        if code not in existing:
+            session.add(Room(code=code, name=name, kind=kind))
+            summary.rooms += 1
+    session.flush()
+
+
+def demo_nir(rng: random.Random, sex: str, birth_date: date, department: str) -> str:
+    """A NIR consistent with sex, birth month/year and department, with its key."""
+    sex_digit = "1" if sex == "M" else "2"
+    body = (
+        f"{sex_digit}{birth_date.year % 100:02d}{birth_date.month:02d}{department}"
+        f"{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+    )
+    return f"{body}{nir_key(body):02d}"
+
+
+def _mobile_number(rng: random.Random, prefix: str) -> str:
+    return " ".join([prefix, *(f"{rng.randint(10, 99)}" for _ in range(4))])
+
+
+def _seed_patients(session, count: int, summary: DemoSummary) -> None:
+    fake = Faker("fr_FR")
+    fake.seed_instance(20261124)
+    rng = random.Random(20261124)
+    existing = set(session.scalars(select(Patient.nir).where(Patient.nir.is_not(None))))
+    today = date.today()
+    for _ in range(count):
+        sex = rng.choice("FFMMX") if rng.random() > 0.02 else "X"
+        first_name = fake.first_name_female() if sex == "F" else fake.first_name_male()
+        last_name = fake.last_name()
+        birth_date = today - timedelta(days=rng.randint(0, 95 * 365))
+        postcode = fake.postcode()
+        department = postcode[:2] if postcode[:2] not in ("20", "97", "98") else "75"
+        nir = demo_nir(rng, "F" if sex == "F" else "M", birth_date, department)
+        married = sex == "F" and rng.random() < 0.3
+        patient_fields = dict(
+            last_name=last_name,
+            first_name=first_name,
+            birth_name=fake.last_name() if married else None,
+            birth_date=birth_date,
+            sex=sex,
+            nir=nir,
+            blood_group=rng.choice(["A+", "A+", "O+", "O+", "B+", "AB+", "A-", "O-", None]),
+            allergies=", ".join(rng.sample(ALLERGIES, rng.randint(1, 2))) if rng.random() < 0.25 else None,
+            phone=_mobile_number(rng, "06"),
+            email=f"{first_name}.{last_name}{rng.randint(1, 99)}@example.fr".lower().replace(" ", "-")
+            if rng.random() < 0.6
+            else None,
+            address=fake.street_address(),
+            postal_code=postcode,
+            city=fake.city(),
+            emergency_contact_name=fake.name() if rng.random() < 0.7 else None,
+            emergency_contact_phone=_mobile_number(rng, "07"),
+        )
+        if nir in existing:
+            continue
+        existing.add(nir)
+        session.add(Patient(**patient_fields))
+        summary.patients += 1
+    session.flush()

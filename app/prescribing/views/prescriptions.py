@@ -1,0 +1,270 @@
+"""Prescription screens: the list, the prescription's page (its lines, the
+alerts, signing with an override reason when needed, cancel, renew,
+correct), the editor (the prescription and its lines on one page, "Check"
+shows the alerts without saving), and the doctor's renewals due.
+
+Every write goes through app/prescribing/rules.py, like the API: the
+same rules and the same plain-words refusals.  Whose prescription a user may
+change: app/prescribing/access.py.
+"""
+
+from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from markupsafe import Markup
+
+from app.core.errors import CareTrailError, ConstraintViolation, OverrideRequired
+from app.core.views import CareTrailModelView
+from app.documents.views.issue import may_issue_kind
+from app.prescribing import rules as prescribing
+from app.prescribing.access import is_admin, may_sign, may_write, own_doctor_id
+from app.prescribing.checks import check_draft, check_prescription, needs_override
+from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing, renewals_due
+from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
+from app.prescribing.views.filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
+from app.prescribing.views.form import draft_values, form_for, form_patient
+from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.roles import ALLERGIES, PRESCRIPTIONS
+
+STATUS_STYLES = {"draft": "default", "signed": "success", "cancelled": "danger", "expired": "warning"}
+
+
+def status_badge(status: str) -> Markup:
+    return Markup('<span class="label label-{}">{}</span>').format(
+        STATUS_STYLES.get(status, "default"), PRESCRIPTION_STATUSES.get(status, status)
+    )
+
+
+class PrescriptionView(CareTrailModelView):
+    datamodel = PrescribingInterface(Prescription)
+    class_permission_name = PRESCRIPTIONS
+    method_permission_name = {
+        **METHOD_PERMISSION_MAP,
+        "sign": "write",
+        "cancel": "write",
+        "renew": "write",
+        "replace": "write",
+        "delete_draft": "write",
+    }
+    route_base = "/prescriptions"
+
+    list_title = "Prescriptions"
+    list_columns = ["id", "patient", "prescriber", "prescribed_on", "status", "valid_until", "renewals_used"]
+    order_columns = ["id", "prescribed_on", "status", "valid_until"]
+    search_columns = ["patient", "prescriber", "status", "prescribed_on", "valid_until"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "id": "No.",
+        "prescribed_on": "Date",
+        "valid_until": "Valid until",
+        "renewals_used": "Renewals used",
+    }
+    formatters_columns = {"status": status_badge}
+    search_form_extra_fields = PATIENT_SEARCH_FIELDS
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk: int):
+        """The prescription, its lines, what the checks find, and what may be done with it."""
+        prescription = self.datamodel.get(pk)
+        if prescription is None:
+            abort(404)
+        return self._page(prescription)
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        """A new draft: patient, lines; "Check" shows the alerts, "Save" keeps the draft."""
+        patient_id = request.args.get("patient_id", type=int)
+        form = form_for(formdata=request.form if request.method == "POST" else None, patient_id=patient_id)
+        return self._editor(form, None)
+
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk: int):
+        prescription = self.datamodel.get(pk)
+        if prescription is None:
+            abort(404)
+        if not prescription.is_draft:
+            flash("A signed prescription does not change: correct it with a new one that replaces it.", "warning")
+            return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+        form = form_for(prescription, request.form if request.method == "POST" else None)
+        return self._editor(form, prescription)
+
+    @expose("/sign/<int:pk>", methods=["POST"])
+    @has_access
+    def sign(self, pk: int):
+        reason = request.form.get("override_reason")
+        try:
+            prescribing.sign_prescription(pk, user=g.user, override_reason=reason)
+        except OverrideRequired as needed:
+            return self._page(prescribing.get_prescription(pk), error=needed.message, override_reason=reason), 422
+        except CareTrailError as refused:
+            return self._page(self._or_404(pk), error=refused.message, override_reason=reason), 422
+        flash("Prescription signed.", "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    @expose("/cancel/<int:pk>", methods=["POST"])
+    @has_access
+    def cancel(self, pk: int):
+        reason = request.form.get("reason")
+        try:
+            prescribing.cancel_prescription(pk, user=g.user, reason=reason)
+        except CareTrailError as refused:
+            return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), 422
+        flash("Prescription cancelled.", "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    @expose("/renew/<int:pk>", methods=["POST"])
+    @has_access
+    def renew(self, pk: int):
+        """A renewal, as a draft to check and sign."""
+        try:
+            renewal = prescribing.renew_prescription(pk, user=g.user)
+        except CareTrailError as refused:
+            return self._page(self._or_404(pk), error=refused.message), 422
+        flash("Renewal drafted: check it and sign it.", "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=renewal.id))
+
+    @expose("/replace/<int:pk>", methods=["POST"])
+    @has_access
+    def replace(self, pk: int):
+        """A correction, as a draft; signing it cancels this prescription."""
+        try:
+            correction = prescribing.replace_prescription(pk, user=g.user)
+        except CareTrailError as refused:
+            return self._page(self._or_404(pk), error=refused.message), 422
+        flash(f"Correction drafted: edit it, then sign it to replace prescription {pk}.", "success")
+        return redirect(url_for(f"{self.endpoint}.edit", pk=correction.id))
+
+    @expose("/delete-draft/<int:pk>", methods=["POST"])
+    @has_access
+    def delete_draft(self, pk: int):
+        prescription = self._or_404(pk)
+        patient_id = prescription.patient_id
+        try:
+            prescribing.delete_draft(pk, user=g.user)
+        except CareTrailError as refused:
+            return self._page(prescription, error=refused.message), 422
+        flash("Draft deleted.", "success")
+        return redirect(url_for("PatientView.show", pk=patient_id))
+
+    def pre_delete(self, item):
+        # FAB's delete flashes what pre_delete raises (the database would refuse anyway).
+        if item.signed_at is not None:
+            raise CareTrailError("A signed prescription is never deleted; cancel it instead.")
+
+    def _or_404(self, pk: int) -> Prescription:
+        prescription = self.datamodel.get(pk)
+        if prescription is None:
+            abort(404)
+        return prescription
+
+    def _page(self, prescription: Prescription, *, error=None, override_reason=None, cancel_reason=None):
+        alerts = check_prescription(prescription) if prescription.is_draft else []
+        user = g.user
+        return self.render_template(
+            "pages/prescription_show.html",
+            prescription=prescription,
+            alerts=alerts,
+            needs_override=needs_override(alerts),
+            error=error,
+            override_reason=override_reason or "",
+            cancel_reason=cancel_reason or "",
+            may_write=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS) and may_write(user, prescription),
+            may_sign=prescription.is_draft and may_sign(user, prescription),
+            may_renew=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS)
+            and (own_doctor_id(user) is not None or is_admin(user)),
+            status_badge=status_badge,
+            may_print=may_issue_kind("prescription"),
+        )
+
+    def _editor(self, form, prescription: Prescription | None):
+        """Render the editor; on POST, "check" shows the alerts, "save" keeps the draft."""
+        error, alerts = None, None
+        patient = prescription.patient if prescription is not None else form_patient(form)
+        admin = is_admin(g.user)
+        if prescription is not None and not may_write(g.user, prescription):
+            flash("You may only change your own prescriptions.", "danger")
+            return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
+        if request.method == "POST":
+            try:
+                if not form.validate():
+                    raise ConstraintViolation(None, "Some values are not valid; see the fields marked below.")
+                values = draft_values(form)
+                if patient is None:
+                    raise ConstraintViolation("patient_id", "Choose the patient.")
+                if request.form.get("action") == "check":
+                    ids = [line["medication_id"] for line in values["items"]]
+                    alerts = check_draft(
+                        patient.id,
+                        ids,
+                        replaces_id=prescription.replaces_id if prescription else None,
+                        renewal_of_id=prescription.renewal_of_id if prescription else None,
+                        prescription_id=prescription.id if prescription else None,
+                    )
+                else:
+                    if not admin:
+                        values.pop("prescriber_id")
+                    saved = self._save(prescription, patient, values)
+                    flash("Draft saved: review the alerts, then sign.", "success")
+                    return redirect(url_for(f"{self.endpoint}.show", pk=saved.id))
+            except CareTrailError as refused:
+                error = refused.message
+        return self.render_template(
+            "pages/prescription_form.html",
+            form=form,
+            prescription=prescription,
+            patient=patient,
+            choose_prescriber=admin,
+            alerts=alerts,
+            needs_override=needs_override(alerts or []),
+            error=error,
+        ), (422 if error else 200)
+
+    @staticmethod
+    def _save(prescription, patient, values: dict) -> Prescription:
+        if prescription is None:
+            return prescribing.create_draft(user=g.user, patient_id=patient.id, **values)
+        if values["valid_until"] is None:  # left empty: keeps its date
+            del values["valid_until"]
+        return prescribing.update_draft(prescription.id, user=g.user, changes=values)
+
+
+class RenewalsDueView(BaseView):
+    """A doctor's prescriptions ending soon (everyone's for the others), with
+    one click to draft the renewal."""
+
+    route_base = "/renewals-due"
+    default_view = "index"
+    class_permission_name = PRESCRIPTIONS
+    method_permission_name = {"index": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        days = max(0, min(request.args.get("days", DEFAULT_DUE_DAYS, type=int), MAX_DUE_DAYS))
+        own = own_doctor_id(g.user)
+        everyone = request.args.get("everyone") == "1" or own is None
+        rows = renewals_due(prescriber_id=None if everyone else own, days=days)
+        return self.render_template(
+            "pages/renewals_due.html",
+            rows=rows,
+            days=days,
+            everyone=everyone,
+            own=own,
+            may_renew=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS),
+            may_read_allergies=self.appbuilder.sm.has_access("can_read", ALLERGIES),
+        )
+
+
+def prescribing_on_patient_page(patient_id):
+    """The patient page's allergies and prescriptions (templates/pages/
+    patient_prescribing.html), or None for who may not read prescriptions."""
+    sm = current_app.appbuilder.sm
+    if not sm.has_access("can_read", PRESCRIPTIONS):
+        return None
+    summary = patient_prescribing(int(patient_id))
+    summary.may_write_allergies = sm.has_access("can_write", ALLERGIES)
+    summary.may_prescribe = sm.has_access("can_write", PRESCRIPTIONS)
+    return summary

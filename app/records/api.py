@@ -1,0 +1,94 @@
+"""REST API for patients: /api/v1/patients/."""
+
+from marshmallow import validate
+
+from app.core.api import CareTrailModelApi
+from app.core.datamodel import CareTrailInterface
+from app.records.models import (
+    BLOOD_GROUPS,
+    EDITABLE_PATIENT_FIELDS,
+    PROFESSIONS,
+    ROOM_KINDS,
+    SEXES,
+    Patient,
+    Room,
+    Staff,
+)
+from app.records.validators import api_rule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.security.roles import PATIENTS, ROOMS, STAFF
+
+READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at"]
+
+
+class PatientApi(CareTrailModelApi):
+    resource_name = "patients"
+    datamodel = CareTrailInterface(Patient)
+    class_permission_name = PATIENTS
+    openapi_spec_tag = "Patients"
+
+    list_columns = ["id", "mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "phone", "city"]
+    show_columns = READ_COLUMNS
+    add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
+    order_columns = ["id", "mrn", "last_name", "first_name", "birth_date", "city", "updated_at"]
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    validators_columns = {
+        "nir": api_rule(nir_rule),
+        "birth_date": api_rule(birth_date_rule),
+        "phone": api_rule(phone_rule),
+        "emergency_contact_phone": api_rule(phone_rule),
+        "email": validate.Email(),
+        "sex": validate.OneOf(list(SEXES)),
+        "blood_group": validate.OneOf(BLOOD_GROUPS),
+    }
+
+
+STAFF_COLUMNS = [
+    "last_name",
+    "first_name",
+    "profession",
+    "specialty",
+    "rpps",
+    "email",
+    "phone",
+    "is_active",
+    "user_id",
+]
+
+
+class StaffApi(CareTrailModelApi):
+    resource_name = "staff"
+    datamodel = CareTrailInterface(Staff)
+    class_permission_name = STAFF
+    openapi_spec_tag = "Staff"
+
+    list_columns = ["id", "last_name", "first_name", "profession", "specialty", "rpps", "is_active"]
+    show_columns = ["id", *STAFF_COLUMNS, "created_at", "updated_at"]
+    add_columns = edit_columns = STAFF_COLUMNS
+    order_columns = ["id", "last_name", "first_name", "profession", "specialty"]
+    search_columns = ["last_name", "first_name", "profession", "specialty", "rpps", "is_active"]
+    validators_columns = {
+        "rpps": api_rule(rpps_rule),
+        "phone": api_rule(phone_rule),
+        "email": validate.Email(),
+        "profession": validate.OneOf(list(PROFESSIONS)),
+    }
+
+
+ROOM_COLUMNS = ["code", "name", "kind", "is_active"]
+
+
+class RoomApi(CareTrailModelApi):
+    resource_name = "rooms"
+    datamodel = CareTrailInterface(Room)
+    class_permission_name = ROOMS
+    openapi_spec_tag = "Rooms"
+
+    list_columns = ["id", *ROOM_COLUMNS]
+    show_columns = ["id", *ROOM_COLUMNS, "created_at", "updated_at"]
+    add_columns = edit_columns = ROOM_COLUMNS
+    order_columns = ["id", "code", "name", "kind"]
+    search_columns = ["code", "name", "kind", "is_active"]
+    validators_columns = {
+        "code": api_rule(room_code_rule),
+        "kind": validate.OneOf(list(ROOM_KINDS)),
+    }

@@ -1,0 +1,40 @@
+"""Find a patient as you type: the agenda's patient pickers (calendar, find a
+slot, appointment form) ask here.
+
+Every word typed must appear in the patient's last, first or birth name,
+hospital number (IPP) or NIR, whatever the accents and capitals: the same
+condition as the patients list's quick search (app/core/search.py), on the same
+indexed normalize_search_text() expression.
+"""
+
+import sqlalchemy as sa
+
+from app.core.extensions import db
+from app.core.search import person_name_matches
+from app.records.models import Patient
+
+MAX_MATCHES = 20
+
+
+def find_patients(text: str, *, limit: int = 10) -> list[Patient]:
+    """Patients matching every word of `text`, by name; [] when nothing useful was typed."""
+    condition = person_name_matches(Patient, (text or "").strip())
+    if condition is None:
+        return []
+    query = (
+        sa.select(Patient)
+        .where(condition)
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .limit(max(1, min(limit, MAX_MATCHES)))
+    )
+    return list(db.session.scalars(query))
+
+
+def patient_choice(patient: Patient) -> dict:
+    """A patient as a picker lists it: enough to tell two namesakes apart."""
+    born = f", born {patient.birth_date:%d/%m/%Y}" if patient.birth_date else ""
+    return {
+        "id": patient.id,
+        "label": f"{patient.last_name.upper()} {patient.first_name} ({patient.mrn}{born})",
+        "mrn": patient.mrn,
+    }

@@ -1,0 +1,236 @@
+"""Patient screens.
+
+Deleting a patient goes through a confirmation page (who, what goes with
+it, an optional reason kept in the audit) rather than FAB's JavaScript
+confirm: the list's and the patient page's delete buttons lead to it.
+FAB's own delete route stays as it was (POST with a CSRF token only).
+"""
+
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ListWidget, ShowWidget
+from markupsafe import Markup
+from wtforms.validators import Email, Optional
+
+from app.agenda.models import STATUSES
+from app.agenda.patient_appointments import patient_appointments
+from app.agenda.views.fields import local_time
+from app.core.datamodel import CareTrailInterface
+from app.core.db_context import REASON_MAX_LENGTH, audit_reason, clean_reason
+from app.core.errors import CareTrailError
+from app.core.fields import code_select, yes_no
+from app.core.views import CareTrailModelView
+from app.records.deletion import dependent_rows
+from app.records.models import (
+    BLOOD_GROUPS,
+    CONTACT_FIELDS,
+    EDITABLE_PATIENT_FIELDS,
+    IDENTITY_FIELDS,
+    MEDICAL_FIELDS,
+    PROFESSIONS,
+    ROOM_KINDS,
+    SEXES,
+    Patient,
+    Room,
+    Staff,
+)
+from app.records.validators import FormRule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.roles import APPOINTMENTS, AUDIT, PATIENTS, ROOMS, STAFF
+
+PATIENT_LABELS = {
+    "mrn": "Hospital no. (IPP)",
+    "nir": "NIR (social security no.)",
+    "last_name": "Last name",
+    "first_name": "First name",
+    "birth_name": "Birth name",
+    "birth_date": "Date of birth",
+    "blood_group": "Blood group",
+    "postal_code": "Postal code",
+    "emergency_contact_name": "Emergency contact",
+    "emergency_contact_phone": "Emergency contact phone",
+    "created_at": "Created",
+    "updated_at": "Last changed",
+}
+
+
+class PatientListWidget(ListWidget):
+    template = "pages/patient_list_widget.html"
+
+
+class PatientShowWidget(ShowWidget):
+    template = "pages/patient_show_widget.html"
+
+
+class PatientView(CareTrailModelView):
+    datamodel = CareTrailInterface(Patient)
+    class_permission_name = PATIENTS
+    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
+    route_base = "/patients"
+    show_template = "pages/patient_show.html"
+    list_template = "pages/person_list.html"
+    list_widget = PatientListWidget
+    show_widget = PatientShowWidget
+    extra_args = {"quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR"}
+
+    list_title = "Patients"
+    show_title = "Patient"
+    add_title = "New patient"
+    edit_title = "Edit patient"
+
+    list_columns = ["mrn", "last_name", "first_name", "birth_date", "sex", "phone", "city"]
+    order_columns = ["mrn", "last_name", "first_name", "birth_date", "city"]
+    base_order = ("last_name", "asc")
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    label_columns = PATIENT_LABELS
+
+    show_fieldsets = [
+        ("Identity", {"fields": ["mrn", *IDENTITY_FIELDS]}),
+        ("Contact", {"fields": CONTACT_FIELDS}),
+        ("Medical", {"fields": MEDICAL_FIELDS}),
+        ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
+    ]
+    add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
+    add_fieldsets = edit_fieldsets = [
+        ("Identity", {"fields": IDENTITY_FIELDS}),
+        ("Contact", {"fields": CONTACT_FIELDS}),
+        ("Medical", {"fields": MEDICAL_FIELDS}),
+    ]
+    description_columns = {
+        "nir": "15 characters, spaces allowed: 1 85 05 78 006 084 91",
+        "phone": "French or international number; stored as +33…",
+        "birth_name": "Name at birth, when different (nom de naissance)",
+    }
+    validators_columns = {
+        "nir": [FormRule(nir_rule)],
+        "birth_date": [FormRule(birth_date_rule)],
+        "phone": [FormRule(phone_rule)],
+        "emergency_contact_phone": [FormRule(phone_rule)],
+        "email": [Optional(), Email()],
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "sex": code_select("Sex", SEXES),
+        "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
+    }
+
+    def show_extras(self, pk) -> dict:
+        """The patient's upcoming and past appointments, for those who may read appointments."""
+        appointments = None
+        if self.appbuilder.sm.has_access("can_read", APPOINTMENTS):
+            appointments = patient_appointments(int(pk))
+        return {"appointments": appointments, "local_time": local_time, "statuses": STATUSES}
+
+    @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
+    @has_access
+    def confirm_delete(self, pk: int):
+        """Who is deleted and what goes with it; the POST deletes, with the
+        reason stamped on every audit entry of the transaction (cascades too)."""
+        patient = self.datamodel.get(pk, self._base_filters)
+        if patient is None:
+            flash(f"Patient #{pk} does not exist (already deleted?).", "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        reason, error = "", None
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            who = f"{patient.full_name} ({patient.mrn})"
+            try:
+                with audit_reason(clean_reason(reason)):
+                    self.datamodel.delete(patient)
+            except CareTrailError as problem:
+                error = problem.message
+            else:
+                flash(self._deleted_message(who), "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template(
+            "pages/patient_delete.html",
+            patient=patient,
+            dependents=dependent_rows(pk),
+            reason=reason,
+            reason_max_length=REASON_MAX_LENGTH,
+            error=error,
+        ), (400 if error else 200)
+
+    def _deleted_message(self, who: str) -> Markup:
+        if not self.appbuilder.sm.has_access("can_read", AUDIT):
+            return Markup("Patient {} deleted.").format(who)
+        return Markup('Patient {} deleted. It can be restored from <a href="{}">Audit → Deleted patients</a>.').format(
+            who, url_for("DeletedPatientsView.index")
+        )
+
+
+STAFF_COLUMNS = ["last_name", "first_name", "profession", "specialty", "rpps", "email", "phone", "is_active", "user"]
+
+
+class StaffView(CareTrailModelView):
+    datamodel = CareTrailInterface(Staff)
+    class_permission_name = STAFF
+    route_base = "/staff"
+    list_template = "pages/person_list.html"
+    extra_args = {"quick_search_placeholder": "Find a staff member by name"}
+
+    list_title = "Staff"
+    show_title = "Staff member"
+    add_title = "New staff member"
+    edit_title = "Edit staff member"
+
+    list_columns = ["last_name", "first_name", "profession", "specialty", "rpps", "phone", "is_active"]
+    order_columns = ["last_name", "first_name", "profession", "specialty"]
+    base_order = ("last_name", "asc")
+    search_columns = ["last_name", "first_name", "profession", "specialty", "rpps", "is_active"]
+    show_columns = [*STAFF_COLUMNS, "created_at", "updated_at"]
+    add_columns = edit_columns = STAFF_COLUMNS
+    label_columns = {
+        "last_name": "Last name",
+        "first_name": "First name",
+        "rpps": "RPPS number",
+        "is_active": "Active",
+        "user": "Login",
+        "created_at": "Created",
+        "updated_at": "Last changed",
+    }
+    description_columns = {
+        "rpps": "11 digits (Répertoire partagé des professionnels de santé)",
+        "user": "The CareTrail login of this person, if any",
+        "is_active": "Untick when the person leaves: past appointments and prescriptions keep their name",
+    }
+    validators_columns = {
+        "rpps": [FormRule(rpps_rule)],
+        "phone": [FormRule(phone_rule)],
+        "email": [Optional(), Email()],
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "profession": code_select("Profession", PROFESSIONS),
+        "is_active": yes_no("Active", default=True),
+    }
+
+
+ROOM_COLUMNS = ["code", "name", "kind", "is_active"]
+
+
+class RoomView(CareTrailModelView):
+    datamodel = CareTrailInterface(Room)
+    class_permission_name = ROOMS
+    route_base = "/rooms"
+
+    list_title = "Rooms"
+    show_title = "Room"
+    add_title = "New room"
+    edit_title = "Edit room"
+
+    list_columns = ["code", "name", "kind", "is_active"]
+    order_columns = ["code", "name", "kind"]
+    base_order = ("code", "asc")
+    search_columns = ["code", "name", "kind", "is_active"]
+    show_columns = [*ROOM_COLUMNS, "created_at", "updated_at"]
+    add_columns = edit_columns = ROOM_COLUMNS
+    label_columns = {"is_active": "Active", "created_at": "Created", "updated_at": "Last changed"}
+    description_columns = {
+        "code": "Short unique code shown on schedules, e.g. CONS-1",
+        "is_active": "Untick to stop booking it: past appointments keep it",
+    }
+    validators_columns = {"code": [FormRule(room_code_rule)]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": code_select("Kind", ROOM_KINDS),
+        "is_active": yes_no("Active", default=True),
+    }

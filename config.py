@@ -102,7 +102,10 @@ class Config:
     # importing it never writes to the database.
     FAB_CREATE_DB = False
     FAB_UPDATE_PERMS = False
-    FAB_ADD_SECURITY_API = True
+    # FAB's REST API over users, roles and permissions stays off: the screens
+    # manage them, and `roles sync` owns the permissions.  The JWT login
+    # (/api/v1/security/login) is FAB's SecurityApi and stays on.
+    FAB_ADD_SECURITY_API = False
     FAB_API_SWAGGER_UI = True
     FAB_API_MAX_PAGE_SIZE = 100
     FAB_PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a hash algorithm, not a password)
@@ -113,6 +116,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+
+    # A request body larger than this is refused (413) before anything reads it.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True

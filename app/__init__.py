@@ -12,10 +12,15 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 
 from app import agenda, audit, documents, prescribing, records
+from app.core.actor import current_actor
+from app.core.answers import init_answers
 from app.core.db_context import init_db_context
 from app.core.extensions import db, migrate
+from app.core.input_guard import init_input_guard, install_converters
 from app.core.log_redaction import redact_secret_paths
+from app.core.timezone import local_time
 from app.security.csrf import init_csrf
+from app.security.policy import may
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,6 +42,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     """Build the app.  Touches no database: the schema comes from migrations
     (`flask --app run.py db upgrade`) and roles from `flask --app run.py roles sync`."""
     app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"), instance_relative_config=False)
+    install_converters(app)  # before any route: ids beyond bigint are no records
     app.config.from_object(config_object)
     app.config.update(overrides)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -49,10 +55,16 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     # An empty value shows as nothing, not as "None" (FAB's show and list
     # pages print a column's value as it is: a patient without a birth name).
     app.jinja_env.finalize = _blank_if_none
+    # Every page shows instants the one way (app/core/timezone.py), and asks
+    # the role matrix (not the database) what to offer: may('can_write', 'Appointment').
+    app.add_template_global(local_time, "local_time")
+    app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
+    init_input_guard(app)
     init_csrf(app)
     init_db_context(app)
+    init_answers(app)
     load_models()
 
     with app.app_context():

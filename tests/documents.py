@@ -10,8 +10,9 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
+from app.core.actor import Actor
 from app.core.extensions import db
-from app.documents.archive import Issuer, issue_document
+from app.documents.archive import issue_document
 from tests.prescribing import draft, make_ward, sign
 
 # wkhtmltopdf is the optional engine: without it its tests are skipped, as the
@@ -105,7 +106,7 @@ def issue(app, username: str, **kwargs):
 
     with app.app_context():
         user = app.appbuilder.sm.find_user(username=username)
-        document = issue_document(db.session, issuer=Issuer.of(user), **kwargs)
+        document = issue_document(db.session, Actor.of(user), **kwargs)
         db.session.commit()
         document_id = document.id
         db.session.expunge_all()

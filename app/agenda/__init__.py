@@ -5,11 +5,13 @@ calendar and its iCalendar feeds."""
 
 def register(appbuilder) -> None:
     from app.agenda.api import AbsenceApi, AppointmentApi, AppointmentTypeApi, ScheduleApi, SlotApi
+    from app.agenda.patient_appointments import patient_page_section
     from app.agenda.views.appointments import AppointmentView
     from app.agenda.views.calendar import CalendarView, PatientLookupView
     from app.agenda.views.feeds import CalendarFeedAdminView, CalendarFeedView
     from app.agenda.views.find_slot import FindSlotView
     from app.agenda.views.schedules import AbsenceView, AppointmentTypeView, ScheduleView
+    from app.records.views import add_patient_section
     from app.security.roles import (
         ABSENCES,
         AGENDA_MENU,
@@ -37,3 +39,4 @@ def register(appbuilder) -> None:
     appbuilder.add_api(AbsenceApi)
     appbuilder.add_api(AppointmentTypeApi)
     appbuilder.add_api(SlotApi)
+    add_patient_section("appointments", "pages/patient_appointments.html", patient_page_section)

@@ -3,30 +3,45 @@
 The role matrix gives Doctors and Radiologists the write permission on
 appointments, hours and absences; this narrows it to their own agenda (the
 staff row linked to their login).  Secretaries and admins manage every
-agenda.  Screens, the calendar and the API all ask here before a write.
+agenda.  The agenda's rules (app/agenda/rules.py) ask here before every
+write, so every door (screens, calendar, API, CLI) refuses the same way;
+screens ask too, to offer only the buttons that will work.
 """
 
 import sqlalchemy as sa
 
-from app.core.extensions import db
+from app.core.actor import Actor
+from app.core.errors import Forbidden
 from app.records.models import Staff
 from app.security.roles import ADMIN_ROLE
 
 MANAGES_EVERY_AGENDA = {ADMIN_ROLE, "Secretary"}
 MANAGES_OWN_AGENDA = {"Doctor", "Radiologist"}
+NOT_YOUR_AGENDA = "You may only change your own agenda."
 
 
-def staff_id_of(user) -> int | None:
+def staff_id_of(session, actor: Actor) -> int | None:
     """The staff member linked to this login, if any."""
-    if user is None or getattr(user, "id", None) is None:
+    if actor.user_id is None:
         return None
-    return db.session.scalar(sa.select(Staff.id).where(Staff.user_id == user.id))
+    return session.scalar(sa.select(Staff.id).where(Staff.user_id == actor.user_id))
 
 
-def may_write_agenda(user, doctor_id: int | None) -> bool:
-    roles = {role.name for role in getattr(user, "roles", None) or ()}
-    if roles & MANAGES_EVERY_AGENDA:
+def manages_every_agenda(actor: Actor) -> bool:
+    return actor.is_system or bool(actor.roles & MANAGES_EVERY_AGENDA)
+
+
+def may_write_agenda(session, actor: Actor, doctor_id: int | None) -> bool:
+    if manages_every_agenda(actor):
         return True
-    if roles & MANAGES_OWN_AGENDA and doctor_id is not None:
-        return staff_id_of(user) == doctor_id
+    if actor.roles & MANAGES_OWN_AGENDA and doctor_id is not None:
+        return staff_id_of(session, actor) == doctor_id
     return False
+
+
+def check_agenda_writer(session, actor: Actor, *doctor_ids: int | None) -> None:
+    """Forbidden unless the actor may write each of these doctors' agendas
+    (a move between two doctors touches both)."""
+    for doctor_id in dict.fromkeys(doctor_ids):
+        if not may_write_agenda(session, actor, doctor_id):
+            raise Forbidden(NOT_YOUR_AGENDA)

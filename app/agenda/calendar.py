@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.agenda.models import INACTIVE_STATUSES, STATUSES, TRANSITIONS, Appointment, DoctorAbsence, DoctorSchedule
-from app.agenda.rules import hospital_zone, patient_label
-from app.core.errors import ConstraintViolation
+from app.agenda.rules import patient_label
+from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.timezone import hospital_zone
 from app.records.models import Staff
 
 # One colour per status (the legend on the calendar page uses the same).
@@ -38,27 +39,12 @@ MOVABLE_STATUSES = ("scheduled", "confirmed", "no_show")
 MAX_PERIOD = timedelta(days=62)  # a month view shows six weeks
 
 
-def parse_instant(value: str | None, field: str) -> datetime:
-    """An instant from the calendar: ISO 8601, with an offset or (FullCalendar
-    in a named zone) without, then read as the hospital's local time."""
-    if not value:
-        raise ConstraintViolation(field, f"{field} is required.")
-    try:
-        moment = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-    except ValueError:
-        raise ConstraintViolation(field, f"{field}: not a date and time ({value!r}).") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=hospital_zone())
-    return moment
-
-
-def parse_period(start: str | None, end: str | None) -> tuple[datetime, datetime]:
-    starts, ends = parse_instant(start, "start"), parse_instant(end, "end")
+def check_period(starts: datetime, ends: datetime) -> None:
+    """The calendar asks for a view's period: after its start, at most MAX_PERIOD."""
     if ends <= starts:
-        raise ConstraintViolation("end", "The end of the period must be after its start.")
+        raise BadInput("The end of the period must be after its start.", field="end")
     if ends - starts > MAX_PERIOD:
-        raise ConstraintViolation("end", f"Ask for at most {MAX_PERIOD.days} days at a time.")
-    return starts, ends
+        raise BadInput(f"Ask for at most {MAX_PERIOD.days} days at a time.", field="end")
 
 
 def local_wall_time(moment: datetime) -> str:

@@ -19,10 +19,15 @@ import icalendar
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from app.agenda.access import check_agenda_writer
 from app.agenda.models import INACTIVE_STATUSES, Appointment, CalendarFeed
+from app.core.actor import Actor
 from app.core.errors import NotFound
 from app.core.extensions import db
+from app.core.rules import run_and_commit
 from app.records.models import Staff
+from app.security.policy import WRITE, require
+from app.security.roles import APPOINTMENTS
 
 FEED_PAST = timedelta(days=30)
 FEED_FUTURE = timedelta(days=365)
@@ -40,31 +45,43 @@ def active_feed(doctor_id: int) -> CalendarFeed | None:
     )
 
 
-def create_feed(doctor_id: int) -> str:
+def _feed_owner(session, actor: Actor, doctor_id: int) -> Staff:
+    """The doctor whose feed the actor may manage (their own, or anyone's
+    for a secretary or an admin)."""
+    require(actor, WRITE, APPOINTMENTS)
+    doctor = session.get(Staff, doctor_id)
+    if doctor is None:
+        raise NotFound(f"No doctor {doctor_id}.")
+    check_agenda_writer(session, actor, doctor_id)
+    return doctor
+
+
+def create_feed(session, actor: Actor, doctor_id: int) -> tuple[Staff, str]:
     """A new feed for the doctor, revoking the current one in the same
     transaction; returns the token, which is not kept anywhere."""
-    if db.session.get(Staff, doctor_id) is None:
-        raise NotFound(f"No staff member {doctor_id}.")
+    doctor = _feed_owner(session, actor, doctor_id)
     token = secrets.token_urlsafe(32)
-    db.session.execute(
-        sa.update(CalendarFeed)
-        .where(CalendarFeed.doctor_id == doctor_id, CalendarFeed.revoked_at.is_(None))
-        .values(revoked_at=sa.func.now())
-    )
-    db.session.add(CalendarFeed(doctor_id=doctor_id, token_hash=hash_token(token)))
-    db.session.commit()
-    return token
+
+    def change():
+        _revoke(session, doctor_id)
+        session.add(CalendarFeed(doctor_id=doctor_id, token_hash=hash_token(token)))
+
+    run_and_commit(session, change)
+    return doctor, token
 
 
-def revoke_feed(doctor_id: int) -> bool:
+def revoke_feed(session, actor: Actor, doctor_id: int) -> tuple[Staff, bool]:
     """Revoke the doctor's feed; False when there was none."""
-    result = db.session.execute(
+    doctor = _feed_owner(session, actor, doctor_id)
+    return doctor, run_and_commit(session, lambda: _revoke(session, doctor_id) > 0)
+
+
+def _revoke(session, doctor_id: int) -> int:
+    return session.execute(
         sa.update(CalendarFeed)
         .where(CalendarFeed.doctor_id == doctor_id, CalendarFeed.revoked_at.is_(None))
         .values(revoked_at=sa.func.now())
-    )
-    db.session.commit()
-    return result.rowcount > 0
+    ).rowcount
 
 
 def doctor_of_token(token: str) -> Staff | None:

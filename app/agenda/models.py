@@ -145,6 +145,10 @@ class Appointment(Timestamped, Model):
     def is_active(self) -> bool:
         return self.status not in INACTIVE_STATUSES
 
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
     def __repr__(self) -> str:
         return f"Appointment {self.id}"
 

@@ -1,27 +1,34 @@
-"""Booking rules: book, move, change the status of and postpone appointments.
+"""The agenda's rules: book, move, change the status of and postpone
+appointments; write working hours and absences.  Every door (screens, the
+calendar, find-a-slot, the REST API, the CLI) writes through here.
 
-The database decides (sql/versions/0007_appointments.py): exclusion
-constraints refuse overlapping bookings, triggers refuse bookings outside
-working hours or during an absence, and status changes that are not allowed.
-This module writes, and turns each refusal into plain words: a double booking
-becomes a BookingConflict naming the appointment in the way ("Dr Martin
-already sees Mme Dubois from 10:00 to 10:30"), anything else a
-ConstraintViolation on the field to blame.  Screens, the calendar and the
-REST API all book through here, so they refuse the same things the same way.
+Each rule takes the session and the acting user, refuses what the actor may
+not do (the role matrix, then "a doctor writes only their own agenda":
+app/agenda/access.py), writes, and commits.  The database decides the rest
+(sql/versions/0007_appointments.py): exclusion constraints refuse
+overlapping bookings, triggers refuse bookings outside working hours or
+during an absence, and status changes that are not allowed.  A refusal
+comes back in plain words: a double booking is a BookingConflict naming the
+appointment in the way ("Dr Martin already sees Mme Dubois from 10:00 to
+10:30"), anything else a ConstraintViolation on the field to blame.
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.agenda.access import check_agenda_writer
 from app.agenda.models import INACTIVE_STATUSES, Appointment, AppointmentType
+from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
-from app.core.errors import BookingConflict, ConstraintViolation, DatabaseWriteFailed, NotFound
-from app.core.extensions import db
+from app.core.errors import Conflict, ConstraintViolation, NotFound
+from app.core.rules import RecordRules, refusal_of
+from app.core.timezone import aware, hospital_zone
+from app.core.versions import check_version
+from app.security.policy import WRITE, require
+from app.security.roles import ABSENCES, APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
 
 # Exclusion constraint -> the column two overlapping bookings share.
 OVERLAP_CONSTRAINTS = {
@@ -34,46 +41,7 @@ _UNSET = object()
 RETRIED_ERRORS = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 RETRIES = 3
 
-
-def hospital_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "Europe/Paris"))
-
-
-def book_appointment(
-    *,
-    patient_id: int,
-    doctor_id: int,
-    type_id: int,
-    starts_at: datetime,
-    duration_minutes: int | None = None,
-    room_id: int | None = None,
-    notes: str | None = None,
-    override_reason: str | None = None,
-    booked_by_id: int | None = None,
-) -> Appointment:
-    """A new appointment (status scheduled), committed; the type's default
-    duration when none is given.  BookingConflict or ConstraintViolation when refused."""
-
-    def change(values: dict) -> Appointment:
-        appointment = Appointment(
-            patient_id=patient_id,
-            doctor_id=doctor_id,
-            type_id=type_id,
-            starts_at=_aware(starts_at),
-            duration_minutes=duration_minutes or default_duration(type_id),
-            room_id=room_id,
-            notes=notes,
-            override_reason=override_reason,
-            booked_by_id=booked_by_id,
-        )
-        values.update(appointment_values(appointment))
-        db.session.add(appointment)
-        return appointment
-
-    return _write(change)
-
-
-# What an update may change; postponing (a new appointment) has its own function.
+# What an update may change; postponing (a new appointment) has its own rule.
 EDITABLE_FIELDS = (
     "starts_at",
     "duration_minutes",
@@ -87,26 +55,80 @@ EDITABLE_FIELDS = (
 )
 
 
-def update_appointment(appointment_id: int, changes: dict) -> Appointment:
+class BookingConflict(Conflict):
+    """A double booking the database refused (409); `conflict` (also in the
+    JSON answer) is the appointment in the way, None when freed meanwhile."""
+
+    def __init__(self, message: str, conflict: dict | None):
+        super().__init__(message, field="starts_at", conflict=conflict)
+        self.conflict = conflict
+
+
+def book_appointment(
+    session,
+    actor: Actor,
+    *,
+    patient_id: int,
+    doctor_id: int,
+    type_id: int,
+    starts_at: datetime,
+    duration_minutes: int | None = None,
+    room_id: int | None = None,
+    notes: str | None = None,
+    override_reason: str | None = None,
+) -> Appointment:
+    """A new appointment (status scheduled), committed; the type's default
+    duration when none is given.  BookingConflict or ConstraintViolation when refused."""
+    require(actor, WRITE, APPOINTMENTS)
+    check_agenda_writer(session, actor, doctor_id)
+
+    def change(values: dict) -> Appointment:
+        appointment = Appointment(
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            type_id=type_id,
+            starts_at=aware(starts_at),
+            duration_minutes=duration_minutes or default_duration(session, type_id),
+            room_id=room_id,
+            notes=notes,
+            override_reason=override_reason,
+            booked_by_id=actor.user_id,
+        )
+        values.update(appointment_values(appointment))
+        session.add(appointment)
+        return appointment
+
+    return _write(session, change)
+
+
+def update_appointment(
+    session, actor: Actor, appointment_id: int, changes: dict, *, expected_version: int | None = None
+) -> Appointment:
     """Apply `changes` (any of EDITABLE_FIELDS) in one write: a move and a
-    status change together pass or fail together, by the database's rules."""
+    status change together pass or fail together, by the database's rules.
+    `expected_version`: the version the user opened (StaleRecord when it moved on)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ConstraintViolation(sorted(unknown)[0], "This field cannot be changed.")
     if changes.get("status") == "postponed":
         raise ConstraintViolation("status", "Postpone by giving the new time (postpone), not by setting the status.")
+    require(actor, WRITE, APPOINTMENTS)
+    appointment = get_appointment(session, appointment_id)
+    check_agenda_writer(session, actor, appointment.doctor_id, changes.get("doctor_id", appointment.doctor_id))
+    check_version(session, appointment, expected_version, changes)
 
     def change(values: dict) -> Appointment:
-        appointment = get_appointment(appointment_id)
         for name, value in changes.items():
-            setattr(appointment, name, _aware(value) if name == "starts_at" else value)
+            setattr(appointment, name, aware(value) if name == "starts_at" and value else value)
         values.update(appointment_values(appointment))
         return appointment
 
-    return _write(change)
+    return _write(session, change)
 
 
 def move_appointment(
+    session,
+    actor: Actor,
     appointment_id: int,
     *,
     starts_at: datetime,
@@ -123,70 +145,131 @@ def move_appointment(
         changes["doctor_id"] = doctor_id
     if room_id is not _UNSET:
         changes["room_id"] = room_id
-    return update_appointment(appointment_id, changes)
+    return update_appointment(session, actor, appointment_id, changes)
 
 
-def set_status(appointment_id: int, status: str, *, cancellation_reason: str | None = None) -> Appointment:
+def set_status(
+    session, actor: Actor, appointment_id: int, status: str, *, cancellation_reason: str | None = None
+) -> Appointment:
     """confirmed, arrived, completed, cancelled (with a reason), no_show, or
     back to scheduled; the database refuses the transitions it does not allow."""
     changes = {"status": status}
     if cancellation_reason is not None:
         changes["cancellation_reason"] = cancellation_reason
-    return update_appointment(appointment_id, changes)
+    return update_appointment(session, actor, appointment_id, changes)
 
 
 def postpone_appointment(
+    session,
+    actor: Actor,
     appointment_id: int,
     *,
     starts_at: datetime,
     duration_minutes: int | None = None,
     doctor_id: int | None = None,
     room_id=_UNSET,
-    booked_by_id: int | None = None,
 ) -> Appointment:
     """Books the new appointment and marks this one postponed, linked to it,
     in one transaction: both happen or neither.  Returns the new appointment."""
+    require(actor, WRITE, APPOINTMENTS)
+    old = get_appointment(session, appointment_id)
+    check_agenda_writer(session, actor, old.doctor_id, doctor_id or old.doctor_id)
 
     def change(values: dict) -> Appointment:
-        old = get_appointment(appointment_id)
+        old = get_appointment(session, appointment_id)
         new = Appointment(
             patient_id=old.patient_id,
             doctor_id=doctor_id or old.doctor_id,
             type_id=old.type_id,
-            starts_at=_aware(starts_at),
+            starts_at=aware(starts_at),
             duration_minutes=duration_minutes or old.duration_minutes,
             room_id=old.room_id if room_id is _UNSET else room_id,
             notes=old.notes,
             override_reason=old.override_reason,
-            booked_by_id=booked_by_id,
+            booked_by_id=actor.user_id,
         )
         values.update(appointment_values(new))
         # Free the old slot first (the new time may overlap it), then book,
         # then link; the link is checked at commit.
         old.status = "postponed"
-        db.session.flush([old])
-        db.session.add(new)
-        db.session.flush([new])
+        session.flush([old])
+        session.add(new)
+        session.flush([new])
         old.postponed_to_id = new.id
         return new
 
-    return _write(change)
+    return _write(session, change)
 
 
-def get_appointment(appointment_id: int) -> Appointment:
-    appointment = db.session.get(Appointment, appointment_id)
+def get_appointment(session, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
     if appointment is None:
         raise NotFound(f"No appointment {appointment_id}.")
     return appointment
 
 
-def default_duration(type_id: int) -> int:
-    duration = db.session.scalar(
-        sa.select(AppointmentType.default_duration_minutes).where(AppointmentType.id == type_id)
-    )
+def default_duration(session, type_id: int) -> int:
+    duration = session.scalar(sa.select(AppointmentType.default_duration_minutes).where(AppointmentType.id == type_id))
     if duration is None:
         raise ConstraintViolation("type_id", "Unknown appointment type.")
     return duration
+
+
+class AgendaRowRules(RecordRules):
+    """Working hours and absences: rows of one doctor's agenda.  Both the
+    agenda a row leaves and the one it joins must be the actor's to write."""
+
+    def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
+        model = type(item)
+        stored = None
+        if item.id is not None:
+            stored = session.scalar(sa.select(model.doctor_id).where(model.id == item.id))
+        new = item.doctor.id if getattr(item, "doctor", None) is not None else item.doctor_id
+        check_agenda_writer(session, actor, *([stored] if stored is not None else []), new)
+
+
+class AppointmentRules(RecordRules):
+    """The appointment screens' add and edit forms book and change through
+    the rules above (never FAB's own write)."""
+
+    def save(self, session, actor: Actor, item) -> None:
+        if item.id is not None:
+            raise TypeError("an appointment changes through update(), with the version its form was opened at")
+        book_appointment(
+            session,
+            actor,
+            patient_id=_id_of(item.patient, item.patient_id),
+            doctor_id=_id_of(item.doctor, item.doctor_id),
+            type_id=_id_of(item.type, item.type_id),
+            starts_at=item.starts_at,
+            duration_minutes=item.duration_minutes,
+            room_id=_id_of(item.room, item.room_id),
+            notes=item.notes or None,
+            override_reason=item.override_reason or None,
+        )
+
+    def update(self, session, actor: Actor, item, values: dict, expected_version: int | None = None) -> None:
+        changes = {}
+        relations = {"doctor": "doctor_id", "room": "room_id", "type": "type_id"}
+        for name, value in values.items():
+            if name in relations:
+                changes[relations[name]] = value.id if value is not None else None
+            elif name in EDITABLE_FIELDS:
+                changes[name] = value or None if isinstance(value, str) else value
+        if not changes.get("duration_minutes"):
+            changes["duration_minutes"] = default_duration(session, changes.get("type_id") or item.type_id)
+        update_appointment(session, actor, item.id, changes, expected_version=expected_version)
+
+
+def _id_of(related, fallback: int | None) -> int | None:
+    """A relation's id as the form set it (the foreign key follows only at flush)."""
+    return related.id if related is not None else fallback
+
+
+SCHEDULE_RULES = AgendaRowRules(SCHEDULES)
+ABSENCE_RULES = AgendaRowRules(ABSENCES)
+APPOINTMENT_TYPE_RULES = RecordRules(APPOINTMENT_TYPES)
+APPOINTMENT_RULES = AppointmentRules(APPOINTMENTS)
 
 
 def appointment_values(appointment: Appointment) -> dict:
@@ -202,7 +285,7 @@ def appointment_values(appointment: Appointment) -> dict:
     }
 
 
-def explain_refusal(exc: BaseException, values: dict) -> Exception | None:
+def explain_refusal(session, exc: BaseException, values: dict) -> Exception | None:
     """The BookingConflict or ConstraintViolation behind a refused write
     (None when the database failed for another reason).  Call it after the
     rollback: it looks the conflicting appointment up."""
@@ -212,17 +295,17 @@ def explain_refusal(exc: BaseException, values: dict) -> Exception | None:
     column = OVERLAP_CONSTRAINTS.get(violation.constraint or "")
     if column is None:
         return violation
-    other = find_conflict(column, values)
+    other = find_conflict(session, column, values)
     if other is None:  # freed meanwhile (cancelled in another transaction)
         return BookingConflict(violation.message, None)
     return BookingConflict(describe_conflict(other, column), conflict_summary(other))
 
 
-def find_conflict(column: str, values: dict) -> Appointment | None:
+def find_conflict(session, column: str, values: dict) -> Appointment | None:
     """The active appointment sharing `column` (doctor_id, room_id or patient_id) that overlaps `values`."""
     if values.get(column) is None or values.get("starts_at") is None or not values.get("duration_minutes"):
         return None
-    starts_at = _aware(values["starts_at"])
+    starts_at = aware(values["starts_at"])
     ends_at = starts_at + timedelta(minutes=values["duration_minutes"])
     query = (
         sa.select(Appointment)
@@ -237,7 +320,7 @@ def find_conflict(column: str, values: dict) -> Appointment | None:
     )
     if values.get("id") is not None:
         query = query.where(Appointment.id != values["id"])
-    return db.session.scalar(query)
+    return session.scalar(query)
 
 
 def describe_conflict(other: Appointment, column: str = "doctor_id") -> str:
@@ -275,12 +358,7 @@ def patient_label(patient) -> str:
     return f"{civility}{patient.last_name}"
 
 
-def _aware(moment: datetime) -> datetime:
-    """Naive times are the hospital's local time."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=hospital_zone())
-
-
-def _write(change) -> Appointment:
+def _write(session, change) -> Appointment:
     """Run change(values) and commit; it fills `values` (appointment_values)
     before anything reaches the database, for explain_refusal().  Two
     bookings racing for a slot on two constraints at once (one room, two
@@ -290,14 +368,14 @@ def _write(change) -> Appointment:
         values: dict = {}
         try:
             appointment = change(values)
-            db.session.commit()
+            session.commit()
             return appointment
         except SQLAlchemyError as exc:
-            db.session.rollback()
+            session.rollback()
             if isinstance(getattr(exc, "orig", None), RETRIED_ERRORS) and attempt < RETRIES:
                 continue
-            refusal = explain_refusal(exc, values)
-            if refusal is None:
-                raise DatabaseWriteFailed() from exc
-            raise refusal from exc
+            raise refusal_of(exc, lambda failed, values=values: explain_refusal(session, failed, values)) from exc
+        except Exception:
+            session.rollback()
+            raise
     raise AssertionError("unreachable")

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.core.errors import ConstraintViolation
-from app.core.extensions import db
+from app.agenda.models import AppointmentType
+from app.core.errors import BadInput
 
 MAX_PERIOD = timedelta(days=92)
 MAX_RESULTS = 200
@@ -94,10 +94,12 @@ class FreeSlot:
 
 
 def find_free_slots(
+    session,
     *,
     starts: datetime,
     ends: datetime,
-    duration_minutes: int,
+    duration_minutes: int | None = None,
+    type_id: int | None = None,
     doctor_ids: list[int] | None = None,
     specialty: str | None = None,
     room_id: int | None = None,
@@ -106,29 +108,40 @@ def find_free_slots(
     limit: int = 10,
 ) -> list[FreeSlot]:
     """The first `limit` free slots in [starts, ends), earliest first, for the
-    given doctors or every doctor of a specialty (or every doctor)."""
+    given doctors or every doctor of a specialty (or every doctor), of
+    `duration_minutes` or else the type's usual duration.  A type that needs
+    a room (imaging, procedures) is refused without one, as its booking would be."""
+    if type_id is not None:
+        appointment_type = session.get(AppointmentType, type_id)
+        if appointment_type is None:
+            raise BadInput("Unknown appointment type.", field="type_id")
+        if appointment_type.requires_room and room_id is None:
+            raise BadInput(f"{appointment_type.name} needs a room: choose one.", field="room_id")
+        duration_minutes = duration_minutes or appointment_type.default_duration_minutes
+    if duration_minutes is None:
+        raise BadInput("Choose a type of appointment or a duration.", field="duration")
     if starts.tzinfo is None or ends.tzinfo is None:
         raise ValueError("find_free_slots needs aware datetimes")
     if ends <= starts:
-        raise ConstraintViolation("to", "The end of the period must be after its start.")
+        raise BadInput("The end of the period must be after its start.", field="to")
     if ends - starts > MAX_PERIOD:
-        raise ConstraintViolation("to", f"Search at most {MAX_PERIOD.days} days at a time.")
+        raise BadInput(f"Search at most {MAX_PERIOD.days} days at a time.", field="to")
     if not 5 <= duration_minutes <= 720:
-        raise ConstraintViolation("duration", "A duration is between 5 and 720 minutes.")
+        raise BadInput("A duration is between 5 and 720 minutes.", field="duration")
     if not 5 <= step_minutes <= 240:
-        raise ConstraintViolation("step", "A step is between 5 and 240 minutes.")
+        raise BadInput("A step is between 5 and 240 minutes.", field="step")
     if not 1 <= limit <= MAX_RESULTS:
-        raise ConstraintViolation("limit", f"Ask for 1 to {MAX_RESULTS} slots.")
+        raise BadInput(f"Ask for 1 to {MAX_RESULTS} slots.", field="limit")
     # Week by week, then doubling: the next free slots are usually close, and
     # each query only expands the days it covers.  Windows end at the local
     # midnight (no slot crosses one), so no slot falls between two windows.
-    zone = ZoneInfo(db.session.scalar(sa.text("SELECT hospital_time_zone()")))
+    zone = ZoneInfo(session.scalar(sa.text("SELECT hospital_time_zone()")))
     found: list[FreeSlot] = []
     window_start, span = starts, timedelta(days=7)
     while window_start < ends and len(found) < limit:
         local_end = (window_start.astimezone(zone) + span).date()
         window_end = min(ends, datetime.combine(local_end, time(), tzinfo=zone))
-        rows = db.session.execute(
+        rows = session.execute(
             FREE_SLOTS,
             {
                 "doctor_ids": doctor_ids,

@@ -8,19 +8,19 @@ JSON; bad input is a 400 naming the field, never a 500.
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask import request
+from flask_appbuilder.api import expose, protect
+from marshmallow import RAISE, Schema, fields, validate
 
 from app.audit import restore as audit_restore
 from app.audit.search import PATIENTS_TABLE, AuditFilters, AuditQueryError, Cursor, parse_page_size, search
 from app.audit.stats import audit_statistics
-from app.core.errors import (
-    AuditEntryNotFound,
-    ConstraintViolation,
-    DatabaseWriteFailed,
-    RestoreConflict,
-    RestoreRefused,
-)
+from app.core.actor import current_actor
+from app.core.api import CareTrailApi, safe
+from app.core.db_context import clean_reason
+from app.core.errors import BadInput
+from app.core.extensions import db
+from app.core.schemas import MAX_ID, StrictBoolean, load_json_body
 from app.security.roles import AUDIT
 
 PAGING = ("cursor", "page_size")
@@ -28,7 +28,17 @@ RESTORE_MODES = ("before", "after", "transaction")
 DEFAULT_STATS_DAYS = 30
 
 
-class AuditApi(BaseApi):
+class RestoreSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    entry_id = fields.Integer(strict=True, required=True, validate=validate.Range(1, MAX_ID))
+    mode = fields.String(validate=validate.OneOf(RESTORE_MODES), load_default="before")
+    reason = fields.String(allow_none=True, load_default=None)
+    force = StrictBoolean(load_default=False)
+
+
+class AuditApi(CareTrailApi):
     resource_name = "audit"
     route_base = "/api/audit"
     openapi_spec_tag = "Audit"
@@ -40,7 +50,6 @@ class AuditApi(BaseApi):
         "stats": "read",
         "restore": "restore",
     }
-    allow_browser_login = True
     apispec_parameter_schemas = {
         "AuditEntry": {
             "type": "object",
@@ -180,7 +189,7 @@ class AuditApi(BaseApi):
         """
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            return self.response_400(message={"body": ["a JSON object of filters is expected"]})
+            raise BadInput("A JSON object of filters is expected.", field="body")
         return self._page(body)
 
     @expose("/stats", methods=["GET"])
@@ -200,18 +209,12 @@ class AuditApi(BaseApi):
             401: {$ref: '#/components/responses/401'}
             403: {$ref: '#/components/responses/403'}
         """
-        try:
-            period = AuditFilters.parse(request.args.to_dict())
-            if set(request.args) - {"from", "to"}:
-                raise AuditQueryError(sorted(set(request.args) - {"from", "to"})[0], "unknown parameter")
-        except AuditQueryError as error:
-            return self.response_400(message=error.as_messages())
+        period = AuditFilters.parse(request.args.to_dict())
+        if set(request.args) - {"from", "to"}:
+            raise AuditQueryError(sorted(set(request.args) - {"from", "to"})[0], "unknown parameter")
         end = period.end or datetime.now(UTC)
         start = period.start or end - timedelta(days=DEFAULT_STATS_DAYS)
-        try:
-            statistics = audit_statistics(start, end, tz=current_app.config.get("TIMEZONE", "UTC"))
-        except ValueError as error:
-            return self.response_400(message={"to": [str(error)]})
+        statistics = audit_statistics(start, end)
         return self.response(200, **statistics.as_dict())
 
     @expose("/restore", methods=["POST"])
@@ -236,54 +239,28 @@ class AuditApi(BaseApi):
             409: {description: The row changed since the entry; the fields that would be overwritten}
             422: {$ref: '#/components/responses/422'}
         """
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message={"body": ["a JSON object is expected"]})
-        unknown = sorted(set(body) - {"entry_id", "mode", "reason", "force"})
-        if unknown:
-            return self.response_400(message={unknown[0]: ["unknown field"]})
-        entry_id, mode = body.get("entry_id"), body.get("mode", "before")
-        reason, force = body.get("reason"), body.get("force", False)
-        if not isinstance(entry_id, int) or isinstance(entry_id, bool) or entry_id < 1:
-            return self.response_400(message={"entry_id": ["an audit entry id (a positive whole number)"]})
-        if mode not in RESTORE_MODES:
-            return self.response_400(message={"mode": [f"one of {', '.join(RESTORE_MODES)}"]})
-        if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-            return self.response_400(message={"reason": ["text of at most 500 characters"]})
-        if not isinstance(force, bool):
-            return self.response_400(message={"force": ["true or false"]})
-        try:
-            outcome = audit_restore.restore(entry_id, mode, reason=reason or None, force=force)
-        except AuditEntryNotFound:
-            return self.response(404, message=f"no audit entry {entry_id}")
-        except RestoreConflict as conflict:
-            return self.response(
-                409,
-                message="the row changed after this entry; send force=true to overwrite the newer values",
-                conflicts=conflict.conflicts,
-            )
-        except RestoreRefused as refusal:
-            return self.response_422(message={"entry_id": [refusal.message]})
-        except ConstraintViolation as violation:
-            return self.response_422(message=violation.as_messages())
-        except DatabaseWriteFailed as failure:
-            return self.response(503, message=failure.message)
+        values = load_json_body(RestoreSchema())
+        outcome = audit_restore.restore(
+            db.session,
+            current_actor(),
+            values["entry_id"],
+            values["mode"],
+            reason=clean_reason(values["reason"]),
+            force=values["force"],
+        )
         return self.response(200, result=asdict(outcome))
 
     def _page(self, params: dict, *, fixed: dict | None = None, fixed_names: tuple[str, ...] = ()):
         """One page of entries for these filters, or a 400 naming the bad one."""
         for name in fixed_names:
             if name in params:
-                return self.response_400(message={name: ["fixed by this endpoint"]})
-        try:
-            filters = AuditFilters.parse({**params, **(fixed or {})}, ignore=PAGING)
-            page = search(
-                filters,
-                cursor=Cursor.decode(_text(params.get("cursor"))),
-                page_size=parse_page_size(params.get("page_size")),
-            )
-        except AuditQueryError as error:
-            return self.response_400(message=error.as_messages())
+                raise AuditQueryError(name, "fixed by this endpoint")
+        filters = AuditFilters.parse({**params, **(fixed or {})}, ignore=PAGING)
+        page = search(
+            filters,
+            cursor=Cursor.decode(_text(params.get("cursor"))),
+            page_size=parse_page_size(params.get("page_size")),
+        )
         return self.response(
             200,
             entries=[entry.as_dict() for entry in page.entries],

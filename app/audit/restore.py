@@ -13,11 +13,39 @@ import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
 
+from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
-from app.core.errors import AuditEntryNotFound, DatabaseWriteFailed, RestoreConflict, RestoreRefused
-from app.core.extensions import db
+from app.core.errors import Conflict, ConstraintViolation, DatabaseWriteFailed, NotFound
+from app.security.policy import READ, RESTORE, require
+from app.security.roles import AUDIT
 
 MODES = ("before", "after", "transaction")
+
+
+class AuditEntryNotFound(NotFound):
+    def __init__(self, entry_id: int):
+        super().__init__(f"No audit entry {entry_id}.")
+
+
+class RestoreRefused(ConstraintViolation):
+    """This entry cannot be restored (a TRUNCATE, a table that is gone...)."""
+
+    def __init__(self, message: str):
+        super().__init__("entry_id", message)
+
+
+class RestoreConflict(Conflict):
+    """The row changed after the entry: restoring would overwrite newer values.
+    `conflicts` lists them field by field (current vs. restored)."""
+
+    def __init__(self, conflicts: list[dict]):
+        super().__init__(
+            "The row changed after this entry: restoring would overwrite newer values (force to overwrite them).",
+            conflicts=conflicts,
+        )
+        self.conflicts = conflicts
+
+
 REFUSALS = {"CT001", "CT002", "CT003"}
 
 
@@ -34,35 +62,40 @@ class RestoreOutcome:
         return sum(1 for action in self.actions if action["action"] != "none")
 
 
-def restore(entry_id: int, mode: str, *, reason: str | None = None, force: bool = False) -> RestoreOutcome:
-    """Restore and commit; RestoreConflict unless `force` when newer values would be overwritten."""
-    outcome = _call(entry_id, mode, reason, force)
+def restore(
+    session, actor: Actor, entry_id: int, mode: str, *, reason: str | None = None, force: bool = False
+) -> RestoreOutcome:
+    """Restore and commit (permission can_restore on the audit); RestoreConflict
+    unless `force` when newer values would be overwritten."""
+    require(actor, RESTORE, AUDIT, "Only an administrator restores from the audit.")
+    outcome = _call(session, entry_id, mode, reason, force)
     if outcome.status == "conflict":
-        db.session.rollback()
+        session.rollback()
         raise RestoreConflict(outcome.conflicts)
-    db.session.commit()
+    session.commit()
     return outcome
 
 
-def preview(entry_id: int, mode: str) -> RestoreOutcome:
+def preview(session, actor: Actor, entry_id: int, mode: str) -> RestoreOutcome:
     """What restore() would do, and the conflicts, without keeping anything:
     the function reports its actions even when a conflict makes it undo them."""
+    require(actor, READ, AUDIT)
     try:
-        return _call(entry_id, mode, None, False)
+        return _call(session, entry_id, mode, None, False)
     finally:
-        db.session.rollback()
+        session.rollback()
 
 
-def _call(entry_id: int, mode: str, reason: str | None, force: bool) -> RestoreOutcome:
+def _call(session, entry_id: int, mode: str, reason: str | None, force: bool) -> RestoreOutcome:
     if mode not in MODES:
         raise RestoreRefused(f"Unknown restore mode {mode!r}: before, after or transaction.")
     try:
-        result = db.session.execute(
+        result = session.execute(
             sa.text("SELECT audit_restore(:entry_id, :mode, :force, :reason)"),
             {"entry_id": entry_id, "mode": mode, "force": force, "reason": reason},
         ).scalar_one()
     except DBAPIError as exc:
-        db.session.rollback()
+        session.rollback()
         raise _explain(exc, entry_id) from exc
     return RestoreOutcome(
         status=result["status"],

@@ -15,14 +15,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from app.audit.models import audit_log
+from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.timezone import hospital_zone
 
 ACTIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 DEFAULT_PAGE_SIZE = 50
@@ -42,16 +42,11 @@ _has_patient = sa.literal_column(f"({_ROW} ? 'patient_id')")
 _row_patient = sa.literal_column(f"({_ROW} ->> 'patient_id')")
 
 
-class AuditQueryError(ValueError):
-    """A filter, cursor or page size the search cannot use (HTTP 400)."""
+class AuditQueryError(BadInput):
+    """A filter, cursor or page size the search cannot use (400, naming it)."""
 
     def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
-
-    def as_messages(self) -> dict[str, list[str]]:
-        return {self.field: [self.message]}
+        super().__init__(message, field=field_name)
 
 
 @dataclass(frozen=True)
@@ -428,7 +423,7 @@ def _parse_moment(name: str, raw: str | None, *, end_of_day: bool) -> datetime |
     """
     if raw is None:
         return None
-    zone = ZoneInfo(current_app.config.get("TIMEZONE", "UTC"))
+    zone = hospital_zone()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             day = date.fromisoformat(raw)

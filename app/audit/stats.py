@@ -7,11 +7,12 @@ audit_log_time_idx; bench/audit_api times them on millions of entries.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.timezone import hospital_zone
 
 MAX_DAYS = 366
 TOP_USERS = 20
@@ -45,12 +46,14 @@ class AuditStatistics:
         }
 
 
-def audit_statistics(start: datetime, end: datetime, *, tz: str = "Europe/Paris") -> AuditStatistics:
+def audit_statistics(start: datetime, end: datetime) -> AuditStatistics:
+    """In the hospital's time zone (days, hours of the heat map)."""
     if end <= start:
-        raise ValueError("the end of the period must be after its start")
+        raise BadInput("The end of the period must be after its start.", field="to")
     if end - start > timedelta(days=MAX_DAYS):
-        raise ValueError(f"a period of at most {MAX_DAYS} days")
-    zone = ZoneInfo(tz)
+        raise BadInput(f"A period of at most {MAX_DAYS} days.", field="to")
+    zone = hospital_zone()
+    tz = zone.key
     params = {"start": start, "end": end, "tz": tz}
     run = db.session.execute
 

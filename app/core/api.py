@@ -1,64 +1,153 @@
-"""Base REST API class: database refusals come back as 422 field messages.
+"""Base REST API classes: every refusal answered by app/core/answers.py,
+list arguments checked before they reach the database, optimistic locking.
 
-FAB answers a constraint error with the raw database text (or a 500 for an
-INSERT); here it is {"message": {"field": ["why"]}} like any validation error,
-and nothing of the refused write is kept.
-
-DELETE takes an optional reason for the audit (`X-Audit-Reason` header, or
-the `reason` query parameter for text that is not ASCII), stamped on every
-audit entry of the deletion, cascades included.
+- FAB's `@safe` turns any exception into a 500; CareTrail's endpoints use
+  `safe` from here instead, which answers a refusal with its own status and
+  keeps 500 for real bugs.  FAB's generated endpoints (list, show, info,
+  post, put, delete) run through `_answering()` for the same reason.
+- A list's page, page size and order are checked first: a negative page or
+  an unknown column is a 400 naming it, not a database error.
+- Each record carries a version (bumped by the database at every change):
+  GET answers it as an `ETag`, and PUT or DELETE with `If-Match` is refused
+  with 412 when the record changed since (app/core/versions.py says by
+  whom, when, and what).
+- DELETE takes an optional reason for the audit (`X-Audit-Reason` header, or
+  the `reason` query parameter for text that is not ASCII), stamped on every
+  audit entry of the deletion, cascades included.
 """
 
-from flask import request
-from flask_appbuilder import ModelRestApi
-from marshmallow import Schema, ValidationError
+import functools
 
+from flask import current_app, request
+from flask_appbuilder import ModelRestApi
+from flask_appbuilder.api import BaseApi
+from flask_appbuilder.const import API_ORDER_COLUMN_RIS_KEY, API_PAGE_INDEX_RIS_KEY, API_PAGE_SIZE_RIS_KEY
+from marshmallow import fields, validate
+
+from app.core.answers import answer_exception
 from app.core.db_context import audit_reason, clean_reason
-from app.core.errors import ConstraintViolation, DatabaseWriteFailed, ReasonTooLong
+from app.core.errors import BadInput
+from app.core.schemas import MAX_ID
+from app.core.versions import check_if_match, etag_of
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 REASON_HEADER = "X-Audit-Reason"
 
 
-class CareTrailModelApi(ModelRestApi):
+def safe(endpoint):
+    """FAB's @safe for CareTrail's endpoints: a refusal gets its own answer
+    (403, 404, 409, 422, 503...), only a real bug is a 500."""
+
+    @functools.wraps(endpoint)
+    def wraps(self, *args, **kwargs):
+        try:
+            return endpoint(self, *args, **kwargs)
+        except Exception as exc:
+            return answer_exception(exc)
+
+    return wraps
+
+
+class NamedBadRequests:
+    """FAB answers its own 400s (a Rison `q` it cannot parse or that breaks
+    its schema, a body that is not JSON) with a bare string: here they name
+    what was wrong, as every other refusal does."""
+
+    def response_400(self, message=None):
+        if isinstance(message, str) or message is None:
+            where = "q" if request.method == "GET" and "q" in request.args else "body"
+            message = {where: [message or "This request is malformed."]}
+        return super().response_400(message=message)
+
+
+class CareTrailApi(NamedBadRequests, BaseApi):
+    """Base of CareTrail's hand-written APIs."""
+
+    allow_browser_login = True
+
+
+class CareTrailModelApi(NamedBadRequests, ModelRestApi):
     method_permission_name = METHOD_PERMISSION_MAP
     allow_browser_login = True
     page_size = 25
 
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        # FAB's generated schemas take a foreign key (doctor_id, patient_id...)
+        # as an untyped field: a list or an object would reach the database.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            for column in self.datamodel.obj.__table__.columns:
+                if column.foreign_keys and isinstance(schema.fields.get(column.name), fields.Inferred):
+                    typed = fields.Integer(
+                        strict=True,
+                        required=schema.fields[column.name].required,
+                        allow_none=column.nullable,
+                        validate=validate.Range(1, MAX_ID),
+                    )
+                    typed._bind_to_schema(column.name, schema)
+                    schema.fields[column.name] = schema.load_fields[column.name] = typed
+
+    def info_headless(self, **kwargs):
+        return self._answering(super().info_headless, **kwargs)
+
+    def get_list_headless(self, **kwargs):
+        def listing():
+            self._check_list_arguments(kwargs.get("rison") or {})
+            return super(CareTrailModelApi, self).get_list_headless(**kwargs)
+
+        return self._answering(listing)
+
+    def get_headless(self, pk, **kwargs):
+        def showing():
+            response = super(CareTrailModelApi, self).get_headless(pk, **kwargs)
+            if response.status_code == 200:
+                item = self.datamodel.get(pk, self._base_filters)
+                if item is not None and etag_of(item):
+                    response.headers["ETag"] = etag_of(item)
+            return response
+
+        return self._answering(showing)
+
     def post_headless(self):
-        return self._explain_refusals(super().post_headless)
+        return self._answering(super().post_headless)
 
     def put_headless(self, pk):
-        return self._explain_refusals(super().put_headless, pk)
+        def updating():
+            self._check_if_match(pk)
+            return super(CareTrailModelApi, self).put_headless(pk)
+
+        return self._answering(updating)
 
     def delete_headless(self, pk):
-        try:
+        def deleting():
             reason = clean_reason(request.headers.get(REASON_HEADER) or request.args.get("reason"))
-        except ReasonTooLong as too_long:
-            return self.response_400(message={"reason": [too_long.message]})
-        with audit_reason(reason):
-            return self._explain_refusals(super().delete_headless, pk)
+            self._check_if_match(pk)
+            with audit_reason(reason):
+                return super(CareTrailModelApi, self).delete_headless(pk)
 
-    def _explain_refusals(self, write, *args):
+        return self._answering(deleting)
+
+    def _check_if_match(self, pk) -> None:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is not None:
+            check_if_match(self.datamodel.session, item, request.headers.get("If-Match"))
+
+    def _check_list_arguments(self, rison: dict) -> None:
+        """A page, page size or order FAB would pass to the database as it is."""
+        page = rison.get(API_PAGE_INDEX_RIS_KEY, 0)
+        if not isinstance(page, int) or isinstance(page, bool) or page < 0:
+            raise BadInput("The page is a whole number from 0.", field="page")
+        limit = self.max_page_size or current_app.config.get("FAB_API_MAX_PAGE_SIZE")
+        size = rison.get(API_PAGE_SIZE_RIS_KEY, self.page_size)
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= limit:
+            raise BadInput(f"The page size is a whole number from 1 to {limit}.", field="page_size")
+        order = rison.get(API_ORDER_COLUMN_RIS_KEY)
+        if order and order not in self.order_columns:
+            raise BadInput(f"Order by one of: {', '.join(self.order_columns)}.", field="order_column")
+
+    @staticmethod
+    def _answering(endpoint, *args, **kwargs):
         try:
-            return write(*args)
-        except ConstraintViolation as violation:
-            return self.response_422(message=violation.as_messages())
-        except DatabaseWriteFailed as failure:
-            return self.response(503, message=failure.message)
-
-
-def load_json_body(schema: Schema, api, *, optional: bool = False):
-    """(values, None) from the request's JSON object, or (None, a 400/422
-    response naming what is wrong).  `optional`: an empty body is an empty object."""
-    if not request.get_data() and optional:
-        return schema.load({}), None
-    if not request.is_json:
-        return None, api.response_400(message="Request body must be JSON.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return None, api.response_400(message="Request body must be a JSON object.")
-    try:
-        return schema.load(body), None
-    except ValidationError as invalid:
-        return None, api.response_422(message=invalid.messages)
+            return endpoint(*args, **kwargs)
+        except Exception as exc:
+            return answer_exception(exc)

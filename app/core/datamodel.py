@@ -1,53 +1,44 @@
-"""CareTrail's FAB data interface: constraint errors become ConstraintViolation,
-and text search is case- and accent-insensitive (é = e) everywhere."""
+"""CareTrail's FAB data interface: FAB's generated screens and APIs write
+through the domain's rules, and search is case- and accent-insensitive
+(é = e) everywhere.
 
-import logging
+FAB calls add(), edit() and delete() here for its list/add/edit/delete
+screens and its REST endpoints; each goes to the record's RecordRules
+(app/core/rules.py, or a domain's subclass), which checks the acting user,
+the version the user opened, and commits.  FAB's own add/edit/delete would
+also log the full exception, and PostgreSQL's message for a refused row
+quotes the row ("Failing row contains ..."): patient data in the logs.
+"""
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.db_errors import violation_from_db_error
-from app.core.errors import DatabaseWriteFailed
+from app.core.actor import current_actor
+from app.core.rules import RecordRules
 from app.core.search import ColumnFilters, FoldedFilterConverter
-
-log = logging.getLogger(__name__)
 
 
 class CareTrailInterface(SQLAInterface):
     filter_converter_class = FoldedFilterConverter
+
+    def __init__(self, obj, session=None, *, rules: RecordRules | None = None):
+        super().__init__(obj, session)
+        self.rules = rules
 
     def get_filters(self, search_columns=None, search_filters=None):
         return ColumnFilters(
             self.filter_converter_class, self, search_columns=search_columns or [], search_filters=search_filters
         )
 
-    # FAB's own add/edit/delete log the full exception, and PostgreSQL's
-    # message for a refused row quotes the row ("Failing row contains ..."):
-    # patient data in the logs.  These write without logging it.
     def add(self, item, commit: bool = True) -> None:
-        self._write(lambda: self.session.add(item), commit)
+        self._rules().save(self.session, current_actor(), item)
 
     def edit(self, item, commit: bool = True) -> None:
-        self._write(lambda: self.session.merge(item), commit)
+        self._rules().save(self.session, current_actor(), item)
 
     def delete(self, item, commit: bool = True) -> None:
-        def remove():
-            self._delete_files(item)
-            self.session.delete(item)
+        self._rules().delete(self.session, current_actor(), item)
 
-        self._write(remove, commit)
-
-    def _write(self, change, commit: bool) -> None:
-        try:
-            change()
-            if commit:
-                self.session.commit()
-            else:
-                self.session.flush()
-        except SQLAlchemyError as exc:
-            self.session.rollback()
-            violation = violation_from_db_error(exc)
-            if violation is None:
-                log.error("database write failed: %s", type(getattr(exc, "orig", exc)).__name__)
-                raise DatabaseWriteFailed() from exc
-            raise violation from exc
+    def _rules(self) -> RecordRules:
+        if self.rules is None:
+            raise TypeError(f"{self.obj.__name__}: this interface writes through a domain's RecordRules")
+        return self.rules

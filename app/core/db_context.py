@@ -11,7 +11,8 @@ settings, so every change is attributed to the CareTrail user behind it:
 They are set when a transaction begins, again as soon as the security manager
 has loaded the signed-in user (its own query opened the transaction), and
 before each flush.  Identity caches are cleared when a request ends.
-Outside a request (CLI, background jobs) the actor comes from `acting_as()`,
+Outside a request (CLI, background jobs) the actor comes from
+app.core.actor.acting_as(),
 "system" by default.  `set_config(..., true)` lasts until the transaction
 ends, so a pooled connection never carries one user's identity into another's.
 """
@@ -19,13 +20,13 @@ ends, so a pooled connection never carries one user's identity into another's.
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.core.errors import ReasonTooLong
+from app.core.actor import SYSTEM, explicit_actor
+from app.core.errors import ConstraintViolation
 
 SET_CONTEXT = text(
     "SELECT set_config('caretrail.user_id', :user_id, true),"
@@ -36,26 +37,7 @@ SET_CONTEXT = text(
 )
 
 
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    user_id: int | None = None
-
-
-SYSTEM = Actor("system")
-# Set by acting_as(); outside it, a request's signed-in user or else SYSTEM.
-_actor: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)
 _reason: ContextVar[str | None] = ContextVar("caretrail_reason", default=None)
-
-
-@contextmanager
-def acting_as(username: str, user_id: int | None = None):
-    """Attribute the changes made inside the block to this user (CLI --as, jobs)."""
-    token = _actor.set(Actor(username, user_id))
-    try:
-        yield
-    finally:
-        _actor.reset(token)
 
 
 @contextmanager
@@ -71,12 +53,13 @@ def audit_reason(reason: str | None):
 REASON_MAX_LENGTH = 500  # what a screen or the API accepts as a reason typed by a user
 
 
-def clean_reason(raw: str | None) -> str | None:
-    """A reason typed by a user, as stored: trimmed, None when blank;
-    ReasonTooLong past REASON_MAX_LENGTH (refused rather than cut)."""
+def clean_reason(raw: str | None, *, field: str = "reason") -> str | None:
+    """A reason typed by a user, as stored: trimmed, None when blank.  Past
+    REASON_MAX_LENGTH it is refused (422 on `field`), never cut: every door
+    (screens, API, CLI) takes its reasons through here."""
     reason = (raw or "").strip()
     if len(reason) > REASON_MAX_LENGTH:
-        raise ReasonTooLong(REASON_MAX_LENGTH)
+        raise ConstraintViolation(field, f"A reason is at most {REASON_MAX_LENGTH} characters.")
     return reason or None
 
 
@@ -112,7 +95,7 @@ def _request_identity() -> tuple[int | None, str | None]:
 
 
 def current_context() -> dict[str, str]:
-    actor = _actor.get()
+    actor = explicit_actor()
     in_request = has_request_context()
     if actor is not None:
         user_id, username = actor.user_id, actor.username

@@ -1,149 +1,98 @@
-"""Domain errors: views show them on the form, APIs turn them into 422 JSON."""
+"""One error type for every refusal: what went wrong in plain words, the
+field to blame, and the HTTP status every door answers it with.
+
+Rules raise these; screens, APIs, the CLI and jobs never decide a status
+themselves: app/core/answers.py turns an error into the one answer of its
+door (JSON under /api/, a message on the form or an error page on screens).
+Each domain subclasses them for what it needs to carry (a conflicting
+appointment, the alerts of a prescription).
+"""
 
 
 class CareTrailError(Exception):
-    """Base of the errors the app explains to users."""
+    """A refusal explained to the user.  `details` are extra members of the
+    JSON answer (JSON-ready values: the appointment in the way, the alerts...)."""
 
+    status = 422
+    default_message = "This cannot be done."
 
-# Deliberately not a FAB DatabaseException: FAB's API handlers catch those and
-# answer with the raw database text; ours must reach app/core/api.py.
-class ConstraintViolation(CareTrailError):
-    """The database refused a write; `field` is the form/API field to blame
-    (None when the rule spans several fields) and `message` says why in plain words."""
-
-    def __init__(self, field: str | None, message: str, constraint: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, field: str | None = None, **details):
+        self.message = message or self.default_message
         self.field = field
-        self.message = message
-        self.constraint = constraint
+        self.details = details
+        super().__init__(self.message)
 
     def as_messages(self) -> dict[str, list[str]]:
-        """Marshmallow-style {"field": ["message"]}, `_schema` for whole-row rules."""
+        """Marshmallow-style {"field": ["message"]}, `_schema` for whole-record rules."""
         return {self.field or "_schema": [self.message]}
 
 
-class DatabaseWriteFailed(CareTrailError):
-    """The database failed for a reason that is not the data's fault
-    (connection lost, deadlock...); nothing was saved."""
+class BadInput(CareTrailError):
+    """The request itself is malformed: not JSON, a NUL byte, a page of -5 (400)."""
 
-    field = None
-    message = "The database could not save this change; nothing was saved. Please try again."
-
-    def __init__(self):
-        super().__init__(self.message)
+    status = 400
+    default_message = "This request is malformed."
 
 
-class AuditEntryNotFound(CareTrailError):
-    """No audit entry has this id (HTTP 404)."""
+class Forbidden(CareTrailError):
+    """The acting user may not do this (403)."""
 
-    def __init__(self, entry_id: int):
-        super().__init__(f"No audit entry {entry_id}.")
-        self.message = f"No audit entry {entry_id}."
-
-
-class RestoreRefused(CareTrailError):
-    """This entry cannot be restored (a TRUNCATE, a table that is gone...)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class RestoreConflict(CareTrailError):
-    """The row changed after the entry: restoring would overwrite newer values.
-    `conflicts` lists them field by field (current vs. restored)."""
-
-    message = "This record changed after the entry; restoring would overwrite newer values."
-
-    def __init__(self, conflicts: list[dict]):
-        super().__init__(self.message)
-        self.conflicts = conflicts
-
-
-class ReasonTooLong(CareTrailError):
-    """A reason given for the audit is longer than REASON_MAX_LENGTH (HTTP 400)."""
-
-    field = "reason"
-
-    def __init__(self, limit: int):
-        self.message = f"A reason is at most {limit} characters."
-        super().__init__(self.message)
+    status = 403
+    default_message = "You may not do this."
 
 
 class NotFound(CareTrailError):
-    """The record asked for does not exist (HTTP 404)."""
+    """The record asked for does not exist (404)."""
 
-    field = None
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 404
+    default_message = "No such record."
 
 
-class BookingConflict(ConstraintViolation):
-    """A double booking the database refused (HTTP 409); `conflict` is the
-    appointment in the way (None when it was freed meanwhile)."""
+class Conflict(CareTrailError):
+    """The change clashes with the state of the records (409)."""
 
-    def __init__(self, message: str, conflict: dict | None):
-        super().__init__("starts_at", message, "appointments_overlap")
-        self.conflict = conflict
+    status = 409
 
 
-class AgendaForbidden(CareTrailError):
-    """A doctor writing another doctor's agenda (HTTP 403)."""
+class StaleRecord(CareTrailError):
+    """The record changed since the user opened it (412): saving would
+    silently overwrite someone else's change."""
 
-    field = None
-    message = "You may only change your own agenda."
-
-    def __init__(self):
-        super().__init__(self.message)
+    status = 412
 
 
-class OverrideRequired(ConstraintViolation):
-    """Signing a prescription with a contraindication needs an override
-    reason (HTTP 422); `alerts` are the checks' findings, to show again."""
+class TooLarge(CareTrailError):
+    """More data than a field or a request may carry (413)."""
 
-    def __init__(self, alerts: list):
-        super().__init__(
-            "override_reason",
-            "A contraindication was found: give the reason for prescribing anyway to sign.",
-            "prescriptions_override_required",
-        )
-        self.alerts = alerts
+    status = 413
+    default_message = "This request is too large."
 
 
-class PrescriptionForbidden(CareTrailError):
-    """A user writing or signing a prescription that is not theirs (HTTP 403)."""
+class ConstraintViolation(CareTrailError):
+    """A rule refused a value (422); `field` is the form or API field to
+    blame (None when the rule spans several fields), `constraint` the
+    database constraint behind it, when there is one."""
 
-    field = None
-
-    def __init__(self, message: str = "You may only change your own prescriptions."):
-        super().__init__(message)
-        self.message = message
-
-
-class DocumentInputError(ConstraintViolation):
-    """A document cannot be issued from what was given: `field` says what to fix."""
+    def __init__(self, field: str | None, message: str, constraint: str | None = None, **details):
+        super().__init__(message, field=field, **details)
+        self.constraint = constraint
 
 
-class DocumentForbidden(CareTrailError):
-    """The signed-in user may not issue or read this kind of document."""
+class Unavailable(CareTrailError):
+    """Something the change needs is down (503); nothing was saved."""
 
-    field = None
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 503
+    default_message = "This service is unavailable for a moment; nothing was saved. Please try again."
 
 
-class TemplateError(CareTrailError):
-    """A certificate template does not render: `line` (when known) and why,
-    for the administrator who wrote it."""
+class DatabaseWriteFailed(Unavailable):
+    """The database failed for a reason that is not the data's fault
+    (connection lost, deadlock...); nothing was saved."""
 
-    field = "body"
+    default_message = "The database could not save this change; nothing was saved. Please try again."
 
-    def __init__(self, message: str, line: int | None = None):
-        where = f"line {line}: " if line else ""
-        super().__init__(f"{where}{message}")
-        self.message = f"{where}{message}"
-        self.line = line
+
+class DatabaseUnreachable(Unavailable):
+    """The database cannot be reached at all."""
+
+    default_message = "The database cannot be reached at the moment. Please try again in a few minutes."

@@ -5,8 +5,10 @@ can be indexed) is applied to both sides; the patients' name index uses the
 same expression, so these filters stay fast on a large table.
 """
 
+from datetime import datetime, timedelta
 from inspect import isclass
 
+import sqlalchemy as sa
 from flask_appbuilder.exceptions import InvalidColumnFilterFABException, InvalidOperationFilterFABException
 from flask_appbuilder.models.filters import BaseFilter, Filters
 from flask_appbuilder.models.sqla.filters import (
@@ -21,6 +23,8 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, literal
+
+from app.core.timezone import hospital_zone
 
 
 def _like_pattern(value: str, *, prefix: bool = True) -> str:
@@ -139,3 +143,56 @@ class ColumnFilters(Filters):
                 raise InvalidOperationFilterFABException(
                     f"Filter operation: {operation} not allowed on column: {column}"
                 )
+
+
+# --- Days typed in the hospital's time zone (lists filtered by day or period).
+
+
+def _local_day(value) -> datetime | None:
+    """Midnight (hospital time) of the day typed: 2026-12-07, 07/12/2026, or a date and time."""
+    text = str(value or "").strip()[:10]
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=hospital_zone())
+        except ValueError:
+            continue
+    return None
+
+
+class FilterOnDay(BaseFilter):
+    """Appointments starting on that day, in the hospital's time zone."""
+
+    name = "On day"
+    arg_name = "day"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        day = _local_day(value)
+        if day is None:
+            return query.filter(sa.false())
+        return query.filter(field >= day, field < _next_day(day))
+
+
+class FilterFromDay(BaseFilter):
+    name = "From day"
+    arg_name = "from_day"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        day = _local_day(value)
+        return query.filter(sa.false()) if day is None else query.filter(field >= day)
+
+
+class FilterUntilDay(BaseFilter):
+    name = "Until day (included)"
+    arg_name = "until_day"
+
+    def apply(self, query, value):
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        day = _local_day(value)
+        return query.filter(sa.false()) if day is None else query.filter(field < _next_day(day))
+
+
+def _next_day(day: datetime) -> datetime:
+    # Add a calendar day in local time (23 or 25 hours on daylight-saving days).
+    return (day.replace(tzinfo=None) + timedelta(days=1)).replace(tzinfo=day.tzinfo)

@@ -1,17 +1,35 @@
-"""Base screen class: database refusals land on the form field they concern.
+"""Base screen class: writes go through the domain's rules, refusals land
+on the form field they concern, and an edit made from an out-of-date form
+is refused rather than lost.
 
 FAB's own add/edit catch every exception, flash its text (raw SQL for a
 constraint error) and redirect, losing what the user typed.  Here a
-ConstraintViolation re-displays the form with the message under the field.
+refusal re-displays the form with the message under the field.  Each edit
+form carries the version of the record it was opened at (a hidden field):
+when someone else saved the record meanwhile, the save is refused with who
+changed it, when, and each of their values beside the one typed
+(app/core/versions.py); the form then carries the new version, so saving
+again, after checking, goes through.
 """
 
 from flask import abort, flash, request
 from flask_appbuilder import IndexView, ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
+from wtforms import HiddenField
 
-from app.core.errors import CareTrailError
+from app.core.actor import current_actor
+from app.core.errors import BadInput, CareTrailError, StaleRecord
+from app.core.versions import version_of
 from app.security.permissions import METHOD_PERMISSION_MAP
+
+OPENED_VERSION = "opened_version"
+MAX_PAGE_NUMBER = 1_000_000
+
+
+def _opened_version(form) -> int | None:
+    raw = form[OPENED_VERSION].data if OPENED_VERSION in form else None
+    return int(raw) if raw and str(raw).isdigit() else None
 
 
 def yes_or_no(value) -> str:
@@ -38,6 +56,9 @@ class CareTrailModelView(ModelView):
                 if name in self.description_columns:
                     field.kwargs.setdefault("description", self.description_columns[name])
         super()._init_forms()
+        # Hidden fields are rendered by the form's hidden_tag(), and this one
+        # is never copied onto the record (it is not an edit column).
+        self.edit_form = type(self.edit_form.__name__, (self.edit_form,), {OPENED_VERSION: HiddenField()})
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -53,6 +74,21 @@ class CareTrailModelView(ModelView):
             related_views=self._related_views,
             **self.show_extras(pk),
         )
+
+    def _list(self, **kwargs):
+        self._check_list_arguments()
+        return super()._list(**kwargs)
+
+    def _check_list_arguments(self) -> None:
+        """The page, page size and order FAB reads from the URL and would pass
+        on as they are (a page of "abc" or -5 was a 500): a 400 naming them."""
+        for name, value in request.args.items():
+            # FAB's own patterns (flask_appbuilder.urltools): any "page_" or "psize_" is read as a number.
+            if "page_" in name or "psize_" in name:
+                if not value.isdigit() or int(value) > MAX_PAGE_NUMBER:
+                    raise BadInput("A page or a page size is a whole number from 0.", field=name)
+            elif name == f"_oc_{self.__class__.__name__}" and value not in self.order_columns:
+                raise BadInput("This list cannot be sorted by that column.", field=name)
 
     def show_extras(self, pk) -> dict:
         """What a view's own show template needs besides FAB's values."""
@@ -90,12 +126,16 @@ class CareTrailModelView(ModelView):
             self._fill_form_exclude_cols(exclude_cols, form)
         if form.validate_on_submit():
             self.process_form(form, False)
-            form.populate_obj(item)
-            if self._write(form, lambda: (self.pre_update(item), self.datamodel.edit(item), self.post_update(item))):
+            opened = _opened_version(form)
+            values = {name: field.data for name, field in form._fields.items() if name in self.edit_columns}
+            values.pop("version", None)  # shown read-only on some forms; the database keeps it
+            save = self.datamodel.rules.update
+            if self._write(form, lambda: save(self.datamodel.session, current_actor(), item, values, opened)):
                 flash(self.edit_row_message, "success")
                 return None
         elif request.method == "GET":
             self.prefill_form(form, pk)
+            form[OPENED_VERSION].data = version_of(item)
             self.update_redirect()
         return self._get_edit_widget(form=form, exclude_cols=exclude_cols)
 
@@ -104,6 +144,16 @@ class CareTrailModelView(ModelView):
         """Run the write; on a database refusal put its message on the form."""
         try:
             write()
+        except StaleRecord as stale:
+            # The form now stands for the version the user has seen the news of.
+            if OPENED_VERSION in form:
+                form[OPENED_VERSION].data = stale.details["current_version"]
+            saved_by = stale.details["changed_by"]
+            for name, values in stale.details["changes"].items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, f"Now: {values['now']!r} (saved by {saved_by})"]
+            flash(stale.message, "warning")
+            return False
         except CareTrailError as violation:
             field = form._fields.get(violation.field) if violation.field else None
             if field is not None:

@@ -15,9 +15,11 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from app.agenda.models import Appointment, AppointmentType, DoctorAbsence, DoctorSchedule
-from app.agenda.rules import book_appointment, hospital_zone, set_status
+from app.agenda.rules import book_appointment, set_status
 from app.agenda.slots import find_free_slots
+from app.core.actor import SYSTEM
 from app.core.errors import CareTrailError
+from app.core.timezone import hospital_zone
 from app.records.models import Patient, Room, Staff
 
 WORKING_DAYS = (1, 2, 3, 4, 5)
@@ -104,6 +106,7 @@ def _seed_appointments(session, doctors: list[Staff], today: date, summary) -> N
                 room_id = rng.choice(imaging_rooms) if radiology else None
                 patient_id = rng.choice(patients)
                 slots = find_free_slots(
+                    session,
                     starts=datetime.combine(day, time(0), zone),
                     ends=datetime.combine(day + timedelta(days=1), time(0), zone),
                     duration_minutes=kind.default_duration_minutes,
@@ -117,6 +120,8 @@ def _seed_appointments(session, doctors: list[Staff], today: date, summary) -> N
                 slot = rng.choice(slots)
                 try:
                     appointment = book_appointment(
+                        session,
+                        SYSTEM,
                         patient_id=patient_id,
                         doctor_id=doctor.id,
                         type_id=kind.id,
@@ -124,7 +129,7 @@ def _seed_appointments(session, doctors: list[Staff], today: date, summary) -> N
                         room_id=room_id,
                     )
                     if rng.random() < 0.3:
-                        set_status(appointment.id, "confirmed")
+                        set_status(session, SYSTEM, appointment.id, "confirmed")
                 except CareTrailError:
                     continue  # refused by a rule: the demo simply has one appointment fewer
                 summary.appointments += 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from app.core.actor import SYSTEM
 from app.prescribing.drug_import import import_interactions, import_medications
 from app.prescribing.models import Medication, PatientAllergy, Prescription, PrescriptionItem
 from app.records.models import Patient, Staff
@@ -48,8 +49,8 @@ class PrescribingSummary:
 def seed_demo_prescribing(session) -> PrescribingSummary:
     """Flushes; the caller commits (with the rest of the demo)."""
     summary = PrescribingSummary()
-    summary.medications = import_medications(DEMO_MEDICATIONS, commit=False).added
-    summary.interactions = import_interactions(DEMO_INTERACTIONS, commit=False).added
+    summary.medications = import_medications(session, SYSTEM, DEMO_MEDICATIONS, commit=False).added
+    summary.interactions = import_interactions(session, SYSTEM, DEMO_INTERACTIONS, commit=False).added
     summary.allergies = _structure_allergies(session)
     summary.prescriptions = _patient_on_warfarin(session)
     session.flush()

@@ -12,14 +12,13 @@ is never changed, its bytes match their SHA-256.
 def register(appbuilder) -> None:
     """The archive, issuing from the patient's page, certificate templates,
     hospitalisation reports, the letterhead; their REST API."""
-    from flask import current_app
-
     from app.documents.api import DocumentApi, PatientDocumentApi
     from app.documents.views.archive import DocumentView
-    from app.documents.views.issue import DocumentIssueView, documents_on_patient_page, may_issue_kind
+    from app.documents.views.issue import DocumentIssueView, documents_on_patient_page
     from app.documents.views.reports import HospitalisationReportView
     from app.documents.views.settings import HospitalSettingsView
     from app.documents.views.templates import CertificateTemplateView
+    from app.records.views import add_patient_section
     from app.security.roles import (
         CERTIFICATE_TEMPLATES,
         DOCUMENTS_CATEGORY,
@@ -55,5 +54,4 @@ def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(DocumentIssueView)
     appbuilder.add_api(PatientDocumentApi)
     appbuilder.add_api(DocumentApi)
-    current_app.add_template_global(documents_on_patient_page, "patient_documents")
-    current_app.add_template_global(may_issue_kind, "may_issue_document")
+    add_patient_section("documents", "pages/document_patient.html", documents_on_patient_page)

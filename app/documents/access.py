@@ -1,7 +1,8 @@
 """Who may issue and read which kind of document.
 
 The role matrix gives the Document permission (screens and API); this
-narrows it per kind, for the screens and the API alike:
+narrows it per kind, for every door alike (the archive's rules call it,
+screens ask it to offer only the buttons that work):
 - a patient record: whoever cares for or receives the patient;
 - a certificate and a hospitalisation report: a doctor (the certificate is
   the issuing doctor's own word); the report's print is also for nurses and
@@ -11,8 +12,10 @@ narrows it per kind, for the screens and the API alike:
 Administrators and auditors may read (download) every document issued.
 """
 
-from app.core.errors import DocumentForbidden
-from app.security.roles import ADMIN_ROLE
+from app.core.actor import Actor
+from app.core.errors import Forbidden
+from app.security.policy import READ, WRITE, may
+from app.security.roles import ADMIN_ROLE, DOCUMENTS
 
 AUDITOR_ROLE = "Auditor"
 
@@ -26,24 +29,28 @@ ISSUERS: dict[str, frozenset[str]] = {
 READ_EVERYTHING = frozenset({ADMIN_ROLE, AUDITOR_ROLE})
 
 
-def may_issue(roles: frozenset[str], kind: str) -> bool:
-    return ADMIN_ROLE in roles or bool(roles & ISSUERS.get(kind, frozenset()))
+def may_issue(actor: Actor, kind: str) -> bool:
+    if not may(actor, WRITE, DOCUMENTS):
+        return False
+    return actor.is_system or ADMIN_ROLE in actor.roles or bool(actor.roles & ISSUERS.get(kind, frozenset()))
 
 
-def may_read(roles: frozenset[str], kind: str) -> bool:
-    return bool(roles & READ_EVERYTHING) or may_issue(roles, kind)
+def may_read(actor: Actor, kind: str) -> bool:
+    if not may(actor, READ, DOCUMENTS):
+        return False
+    return actor.is_system or bool(actor.roles & READ_EVERYTHING) or may_issue(actor, kind)
 
 
-def readable_kinds(roles: frozenset[str]) -> list[str]:
+def readable_kinds(actor: Actor) -> list[str]:
     """The kinds this user may list and download (the documents screen filters on it)."""
-    return [kind for kind in ISSUERS if may_read(roles, kind)]
+    return [kind for kind in ISSUERS if may_read(actor, kind)]
 
 
-def check_may_issue(roles: frozenset[str], kind: str) -> None:
-    if kind in ISSUERS and not may_issue(roles, kind):
-        raise DocumentForbidden("You may not issue this kind of document.")
+def check_may_issue(actor: Actor, kind: str) -> None:
+    if kind in ISSUERS and not may_issue(actor, kind):
+        raise Forbidden("You may not issue this kind of document.")
 
 
-def check_may_read(roles: frozenset[str], kind: str) -> None:
-    if not may_read(roles, kind):
-        raise DocumentForbidden("You may not read this kind of document.")
+def check_may_read(actor: Actor, kind: str) -> None:
+    if not may_read(actor, kind):
+        raise Forbidden("You may not read this kind of document.")

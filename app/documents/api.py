@@ -7,7 +7,8 @@
 
 Everything goes through app/documents/archive.py, like the screens: the
 per-kind rules are app/documents/access.py's (403), bad fields a 422 naming
-the field, an engine (or the signature) that fails a 503.  A download is
+the field, an engine (or the signature) that fails a 503 (answered by
+app/core/answers.py, like every refusal).  A download is
 journaled as 'download', an inline one as 'print'; the bytes are the
 archived ones, their SHA-256 in the X-Document-SHA256 header.
 """
@@ -16,21 +17,32 @@ import io
 import re
 import unicodedata
 
-from flask import g, request, send_file
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask import request, send_file
+from flask_appbuilder.api import expose, protect
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from app.core.api import load_json_body
-from app.core.errors import CareTrailError, ConstraintViolation, DatabaseWriteFailed, DocumentForbidden, NotFound
+from app.core.actor import current_actor
+from app.core.api import CareTrailApi, safe
 from app.core.extensions import db
+from app.core.schemas import Id, load_json_body, load_query
 from app.documents.access import readable_kinds
-from app.documents.archive import Issuer, issue_document, open_document
+from app.documents.archive import document_with_journal, issue_document, open_document
 from app.documents.models import DOCUMENT_KINDS, Document, DocumentAccess
-from app.documents.render import RenderingFailed
 from app.security.roles import DOCUMENTS
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 25
+
+
+class DocumentListSchema(Schema):
+    patient_id = Id(load_default=None)
+    kind = fields.String(validate=validate.OneOf(list(DOCUMENT_KINDS)), load_default=None)
+    page = fields.Integer(validate=validate.Range(min=0, max=1_000_000), load_default=0)
+    page_size = fields.Integer(validate=validate.Range(1, MAX_PAGE_SIZE), load_default=DEFAULT_PAGE_SIZE)
+
+
+class DownloadSchema(Schema):
+    disposition = fields.String(validate=validate.OneOf(["attachment", "inline"]), load_default="attachment")
 
 
 class IssueSchema(Schema):
@@ -97,28 +109,10 @@ class DocumentApiMixin:
     """What both APIs share: FAB's Document permission, read/write."""
 
     class_permission_name = DOCUMENTS
-    allow_browser_login = True
     openapi_spec_tag = "Documents"
 
-    def _issuer(self) -> Issuer:
-        return Issuer.of(g.user)
 
-    def _refused(self, refusal: Exception):
-        """The answer to a refused issue or download; nothing of it is kept."""
-        db.session.rollback()
-        if isinstance(refusal, DocumentForbidden):
-            return self.response(403, message=refusal.message)
-        if isinstance(refusal, NotFound):
-            return self.response(404, message=refusal.message)
-        if isinstance(refusal, ConstraintViolation):  # DocumentInputError included
-            return self.response_422(message=refusal.as_messages())
-        if isinstance(refusal, (RenderingFailed, DatabaseWriteFailed)):  # SigningFailed included
-            return self.response(503, message=str(refusal))
-        # Any other refusal, e.g. a certificate template that does not render.
-        return self.response_422(message={getattr(refusal, "field", None) or "_schema": [str(refusal)]})
-
-
-class PatientDocumentApi(DocumentApiMixin, BaseApi):
+class PatientDocumentApi(DocumentApiMixin, CareTrailApi):
     resource_name = "patients"
     method_permission_name = {"issue": "write"}
 
@@ -158,20 +152,13 @@ class PatientDocumentApi(DocumentApiMixin, BaseApi):
             422: {$ref: '#/components/responses/422'}
             503: {description: The PDF engine or the signature failed; nothing was archived}
         """
-        values, problem = load_json_body(IssueSchema(), self)
-        if problem:
-            return problem
+        values = load_json_body(IssueSchema())
         kind = values.pop("kind")
-        try:
-            document = issue_document(db.session, patient_id=pk, kind=kind, fields=values, issuer=self._issuer())
-            result = document_summary(document)
-            db.session.commit()
-        except (CareTrailError, RenderingFailed) as refusal:
-            return self._refused(refusal)
-        return self.response(201, **result)
+        document = issue_document(db.session, current_actor(), patient_id=pk, kind=kind, fields=values)
+        return self.response(201, **document_summary(document))
 
 
-class DocumentApi(DocumentApiMixin, BaseApi):
+class DocumentApi(DocumentApiMixin, CareTrailApi):
     resource_name = "documents"
     method_permission_name = {"get_list": "read", "get": "read", "download": "read"}
 
@@ -196,21 +183,12 @@ class DocumentApi(DocumentApiMixin, BaseApi):
             400: {$ref: '#/components/responses/400'}
             401: {$ref: '#/components/responses/401'}
         """
-        try:
-            patient_id = _optional_int("patient_id")
-            page = _optional_int("page") or 0
-            page_size = _optional_int("page_size") or DEFAULT_PAGE_SIZE
-        except ValueError as bad:
-            return self.response_400(message={str(bad): [f"{bad} is a whole number."]})
-        if page < 0 or not 1 <= page_size <= MAX_PAGE_SIZE:
-            return self.response_400(message={"page_size": [f"page >= 0, page_size from 1 to {MAX_PAGE_SIZE}."]})
-        kind = request.args.get("kind")
-        if kind and kind not in DOCUMENT_KINDS:
-            return self.response_400(message={"kind": [f"One of: {', '.join(DOCUMENT_KINDS)}."]})
-        kinds = [k for k in readable_kinds(self._issuer().roles) if not kind or k == kind]
+        args = load_query(DocumentListSchema(), request.args.to_dict())
+        kind, page, page_size = args["kind"], args["page"], args["page_size"]
+        kinds = [k for k in readable_kinds(current_actor()) if not kind or k == kind]
         query = db.select(Document).where(Document.kind.in_(kinds))
-        if patient_id is not None:
-            query = query.where(Document.patient_id == patient_id)
+        if args["patient_id"] is not None:
+            query = query.where(Document.patient_id == args["patient_id"])
         count = db.session.scalar(db.select(db.func.count()).select_from(query.subquery()))
         rows = db.session.scalars(
             query.order_by(Document.issued_at.desc(), Document.id.desc()).limit(page_size).offset(page * page_size)
@@ -233,16 +211,7 @@ class DocumentApi(DocumentApiMixin, BaseApi):
             403: {$ref: '#/components/responses/403'}
             404: {$ref: '#/components/responses/404'}
         """
-        document = db.session.get(Document, pk)
-        if document is None:
-            return self.response(404, message=f"No document #{pk}.")
-        if document.kind not in readable_kinds(self._issuer().roles):
-            return self.response(403, message="You may not read this kind of document.")
-        accesses = db.session.scalars(
-            db.select(DocumentAccess)
-            .where(DocumentAccess.document_id == pk)
-            .order_by(DocumentAccess.accessed_at, DocumentAccess.id)
-        ).all()
+        document, accesses = document_with_journal(db.session, current_actor(), pk)
         return self.response(200, result=document_details(document, accesses))
 
     @expose("/<int:pk>/download", methods=["GET"])
@@ -266,18 +235,10 @@ class DocumentApi(DocumentApiMixin, BaseApi):
             403: {$ref: '#/components/responses/403'}
             404: {$ref: '#/components/responses/404'}
         """
-        disposition = request.args.get("disposition", "attachment")
-        if disposition not in ("attachment", "inline"):
-            return self.response_400(message={"disposition": ["attachment or inline."]})
+        disposition = load_query(DownloadSchema(), request.args.to_dict())["disposition"]
         action = "print" if disposition == "inline" else "download"
-        try:
-            document = open_document(
-                db.session, pk, action=action, issuer=self._issuer(), client_addr=request.remote_addr
-            )
-            content, filename, sha256 = document.content, safe_filename(document), document.sha256_hex
-            db.session.commit()
-        except CareTrailError as refusal:
-            return self._refused(refusal)
+        document = open_document(db.session, current_actor(), pk, action=action, client_addr=request.remote_addr)
+        content, filename, sha256 = document.content, safe_filename(document), document.sha256_hex
         response = send_file(
             io.BytesIO(content),
             mimetype="application/pdf",
@@ -290,13 +251,3 @@ class DocumentApi(DocumentApiMixin, BaseApi):
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Document-SHA256"] = sha256
         return response
-
-
-def _optional_int(name: str) -> int | None:
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(name) from None

@@ -2,16 +2,20 @@
 
 Every document issued is archived: its bytes, their SHA-256 and size (the
 database checks both), who issued it, when, with which engine and from
-which template version.  Re-downloading returns the very same bytes.
+which template version.  Re-downloading returns the very same bytes.  These
+are the documents' rules: they refuse what the actor may not issue or read
+(app/documents/access.py) and commit; every door goes through them.
 """
 
 import hashlib
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.actor import Actor
 from app.core.errors import NotFound
+from app.core.rules import commit
 from app.documents import signing
 from app.documents.access import check_may_issue, check_may_read
 from app.documents.kinds import build_document
@@ -20,24 +24,20 @@ from app.documents.render import render_pdf
 from app.records.models import Patient
 
 
-@dataclass(frozen=True)
-class Issuer:
-    """Who issues or reads a document: the CareTrail login (and its roles)."""
+def issue_document(session, actor: Actor, *, patient_id: int, kind: str, fields: dict, engine: str | None = None):
+    """Build, render, sign (when configured) and archive one document, and
+    commit.  DocumentInputError (field, message) for bad input, Forbidden
+    when the actor may not issue this kind, RenderingFailed (503) when the
+    engine or the signature fails: then nothing is archived."""
+    check_may_issue(actor, kind)
+    try:
+        return _issue(session, actor, patient_id, kind, fields, engine)
+    except Exception:
+        session.rollback()
+        raise
 
-    username: str
-    user_id: int | None = None
-    roles: frozenset[str] = frozenset()
 
-    @classmethod
-    def of(cls, user) -> "Issuer":
-        return cls(user.username, user.id, frozenset(role.name for role in user.roles))
-
-
-def issue_document(session, *, patient_id: int, kind: str, fields: dict, issuer: Issuer, engine: str | None = None):
-    """Build, render, sign (when configured) and archive one document; the
-    caller commits.  DocumentInputError (field, message) for bad input,
-    DocumentForbidden when the issuer may not issue this kind."""
-    check_may_issue(issuer.roles, kind)
+def _issue(session, actor: Actor, patient_id: int, kind: str, fields: dict, engine: str | None):
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"No patient #{patient_id}.")
@@ -47,7 +47,7 @@ def issue_document(session, *, patient_id: int, kind: str, fields: dict, issuer:
         if already is not None:
             return already
     engine = engine or current_app.config["PDF_ENGINE"]
-    draft = build_document(session, kind=kind, patient=patient, fields=fields, issuer=issuer, engine=engine)
+    draft = build_document(session, kind=kind, patient=patient, fields=fields, issuer=actor, engine=engine)
     rendered = render_pdf(draft.html, engine, wkhtmltopdf_path=current_app.config.get("WKHTMLTOPDF_PATH"))
     content, signed_by = signing.sign_if_configured(rendered.content, current_app.config)
     document = Document(
@@ -59,8 +59,8 @@ def issue_document(session, *, patient_id: int, kind: str, fields: dict, issuer:
         prescription_id=draft.prescription_id,
         hospitalisation_report_id=draft.hospitalisation_report_id,
         fields=draft.recorded_fields,
-        issued_by_user_id=issuer.user_id,
-        issued_by=issuer.username,
+        issued_by_user_id=actor.user_id,
+        issued_by=actor.username,
         engine=rendered.engine,
         page_count=rendered.page_count,
         size_bytes=len(content),
@@ -69,7 +69,7 @@ def issue_document(session, *, patient_id: int, kind: str, fields: dict, issuer:
         content=content,
     )
     session.add(document)
-    session.flush()
+    commit(session)
     return document
 
 
@@ -85,28 +85,46 @@ def _archived_prescription(session, patient_id: int, fields: dict):
     )
 
 
-def open_document(session, document_id: int, *, action: str, issuer: Issuer, client_addr: str | None = None):
-    """The archived document with its bytes, the access journaled (download or print)."""
+def open_document(session, actor: Actor, document_id: int, *, action: str, client_addr: str | None = None):
+    """The archived document with its bytes, the access journaled (download
+    or print) and committed."""
     document = session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
     if document is None:
         raise NotFound(f"No document #{document_id}.")
-    check_may_read(issuer.roles, document.kind)
-    journal_access(session, document, action=action, issuer=issuer, client_addr=client_addr)
+    check_may_read(actor, document.kind)
+    content = document.content
+    journal_access(session, actor, document, action=action, client_addr=client_addr)
+    # The commit expired the row: keep the bytes read, rather than fetch them again.
+    set_committed_value(document, "content", content)
     return document
 
 
-def journal_access(session, document, *, action: str, issuer: Issuer, client_addr: str | None = None) -> None:
-    """One line of document_accesses: who downloaded, printed or verified the document."""
+def document_with_journal(session, actor: Actor, document_id: int) -> tuple[Document, list[DocumentAccess]]:
+    """A document's metadata (not its bytes) and who downloaded, printed or verified it, oldest first."""
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(f"No document #{document_id}.")
+    check_may_read(actor, document.kind)
+    accesses = session.scalars(
+        sa.select(DocumentAccess)
+        .where(DocumentAccess.document_id == document_id)
+        .order_by(DocumentAccess.accessed_at, DocumentAccess.id)
+    ).all()
+    return document, list(accesses)
+
+
+def journal_access(session, actor: Actor, document, *, action: str, client_addr: str | None = None) -> None:
+    """One line of document_accesses, committed: who downloaded, printed or verified the document."""
     session.add(
         DocumentAccess(
             document_id=document.id,
             action=action,
-            user_id=issuer.user_id,
-            username=issuer.username,
+            user_id=actor.user_id,
+            username=actor.username,
             client_addr=client_addr,
         )
     )
-    session.flush()
+    commit(session)
 
 
 def audited_sha256(session, document_id: int) -> str | None:
@@ -127,3 +145,29 @@ def audited_sha256(session, document_id: int) -> str | None:
     except sa.exc.DBAPIError:
         return None
     return value.removeprefix("\\x") if value else None
+
+
+def verify_archived(session, actor: Actor, document_id: int, config) -> tuple[Document, bool, list[str]]:
+    """Check an archived document's bytes against its SHA-256, the SHA-256 the
+    audit recorded at issue, and its signature when signed; journaled as a
+    'verify'.  Returns the document, whether all holds, and the report's lines."""
+    document = session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
+    if document is None:
+        raise NotFound(f"No document #{document_id}.")
+    check_may_read(actor, document.kind)
+    result = signing.verify_document_bytes(
+        document.content, document.sha256, config, expect_signature=document.signed_by is not None
+    )
+    audited = audited_sha256(session, document.id)
+    journal_access(session, actor, document, action="verify")
+    lines = result.report()
+    if audited is None:
+        lines.insert(1, "SHA-256 at issue (audit): not found in the audit log")
+    elif audited == result.actual_sha256:
+        lines.insert(1, "SHA-256 at issue (audit): matches")
+    else:
+        lines.insert(1, f"SHA-256 at issue (audit): DIFFERS, the audit recorded {audited}")
+    ok = result.ok and audited in (None, result.actual_sha256)
+    if not ok:
+        lines[-1] = "FAILED: the document is not as issued."
+    return document, ok, lines

@@ -22,12 +22,18 @@ import traceback
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateSyntaxError
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from app.core.errors import DocumentInputError, TemplateError
+from app.core.actor import Actor
+from app.core.errors import ConstraintViolation
+from app.core.rules import RecordRules
+from app.documents.errors import DocumentInputError, TemplateError
+from app.documents.models import Document
+from app.security.roles import CERTIFICATE_TEMPLATES
 
 FIELD_TYPES = ("text", "multiline", "date", "number")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -216,3 +222,25 @@ def _explain(error: JinjaTemplateError) -> str:
     if match:
         return f"no field named {match.group(1)!r} (see the documented fields and the template's own fields)"
     return message
+
+
+class TemplateRules(RecordRules):
+    """Certificate templates (administrators): the fields, then the text
+    rendered with them, checked before anything is saved; a template used
+    by an archived certificate is kept (untick Active instead)."""
+
+    def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
+        if deleting:
+            uses = session.scalar(sa.select(sa.func.count()).where(Document.template_id == item.id))
+            if uses:
+                raise ConstraintViolation(
+                    None,
+                    f"This template was used for {uses} certificate(s) kept in the archive: it cannot be deleted. "
+                    "Untick Active to stop offering it.",
+                )
+            return
+        item.fields = validate_fields_definition(item.fields if item.fields is not None else [])
+        check_template(item.body or "", item.fields)
+
+
+TEMPLATE_RULES = TemplateRules(CERTIFICATE_TEMPLATES)

@@ -19,7 +19,7 @@ import re
 from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
-from app.core.errors import DocumentInputError
+from app.documents.errors import DocumentInputError
 
 LOGO_MAX_BYTES = 512 * 1024
 LOGO_MAX_PIXELS = 4000  # per side

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import pdfkit
 from pypdf import PdfReader
 
+from app.core.errors import Unavailable
+
 log = logging.getLogger(__name__)
 
 ENGINES = ("weasyprint", "wkhtmltopdf")
@@ -32,8 +34,12 @@ UNREACHABLE_PROXY = "http://127.0.0.1:9"
 WKHTMLTOPDF_TIMEOUT_SECONDS = 60
 
 
-class RenderingFailed(Exception):
-    """The engine could not produce a PDF (missing binary, crash, timeout)."""
+class RenderingFailed(Unavailable):
+    """The engine could not produce a PDF (missing binary, crash, timeout): 503, nothing archived."""
+
+    def __init__(self, message: str):
+        super().__init__(f"The PDF could not be produced ({message}); nothing was archived.")
+        self.reason = message
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from app.core.errors import Unavailable
 from app.documents.render import RenderingFailed
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,11 @@ DEMO_CERTIFICATE_DAYS = 365 * 3
 class SigningFailed(RenderingFailed):
     """Signing is configured but impossible (certificate missing, wrong
     passphrase, expired): nothing is issued rather than an unsigned document.
-    A RenderingFailed, so callers that answer 503 for one answer it for both."""
+    A RenderingFailed, so it is answered 503 like one, with its own words."""
+
+    def __init__(self, message: str):
+        Unavailable.__init__(self, message)
+        self.reason = message
 
 
 @dataclass(frozen=True)

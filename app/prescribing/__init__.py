@@ -3,8 +3,6 @@ allergies, prescriptions (drafts, checks, signing, renewals, corrections)."""
 
 
 def register(appbuilder) -> None:
-    from flask import current_app
-
     from app.prescribing.api.drug_reference import DrugInteractionApi, MedicationApi, PatientAllergyApi
     from app.prescribing.api.prescriptions import PrescriptionApi
     from app.prescribing.views.drug_reference import (
@@ -14,6 +12,7 @@ def register(appbuilder) -> None:
         PatientAllergyView,
     )
     from app.prescribing.views.prescriptions import PrescriptionView, RenewalsDueView, prescribing_on_patient_page
+    from app.records.views import add_patient_section
     from app.security.roles import (
         DRUG_INTERACTIONS,
         MEDICATIONS,
@@ -41,4 +40,4 @@ def register(appbuilder) -> None:
     appbuilder.add_api(MedicationApi)
     appbuilder.add_api(DrugInteractionApi)
     appbuilder.add_api(PatientAllergyApi)
-    current_app.add_template_global(prescribing_on_patient_page, "patient_prescribing")
+    add_patient_section("prescribing", "pages/patient_prescribing.html", prescribing_on_patient_page)

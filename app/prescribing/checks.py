@@ -33,8 +33,10 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from app.core.errors import ConstraintViolation
 from app.core.extensions import db
 from app.prescribing.models import SEVERITIES, Medication, Prescription
+from app.records.models import Patient
 
 BLOCKING_SEVERITY = "contraindicated"
 
@@ -91,6 +93,28 @@ def check_draft(
     ).all()
     names = _medication_names({row.medication_id for row in rows} | {row.other_medication_id for row in rows})
     return [_alert(row, names) for row in rows]
+
+
+def check_typed_draft(
+    session, patient_id: int, medication_ids: list[int], *, replaces_id=None, renewal_of_id=None, prescription_id=None
+) -> list[Alert]:
+    """The alerts for a draft as typed (nothing saved): the patient and each
+    line's medication must exist first, else a ConstraintViolation naming them."""
+    if session.get(Patient, patient_id) is None:
+        raise ConstraintViolation("patient_id", f"No patient {patient_id}.")
+    known = set(session.scalars(sa.select(Medication.id).where(Medication.id.in_(medication_ids))))
+    unknown = [
+        f"Line {n}: no medication {i} in the reference." for n, i in enumerate(medication_ids, 1) if i not in known
+    ]
+    if unknown:
+        raise ConstraintViolation("items", " ".join(unknown))
+    return check_draft(
+        patient_id,
+        medication_ids,
+        replaces_id=replaces_id,
+        renewal_of_id=renewal_of_id,
+        prescription_id=prescription_id,
+    )
 
 
 def check_prescription(prescription: Prescription) -> list[Alert]:

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
-from app.core.extensions import db
 from app.prescribing.models import (
     ATC_CODE,
     SEVERITIES,
@@ -32,6 +32,8 @@ from app.prescribing.models import (
     normalize_substance,
     normalize_substances,
 )
+from app.security.policy import WRITE, require
+from app.security.roles import DRUG_INTERACTIONS, MEDICATIONS
 
 MEDICATION_REQUIRED = ("code", "name", "substances")
 MEDICATION_OPTIONAL = ("atc_code", "form", "strength", "route", "is_narcotic", "needs_secure_prescription", "is_active")
@@ -69,9 +71,11 @@ class LineRejected(ValueError):
     pass
 
 
-def import_medications(source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
+def import_medications(session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
     """Upsert medications from a CSV file (path or text stream), by code."""
+    require(actor, WRITE, MEDICATIONS)
     return _import(
+        session,
         source,
         "medications",
         MEDICATION_REQUIRED,
@@ -83,9 +87,11 @@ def import_medications(source, *, dry_run: bool = False, commit: bool = True) ->
     )
 
 
-def import_interactions(source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
+def import_interactions(session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
     """Upsert interactions from a CSV file (path or text stream), by pair."""
+    require(actor, WRITE, DRUG_INTERACTIONS)
     return _import(
+        session,
         source,
         "interactions",
         INTERACTION_REQUIRED,
@@ -97,7 +103,7 @@ def import_interactions(source, *, dry_run: bool = False, commit: bool = True) -
     )
 
 
-def _import(source, kind, required, optional, parse_line, write, *, dry_run: bool, commit: bool) -> ImportReport:
+def _import(session, source, kind, required, optional, parse_line, write, *, dry_run, commit) -> ImportReport:
     report = ImportReport(kind, dry_run=dry_run)
     rows = _read(source, required, optional)
     seen: dict = {}
@@ -116,13 +122,13 @@ def _import(source, kind, required, optional, parse_line, write, *, dry_run: boo
         valid.append((line, values))
     try:
         for start in range(0, len(valid), BATCH):
-            _write_batch(valid[start : start + BATCH], write, report)
+            _write_batch(session, valid[start : start + BATCH], write, report)
         if dry_run:
-            db.session.rollback()
+            session.rollback()
         elif commit:
-            db.session.commit()
+            session.commit()
     except BaseException:
-        db.session.rollback()
+        session.rollback()
         raise
     report.rejected.sort()
     return report
@@ -268,19 +274,19 @@ def _interaction(row: dict) -> dict:
     }
 
 
-def _write_batch(batch: list[tuple[int, dict]], write: Callable, report: ImportReport) -> None:
+def _write_batch(session, batch: list[tuple[int, dict]], write: Callable, report: ImportReport) -> None:
     """The batch in one statement; when the database refuses it, line by line
     (each in a savepoint) to name the lines it refuses."""
     try:
-        with db.session.begin_nested():
-            _count(write([values for _, values in batch]), len(batch), report)
+        with session.begin_nested():
+            _count(write(session, [values for _, values in batch]), len(batch), report)
         return
     except SQLAlchemyError:
         pass
     for line, values in batch:
         try:
-            with db.session.begin_nested():
-                _count(write([values]), 1, report)
+            with session.begin_nested():
+                _count(write(session, [values]), 1, report)
         except SQLAlchemyError as refused:
             violation = violation_from_db_error(refused)
             if violation is None:
@@ -295,7 +301,7 @@ def _count(inserted_flags: Iterable[bool], total: int, report: ImportReport) -> 
     report.unchanged += total - len(flags)
 
 
-def _upsert(model, rows: list[dict], key: tuple[str, ...]) -> list[bool]:
+def _upsert(session, model, rows: list[dict], key: tuple[str, ...]) -> list[bool]:
     """INSERT ... ON CONFLICT DO UPDATE, only when something differs; True
     for each row inserted, False for each updated (unchanged ones return nothing)."""
     statement = insert(model).values(rows)
@@ -308,12 +314,12 @@ def _upsert(model, rows: list[dict], key: tuple[str, ...]) -> list[bool]:
             sa.tuple_(*(statement.excluded[name] for name in columns))
         ),
     ).returning(sa.literal_column("xmax = 0"))
-    return [inserted for (inserted,) in db.session.execute(statement)]
+    return [inserted for (inserted,) in session.execute(statement)]
 
 
-def _write_medications(rows: list[dict]) -> list[bool]:
-    return _upsert(Medication, rows, ("code",))
+def _write_medications(session, rows: list[dict]) -> list[bool]:
+    return _upsert(session, Medication, rows, ("code",))
 
 
-def _write_interactions(rows: list[dict]) -> list[bool]:
-    return _upsert(DrugInteraction, rows, ("a_kind", "a_value", "b_kind", "b_value"))
+def _write_interactions(session, rows: list[dict]) -> list[bool]:
+    return _upsert(session, DrugInteraction, rows, ("a_kind", "a_value", "b_kind", "b_value"))

@@ -1,5 +1,4 @@
-"""Prescriptions as lists: renewals due, a patient's prescriptions and
-allergies, and the daily expiry of prescriptions past their date."""
+"""Prescriptions as lists: renewals due, a patient's prescriptions and allergies."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -101,15 +100,3 @@ def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPres
         elif len(summary.past) < past_limit:
             summary.past.append(prescription)
     return summary
-
-
-def expire_overdue() -> int:
-    """Mark signed prescriptions past valid_until as expired (run daily, e.g.
-    from cron, until background jobs exist; the checks already ignore them)."""
-    result = db.session.execute(
-        sa.update(Prescription)
-        .where(Prescription.status == "signed", Prescription.valid_until < sa.func.current_date())
-        .values(status="expired")
-    )
-    db.session.commit()
-    return result.rowcount

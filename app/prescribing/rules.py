@@ -4,10 +4,11 @@ The database decides (sql/versions/0009_prescriptions.py): a signed
 prescription and its lines never change, a contraindication is not signed
 without an override reason, renewals cannot exceed what the original
 allows (also when two are signed at once), signing a correction cancels the
-prescription it replaces.  This module checks first, for plain-words
-refusals and the alerts to show, then writes and turns what the database
-still refuses into a ConstraintViolation on the field to blame.  Screens
-and the REST API both write through here.
+prescription it replaces.  This module checks first (who may write or sign:
+app/prescribing/access.py), for plain-words refusals and the alerts to
+show, then writes, commits, and turns what the database still refuses into
+a ConstraintViolation on the field to blame.  Screens, the REST API and
+the CLI all write through here; each rule takes the session and the actor.
 
 Renewals are counted when the renewal is SIGNED (a draft is not yet a
 prescription: abandoning it gives nothing back because it took nothing).
@@ -19,15 +20,18 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core.actor import Actor
 from app.core.db_context import clean_reason
-from app.core.db_errors import violation_from_db_error
-from app.core.errors import ConstraintViolation, DatabaseWriteFailed, NotFound, OverrideRequired, PrescriptionForbidden
-from app.core.extensions import db
-from app.prescribing import access as access
+from app.core.errors import ConstraintViolation, Forbidden, NotFound
+from app.core.rules import RecordRules, refusal_of, run_and_commit
+from app.prescribing import access
 from app.prescribing.checks import check_prescription, needs_override
 from app.prescribing.models import Medication, Prescription, PrescriptionItem
 from app.records.models import Patient
+from app.security.policy import WRITE, require
+from app.security.roles import PRESCRIPTIONS
 
+NOT_YOURS = "You may only change your own prescriptions."
 DEFAULT_VALIDITY_DAYS = 90
 MAX_LINES = 50
 ITEM_FIELDS = (
@@ -44,9 +48,25 @@ ITEM_FIELDS = (
 DRAFT_FIELDS = ("prescriber_id", "valid_until", "renewals_allowed", "notes", "items")
 
 
+class OverrideRequired(ConstraintViolation):
+    """Signing a prescription with a contraindication needs an override
+    reason (422); `alerts` are the checks' findings, shown again (also in
+    the JSON answer)."""
+
+    def __init__(self, alerts: list):
+        super().__init__(
+            "override_reason",
+            "A contraindication was found: give the reason for prescribing anyway to sign.",
+            "prescriptions_override_required",
+            alerts=[alert.as_dict() for alert in alerts],
+        )
+        self.alerts = alerts
+
+
 def create_draft(
+    session,
+    actor: Actor,
     *,
-    user,
     patient_id: int,
     items: list[dict],
     prescriber_id: int | None = None,
@@ -56,8 +76,9 @@ def create_draft(
 ) -> Prescription:
     """A new draft with its lines, committed.  Nothing is checked against
     allergies or interactions here: that is shown before signing."""
-    prescriber = _prescriber(user, prescriber_id)
-    if db.session.get(Patient, patient_id) is None:
+    require(actor, WRITE, PRESCRIPTIONS)
+    prescriber = _prescriber(session, actor, prescriber_id)
+    if session.get(Patient, patient_id) is None:
         raise ConstraintViolation("patient_id", f"No patient {patient_id}.")
 
     def change() -> Prescription:
@@ -68,49 +89,51 @@ def create_draft(
             renewals_allowed=renewals_allowed or 0,
             notes=notes,
         )
-        prescription.items = _lines(items)
-        db.session.add(prescription)
+        prescription.items = _lines(session, items)
+        session.add(prescription)
         return prescription
 
-    return _write(change)
+    return _write(session, change)
 
 
-def update_draft(prescription_id: int, *, user, changes: dict) -> Prescription:
+def update_draft(session, actor: Actor, prescription_id: int, *, changes: dict) -> Prescription:
     """Change a draft; `items`, when given, replaces all its lines."""
     unknown = set(changes) - set(DRAFT_FIELDS)
     if unknown:
         raise ConstraintViolation(sorted(unknown)[0], "This field cannot be changed here.")
-    prescription = _writable_draft(prescription_id, user)
+    prescription = _writable_draft(session, prescription_id, actor)
     if "prescriber_id" in changes:
-        changes = {**changes, "prescriber_id": _prescriber(user, changes["prescriber_id"])}
+        changes = {**changes, "prescriber_id": _prescriber(session, actor, changes["prescriber_id"])}
 
     def change() -> Prescription:
         for name, value in changes.items():
             if name == "items":
                 # Old lines out first (flushed), so the new ones may reuse their positions.
                 prescription.items = []
-                db.session.flush()
-                prescription.items = _lines(value)
+                session.flush()
+                prescription.items = _lines(session, value)
             else:
                 setattr(prescription, name, value)
         return prescription
 
-    return _write(change)
+    return _write(session, change)
 
 
-def sign_prescription(prescription_id: int, *, user, override_reason: str | None = None) -> Prescription:
+def sign_prescription(
+    session, actor: Actor, prescription_id: int, *, override_reason: str | None = None
+) -> Prescription:
     """Sign a draft: OverrideRequired (with the alerts) when a
     contraindication is found and no reason is given."""
-    prescription = get_prescription(prescription_id)
+    prescription = get_prescription(session, prescription_id)
     reason = clean_reason(override_reason)
-    return _write(lambda: _sign(prescription, user, reason), prescription_id=prescription_id)
+    return _write(session, lambda: _sign(session, prescription, actor, reason), prescription_id=prescription_id)
 
 
-def cancel_prescription(prescription_id: int, *, user, reason: str | None) -> Prescription:
+def cancel_prescription(session, actor: Actor, prescription_id: int, *, reason: str | None) -> Prescription:
     """A draft or a signed prescription, cancelled with a reason (kept with it)."""
-    prescription = get_prescription(prescription_id)
-    if not access.may_write(user, prescription):
-        raise PrescriptionForbidden()
+    prescription = get_prescription(session, prescription_id)
+    if not access.may_write(session, actor, prescription):
+        raise Forbidden(NOT_YOURS)
     if prescription.status not in ("draft", "signed"):
         raise ConstraintViolation("status", f"This prescription is already {prescription.status}.")
     reason = clean_reason(reason)
@@ -123,13 +146,14 @@ def cancel_prescription(prescription_id: int, *, user, reason: str | None) -> Pr
         prescription.cancellation_reason = reason
         return prescription
 
-    return _write(change)
+    return _write(session, change)
 
 
 def renew_prescription(
+    session,
+    actor: Actor,
     prescription_id: int,
     *,
-    user,
     valid_until: date | None = None,
     sign: bool = False,
     override_reason: str | None = None,
@@ -137,8 +161,9 @@ def renew_prescription(
     """A new prescription with the same lines, linked to the original (a
     renewal of a renewal renews the original); a draft, or signed at once
     when `sign` (then it counts against the renewals allowed)."""
-    previous = get_prescription(prescription_id)
-    original = get_prescription(previous.renewal_of_id) if previous.renewal_of_id else previous
+    require(actor, WRITE, PRESCRIPTIONS)
+    previous = get_prescription(session, prescription_id)
+    original = get_prescription(session, previous.renewal_of_id) if previous.renewal_of_id else previous
     if previous.status not in ("signed", "expired") or original.status not in ("signed", "expired"):
         raise ConstraintViolation("status", "Only a signed (or expired) prescription is renewed.")
     if original.renewals_left <= 0:
@@ -147,60 +172,60 @@ def renew_prescription(
             f"No renewal left ({original.renewals_used} of {original.renewals_allowed} used): "
             "write a new prescription.",
         )
-    prescriber = access.prescriber_for(user, None, default=previous.prescriber_id)
+    prescriber = access.prescriber_for(session, actor, None, default=previous.prescriber_id)
     if prescriber is None:
-        raise PrescriptionForbidden("Your login is not linked to an active doctor.")
+        raise Forbidden("Your login is not linked to an active doctor.")
     reason = clean_reason(override_reason)
     period = max((previous.valid_until - previous.prescribed_on).days, 1)
 
     def change() -> Prescription:
         renewal = _copy(previous, prescriber, renewal_of_id=original.id)
         renewal.valid_until = valid_until or date.today() + timedelta(days=period)
-        db.session.add(renewal)
+        session.add(renewal)
         if sign:
-            db.session.flush()
-            _sign(renewal, user, reason)
+            session.flush()
+            _sign(session, renewal, actor, reason)
         return renewal
 
-    return _write(change)
+    return _write(session, change)
 
 
-def replace_prescription(prescription_id: int, *, user) -> Prescription:
+def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescription:
     """A draft copy that, once signed, replaces (cancels) this signed prescription."""
-    previous = get_prescription(prescription_id)
-    if not access.may_write(user, previous):
-        raise PrescriptionForbidden()
+    previous = get_prescription(session, prescription_id)
+    if not access.may_write(session, actor, previous):
+        raise Forbidden(NOT_YOURS)
     if previous.status != "signed":
         raise ConstraintViolation("status", "Only a signed prescription is corrected by a replacement.")
-    prescriber = access.prescriber_for(user, None, default=previous.prescriber_id)
+    prescriber = access.prescriber_for(session, actor, None, default=previous.prescriber_id)
 
     def change() -> Prescription:
         correction = _copy(previous, prescriber, replaces_id=previous.id)
         correction.valid_until = previous.valid_until
         correction.renewals_allowed = previous.renewals_allowed
-        db.session.add(correction)
+        session.add(correction)
         return correction
 
-    return _write(change)
+    return _write(session, change)
 
 
-def delete_draft(prescription_id: int, *, user) -> None:
-    prescription = _writable_draft(prescription_id, user)
-    _write(lambda: db.session.delete(prescription))
+def delete_draft(session, actor: Actor, prescription_id: int) -> None:
+    prescription = _writable_draft(session, prescription_id, actor)
+    _write(session, lambda: session.delete(prescription))
 
 
-def get_prescription(prescription_id: int) -> Prescription:
-    prescription = db.session.get(Prescription, prescription_id)
+def get_prescription(session, prescription_id: int) -> Prescription:
+    prescription = session.get(Prescription, prescription_id)
     if prescription is None:
         raise NotFound(f"No prescription {prescription_id}.")
     return prescription
 
 
-def _sign(prescription: Prescription, user, reason: str | None) -> Prescription:
+def _sign(session, prescription: Prescription, actor: Actor, reason: str | None) -> Prescription:
     if prescription.status != "draft":
         raise ConstraintViolation("status", f"This prescription is {prescription.status}: only a draft is signed.")
-    if not access.may_sign(user, prescription):
-        raise PrescriptionForbidden("Only the prescriber signs a prescription, with their own login.")
+    if not access.may_sign(session, actor, prescription):
+        raise Forbidden("Only the prescriber signs a prescription, with their own login.")
     if not prescription.items:
         raise ConstraintViolation("items", "A prescription needs at least one line to be signed.")
     alerts = check_prescription(prescription)
@@ -211,10 +236,10 @@ def _sign(prescription: Prescription, user, reason: str | None) -> Prescription:
     return prescription
 
 
-def _writable_draft(prescription_id: int, user) -> Prescription:
-    prescription = get_prescription(prescription_id)
-    if not access.may_write(user, prescription):
-        raise PrescriptionForbidden()
+def _writable_draft(session, prescription_id: int, actor: Actor) -> Prescription:
+    prescription = get_prescription(session, prescription_id)
+    if not access.may_write(session, actor, prescription):
+        raise Forbidden(NOT_YOURS)
     if prescription.status != "draft":
         raise ConstraintViolation(
             "status",
@@ -223,15 +248,15 @@ def _writable_draft(prescription_id: int, user) -> Prescription:
     return prescription
 
 
-def _prescriber(user, requested: int | None) -> int:
-    own = access.own_doctor_id(user)
-    if not access.is_admin(user) and requested not in (None, own):
-        raise PrescriptionForbidden("A doctor prescribes in their own name.")
-    prescriber = access.prescriber_for(user, requested)
+def _prescriber(session, actor: Actor, requested: int | None) -> int:
+    own = access.own_doctor_id(session, actor)
+    if not access.is_admin(actor) and requested not in (None, own):
+        raise Forbidden("A doctor prescribes in their own name.")
+    prescriber = access.prescriber_for(session, actor, requested)
     if prescriber is None:
-        if access.is_admin(user):
+        if access.is_admin(actor):
             raise ConstraintViolation("prescriber_id", "Choose the prescribing doctor.")
-        raise PrescriptionForbidden("Your login is not linked to an active doctor.")
+        raise Forbidden("Your login is not linked to an active doctor.")
     return prescriber
 
 
@@ -244,14 +269,14 @@ def _copy(previous: Prescription, prescriber_id: int, **links) -> Prescription:
     return copy
 
 
-def _lines(items: list[dict]) -> list[PrescriptionItem]:
+def _lines(session, items: list[dict]) -> list[PrescriptionItem]:
     """The lines as typed, checked for what the database would refuse less clearly."""
     if not items:
         raise ConstraintViolation("items", "Add at least one line (a medication, its dose and how often).")
     if len(items) > MAX_LINES:
         raise ConstraintViolation("items", f"A prescription has {MAX_LINES} lines at most.")
     ids = {item.get("medication_id") for item in items}
-    medications = {m.id: m for m in db.session.scalars(sa.select(Medication).where(Medication.id.in_(ids - {None})))}
+    medications = {m.id: m for m in session.scalars(sa.select(Medication).where(Medication.id.in_(ids - {None})))}
     lines = []
     for number, item in enumerate(items, start=1):
         unknown = set(item) - set(ITEM_FIELDS)
@@ -280,22 +305,45 @@ def _dose(value, number: int) -> Decimal:
     return dose
 
 
-def _write(change, *, prescription_id: int | None = None):
+def _write(session, change, *, prescription_id: int | None = None):
     """Run change() and commit; a refusal comes back as a ConstraintViolation
     (an OverrideRequired, with the alerts, when the signing trigger found a
-    contraindication the service had not: another prescription signed meanwhile)."""
+    contraindication the rules had not: another prescription signed meanwhile)."""
     try:
         result = change()
-        db.session.commit()
+        session.commit()
         return result
     except SQLAlchemyError as exc:
-        db.session.rollback()
-        violation = violation_from_db_error(exc)
-        if violation is None:
-            raise DatabaseWriteFailed() from exc
-        if violation.constraint == "prescriptions_override_required" and prescription_id is not None:
-            raise OverrideRequired(check_prescription(get_prescription(prescription_id))) from exc
-        raise violation from exc
+        session.rollback()
+        refusal = refusal_of(exc)
+        if getattr(refusal, "constraint", None) == "prescriptions_override_required" and prescription_id is not None:
+            raise OverrideRequired(check_prescription(get_prescription(session, prescription_id))) from exc
+        raise refusal from exc
     except Exception:
-        db.session.rollback()
+        session.rollback()
         raise
+
+
+class PrescriptionRules(RecordRules):
+    """FAB's own delete on the prescriptions screen: a draft, by its writer."""
+
+    def delete(self, session, actor: Actor, item, *, reason=None, expected_version=None) -> None:
+        delete_draft(session, actor, item.id)
+
+
+PRESCRIPTION_RULES = PrescriptionRules(PRESCRIPTIONS)
+
+
+def expire_overdue(session, actor: Actor) -> int:
+    """Mark signed prescriptions past valid_until as expired (daily, e.g. from
+    cron, until background jobs exist; the checks already ignore them)."""
+    require(actor, WRITE, PRESCRIPTIONS)
+
+    def change() -> int:
+        return session.execute(
+            sa.update(Prescription)
+            .where(Prescription.status == "signed", Prescription.valid_until < sa.func.current_date())
+            .values(status="expired")
+        ).rowcount
+
+    return run_and_commit(session, change)

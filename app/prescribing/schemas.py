@@ -1,21 +1,34 @@
 """Marshmallow schemas of /api/v1/prescriptions/: what a draft, a check,
 a signature, a renewal or a cancellation takes, and how a prescription is shown."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from app.core.schemas import MAX_ID
+from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS
 from app.prescribing.models import PRESCRIPTION_STATUSES
 from app.prescribing.rules import MAX_LINES
 
-MAX_ID = 2**63 - 1
-
 
 def _id(**kwargs):
+    """A JSON id: a number (strict), within bigint."""
     return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def _positive_dose(value) -> None:
+    if not 0 < value < 10_000_000:
+        raise ValidationError("The dose is more than 0 and less than 10,000,000.")
 
 
 class ItemSchema(Schema):
     medication_id = _id(required=True)
-    dose = fields.Decimal(required=True, validate=validate.Range(0, 9_999_999, min_inclusive=False), as_string=True)
+    # A plain function, not validate.Range: apispec would print a Decimal
+    # range into the spec as strings ("minimum": "0"), which is invalid OpenAPI.
+    dose = fields.Decimal(
+        required=True,
+        validate=_positive_dose,
+        as_string=True,
+        metadata={"description": "more than 0 and less than 10,000,000"},
+    )
     dose_unit = fields.String(required=True, validate=validate.Length(1, 20))
     frequency = fields.String(required=True, validate=validate.Length(1, 100))
     duration_days = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 366))
@@ -59,6 +72,13 @@ class CheckSchema(Schema):
     items = fields.List(fields.Nested(CheckItemSchema), required=True, validate=validate.Length(1, 50))
     replaces_id = _id(load_default=None)
     renewal_of_id = _id(load_default=None)
+
+
+class DueSchema(Schema):
+    """GET /renewals_due: within how many days, whose prescriptions (default: one's own)."""
+
+    days = fields.Integer(load_default=DEFAULT_DUE_DAYS, validate=validate.Range(0, MAX_DUE_DAYS))
+    prescriber_id = fields.Integer(validate=validate.Range(1, MAX_ID), load_default=None)
 
 
 class SignSchema(Schema):

@@ -14,6 +14,7 @@ from app.records.models import (
     Room,
     Staff,
 )
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES
 from app.records.validators import api_rule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
@@ -22,7 +23,7 @@ READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at
 
 class PatientApi(CareTrailModelApi):
     resource_name = "patients"
-    datamodel = CareTrailInterface(Patient)
+    datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
     openapi_spec_tag = "Patients"
 
@@ -57,7 +58,7 @@ STAFF_COLUMNS = [
 
 class StaffApi(CareTrailModelApi):
     resource_name = "staff"
-    datamodel = CareTrailInterface(Staff)
+    datamodel = CareTrailInterface(Staff, rules=STAFF_RULES)
     class_permission_name = STAFF
     openapi_spec_tag = "Staff"
 
@@ -79,7 +80,7 @@ ROOM_COLUMNS = ["code", "name", "kind", "is_active"]
 
 class RoomApi(CareTrailModelApi):
     resource_name = "rooms"
-    datamodel = CareTrailInterface(Room)
+    datamodel = CareTrailInterface(Room, rules=ROOM_RULES)
     class_permission_name = ROOMS
     openapi_spec_tag = "Rooms"
 

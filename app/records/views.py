@@ -6,6 +6,10 @@ confirm: the list's and the patient page's delete buttons lead to it.
 FAB's own delete route stays as it was (POST with a CSRF token only).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
@@ -13,12 +17,11 @@ from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
 from wtforms.validators import Email, Optional
 
-from app.agenda.models import STATUSES
-from app.agenda.patient_appointments import patient_appointments
-from app.agenda.views.fields import local_time
+from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
-from app.core.db_context import REASON_MAX_LENGTH, audit_reason, clean_reason
+from app.core.db_context import REASON_MAX_LENGTH, clean_reason
 from app.core.errors import CareTrailError
+from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.views import CareTrailModelView
 from app.records.deletion import dependent_rows
@@ -35,9 +38,11 @@ from app.records.models import (
     Room,
     Staff,
 )
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient
 from app.records.validators import FormRule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
 from app.security.permissions import METHOD_PERMISSION_MAP
-from app.security.roles import APPOINTMENTS, AUDIT, PATIENTS, ROOMS, STAFF
+from app.security.policy import READ, may
+from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
 
 PATIENT_LABELS = {
     "mrn": "Hospital no. (IPP)",
@@ -55,6 +60,28 @@ PATIENT_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class PatientSection:
+    """A domain's part of the patient's page: its template, and what the
+    template shows (`build(patient_id, actor)`, None to show nothing, e.g.
+    to a role that may not read it)."""
+
+    template: str
+    build: Callable[[int, Actor], object]
+
+    def built(self, patient_id: int, actor: Actor) -> SimpleNamespace:
+        return SimpleNamespace(template=self.template, data=self.build(patient_id, actor))
+
+
+# Filled by the domains' register(), in DOMAINS' order (app/__init__.py).
+PATIENT_SECTIONS: dict[str, PatientSection] = {}
+
+
+def add_patient_section(name: str, template: str, build: Callable[[int, Actor], object]) -> None:
+    """Show a domain's section on the patient's page (idempotent: every app registers the same)."""
+    PATIENT_SECTIONS[name] = PatientSection(template, build)
+
+
 class PatientListWidget(ListWidget):
     template = "pages/patient_list_widget.html"
 
@@ -64,7 +91,7 @@ class PatientShowWidget(ShowWidget):
 
 
 class PatientView(CareTrailModelView):
-    datamodel = CareTrailInterface(Patient)
+    datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
     method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
     route_base = "/patients"
@@ -115,11 +142,9 @@ class PatientView(CareTrailModelView):
     }
 
     def show_extras(self, pk) -> dict:
-        """The patient's upcoming and past appointments, for those who may read appointments."""
-        appointments = None
-        if self.appbuilder.sm.has_access("can_read", APPOINTMENTS):
-            appointments = patient_appointments(int(pk))
-        return {"appointments": appointments, "local_time": local_time, "statuses": STATUSES}
+        """Each domain's section of the record, built for the signed-in user."""
+        actor = current_actor()
+        return {"sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()]}
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access
@@ -133,10 +158,8 @@ class PatientView(CareTrailModelView):
         reason, error = "", None
         if request.method == "POST":
             reason = request.form.get("reason", "")
-            who = f"{patient.full_name} ({patient.mrn})"
             try:
-                with audit_reason(clean_reason(reason)):
-                    self.datamodel.delete(patient)
+                who = delete_patient(db.session, current_actor(), patient, reason=clean_reason(reason))
             except CareTrailError as problem:
                 error = problem.message
             else:
@@ -152,7 +175,7 @@ class PatientView(CareTrailModelView):
         ), (400 if error else 200)
 
     def _deleted_message(self, who: str) -> Markup:
-        if not self.appbuilder.sm.has_access("can_read", AUDIT):
+        if not may(current_actor(), READ, AUDIT):
             return Markup("Patient {} deleted.").format(who)
         return Markup('Patient {} deleted. It can be restored from <a href="{}">Audit → Deleted patients</a>.').format(
             who, url_for("DeletedPatientsView.index")
@@ -163,7 +186,7 @@ STAFF_COLUMNS = ["last_name", "first_name", "profession", "specialty", "rpps", "
 
 
 class StaffView(CareTrailModelView):
-    datamodel = CareTrailInterface(Staff)
+    datamodel = CareTrailInterface(Staff, rules=STAFF_RULES)
     class_permission_name = STAFF
     route_base = "/staff"
     list_template = "pages/person_list.html"
@@ -209,7 +232,7 @@ ROOM_COLUMNS = ["code", "name", "kind", "is_active"]
 
 
 class RoomView(CareTrailModelView):
-    datamodel = CareTrailInterface(Room)
+    datamodel = CareTrailInterface(Room, rules=ROOM_RULES)
     class_permission_name = ROOMS
     route_base = "/rooms"
 

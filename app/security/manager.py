@@ -2,7 +2,8 @@
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
 
-from app.core.db_context import acting_as, audit_reason, remember_request_user
+from app.core.actor import Actor, acting_as
+from app.core.db_context import audit_reason, remember_request_user
 from app.security.users import CareTrailUserDBModelView
 
 
@@ -24,5 +25,5 @@ class CareTrailSecurityManager(SecurityManager):
     def update_user_auth_stat(self, user, success=True):
         # The login counters FAB updates are written as the account's own
         # change, with the outcome as reason: the audit doubles as a sign-in log.
-        with acting_as(user.username, user.id), audit_reason("sign-in" if success else "failed sign-in"):
+        with acting_as(Actor(user.username, user.id)), audit_reason("sign-in" if success else "failed sign-in"):
             super().update_user_auth_stat(user, success)

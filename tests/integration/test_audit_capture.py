@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from app.core.db_context import acting_as
+from app.core.actor import Actor, acting_as
 from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD, csrf_token
 from tests.factories import patient_payload
 
@@ -197,7 +197,7 @@ def test_jobs_and_cli_default_to_system_and_pooled_connections_forget_the_user(a
     from app.records.models import Room
 
     with app.app_context():
-        with acting_as("doctor", 2):
+        with acting_as(Actor("doctor", 2)):
             db.session.add(Room(code="A-1", name="A", kind="ward"))
             first_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             db.session.commit()
@@ -421,7 +421,7 @@ def test_a_reason_given_by_the_user_lands_in_the_entry(app, sql_conn):
     from app.core.extensions import db
     from app.records.models import Room
 
-    with app.app_context(), acting_as("admin", 1), audit_reason("room closed for works"):
+    with app.app_context(), acting_as(Actor("admin", 1)), audit_reason("room closed for works"):
         db.session.add(Room(code="W-1", name="Works", kind="other"))
         db.session.commit()
     [entry] = entries(sql_conn, "table_name = 'public.rooms'")

@@ -193,7 +193,9 @@ def test_refusals_and_bad_requests(client, api, sql_conn):
         ({"entry_id": 7, "colour": 1}, "colour"),
     ):
         response = client.post("/api/audit/restore", headers=api("admin"), json=body)
-        assert response.status_code == 400 and field in response.get_json()["message"], body
+        assert response.status_code == 422 and field in response.get_json()["message"], body
+    not_json = client.post("/api/audit/restore", headers=api("admin"), data="entry_id=7")
+    assert not_json.status_code == 400
 
 
 @pytest.mark.parametrize("username", ["doctor", "nurse", "secretary", "radiologist"])

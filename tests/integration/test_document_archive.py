@@ -7,9 +7,12 @@ import hashlib
 import psycopg
 import pytest
 
-from app.core.errors import DocumentForbidden, DocumentInputError, NotFound
+from app.core.actor import Actor
+from app.core.errors import Forbidden as DocumentForbidden
+from app.core.errors import NotFound
 from app.core.extensions import db
-from app.documents.archive import Issuer, open_document
+from app.documents.archive import open_document
+from app.documents.errors import DocumentInputError
 from app.documents.models import Document, DocumentAccess
 from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD
 from tests.documents import issue, make_chart
@@ -27,8 +30,8 @@ def app_role_conn(postgres_server, database_name):
         yield conn
 
 
-def issuer(app, username: str) -> Issuer:
-    return Issuer.of(app.appbuilder.sm.find_user(username=username))
+def issuer(app, username: str) -> Actor:
+    return Actor.of(app.appbuilder.sm.find_user(username=username))
 
 
 def count_documents(sql_conn) -> int:
@@ -52,10 +55,10 @@ def test_an_issued_document_is_archived_with_its_hash_and_issuer(app, sql_conn, 
 def test_reopening_gives_the_same_bytes_and_journals_each_access(app, sql_conn, chart):
     document = issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={})
     with app.app_context():
-        first = open_document(db.session, document.id, action="download", issuer=issuer(app, "doctor")).content
+        first = open_document(db.session, issuer(app, "doctor"), document.id, action="download").content
         db.session.commit()
         second = open_document(
-            db.session, document.id, action="print", issuer=issuer(app, "auditor"), client_addr="10.0.0.7"
+            db.session, issuer(app, "auditor"), document.id, action="print", client_addr="10.0.0.7"
         ).content
         db.session.commit()
     assert first == second == document.content
@@ -91,7 +94,7 @@ def test_a_prescription_printed_again_is_the_same_document(app, sql_conn, chart)
 def test_nobody_changes_or_removes_an_issued_document(app, sql_conn, app_role_conn, chart, statement):
     document = issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={})
     with app.app_context():
-        open_document(db.session, document.id, action="download", issuer=issuer(app, "doctor"))
+        open_document(db.session, issuer(app, "doctor"), document.id, action="download")
         db.session.commit()
     # The application's role has no such privilege at all ...
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
@@ -180,10 +183,10 @@ def test_reading_a_document_is_checked_per_kind(app, chart):
                      fields={"prescription_id": chart["prescription"]})  # fmt: skip
     with app.app_context():
         with pytest.raises(DocumentForbidden):
-            open_document(db.session, document.id, action="download", issuer=issuer(app, "secretary"))
+            open_document(db.session, issuer(app, "secretary"), document.id, action="download")
         db.session.rollback()
         assert db.session.query(DocumentAccess).count() == 0
-        assert open_document(db.session, document.id, action="download", issuer=issuer(app, "auditor"))
+        assert open_document(db.session, issuer(app, "auditor"), document.id, action="download")
 
 
 @pytest.mark.parametrize(

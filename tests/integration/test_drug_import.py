@@ -4,6 +4,8 @@ nothing at all imported when the file itself is wrong."""
 
 import pytest
 
+from app.core.actor import SYSTEM
+from app.core.extensions import db
 from app.demo.prescribing import DEMO_INTERACTIONS, DEMO_MEDICATIONS
 from app.prescribing import drug_import
 from app.prescribing.drug_import import ImportFailed, import_interactions, import_medications
@@ -34,7 +36,7 @@ def medications(conn):
 
 def run(app, importer, path, **options):
     with app.app_context():
-        return importer(path, **options)
+        return importer(db.session, SYSTEM, path, **options)
 
 
 def test_good_lines_are_added_then_unchanged_then_updated(app, sql_conn, tmp_path):

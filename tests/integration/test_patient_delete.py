@@ -208,6 +208,6 @@ def test_the_api_delete_takes_an_optional_reason(client, api, sql_conn, notes, h
 def test_the_api_refuses_a_reason_over_500_characters(client, api, sql_conn):
     pid = new_patient(sql_conn)
     response = client.delete(f"/api/v1/patients/{pid}", headers=api("admin"), query_string={"reason": "x" * 501})
-    assert response.status_code == 400
+    assert response.status_code == 422  # as everywhere a reason is too long (screens, prescriptions, restore)
     assert response.get_json() == {"message": {"reason": ["A reason is at most 500 characters."]}}
     assert exists(sql_conn, pid)

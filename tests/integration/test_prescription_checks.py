@@ -6,10 +6,10 @@ needs to be signed, through the service and in the database itself."""
 import pytest
 from psycopg import errors
 
-from app.core.db_context import acting_as
-from app.core.errors import OverrideRequired
+from app.core.actor import Actor, acting_as
+from app.core.extensions import db
 from app.prescribing.checks import check_draft, needs_override
-from app.prescribing.rules import sign_prescription
+from app.prescribing.rules import OverrideRequired, sign_prescription
 from tests.prescribing import allergy, backdate, draft, make_ward, sign, signed, status_of
 
 
@@ -139,7 +139,7 @@ def test_service_refuses_to_sign_a_contraindication_without_a_reason(app, ward):
     with app.app_context():
         doctor = app.appbuilder.sm.find_user(username="doctor")
         with pytest.raises(OverrideRequired) as refused:
-            sign_prescription(prescription, user=doctor, override_reason="   ")
+            sign_prescription(db.session, Actor.of(doctor), prescription, override_reason="   ")
     assert refused.value.field == "override_reason"
     assert [a.kind for a in refused.value.alerts] == ["interaction"]
     assert status_of(conn, prescription) == "draft"
@@ -150,8 +150,9 @@ def test_service_signs_with_the_reason_stored_and_audited(app, ward):
     prescription = draft(conn, ward["dubois"], ward["martin"], [ward["med"]["MTX"], ward["med"]["TMP"]])
     with app.app_context():
         doctor = app.appbuilder.sm.find_user(username="doctor")
-        with acting_as("doctor", doctor.id):
-            sign_prescription(prescription, user=doctor, override_reason=" Low dose, blood count weekly ")
+        actor = Actor.of(doctor)
+        with acting_as(actor):
+            sign_prescription(db.session, actor, prescription, override_reason=" Low dose, blood count weekly ")
     row = conn.execute("SELECT status, override_reason, signed_at FROM prescriptions WHERE id = %s", [prescription])
     status, reason, signed_at = row.fetchone()
     assert (status, reason) == ("signed", "Low dose, blood count weekly") and signed_at is not None

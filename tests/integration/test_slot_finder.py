@@ -10,6 +10,7 @@ import pytest
 from psycopg import errors
 
 from app.agenda.slots import find_free_slots
+from app.core.extensions import db
 from tests.agenda import PARIS, book, make_doctor, make_patient, make_room, next_weekday, paris, type_id, weekly_hours
 
 # Quarter-hour boundaries that exist exactly once on both change days
@@ -100,6 +101,7 @@ def test_slot_finder_matches_the_minute_by_minute_oracle(app, sql_conn, seed, fi
             day_start = paris(*date.timetuple()[:3])
             day_end = paris(*(date + timedelta(days=1)).timetuple()[:3])
             slots = find_free_slots(
+                db.session,
                 starts=day_start, ends=day_end, duration_minutes=duration, doctor_ids=[doctor],
                 step_minutes=step, limit=200,
             )  # fmt: skip
@@ -131,7 +133,9 @@ def test_next_free_slots_skip_bookings_absences_and_a_busy_room(app, sql_conn):
 
     def starts(**kwargs):
         with app.app_context():
-            slots = find_free_slots(starts=nine, ends=nine + timedelta(hours=3), duration_minutes=30, **kwargs)
+            slots = find_free_slots(
+                db.session, starts=nine, ends=nine + timedelta(hours=3), duration_minutes=30, **kwargs
+            )
         return [slot.starts_at.astimezone(PARIS).strftime("%H:%M") for slot in slots]
 
     # 9:45 would run into the absence at 10:00
@@ -141,7 +145,12 @@ def test_next_free_slots_skip_bookings_absences_and_a_busy_room(app, sql_conn):
     # by specialty: both doctors (Cardiology), earliest first
     with app.app_context():
         slots = find_free_slots(
-            starts=nine, ends=nine + timedelta(hours=1), duration_minutes=30, specialty="cardiology", limit=3
+            db.session,
+            starts=nine,
+            ends=nine + timedelta(hours=1),
+            duration_minutes=30,
+            specialty="cardiology",
+            limit=3,
         )
     assert [(s.doctor_id, s.starts_at.astimezone(PARIS).strftime("%H:%M")) for s in slots] == [
         (colleague, "09:00"),

@@ -3,7 +3,6 @@ out to config, secrets or Python internals, errors with their line."""
 
 import pytest
 
-from app.core.errors import DocumentInputError, TemplateError
 from app.documents.certificates import (
     check_template,
     clean_values,
@@ -11,6 +10,7 @@ from app.documents.certificates import (
     sample_context,
     validate_fields_definition,
 )
+from app.documents.errors import DocumentInputError, TemplateError
 
 FIELDS = [
     {"name": "start_date", "label": "Du", "type": "date", "required": True},

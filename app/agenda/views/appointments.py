@@ -2,13 +2,13 @@
 patient), show (with its .ics), add and edit.
 
 Add and edit go through app/agenda/rules.py like the calendar and
-the API (book_appointment, update_appointment): the same database rules,
-the same plain-words refusals ("Dr Paul MARTIN already sees Mme Dubois from
-10:00 to 10:30"), shown on the form next to the field.  Only the agenda's
-owner (or a secretary, an admin) may write it: may_write_agenda().
+the API (book_appointment, update_appointment, with the version the form
+was opened at): the same database rules, the same plain-words refusals
+("Dr Paul MARTIN already sees Mme Dubois from 10:00 to 10:30"), shown on the
+form next to the field; the rules also refuse another doctor's agenda.
 """
 
-from flask import Response, abort, g
+from flask import Response, abort
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import has_access
@@ -22,55 +22,20 @@ from app.agenda import rules as booking
 from app.agenda.calendar import STATUS_COLOURS
 from app.agenda.feeds import appointment_calendar
 from app.agenda.models import STATUSES, Appointment
-from app.agenda.views.fields import FORM_CONTROL, LocalDateTimeField, PatientPickerField, local_time
 from app.agenda.views.filters import AgendaFilterConverter
 from app.agenda.views.schedules import AgendaOwnedView
 from app.core.datamodel import CareTrailInterface
+from app.core.fields import FORM_CONTROL, LocalDateTimeField
+from app.core.timezone import local_time
+from app.records.fields import PatientPickerField
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.roles import APPOINTMENTS
 
 
 class AppointmentInterface(CareTrailInterface):
-    """Writes appointments through the booking service, never directly."""
+    """Appointments, found by day and by patient; written by the booking rules."""
 
     filter_converter_class = AgendaFilterConverter
-
-    def add(self, item, commit: bool = True) -> None:
-        booking.book_appointment(
-            patient_id=_id_of(item.patient),
-            doctor_id=_id_of(item.doctor),
-            type_id=_id_of(item.type),
-            starts_at=item.starts_at,
-            duration_minutes=item.duration_minutes,
-            room_id=_id_of(item.room),
-            notes=item.notes or None,
-            override_reason=item.override_reason or None,
-            booked_by_id=item.booked_by_id,
-        )
-
-    def edit(self, item, commit: bool = True) -> None:
-        with self.session.no_autoflush:  # the service writes, and explains a refusal
-            changes = self._changes(item)
-        booking.update_appointment(item.id, changes)
-
-    @staticmethod
-    def _changes(item) -> dict:
-        return {
-            "starts_at": item.starts_at,
-            "duration_minutes": item.duration_minutes or booking.default_duration(_id_of(item.type)),
-            "doctor_id": _id_of(item.doctor),
-            "room_id": _id_of(item.room),
-            "type_id": _id_of(item.type),
-            "notes": item.notes or None,
-            "status": item.status,
-            "cancellation_reason": item.cancellation_reason or None,
-            "override_reason": item.override_reason or None,
-        }
-
-
-def _id_of(related) -> int | None:
-    """A relation's id as the form set it (the foreign key follows only at flush)."""
-    return related.id if related is not None else None
 
 
 STATUS_CHOICES = [SelectChoice(code, label) for code, label in STATUSES.items()]
@@ -87,7 +52,7 @@ def _status_badge(status: str) -> Markup:
 
 
 class AppointmentView(AgendaOwnedView):
-    datamodel = AppointmentInterface(Appointment)
+    datamodel = AppointmentInterface(Appointment, rules=booking.APPOINTMENT_RULES)
     class_permission_name = APPOINTMENTS
     method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read"}
     route_base = "/appointments"
@@ -175,10 +140,6 @@ class AppointmentView(AgendaOwnedView):
         ),
         "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
     }
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        item.booked_by_id = g.user.id
 
     @expose("/ics/<int:pk>")
     @has_access

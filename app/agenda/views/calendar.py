@@ -4,12 +4,14 @@ JSON endpoints its script calls.
 Reading: the events feed (appointments and absences of a period, in the
 hospital's time zone) and a doctor's working hours.  Writing: book, move or
 resize, change the status; each goes through app/agenda/rules.py,
-so the database's rules apply as everywhere else, after may_write_agenda()
-(a doctor changes only their own agenda).  Every write is a POST with the
-page's CSRF token (X-CSRFToken header) and answers JSON, never an error page.
+so the database's rules apply as everywhere else, where the
+rules refuse what the user may not do (a doctor changes only their own
+agenda).  Input is read by app/agenda/schemas.py like the API's; a refusal
+is answered by app/core/answers.py (JSON: the calendar asks for it).  Every
+write is a POST with the page's CSRF token (X-CSRFToken header).
 """
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, has_access_api
 
@@ -22,24 +24,19 @@ from app.agenda.calendar import (
     appointment_events,
     bookable_doctors,
     business_hours,
-    parse_instant,
-    parse_period,
+    check_period,
 )
 from app.agenda.models import STATUSES, AppointmentType
-from app.agenda.views.json import (
-    NOT_YOUR_AGENDA,
-    json_body,
-    ok,
-    optional_int,
-    optional_text,
-    refusal,
-    refused,
-    required_int,
-)
-from app.core.errors import CareTrailError, ConstraintViolation
+from app.agenda.schemas import BookingSchema, MoveSchema, PeriodSchema, StatusSchema
+from app.core.actor import current_actor
+from app.core.answers import json_endpoint
+from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.schemas import load_json_body, load_query
+from app.core.timezone import hospital_zone
 from app.records.lookup import find_patients, patient_choice
 from app.records.models import Room
+from app.security.policy import READ, WRITE, may
 from app.security.roles import APPOINTMENTS, PATIENTS
 
 VIEWS = ("timeGridDay", "timeGridWeek", "dayGridMonth")
@@ -71,19 +68,19 @@ class CalendarView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        sm = self.appbuilder.sm
-        own_doctor = staff_id_of(g.user)
+        actor = current_actor()
+        own_doctor = staff_id_of(db.session, actor)
         doctor_id = request.args.get("doctor_id", type=int)
         if doctor_id is None and "doctor_id" not in request.args:
             doctor_id = own_doctor  # a doctor opens on their own agenda
         config = {
-            "timezone": current_app.config.get("TIMEZONE", "Europe/Paris"),
+            "timezone": hospital_zone().key,
             "initialView": request.args.get("view") if request.args.get("view") in VIEWS else "timeGridWeek",
             "initialDate": request.args.get("date") or None,
             "doctorId": doctor_id,
             "roomId": request.args.get("room_id", type=int),
-            "canWrite": sm.has_access("can_write", APPOINTMENTS),
-            "canSearchPatients": sm.has_access("can_read", PATIENTS),
+            "canWrite": may(actor, WRITE, APPOINTMENTS),
+            "canSearchPatients": may(actor, READ, PATIENTS),
             "urls": {
                 "events": url_for("CalendarView.events"),
                 "hours": url_for("CalendarView.hours"),
@@ -116,106 +113,74 @@ class CalendarView(BaseView):
 
     @expose("/events")
     @has_access_api
+    @json_endpoint
     def events(self):
         """FullCalendar's JSON feed: ?start=&end= (its period), doctor_id,
         room_id, inactive=1 to include cancelled, postponed and no-show ones."""
-        try:
-            starts, ends = parse_period(request.args.get("start"), request.args.get("end"))
-            doctor_id = optional_int(request.args, "doctor_id")
-            room_id = optional_int(request.args, "room_id")
-        except ConstraintViolation as problem:
-            return refused(400, problem.message)
+        period = _period()
+        actor = current_actor()
         events = appointment_events(
-            starts,
-            ends,
-            doctor_id=doctor_id,
-            room_id=room_id,
+            period["start"],
+            period["end"],
+            doctor_id=period["doctor_id"],
+            room_id=period["room_id"],
             include_inactive=request.args.get("inactive") == "1",
-            may_write=self._may_write,
+            may_write=lambda doctor_id: may_write_agenda(db.session, actor, doctor_id),
         )
-        if room_id is None or doctor_id is not None:
-            events += absence_events(starts, ends, doctor_id=doctor_id)
+        if period["room_id"] is None or period["doctor_id"] is not None:
+            events += absence_events(period["start"], period["end"], doctor_id=period["doctor_id"])
         return jsonify(events)
 
     @expose("/hours")
     @has_access_api
+    @json_endpoint
     def hours(self):
         """The doctor's working hours over ?start=&end=, as FullCalendar businessHours."""
-        try:
-            doctor_id = required_int(request.args, "doctor_id", "a doctor")
-            starts, ends = parse_period(request.args.get("start"), request.args.get("end"))
-        except ConstraintViolation as problem:
-            return refused(400, problem.message)
-        zone = booking.hospital_zone()
-        first_day, last_day = starts.astimezone(zone).date(), ends.astimezone(zone).date()
-        return jsonify({"business_hours": business_hours(doctor_id, first_day, last_day)})
+        period = _period()
+        if period["doctor_id"] is None:
+            raise BadInput("Choose a doctor.", field="doctor_id")
+        zone = hospital_zone()
+        first_day, last_day = period["start"].astimezone(zone).date(), period["end"].astimezone(zone).date()
+        return jsonify({"business_hours": business_hours(period["doctor_id"], first_day, last_day)})
 
     @expose("/appointments", methods=["POST"])
     @has_access_api
+    @json_endpoint
     def book(self):
         """Book: {patient_id, doctor_id, type_id, starts_at, duration_minutes?,
         room_id?, notes?, override_reason?} -> 201 {"ok": true, "event": ...}."""
-        values = json_body()
-        try:
-            doctor_id = required_int(values, "doctor_id", "a doctor")
-            if not may_write_agenda(g.user, doctor_id):
-                return refused(403, NOT_YOUR_AGENDA)
-            appointment = booking.book_appointment(
-                patient_id=required_int(values, "patient_id", "a patient"),
-                doctor_id=doctor_id,
-                type_id=required_int(values, "type_id", "a type of appointment"),
-                starts_at=parse_instant(optional_text(values, "starts_at"), "starts_at"),
-                duration_minutes=optional_int(values, "duration_minutes"),
-                room_id=optional_int(values, "room_id"),
-                notes=optional_text(values, "notes"),
-                override_reason=optional_text(values, "override_reason"),
-                booked_by_id=g.user.id,
-            )
-        except CareTrailError as problem:
-            return refusal(problem)
-        return ok(201, id=appointment.id, event=appointment_event(appointment, writable=True))
+        values = load_json_body(BookingSchema(), screens=True)
+        appointment = booking.book_appointment(db.session, current_actor(), **values)
+        return _ok(201, id=appointment.id, event=appointment_event(appointment, writable=True))
 
     @expose("/appointments/<int:pk>/move", methods=["POST"])
     @has_access_api
+    @json_endpoint
     def move(self, pk: int):
         """Drag (new start) or resize (new duration): {starts_at, duration_minutes?}."""
-        values = json_body()
-        try:
-            appointment = booking.get_appointment(pk)
-            if not may_write_agenda(g.user, appointment.doctor_id):
-                return refused(403, NOT_YOUR_AGENDA)
-            appointment = booking.move_appointment(
-                pk,
-                starts_at=parse_instant(optional_text(values, "starts_at"), "starts_at"),
-                duration_minutes=optional_int(values, "duration_minutes"),
-            )
-        except CareTrailError as problem:
-            return refusal(problem)
-        return ok(event=appointment_event(appointment, writable=True))
+        values = load_json_body(MoveSchema(), screens=True)
+        appointment = booking.move_appointment(db.session, current_actor(), pk, **values)
+        return _ok(event=appointment_event(appointment, writable=True))
 
     @expose("/appointments/<int:pk>/status", methods=["POST"])
     @has_access_api
+    @json_endpoint
     def change_status(self, pk: int):
         """{status, cancellation_reason?}: confirmed, arrived, completed,
         cancelled (with a reason), no_show, or back to scheduled."""
-        values = json_body()
-        status = optional_text(values, "status")
-        if status not in STATUSES:
-            return refused(422, "Choose a status.", field="status")
-        try:
-            appointment = booking.get_appointment(pk)
-            if not may_write_agenda(g.user, appointment.doctor_id):
-                return refused(403, NOT_YOUR_AGENDA)
-            appointment = booking.set_status(
-                pk, status, cancellation_reason=optional_text(values, "cancellation_reason")
-            )
-        except CareTrailError as problem:
-            return refusal(problem)
-        return ok(event=appointment_event(appointment, writable=True))
+        values = load_json_body(StatusSchema(), screens=True)
+        appointment = booking.set_status(db.session, current_actor(), pk, **values)
+        return _ok(event=appointment_event(appointment, writable=True))
 
-    @staticmethod
-    def _may_write(doctor_id: int) -> bool:
-        return may_write_agenda(g.user, doctor_id)
+
+def _ok(status: int = 200, **payload):
+    return jsonify({"ok": True, **payload}), status
+
+
+def _period() -> dict:
+    period = load_query(PeriodSchema(), request.args.to_dict(), screens=True)
+    check_period(period["start"], period["end"])
+    return period
 
 
 class PatientLookupView(BaseView):
@@ -227,5 +192,6 @@ class PatientLookupView(BaseView):
 
     @expose("/")
     @has_access_api
+    @json_endpoint
     def search(self):
         return jsonify([patient_choice(p) for p in find_patients(request.args.get("q", ""), limit=10)])

@@ -4,20 +4,20 @@
   apps cannot sign in): the secret token is the key.  It carries patient
   names: private to the doctor.  A revoked or unknown token is a 404.
 - /calendar/feeds/: create, regenerate or revoke the address, for the doctor
-  themself or a secretary / admin (may_write_agenda); the full address is
-  shown once, right after it is created, and never again.
+  themself or a secretary / admin (the feeds' rules refuse the others); the
+  full address is shown once, right after it is created, and never again.
 """
 
-from flask import Response, abort, flash, g, redirect, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from app.agenda.access import MANAGES_EVERY_AGENDA, may_write_agenda, staff_id_of
+from app.agenda.access import manages_every_agenda, staff_id_of
 from app.agenda.calendar import bookable_doctors
 from app.agenda.feeds import active_feed, create_feed, doctor_calendar, doctor_of_token, revoke_feed
-from app.agenda.views.json import NOT_YOUR_AGENDA
+from app.core.actor import current_actor
+from app.core.errors import CareTrailError
 from app.core.extensions import db
-from app.records.models import Staff
 from app.security.roles import APPOINTMENTS
 
 
@@ -59,10 +59,11 @@ class CalendarFeedAdminView(BaseView):
     @has_access
     def create(self, doctor_id: int):
         """A new address (the previous one stops working), shown this once."""
-        doctor = self._doctor_or_refuse(doctor_id)
-        if doctor is None:
+        try:
+            doctor, token = create_feed(db.session, current_actor(), doctor_id)
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
             return redirect(url_for("CalendarFeedAdminView.index"))
-        token = create_feed(doctor_id)
         return self._render(
             new_feed={"doctor": doctor, "url": url_for("CalendarFeedView.feed", token=token, _external=True)}
         )
@@ -70,30 +71,22 @@ class CalendarFeedAdminView(BaseView):
     @expose("/<int:doctor_id>/revoke", methods=["POST"])
     @has_access
     def revoke(self, doctor_id: int):
-        doctor = self._doctor_or_refuse(doctor_id)
-        if doctor is not None:
-            if revoke_feed(doctor_id):
+        try:
+            doctor, revoked = revoke_feed(db.session, current_actor(), doctor_id)
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
+        else:
+            if revoked:
                 flash(f"The calendar address of {doctor.display_name} no longer works.", "success")
             else:
                 flash(f"{doctor.display_name} had no calendar address.", "info")
         return redirect(url_for("CalendarFeedAdminView.index"))
 
-    def _doctor_or_refuse(self, doctor_id: int) -> Staff | None:
-        doctor = db.session.get(Staff, doctor_id)
-        if doctor is None:
-            flash(f"No doctor {doctor_id}.", "danger")
-            return None
-        if not may_write_agenda(g.user, doctor_id):
-            flash(NOT_YOUR_AGENDA, "danger")
-            return None
-        return doctor
-
     def _render(self, new_feed: dict | None = None):
-        roles = {role.name for role in g.user.roles}
-        if roles & MANAGES_EVERY_AGENDA:
-            doctors = bookable_doctors()
-        else:
-            own = staff_id_of(g.user)
-            doctors = [d for d in bookable_doctors() if d.id == own]
+        actor = current_actor()
+        doctors = bookable_doctors()
+        if not manages_every_agenda(actor):
+            own = staff_id_of(db.session, actor)
+            doctors = [d for d in doctors if d.id == own]
         rows = [{"doctor": doctor, "feed": active_feed(doctor.id)} for doctor in doctors]
         return self.render_template("pages/calendar_feeds.html", rows=rows, new_feed=new_feed)

@@ -4,26 +4,29 @@ optionally in a room; one click books one (book_appointment, the same rules
 as everywhere), for the patient chosen with the as-you-type picker."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import flash, g, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from werkzeug.datastructures import MultiDict
 
 from app.agenda import rules as booking
-from app.agenda.access import may_write_agenda
-from app.agenda.calendar import bookable_doctors, parse_instant
+from app.agenda.calendar import bookable_doctors
 from app.agenda.models import AppointmentType
+from app.agenda.schemas import BookingSchema
 from app.agenda.slots import find_free_slots
 from app.agenda.views.calendar import active_rooms, active_types
-from app.agenda.views.json import NOT_YOUR_AGENDA, optional_int, optional_text, required_int
-from app.core.errors import BookingConflict, CareTrailError, ConstraintViolation, NotFound
+from app.core.actor import current_actor
+from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
+from app.core.schemas import load_values
+from app.core.timezone import hospital_zone, local_midnight, now
 from app.records.lookup import patient_choice
 from app.records.models import Patient, Room, Staff
+from app.security.policy import READ, WRITE, may
 from app.security.roles import APPOINTMENTS, PATIENTS
 
 DEFAULT_DAYS = 14
@@ -54,10 +57,6 @@ def _day(value: str | None, default: date) -> date:
         raise ConstraintViolation("from", f"Not a date: {value!r} (expected YYYY-MM-DD).") from None
 
 
-def _local_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=booking.hospital_zone())
-
-
 def run_search(args: MultiDict) -> SlotSearch:
     """The slots for the search in `args` (the page's GET parameters)."""
     params = {name: (args.get(name) or "").strip() for name in SEARCH_FIELDS}
@@ -68,40 +67,56 @@ def run_search(args: MultiDict) -> SlotSearch:
         return search  # the empty form (perhaps opened from a patient's page)
     search.searched = True
     try:
-        doctor_id = optional_int(params, "doctor_id")
-        room_id = optional_int(params, "room_id")
-        type_id = optional_int(params, "type_id")
+        doctor_id = _number(params, "doctor_id")
+        room_id = _number(params, "room_id")
+        type_id = _number(params, "type_id")
         search.type = db.session.get(AppointmentType, type_id) if type_id else None
         search.room = db.session.get(Room, room_id) if room_id else None
-        search.duration = optional_int(params, "duration") or (
-            search.type.default_duration_minutes if search.type else None
-        )
-        if search.duration is None:
-            raise ConstraintViolation("duration", "Choose a type of appointment or a duration.")
-        if search.type is not None and search.type.requires_room and search.room is None:
-            raise ConstraintViolation("room_id", f"{search.type.name} needs a room: choose one.")
-        today = datetime.now(booking.hospital_zone()).date()
-        first = _day(params["from"], today)
+        search.duration = _number(params, "duration") or (search.type.default_duration_minutes if search.type else None)
+        first = _day(params["from"], now().date())
         last = _day(params["to"], first + timedelta(days=DEFAULT_DAYS - 1))
-        starts = max(_local_midnight(first), datetime.now(booking.hospital_zone()))
-        ends = _local_midnight(last + timedelta(days=1))
+        starts = max(local_midnight(first), now())
+        ends = local_midnight(last + timedelta(days=1))
         search.slots = find_free_slots(
+            db.session,
             starts=starts,
             ends=ends,
             duration_minutes=search.duration,
+            type_id=type_id,
             doctor_ids=[doctor_id] if doctor_id else None,
             specialty=params["specialty"] or None,
             room_id=room_id,
             patient_id=patient_id,
             limit=10,
         )
-    except ConstraintViolation as problem:
+    except CareTrailError as problem:
         search.error = problem.message
         return search
     ids = {slot.doctor_id for slot in search.slots}
     if ids:
         search.doctors = {s.id: s for s in db.session.scalars(sa.select(Staff).where(Staff.id.in_(ids)))}
     return search
+
+
+def _number(params: dict, name: str) -> int | None:
+    value = params.get(name)
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ConstraintViolation(name, f"{name}: a whole number is expected.")
+    return int(value)
+
+
+# The slot's hidden inputs, by the booking schema's names.
+BOOKING_FIELDS = {
+    "patient_id": "patient_id",
+    "doctor_id": "doctor_id",
+    "type_id": "type_id",
+    "starts_at": "starts_at",
+    "duration_minutes": "duration",
+    "room_id": "room_id",
+    "notes": "notes",
+}
 
 
 def specialties() -> list[str]:
@@ -128,24 +143,13 @@ class FindSlotView(BaseView):
         search_args = MultiDict(parse_qsl(form.get("search", ""), keep_blank_values=True))
         if form.get("patient_id"):
             search_args["patient_id"] = form["patient_id"]
+        values = {name: form[key] for name, key in BOOKING_FIELDS.items() if key in form}
         try:
-            doctor_id = required_int(form, "doctor_id", "a doctor")
-            if not may_write_agenda(g.user, doctor_id):
-                return self._render(run_search(search_args), refusal=NOT_YOUR_AGENDA, status=403)
-            appointment = booking.book_appointment(
-                patient_id=required_int(form, "patient_id", "the patient first (type a few letters of the name)"),
-                doctor_id=doctor_id,
-                type_id=required_int(form, "type_id", "a type of appointment"),
-                starts_at=parse_instant(optional_text(form, "starts_at"), "starts_at"),
-                duration_minutes=optional_int(form, "duration"),
-                room_id=optional_int(form, "room_id"),
-                notes=optional_text(form, "notes"),
-                booked_by_id=g.user.id,
-            )
+            booked = load_values(BookingSchema(), values, screens=True)
+            appointment = booking.book_appointment(db.session, current_actor(), **booked)
         except CareTrailError as problem:
-            status = 409 if isinstance(problem, BookingConflict) else 404 if isinstance(problem, NotFound) else 422
-            return self._render(run_search(search_args), refusal=problem.message, status=status)
-        when = appointment.starts_at.astimezone(booking.hospital_zone())
+            return self._render(run_search(search_args), refusal=problem.message, status=problem.status)
+        when = appointment.starts_at.astimezone(hospital_zone())
         flash(
             f"Booked: {appointment.patient.full_name} with {appointment.doctor.display_name} "
             f"on {when:%d/%m/%Y} at {when:%H:%M}.",
@@ -169,7 +173,7 @@ class FindSlotView(BaseView):
             types=active_types(),
             rooms=active_rooms(),
             patient=patient_choice(search.patient) if search.patient else None,
-            zone=booking.hospital_zone(),
-            can_book=self.appbuilder.sm.has_access("can_write", APPOINTMENTS),
-            can_search_patients=self.appbuilder.sm.has_access("can_read", PATIENTS),
+            zone=hospital_zone(),
+            can_book=may(current_actor(), WRITE, APPOINTMENTS),
+            can_search_patients=may(current_actor(), READ, PATIENTS),
         ), (400 if search.error and status == 200 else status)

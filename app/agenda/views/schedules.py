@@ -1,25 +1,22 @@
 """Working hours, absences and appointment types screens.
 
 Hours and absences belong to one doctor's agenda: a doctor or radiologist
-changes only their own, a secretary or an admin anyone's (may_write_agenda,
-checked before every add, edit and delete; a refusal is a message on the
-form, never an error page).  Appointment types are read by everyone who
+changes only their own, a secretary or an admin anyone's.  The agenda's
+rules check it at every add, edit and delete (app/agenda/rules.py,
+AgendaRowRules); a refusal is a message on the form, never an error page.  Appointment types are read by everyone who
 works with the agenda and extended by admins (the role matrix).
 """
 
-import sqlalchemy as sa
-from flask import g
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from wtforms import SelectField, StringField, TimeField
 from wtforms.validators import DataRequired
 
-from app.agenda.access import may_write_agenda
 from app.agenda.models import WEEKDAYS, AppointmentType, DoctorAbsence, DoctorSchedule
-from app.agenda.views.fields import FORM_CONTROL, LocalDateTimeField, local_time
+from app.agenda.rules import ABSENCE_RULES, APPOINTMENT_TYPE_RULES, SCHEDULE_RULES
 from app.agenda.views.filters import AgendaFilterConverter
 from app.core.datamodel import CareTrailInterface
-from app.core.errors import AgendaForbidden
-from app.core.fields import yes_no
+from app.core.fields import FORM_CONTROL, LocalDateTimeField, yes_no
+from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
 from app.security.roles import ABSENCES, APPOINTMENT_TYPES, SCHEDULES
 
@@ -39,37 +36,13 @@ def hour(value) -> str:
 
 
 class AgendaOwnedView(CareTrailModelView):
-    """Rows with a doctor_id: only that doctor's agenda owners may write them."""
+    """Rows with a doctor: the doctor is chosen among those who take appointments."""
 
     add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = DOCTORS_ONLY
 
-    # No autoflush while checking: the form's values are not written yet, and
-    # a refusal must come from the write itself (which explains it), not
-    # from a flush set off by one of these lookups.
-
-    def pre_add(self, item):
-        with self.datamodel.session.no_autoflush:
-            self._require_agenda(item.doctor.id if item.doctor is not None else None)
-
-    def pre_update(self, item):
-        # Both the agenda the row leaves and the one it joins.
-        model = self.datamodel.obj
-        with self.datamodel.session.no_autoflush:
-            stored = self.datamodel.session.scalar(sa.select(model.doctor_id).where(model.id == item.id))
-            self._require_agenda(stored)
-            self._require_agenda(item.doctor.id if item.doctor is not None else None)
-
-    def pre_delete(self, item):
-        self._require_agenda(item.doctor_id)
-
-    @staticmethod
-    def _require_agenda(doctor_id):
-        if not may_write_agenda(g.user, doctor_id):
-            raise AgendaForbidden()
-
 
 class ScheduleView(AgendaOwnedView):
-    datamodel = CareTrailInterface(DoctorSchedule)
+    datamodel = CareTrailInterface(DoctorSchedule, rules=SCHEDULE_RULES)
     class_permission_name = SCHEDULES
     route_base = "/schedules"
 
@@ -109,7 +82,7 @@ class ScheduleView(AgendaOwnedView):
 
 
 class AbsenceView(AgendaOwnedView):
-    datamodel = AgendaInterface(DoctorAbsence)
+    datamodel = AgendaInterface(DoctorAbsence, rules=ABSENCE_RULES)
     class_permission_name = ABSENCES
     route_base = "/absences"
 
@@ -135,7 +108,7 @@ class AbsenceView(AgendaOwnedView):
 
 
 class AppointmentTypeView(CareTrailModelView):
-    datamodel = CareTrailInterface(AppointmentType)
+    datamodel = CareTrailInterface(AppointmentType, rules=APPOINTMENT_TYPE_RULES)
     class_permission_name = APPOINTMENT_TYPES
     route_base = "/appointment-types"
 

@@ -28,8 +28,11 @@ from app.audit.search import (
     search,
     show_value,
 )
+from app.core.actor import current_actor
 from app.core.extensions import db
+from app.documents.access import may_issue
 from app.records.models import Patient
+from app.security.policy import RESTORE, may
 from app.security.roles import AUDIT
 
 PAGING_PARAMETERS = ("cursor", "page_size", "partial")
@@ -77,6 +80,7 @@ class AuditLogView(BaseView):
             patient=patient,
             patient_id=patient_id,
             fixed_patient=True,
+            may_print_history=may_issue(current_actor(), "audit_history"),
         )
 
     @expose("/export.csv")
@@ -152,7 +156,7 @@ class AuditLogView(BaseView):
             actions=ACTIONS,
             tables=audited_tables(),
             show_value=show_value,
-            can_restore=self.appbuilder.sm.has_access("can_restore", AUDIT),
+            can_restore=may(current_actor(), RESTORE, AUDIT),
             export_csv_url=url_for("AuditLogView.export_csv", **export_query),
             export_jsonl_url=url_for("AuditLogView.export_jsonl", **export_query),
         )

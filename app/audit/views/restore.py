@@ -12,7 +12,11 @@ from flask_appbuilder.security.decorators import has_access
 from app.audit import restore as audit_restore
 from app.audit.deleted_patients import deleted_patients
 from app.audit.search import AuditQueryError, get_entry, show_value
-from app.core.errors import AuditEntryNotFound, CareTrailError, RestoreConflict
+from app.core.actor import current_actor
+from app.core.db_context import clean_reason
+from app.core.errors import CareTrailError
+from app.core.extensions import db
+from app.security.policy import RESTORE, may
 from app.security.roles import AUDIT
 
 MODE_LABELS = {
@@ -47,12 +51,18 @@ class AuditRestoreView(BaseView):
             return redirect(back)
         error = None
         if request.method == "POST":
-            reason = (request.form.get("reason") or "").strip()[:500] or None
             try:
-                outcome = audit_restore.restore(entry_id, mode, reason=reason, force=bool(request.form.get("force")))
-            except RestoreConflict:
+                outcome = audit_restore.restore(
+                    db.session,
+                    current_actor(),
+                    entry_id,
+                    mode,
+                    reason=clean_reason(request.form.get("reason")),
+                    force=bool(request.form.get("force")),
+                )
+            except audit_restore.RestoreConflict:
                 error = "Newer changes would be overwritten: tick the box to confirm, or cancel."
-            except (AuditEntryNotFound, CareTrailError) as problem:
+            except CareTrailError as problem:
                 error = problem.message
             else:
                 if outcome.status == "unchanged":
@@ -61,7 +71,7 @@ class AuditRestoreView(BaseView):
                     flash(f"Restored ({outcome.changed_rows} row(s) changed).", "success")
                 return redirect(back)
         try:
-            preview = audit_restore.preview(entry_id, mode)
+            preview = audit_restore.preview(db.session, current_actor(), entry_id, mode)
         except CareTrailError as problem:
             preview, error = None, error or problem.message
         return self.render_template(
@@ -92,5 +102,5 @@ class DeletedPatientsView(BaseView):
         return self.render_template(
             "audit/deleted_patients.html",
             page=page,
-            can_restore=self.appbuilder.sm.has_access("can_restore", AUDIT),
+            can_restore=may(current_actor(), RESTORE, AUDIT),
         )

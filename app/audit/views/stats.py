@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, request
+from flask import request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.audit.search import AuditFilters, AuditQueryError
 from app.audit.stats import audit_statistics
+from app.core.errors import BadInput
 from app.security.roles import AUDIT
 
 DEFAULT_DAYS = 30
@@ -31,11 +32,9 @@ class AuditStatsView(BaseView):
             period = AuditFilters.parse(params)
             end = period.end or datetime.now(UTC)
             start = period.start or end - timedelta(days=DEFAULT_DAYS)
-            statistics = audit_statistics(start, end, tz=current_app.config.get("TIMEZONE", "UTC"))
-        except AuditQueryError as problem:
-            error = f"{problem.field}: {problem.message}"
-        except ValueError as problem:
-            error = f"period: {problem}"
+            statistics = audit_statistics(start, end)
+        except BadInput as problem:
+            error = f"{problem.field}: {problem.message}" if problem.field else problem.message
         peak = max((max(hours) for hours in statistics.heat_map), default=0) if statistics else 0
         return self.render_template(
             "audit/stats.html",

@@ -6,7 +6,7 @@ returns a Draft that app/documents/archive.py renders to PDF and archives.
 Every builder is a plain function of (session, patient, fields, issuer).
 """
 
-from app.core.errors import DocumentInputError
+from app.documents.errors import DocumentInputError
 from app.documents.kinds import audit_history, certificate, hospitalisation_report, patient_record, prescription
 from app.documents.kinds.draft import Draft
 from app.documents.models import DOCUMENT_KINDS

@@ -7,8 +7,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from app.core.errors import DocumentForbidden, DocumentInputError, TemplateError
+from app.core.errors import Forbidden
 from app.documents.certificates import clean_values, display_values, render_certificate_body, validate_fields_definition
+from app.documents.errors import DocumentInputError, TemplateError
 from app.documents.kinds.draft import Draft, Letterhead, french_date, no_other_fields, render_document_html, required_id
 from app.documents.kinds.patient_record import age_on
 from app.documents.models import CertificateTemplate
@@ -24,7 +25,7 @@ def issuing_doctor(session, issuer) -> Staff:
             sa.select(Staff).where(Staff.user_id == issuer.user_id, Staff.profession == "doctor", Staff.is_active)
         )
     if doctor is None:
-        raise DocumentForbidden("Only a doctor (an active doctor linked to your login) issues a medical certificate.")
+        raise Forbidden("Only a doctor (an active doctor linked to your login) issues a medical certificate.")
     return doctor
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from markupsafe import Markup
 
-from app.core.errors import DocumentInputError
+from app.documents.errors import DocumentInputError
 from app.documents.models import HospitalSettings
 
 

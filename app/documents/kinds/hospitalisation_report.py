@@ -2,7 +2,7 @@
 (hospitalisation_reports): stay, reason, summary, treatment at discharge,
 follow-up, signed off by its author."""
 
-from app.core.errors import DocumentInputError
+from app.documents.errors import DocumentInputError
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html, required_id
 from app.documents.models import HospitalisationReport
 

@@ -3,7 +3,7 @@ date, the lines, renewals, signature area.  When a line is for the
 patient's long-term condition (ALD), the two-zone layout of the French
 "ordonnance bizone": ALD lines above, the others below."""
 
-from app.core.errors import DocumentInputError
+from app.documents.errors import DocumentInputError
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html, required_id
 from app.prescribing.models import Prescription
 

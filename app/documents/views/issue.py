@@ -12,19 +12,19 @@ issue which kind: app/documents/access.py (the buttons follow it too).
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
-from app.agenda.views.fields import local_time
-from app.core.errors import CareTrailError, DocumentInputError, NotFound
+from app.core.actor import Actor, current_actor
+from app.core.errors import CareTrailError, Forbidden, NotFound
 from app.core.extensions import db
 from app.documents.access import may_issue, readable_kinds
-from app.documents.archive import Issuer, issue_document
+from app.documents.archive import issue_document
 from app.documents.certificates import validate_fields_definition
+from app.documents.errors import DocumentInputError
 from app.documents.models import CertificateTemplate, Document, HospitalisationReport
-from app.documents.render import RenderingFailed
-from app.documents.views.archive import DOCUMENT_PERMISSIONS, current_roles, kind_label
+from app.documents.views.archive import DOCUMENT_PERMISSIONS, kind_label
 from app.prescribing.models import Prescription
 from app.records.models import Patient
 from app.security.roles import DOCUMENTS
@@ -36,24 +36,19 @@ PATIENT_PAGE_KINDS = ("patient_record", "certificate", "hospitalisation_report",
 INPUT_TYPES = {"text": "text", "date": "date", "number": "number"}
 
 
-def may_issue_kind(kind: str) -> bool:
-    return current_app.appbuilder.sm.has_access("can_write", DOCUMENTS) and may_issue(current_roles(), kind)
-
-
-def documents_on_patient_page(patient_id):
+def documents_on_patient_page(patient_id: int, actor: Actor):
     """The patient page's documents section (templates/pages/document_patient.html),
     or None for who may not read documents."""
-    if not current_app.appbuilder.sm.has_access("can_read", DOCUMENTS):
+    kinds = readable_kinds(actor)
+    if not kinds:
         return None
-    patient_id = int(patient_id)
-    kinds = readable_kinds(current_roles())
     documents = db.session.scalars(
         sa.select(Document)
         .where(Document.patient_id == patient_id, Document.kind.in_(kinds))
         .order_by(Document.issued_at.desc(), Document.id.desc())
         .limit(PATIENT_PAGE_DOCUMENTS)
     ).all()
-    may = {kind: may_issue_kind(kind) for kind in PATIENT_PAGE_KINDS}
+    may = {kind: may_issue(actor, kind) for kind in PATIENT_PAGE_KINDS}
     templates = reports = []
     if may["certificate"]:
         templates = db.session.scalars(
@@ -72,7 +67,6 @@ def documents_on_patient_page(patient_id):
         templates=templates,
         reports=reports,
         kind_label=kind_label,
-        local_time=local_time,
     )
 
 
@@ -123,8 +117,6 @@ class DocumentIssueView(BaseView):
         prescription = db.session.get(Prescription, prescription_id)
         if prescription is None:
             abort(404)
-        if not may_issue(current_roles(), "prescription"):
-            abort(403)
         back = url_for("PrescriptionView.show", pk=prescription.id)
         return self._issue(prescription.patient_id, "prescription", {"prescription_id": prescription.id}, back=back)
 
@@ -135,7 +127,7 @@ class DocumentIssueView(BaseView):
         patient = db.session.get(Patient, patient_id)
         if patient is None:
             abort(404)
-        if not may_issue(current_roles(), "certificate"):
+        if not may_issue(current_actor(), "certificate"):
             flash("Only a doctor issues a medical certificate.", "danger")
             return redirect(url_for("PatientView.show", pk=patient_id))
         source = request.form if request.method == "POST" else request.args
@@ -154,21 +146,16 @@ class DocumentIssueView(BaseView):
             try:
                 document = issue_document(
                     db.session,
+                    current_actor(),
                     patient_id=patient.id,
                     kind="certificate",
                     fields={"template_id": template.id, "values": values},
-                    issuer=Issuer.of(g.user),
                 )
-                db.session.commit()
             except CareTrailError as refused:
-                db.session.rollback()
-                name = (getattr(refused, "field", None) or "").removeprefix("values.")
+                name = (refused.field or "").removeprefix("values.")
                 if name in values:
                     errors[name] = refused.message
                 error = refused.message
-            except RenderingFailed as failed:
-                db.session.rollback()
-                error = f"The PDF could not be produced ({failed}); nothing was archived."
             else:
                 flash(f"{document.title}: issued and archived.", "success")
                 return redirect(url_for("DocumentView.print_pdf", pk=document.id), code=303)
@@ -187,19 +174,10 @@ class DocumentIssueView(BaseView):
         """Issue and archive, then show the PDF; a refusal goes back to the page, explained."""
         back = back or url_for("PatientView.show", pk=patient_id)
         try:
-            document = issue_document(
-                db.session, patient_id=patient_id, kind=kind, fields=fields, issuer=Issuer.of(g.user)
-            )
-            db.session.commit()
-        except NotFound:
-            db.session.rollback()
-            abort(404)
+            document = issue_document(db.session, current_actor(), patient_id=patient_id, kind=kind, fields=fields)
+        except (NotFound, Forbidden):
+            raise  # answered as such (app/core/answers.py)
         except CareTrailError as refused:
-            db.session.rollback()
             flash(refused.message, "danger")
-            return redirect(back)
-        except RenderingFailed as failed:
-            db.session.rollback()
-            flash(f"The PDF could not be produced ({failed}); nothing was archived.", "danger")
             return redirect(back)
         return redirect(url_for("DocumentView.print_pdf", pk=document.id), code=303)

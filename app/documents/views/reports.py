@@ -1,16 +1,14 @@
 """Hospitalisation reports (comptes rendus d'hospitalisation): written by
 doctors, read by nurses and secretaries (who send the discharge letter).
 
-A doctor writes only their own reports: the author of a new one is the
-signed-in doctor, whatever was posted, and someone else's report is read,
-not edited (the same rule as prescriptions, app/prescribing/access.py).
-Administrators name the author.  The database checks the author is an
-active doctor (hospitalisation_reports_author_check).  "Print" issues the
-report as a PDF document (app/documents/views/issue.py).
+Who writes which report: app/documents/reports.py (the rules, for every
+door); this screen offers the author picker to administrators only and
+shows someone else's report read-only.  "Print" issues the report as a PDF
+document (app/documents/views/issue.py).
 """
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -18,14 +16,16 @@ from flask_appbuilder.security.decorators import has_access
 from wtforms import DateField, TextAreaField
 from wtforms.validators import DataRequired
 
-from app.agenda.views.fields import FORM_CONTROL, PatientPickerField, local_time
-from app.core.errors import CareTrailError
+from app.core.actor import current_actor
 from app.core.extensions import db
+from app.core.fields import FORM_CONTROL
+from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
+from app.documents.access import may_issue
 from app.documents.models import HospitalisationReport
-from app.documents.views.issue import may_issue_kind
+from app.documents.reports import NOT_YOURS, REPORT_RULES, may_write_report
 from app.prescribing.access import is_admin, own_doctor_id
-from app.prescribing.views.filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientPickerField, PatientRecordInterface
 from app.records.models import Staff
 from app.security.roles import HOSPITALISATION_REPORTS
 
@@ -38,30 +38,19 @@ REPORT_FIELDS = [
     "discharge_treatment",
     "follow_up",
 ]
-NOT_YOURS = "You may only change your own hospitalisation reports."
-
-
-class ReportForbidden(CareTrailError):
-    def __init__(self, message: str = NOT_YOURS):
-        self.field = None
-        self.message = message
-        super().__init__(message)
-
-
-def may_write_report(user, report: HospitalisationReport) -> bool:
-    return is_admin(user) or own_doctor_id(user) == report.author_id
 
 
 def author_choices():
     """An administrator picks among the active doctors; a doctor is the author."""
+    actor = current_actor()
     query = sa.select(Staff).where(Staff.profession == "doctor", Staff.is_active).order_by(Staff.last_name)
-    if not is_admin(g.user):
-        query = query.where(Staff.id == own_doctor_id(g.user))
+    if not is_admin(actor):
+        query = query.where(Staff.id == own_doctor_id(db.session, actor))
     return db.session.scalars(query).all()
 
 
 def own_doctor():
-    own = own_doctor_id(g.user)
+    own = own_doctor_id(db.session, current_actor())
     return db.session.get(Staff, own) if own is not None else None
 
 
@@ -77,7 +66,7 @@ def _text_area(label: str, rows: int, required: bool = False) -> TextAreaField:
 class HospitalisationReportView(CareTrailModelView):
     """Opened from the patient's page: /hospitalisation-reports/add?_flt_0_patient=<id> fills the patient in."""
 
-    datamodel = PrescribingInterface(HospitalisationReport)
+    datamodel = PatientRecordInterface(HospitalisationReport, rules=REPORT_RULES)
     class_permission_name = HOSPITALISATION_REPORTS
     route_base = "/hospitalisation-reports"
     add_template = "pages/appointment_form.html"  # FAB's form with the patient picker's script
@@ -139,7 +128,7 @@ class HospitalisationReportView(CareTrailModelView):
 
     def show_extras(self, pk) -> dict:
         """Print, for who may issue the report's document."""
-        return {"may_print": may_issue_kind("hospitalisation_report")}
+        return {"may_print": may_issue(current_actor(), "hospitalisation_report")}
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
@@ -148,28 +137,7 @@ class HospitalisationReportView(CareTrailModelView):
         report = self.datamodel.get(pk)
         if report is None:
             abort(404)
-        if not may_write_report(g.user, report):
+        if not may_write_report(db.session, current_actor(), report):
             flash(NOT_YOURS, "danger")
             return redirect(url_for(f"{self.endpoint}.show", pk=report.id))
         return super().edit(pk)
-
-    def pre_add(self, item):
-        self._set_author(item)
-
-    def pre_update(self, item):
-        self._set_author(item)
-
-    def pre_delete(self, item):
-        if not may_write_report(g.user, item):
-            raise ReportForbidden()
-
-    @staticmethod
-    def _set_author(item) -> None:
-        """A doctor is always the author of what they write."""
-        if is_admin(g.user):
-            return
-        own = own_doctor_id(g.user)
-        if own is None:
-            raise ReportForbidden("Only a doctor (or an administrator) writes hospitalisation reports.")
-        item.author_id = own
-        item.author = db.session.get(Staff, own)

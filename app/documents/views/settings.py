@@ -13,13 +13,14 @@ from flask_appbuilder.security.decorators import has_access
 from wtforms import BooleanField, FileField, Form, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.core.datamodel import CareTrailInterface
+from app.core.actor import current_actor
 from app.core.errors import CareTrailError
 from app.core.extensions import db
 from app.core.normalize import clean_text, normalize_phone
 from app.documents import logo as logo_rules
 from app.documents.logo import LOGO_MAX_BYTES
 from app.documents.models import HospitalSettings
+from app.documents.settings import HOSPITAL_SETTINGS_RULES
 from app.records.validators import FormRule, phone_rule
 from app.security.roles import HOSPITAL_SETTINGS
 
@@ -99,7 +100,6 @@ class HospitalSettingsView(BaseView):
     default_view = "edit"
     class_permission_name = HOSPITAL_SETTINGS
     method_permission_name = {"edit": "write", "logo": "read"}
-    datamodel = CareTrailInterface(HospitalSettings)
 
     @expose("/", methods=["GET", "POST"])
     @has_access
@@ -133,15 +133,14 @@ class HospitalSettingsView(BaseView):
 
     def _save(self, settings: HospitalSettings, form: HospitalSettingsForm) -> bool:
         """Write the row; a database refusal goes on its field (and nothing is written)."""
-        for name in ("name", "address", "finess", "footer"):
-            setattr(settings, name, form[name].data)
-        settings.phone = normalize_phone(form.phone.data)
+        values = {name: form[name].data for name in ("name", "address", "finess", "footer")}
+        values["phone"] = normalize_phone(form.phone.data)
         if form.logo.data:
-            settings.logo, settings.logo_media_type = form.logo.data, form.logo.media_type
+            values.update(logo=form.logo.data, logo_media_type=form.logo.media_type)
         elif form.remove_logo.data:
-            settings.logo, settings.logo_media_type = None, None
+            values.update(logo=None, logo_media_type=None)
         try:
-            self.datamodel.edit(settings)
+            HOSPITAL_SETTINGS_RULES.update(db.session, current_actor(), settings, values)
         except CareTrailError as refused:
             field = form._fields.get(refused.field) if getattr(refused, "field", None) else None
             if field is not None:

@@ -12,17 +12,14 @@ deactivate it instead.
 
 import json
 
-import sqlalchemy as sa
 from wtforms import StringField, TextAreaField
 
-from app.agenda.views.fields import local_time
 from app.core.datamodel import CareTrailInterface
-from app.core.errors import CareTrailError
-from app.core.extensions import db
 from app.core.fields import yes_no
+from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
-from app.documents.certificates import check_template, validate_fields_definition
-from app.documents.models import CertificateTemplate, Document
+from app.documents.certificates import TEMPLATE_RULES
+from app.documents.models import CertificateTemplate
 from app.security.roles import CERTIFICATE_TEMPLATES
 
 FIELDS_EXAMPLE = (
@@ -34,16 +31,6 @@ BODY_HELP = (
     ".age, .sex, .civility, .mrn; doctor.name, .first_name, .last_name, .specialty, .rpps; hospital.name, "
     ".address, .phone, .finess; today; and each field below as values.<name>, e.g. {{ values.rest_days }}."
 )
-
-
-class TemplateInUse(CareTrailError):
-    def __init__(self, uses: int):
-        self.field = None
-        self.message = (
-            f"This template was used for {uses} certificate(s) kept in the archive: it cannot be deleted. "
-            "Untick Active to stop offering it."
-        )
-        super().__init__(self.message)
 
 
 class JsonListField(TextAreaField):
@@ -73,7 +60,7 @@ class ReadOnlyField(StringField):
 
 
 class CertificateTemplateView(CareTrailModelView):
-    datamodel = CareTrailInterface(CertificateTemplate)
+    datamodel = CareTrailInterface(CertificateTemplate, rules=TEMPLATE_RULES)
     class_permission_name = CERTIFICATE_TEMPLATES
     route_base = "/certificate-templates"
     list_title = "Certificate templates"
@@ -124,24 +111,3 @@ class CertificateTemplateView(CareTrailModelView):
         **add_form_extra_fields,
         "version": ReadOnlyField("Version", render_kw={"class": "form-control", "readonly": True}),
     }
-
-    def pre_add(self, item):
-        self._check(item)
-
-    def pre_update(self, item):
-        self._check(item)
-
-    def pre_delete(self, item):
-        uses = db.session.scalar(sa.select(sa.func.count()).where(Document.template_id == item.id))
-        if uses:
-            raise TemplateInUse(uses)
-
-    def _check(self, item) -> None:
-        """The fields, then the text rendered with them; on a refusal the
-        changes are dropped from the session (nothing reaches the database)."""
-        try:
-            item.fields = validate_fields_definition(item.fields if item.fields is not None else [])
-            check_template(item.body or "", item.fields)
-        except CareTrailError:
-            db.session.rollback()
-            raise

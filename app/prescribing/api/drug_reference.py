@@ -6,12 +6,10 @@ import`), read by prescribers; allergies by the clinicians who see the
 patient.  Database refusals come back as 422 field messages (CareTrailModelApi).
 """
 
-from flask import g
 from marshmallow import validate
 
 from app.core.api import CareTrailModelApi
 from app.core.datamodel import CareTrailInterface
-from app.prescribing.allergies import check_allergy_agent
 from app.prescribing.models import (
     ALLERGY_SEVERITIES,
     ALLERGY_STATUSES,
@@ -21,6 +19,7 @@ from app.prescribing.models import (
     Medication,
     PatientAllergy,
 )
+from app.prescribing.reference import ALLERGY_RULES, DRUG_INTERACTION_RULES, MEDICATION_RULES
 from app.security.roles import ALLERGIES, DRUG_INTERACTIONS, MEDICATIONS
 
 MEDICATION_COLUMNS = [
@@ -39,7 +38,7 @@ MEDICATION_COLUMNS = [
 
 class MedicationApi(CareTrailModelApi):
     resource_name = "medications"
-    datamodel = CareTrailInterface(Medication)
+    datamodel = CareTrailInterface(Medication, rules=MEDICATION_RULES)
     class_permission_name = MEDICATIONS
     openapi_spec_tag = "Drug reference"
     list_columns = ["id", *MEDICATION_COLUMNS]
@@ -56,7 +55,7 @@ INTERACTION_COLUMNS = ["a_kind", "a_value", "b_kind", "b_value", "severity", "me
 
 class DrugInteractionApi(CareTrailModelApi):
     resource_name = "drug_interactions"
-    datamodel = CareTrailInterface(DrugInteraction)
+    datamodel = CareTrailInterface(DrugInteraction, rules=DRUG_INTERACTION_RULES)
     class_permission_name = DRUG_INTERACTIONS
     openapi_spec_tag = "Drug reference"
     list_columns = ["id", *INTERACTION_COLUMNS]
@@ -76,7 +75,7 @@ ALLERGY_COLUMNS = ["patient_id", "substance", "atc_code", "description", "reacti
 
 class PatientAllergyApi(CareTrailModelApi):
     resource_name = "allergies"
-    datamodel = CareTrailInterface(PatientAllergy)
+    datamodel = CareTrailInterface(PatientAllergy, rules=ALLERGY_RULES)
     class_permission_name = ALLERGIES
     openapi_spec_tag = "Allergies"
     list_columns = ["id", *ALLERGY_COLUMNS, "source", "recorded_by_id", "recorded_at"]
@@ -89,10 +88,3 @@ class PatientAllergyApi(CareTrailModelApi):
         "severity": validate.OneOf(list(ALLERGY_SEVERITIES)),
         "status": validate.OneOf(list(ALLERGY_STATUSES)),
     }
-
-    def pre_add(self, item):
-        item.recorded_by_id = g.user.id
-        check_allergy_agent(item)
-
-    def pre_update(self, item):
-        check_allergy_agent(item)

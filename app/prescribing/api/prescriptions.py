@@ -7,44 +7,40 @@ found: 422 with the alerts otherwise), `/<id>/renew`, `/<id>/replace`
 (a correction, as a draft), `/<id>/cancel`, and `GET /renewals_due`.
 Everything goes through app/prescribing/rules.py, like the screens;
 a doctor writes only their own prescriptions (403), only the prescriber
-signs.
+signs: the rules refuse, app/core/answers.py answers.
 """
 
-from flask import g, request
-from flask_appbuilder.api import expose, protect, safe
+from flask import request
+from flask_appbuilder.api import expose, protect
 
-from app.core.api import CareTrailModelApi, load_json_body
+from app.core.actor import current_actor
+from app.core.api import CareTrailModelApi, safe
 from app.core.datamodel import CareTrailInterface
-from app.core.errors import (
-    CareTrailError,
-    ConstraintViolation,
-    DatabaseWriteFailed,
-    NotFound,
-    OverrideRequired,
-    PrescriptionForbidden,
-)
+from app.core.db_context import clean_reason
+from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.schemas import load_json_body, load_query
 from app.prescribing import rules as prescribing
 from app.prescribing.access import is_admin, own_doctor_id
-from app.prescribing.checks import check_draft, check_prescription, needs_override
-from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, renewals_due
-from app.prescribing.models import Medication, Prescription
+from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
+from app.prescribing.lists import renewals_due
+from app.prescribing.models import Prescription
 from app.prescribing.schemas import (
     CancelSchema,
     CheckSchema,
     DraftChangesSchema,
     DraftSchema,
+    DueSchema,
     PrescriptionSchema,
     RenewSchema,
     SignSchema,
 )
-from app.records.models import Patient
 from app.security.roles import PRESCRIPTIONS
 
 
 class PrescriptionApi(CareTrailModelApi):
     resource_name = "prescriptions"
-    datamodel = CareTrailInterface(Prescription)
+    datamodel = CareTrailInterface(Prescription, rules=prescribing.PRESCRIPTION_RULES)
     class_permission_name = PRESCRIPTIONS
     openapi_spec_tag = "Prescriptions"
     method_permission_name = {
@@ -92,19 +88,21 @@ class PrescriptionApi(CareTrailModelApi):
 
     def post_headless(self):
         """A new draft with its lines."""
-        values, problem = load_json_body(DraftSchema(), self)
-        if problem:
-            return problem
-        return self._act(201, lambda: prescribing.create_draft(user=g.user, **values))
+        return self._answering(self._create)
+
+    def _create(self):
+        values = load_json_body(DraftSchema())
+        return self._shown(201, prescribing.create_draft(db.session, current_actor(), **values))
 
     def put_headless(self, pk):
         """Change a draft (`items` replaces all its lines)."""
-        changes, problem = load_json_body(DraftChangesSchema(), self)
-        if problem:
-            return problem
+        return self._answering(self._update, pk)
+
+    def _update(self, pk):
+        changes = load_json_body(DraftChangesSchema())
         if not changes:
-            return self.response_400(message="Nothing to change.")
-        return self._act(200, lambda: prescribing.update_draft(pk, user=g.user, changes=changes))
+            raise BadInput("Nothing to change.")
+        return self._shown(200, prescribing.update_draft(db.session, current_actor(), pk, changes=changes))
 
     @expose("/check", methods=["POST"])
     @protect()
@@ -132,18 +130,13 @@ class PrescriptionApi(CareTrailModelApi):
             400: {$ref: '#/components/responses/400'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = load_json_body(CheckSchema(), self)
-        if problem:
-            return problem
-        if db.session.get(Patient, values["patient_id"]) is None:
-            return self.response_422(message={"patient_id": [f"No patient {values['patient_id']}."]})
-        ids = [item["medication_id"] for item in values["items"]]
-        known = set(db.session.scalars(db.select(Medication.id).where(Medication.id.in_(ids))))
-        unknown = [f"Line {n}: no medication {i} in the reference." for n, i in enumerate(ids, 1) if i not in known]
-        if unknown:
-            return self.response_422(message={"items": unknown})
-        alerts = check_draft(
-            values["patient_id"], ids, replaces_id=values["replaces_id"], renewal_of_id=values["renewal_of_id"]
+        values = load_json_body(CheckSchema())
+        alerts = check_typed_draft(
+            db.session,
+            values["patient_id"],
+            [item["medication_id"] for item in values["items"]],
+            replaces_id=values["replaces_id"],
+            renewal_of_id=values["renewal_of_id"],
         )
         return self.response(200, alerts=[a.as_dict() for a in alerts], needs_override=needs_override(alerts))
 
@@ -188,10 +181,8 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = load_json_body(SignSchema(), self, optional=True)
-        if problem:
-            return problem
-        return self._act(200, lambda: prescribing.sign_prescription(pk, user=g.user, **values))
+        values = load_json_body(SignSchema(), optional=True)
+        return self._shown(200, prescribing.sign_prescription(db.session, current_actor(), pk, **values))
 
     @expose("/<int:pk>/renew", methods=["POST"])
     @protect()
@@ -219,10 +210,8 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = load_json_body(RenewSchema(), self, optional=True)
-        if problem:
-            return problem
-        return self._act(201, lambda: prescribing.renew_prescription(pk, user=g.user, **values))
+        values = load_json_body(RenewSchema(), optional=True)
+        return self._shown(201, prescribing.renew_prescription(db.session, current_actor(), pk, **values))
 
     @expose("/<int:pk>/replace", methods=["POST"])
     @protect()
@@ -241,7 +230,7 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        return self._act(201, lambda: prescribing.replace_prescription(pk, user=g.user))
+        return self._shown(201, prescribing.replace_prescription(db.session, current_actor(), pk))
 
     @expose("/<int:pk>/cancel", methods=["POST"])
     @protect()
@@ -265,10 +254,9 @@ class PrescriptionApi(CareTrailModelApi):
             404: {$ref: '#/components/responses/404'}
             422: {$ref: '#/components/responses/422'}
         """
-        values, problem = load_json_body(CancelSchema(), self)
-        if problem:
-            return problem
-        return self._act(200, lambda: prescribing.cancel_prescription(pk, user=g.user, reason=values["reason"]))
+        values = load_json_body(CancelSchema())
+        reason = clean_reason(values["reason"])
+        return self._shown(200, prescribing.cancel_prescription(db.session, current_actor(), pk, reason=reason))
 
     @expose("/renewals_due", methods=["GET"])
     @protect()
@@ -285,16 +273,11 @@ class PrescriptionApi(CareTrailModelApi):
             200: {description: The prescriptions, soonest first, with the renewals left}
             400: {$ref: '#/components/responses/400'}
         """
-        try:
-            days = int(request.args.get("days", DEFAULT_DUE_DAYS))
-            prescriber = request.args.get("prescriber_id")
-            prescriber_id = int(prescriber) if prescriber else None
-        except ValueError:
-            return self.response_400(message={"days": ["days and prescriber_id are whole numbers."]})
-        if not 0 <= days <= MAX_DUE_DAYS:
-            return self.response_400(message={"days": [f"days: 0 to {MAX_DUE_DAYS}."]})
-        if prescriber_id is None and not is_admin(g.user):
-            prescriber_id = own_doctor_id(g.user)
+        args = load_query(DueSchema(), request.args.to_dict())
+        days, prescriber_id = args["days"], args["prescriber_id"]
+        actor = current_actor()
+        if prescriber_id is None and not is_admin(actor):
+            prescriber_id = own_doctor_id(db.session, actor)
         rows = renewals_due(prescriber_id=prescriber_id, days=days)
         schema = PrescriptionSchema()
         return self.response(
@@ -310,19 +293,5 @@ class PrescriptionApi(CareTrailModelApi):
             ],
         )
 
-    def _act(self, status: int, act):
-        try:
-            prescription = act()
-        except OverrideRequired as needed:
-            return self.response(422, message=needed.as_messages(), alerts=[alert.as_dict() for alert in needed.alerts])
-        except PrescriptionForbidden as forbidden:
-            return self.response(403, message=forbidden.message)
-        except NotFound as missing:
-            return self.response(404, message=missing.message)
-        except ConstraintViolation as violation:
-            return self.response_422(message=violation.as_messages())
-        except DatabaseWriteFailed as failure:
-            return self.response(503, message=failure.message)
-        except CareTrailError as problem:  # e.g. a reason too long
-            return self.response_422(message={getattr(problem, "field", None) or "_schema": [str(problem)]})
+    def _shown(self, status: int, prescription):
         return self.response(status, id=prescription.id, result=PrescriptionSchema().dump(prescription))

@@ -4,18 +4,17 @@ patient's page), and the medication finder the prescription editor asks
 as you type (/medication-lookup/?q=amox)."""
 
 import sqlalchemy as sa
-from flask import g, jsonify, request
+from flask import jsonify, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access_api
 from wtforms import StringField, TextAreaField
 
-from app.agenda.views.fields import local_time
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.search import folded
+from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
-from app.prescribing.allergies import check_allergy_agent
 from app.prescribing.models import (
     ALLERGY_SEVERITIES,
     ALLERGY_SOURCES,
@@ -26,7 +25,8 @@ from app.prescribing.models import (
     Medication,
     PatientAllergy,
 )
-from app.prescribing.views.filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
+from app.prescribing.reference import ALLERGY_RULES, DRUG_INTERACTION_RULES, MEDICATION_RULES
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
 from app.security.roles import ALLERGIES, DRUG_INTERACTIONS, MEDICATIONS
 
 LOOKUP_LIMIT = 15
@@ -56,7 +56,7 @@ MEDICATION_COLUMNS = [
 
 
 class MedicationView(CareTrailModelView):
-    datamodel = CareTrailInterface(Medication)
+    datamodel = CareTrailInterface(Medication, rules=MEDICATION_RULES)
     class_permission_name = MEDICATIONS
     route_base = "/medications"
     list_title = "Medications (drug reference)"
@@ -96,7 +96,7 @@ INTERACTION_FIELDS = ["a_kind", "a_value", "b_kind", "b_value", "severity", "mes
 
 
 class DrugInteractionView(CareTrailModelView):
-    datamodel = CareTrailInterface(DrugInteraction)
+    datamodel = CareTrailInterface(DrugInteraction, rules=DRUG_INTERACTION_RULES)
     class_permission_name = DRUG_INTERACTIONS
     route_base = "/drug-interactions"
     list_title = "Drug interactions"
@@ -131,7 +131,7 @@ ALLERGY_FIELDS = ["patient", "substance", "atc_code", "description", "reaction",
 class PatientAllergyView(CareTrailModelView):
     """Open from the patient's page (/allergies/add?_flt_0_patient=<id> fills the patient in)."""
 
-    datamodel = PrescribingInterface(PatientAllergy)
+    datamodel = PatientRecordInterface(PatientAllergy, rules=ALLERGY_RULES)
     class_permission_name = ALLERGIES
     route_base = "/allergies"
     list_title = "Allergies"
@@ -163,13 +163,6 @@ class PatientAllergyView(CareTrailModelView):
         "severity": code_select("Severity", ALLERGY_SEVERITIES),
         "status": code_select("Status", ALLERGY_STATUSES),
     }
-
-    def pre_add(self, item):
-        item.recorded_by_id = g.user.id
-        check_allergy_agent(item)
-
-    def pre_update(self, item):
-        check_allergy_agent(item)
 
 
 class MedicationLookupView(BaseView):

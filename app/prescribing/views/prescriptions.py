@@ -5,25 +5,29 @@ shows the alerts without saving), and the doctor's renewals due.
 
 Every write goes through app/prescribing/rules.py, like the API: the
 same rules and the same plain-words refusals.  Whose prescription a user may
-change: app/prescribing/access.py.
+change: app/prescribing/access.py, which the page also asks to offer only
+the buttons that will work.
 """
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
 
-from app.core.errors import CareTrailError, ConstraintViolation, OverrideRequired
+from app.core.actor import Actor, current_actor
+from app.core.errors import CareTrailError, ConstraintViolation
+from app.core.extensions import db
 from app.core.views import CareTrailModelView
-from app.documents.views.issue import may_issue_kind
+from app.documents.access import may_issue
 from app.prescribing import rules as prescribing
-from app.prescribing.access import is_admin, may_sign, may_write, own_doctor_id
-from app.prescribing.checks import check_draft, check_prescription, needs_override
+from app.prescribing.access import is_admin, may_renew, may_sign, may_write, own_doctor_id
+from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
 from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing, renewals_due
 from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
-from app.prescribing.views.filters import PATIENT_SEARCH_FIELDS, PrescribingInterface
 from app.prescribing.views.form import draft_values, form_for, form_patient
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
 from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.policy import READ, WRITE, may
 from app.security.roles import ALLERGIES, PRESCRIPTIONS
 
 STATUS_STYLES = {"draft": "default", "signed": "success", "cancelled": "danger", "expired": "warning"}
@@ -36,7 +40,7 @@ def status_badge(status: str) -> Markup:
 
 
 class PrescriptionView(CareTrailModelView):
-    datamodel = PrescribingInterface(Prescription)
+    datamodel = PatientRecordInterface(Prescription, rules=prescribing.PRESCRIPTION_RULES)
     class_permission_name = PRESCRIPTIONS
     method_permission_name = {
         **METHOD_PERMISSION_MAP,
@@ -96,9 +100,10 @@ class PrescriptionView(CareTrailModelView):
     def sign(self, pk: int):
         reason = request.form.get("override_reason")
         try:
-            prescribing.sign_prescription(pk, user=g.user, override_reason=reason)
-        except OverrideRequired as needed:
-            return self._page(prescribing.get_prescription(pk), error=needed.message, override_reason=reason), 422
+            prescribing.sign_prescription(db.session, current_actor(), pk, override_reason=reason)
+        except prescribing.OverrideRequired as needed:
+            prescription = prescribing.get_prescription(db.session, pk)
+            return self._page(prescription, error=needed.message, override_reason=reason), 422
         except CareTrailError as refused:
             return self._page(self._or_404(pk), error=refused.message, override_reason=reason), 422
         flash("Prescription signed.", "success")
@@ -109,7 +114,7 @@ class PrescriptionView(CareTrailModelView):
     def cancel(self, pk: int):
         reason = request.form.get("reason")
         try:
-            prescribing.cancel_prescription(pk, user=g.user, reason=reason)
+            prescribing.cancel_prescription(db.session, current_actor(), pk, reason=reason)
         except CareTrailError as refused:
             return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), 422
         flash("Prescription cancelled.", "success")
@@ -120,7 +125,7 @@ class PrescriptionView(CareTrailModelView):
     def renew(self, pk: int):
         """A renewal, as a draft to check and sign."""
         try:
-            renewal = prescribing.renew_prescription(pk, user=g.user)
+            renewal = prescribing.renew_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
             return self._page(self._or_404(pk), error=refused.message), 422
         flash("Renewal drafted: check it and sign it.", "success")
@@ -131,7 +136,7 @@ class PrescriptionView(CareTrailModelView):
     def replace(self, pk: int):
         """A correction, as a draft; signing it cancels this prescription."""
         try:
-            correction = prescribing.replace_prescription(pk, user=g.user)
+            correction = prescribing.replace_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
             return self._page(self._or_404(pk), error=refused.message), 422
         flash(f"Correction drafted: edit it, then sign it to replace prescription {pk}.", "success")
@@ -143,16 +148,11 @@ class PrescriptionView(CareTrailModelView):
         prescription = self._or_404(pk)
         patient_id = prescription.patient_id
         try:
-            prescribing.delete_draft(pk, user=g.user)
+            prescribing.delete_draft(db.session, current_actor(), pk)
         except CareTrailError as refused:
             return self._page(prescription, error=refused.message), 422
         flash("Draft deleted.", "success")
         return redirect(url_for("PatientView.show", pk=patient_id))
-
-    def pre_delete(self, item):
-        # FAB's delete flashes what pre_delete raises (the database would refuse anyway).
-        if item.signed_at is not None:
-            raise CareTrailError("A signed prescription is never deleted; cancel it instead.")
 
     def _or_404(self, pk: int) -> Prescription:
         prescription = self.datamodel.get(pk)
@@ -162,7 +162,7 @@ class PrescriptionView(CareTrailModelView):
 
     def _page(self, prescription: Prescription, *, error=None, override_reason=None, cancel_reason=None):
         alerts = check_prescription(prescription) if prescription.is_draft else []
-        user = g.user
+        actor = current_actor()
         return self.render_template(
             "pages/prescription_show.html",
             prescription=prescription,
@@ -171,20 +171,20 @@ class PrescriptionView(CareTrailModelView):
             error=error,
             override_reason=override_reason or "",
             cancel_reason=cancel_reason or "",
-            may_write=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS) and may_write(user, prescription),
-            may_sign=prescription.is_draft and may_sign(user, prescription),
-            may_renew=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS)
-            and (own_doctor_id(user) is not None or is_admin(user)),
+            may_write=may_write(db.session, actor, prescription),
+            may_sign=prescription.is_draft and may_sign(db.session, actor, prescription),
+            may_renew=may_renew(db.session, actor),
             status_badge=status_badge,
-            may_print=may_issue_kind("prescription"),
+            may_print=may_issue(actor, "prescription"),
         )
 
     def _editor(self, form, prescription: Prescription | None):
         """Render the editor; on POST, "check" shows the alerts, "save" keeps the draft."""
         error, alerts = None, None
         patient = prescription.patient if prescription is not None else form_patient(form)
-        admin = is_admin(g.user)
-        if prescription is not None and not may_write(g.user, prescription):
+        actor = current_actor()
+        admin = is_admin(actor)
+        if prescription is not None and not may_write(db.session, actor, prescription):
             flash("You may only change your own prescriptions.", "danger")
             return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
         if request.method == "POST":
@@ -196,7 +196,8 @@ class PrescriptionView(CareTrailModelView):
                     raise ConstraintViolation("patient_id", "Choose the patient.")
                 if request.form.get("action") == "check":
                     ids = [line["medication_id"] for line in values["items"]]
-                    alerts = check_draft(
+                    alerts = check_typed_draft(
+                        db.session,
                         patient.id,
                         ids,
                         replaces_id=prescription.replaces_id if prescription else None,
@@ -225,10 +226,10 @@ class PrescriptionView(CareTrailModelView):
     @staticmethod
     def _save(prescription, patient, values: dict) -> Prescription:
         if prescription is None:
-            return prescribing.create_draft(user=g.user, patient_id=patient.id, **values)
+            return prescribing.create_draft(db.session, current_actor(), patient_id=patient.id, **values)
         if values["valid_until"] is None:  # left empty: keeps its date
             del values["valid_until"]
-        return prescribing.update_draft(prescription.id, user=g.user, changes=values)
+        return prescribing.update_draft(db.session, current_actor(), prescription.id, changes=values)
 
 
 class RenewalsDueView(BaseView):
@@ -244,7 +245,8 @@ class RenewalsDueView(BaseView):
     @has_access
     def index(self):
         days = max(0, min(request.args.get("days", DEFAULT_DUE_DAYS, type=int), MAX_DUE_DAYS))
-        own = own_doctor_id(g.user)
+        actor = current_actor()
+        own = own_doctor_id(db.session, actor)
         everyone = request.args.get("everyone") == "1" or own is None
         rows = renewals_due(prescriber_id=None if everyone else own, days=days)
         return self.render_template(
@@ -253,18 +255,17 @@ class RenewalsDueView(BaseView):
             days=days,
             everyone=everyone,
             own=own,
-            may_renew=self.appbuilder.sm.has_access("can_write", PRESCRIPTIONS),
-            may_read_allergies=self.appbuilder.sm.has_access("can_read", ALLERGIES),
+            may_renew=may_renew(db.session, actor),
+            may_read_allergies=may(actor, READ, ALLERGIES),
         )
 
 
-def prescribing_on_patient_page(patient_id):
+def prescribing_on_patient_page(patient_id: int, actor: Actor):
     """The patient page's allergies and prescriptions (templates/pages/
     patient_prescribing.html), or None for who may not read prescriptions."""
-    sm = current_app.appbuilder.sm
-    if not sm.has_access("can_read", PRESCRIPTIONS):
+    if not may(actor, READ, PRESCRIPTIONS):
         return None
-    summary = patient_prescribing(int(patient_id))
-    summary.may_write_allergies = sm.has_access("can_write", ALLERGIES)
-    summary.may_prescribe = sm.has_access("can_write", PRESCRIPTIONS)
+    summary = patient_prescribing(patient_id)
+    summary.may_write_allergies = may(actor, WRITE, ALLERGIES)
+    summary.may_prescribe = may(actor, WRITE, PRESCRIPTIONS)
     return summary

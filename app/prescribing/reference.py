@@ -1,4 +1,6 @@
-"""Recording allergies so that the checks can use them.
+"""The rules of the drug reference's records (medications, interactions:
+written by administrators) and of patient allergies, which must be
+recorded so that the checks can use them.
 
 An allergy to a substance the drug reference does not know, or to an ATC
 class no medication is in, would never match anything: the checks would
@@ -9,9 +11,12 @@ every prescription check then shows as "recorded as text only".
 
 import sqlalchemy as sa
 
+from app.core.actor import Actor
 from app.core.errors import ConstraintViolation
 from app.core.extensions import db
+from app.core.rules import RecordRules
 from app.prescribing.models import Medication, PatientAllergy
+from app.security.roles import ALLERGIES, DRUG_INTERACTIONS, MEDICATIONS
 
 
 def check_allergy_agent(allergy: PatientAllergy) -> None:
@@ -34,3 +39,21 @@ def check_allergy_agent(allergy: PatientAllergy) -> None:
             raise ConstraintViolation(
                 "atc_code", f"No medication in the reference is in the ATC class {allergy.atc_code}."
             )
+
+
+class AllergyRules(RecordRules):
+    """An allergy is recorded by the signed-in clinician, to a known agent."""
+
+    def save(self, session, actor: Actor, item) -> None:
+        if item.id is None:
+            item.recorded_by_id = actor.user_id
+        super().save(session, actor, item)
+
+    def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
+        if not deleting:
+            check_allergy_agent(item)
+
+
+ALLERGY_RULES = AllergyRules(ALLERGIES)
+MEDICATION_RULES = RecordRules(MEDICATIONS)
+DRUG_INTERACTION_RULES = RecordRules(DRUG_INTERACTIONS)

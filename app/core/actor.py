@@ -1,0 +1,65 @@
+"""Who is acting: the signed-in user of a request, the CLI's --as user, or
+the system (a command or job run by the operator, with no one named).
+
+Rules take an Actor rather than FAB's user object: the same rule serves a
+screen, the API, the CLI and a job, and never needs a request to exist.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    user_id: int | None = None
+    roles: frozenset[str] = frozenset()
+    # The operator behind a CLI command or a job with no --as: every rule's
+    # permission check lets it through (it has the server already).
+    is_system: bool = False
+
+    @classmethod
+    def of(cls, user) -> "Actor":
+        """The Actor behind FAB's user object."""
+        return cls(user.username, user.id, frozenset(role.name for role in user.roles or ()))
+
+
+SYSTEM = Actor("system", is_system=True)
+ANONYMOUS = Actor("anonymous")
+
+_acting: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor):
+    """Run the block as this actor (CLI --as, jobs): rules and the audit both see it."""
+    token = _acting.set(actor)
+    try:
+        yield actor
+    finally:
+        _acting.reset(token)
+
+
+def explicit_actor() -> Actor | None:
+    """The actor set by acting_as(), if any."""
+    return _acting.get()
+
+
+def current_actor() -> Actor:
+    """acting_as()'s actor, else the request's signed-in user, else SYSTEM
+    outside a request (anonymous inside one)."""
+    actor = _acting.get()
+    if actor is not None:
+        return actor
+    if not has_request_context():
+        return SYSTEM
+    user = g.get("user")
+    if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+        return ANONYMOUS
+    cached = g.get("caretrail_actor")
+    if cached is None or cached.user_id != user.id:
+        cached = g.caretrail_actor = Actor.of(user)
+    return cached

@@ -1,0 +1,86 @@
+"""Screen pieces for every record that belongs to a patient (appointments,
+prescriptions, allergies, documents, reports): a patient picker searched as
+you type (static/js/patient_picker.js asks /patient-lookup/) instead of a
+select of every patient, and a list filter finding the patient by name, IPP
+or NIR (accents and capitals ignored).  `_flt_0_patient=<id>` (the
+patient's own list, from their page) stays FAB's filter on the id."""
+
+from flask import url_for
+from flask_appbuilder.fields import AJAXSelectField
+from flask_appbuilder.models.filters import BaseFilter
+from markupsafe import Markup
+from wtforms import StringField
+
+from app.core.datamodel import CareTrailInterface
+from app.core.extensions import db
+from app.core.search import FoldedFilterConverter, person_name_matches
+from app.records.lookup import patient_choice
+from app.records.models import Patient
+
+
+class PatientPickerWidget:
+    def __call__(self, field, **kwargs):
+        patient = field.data if isinstance(field.data, Patient) else None
+        if patient is None and field.data:
+            patient = db.session.get(Patient, field.data)
+        label = patient_choice(patient)["label"] if patient is not None else ""
+        return Markup(
+            '<div class="ct-patient-picker" data-lookup-url="{url}">'
+            '<input type="search" class="form-control ct-patient-query" id="{id}-query" value="{label}"'
+            ' placeholder="Type a name, IPP or NIR" autocomplete="off" aria-label="Find a patient">'
+            '<input type="hidden" class="ct-patient-id" id="{id}" name="{name}" value="{value}">'
+            '<div class="list-group ct-patient-matches" role="listbox"></div>'
+            "</div>"
+        ).format(
+            url=url_for("PatientLookupView.search"),
+            id=field.id,
+            name=field.name,
+            value=patient.id if patient is not None else "",
+            label=label,
+        )
+
+
+class PatientPickerField(AJAXSelectField):
+    """A patient by id (the hidden input the picker fills), as the Patient row."""
+
+    widget = PatientPickerWidget()
+
+    def process_formdata(self, valuelist):
+        value = (valuelist or [""])[0].strip()
+        self.data = db.session.get(Patient, int(value)) if value.isdigit() else None
+
+
+class FilterPatientName(BaseFilter):
+    """Every word typed is in the patient's names, IPP or NIR."""
+
+    name = "Name, IPP or NIR"
+    arg_name = "patient_name"
+
+    def apply(self, query, value):
+        condition = person_name_matches(Patient, value)
+        return query if condition is None else query.filter(self.model.patient.has(condition))
+
+
+class PatientFilterConverter(FoldedFilterConverter):
+    """Adds the name search on a record's patient, after FAB's own filters:
+    `_flt_0_patient=<id>` stays "equal to" (the patient's own list, from their
+    page, and the add forms it fills in), `_flt_2_patient=<name>` the search."""
+
+    name_search_first = False
+
+    def convert(self, col_name):
+        filters = super().convert(col_name) or []
+        if col_name == "patient":
+            name = FilterPatientName(col_name, self.datamodel)
+            filters = [name, *filters] if self.name_search_first else [*filters, name]
+        return filters
+
+
+class PatientRecordInterface(CareTrailInterface):
+    """A record belonging to a patient, found by the patient's name."""
+
+    filter_converter_class = PatientFilterConverter
+
+
+# The search form's patient box: text (a name, or an id for "Equal to"), not a select of every patient.
+PATIENT_SEARCH_FIELDS = {"patient": StringField("Patient")}

@@ -1,0 +1,25 @@
+"""The records' rules: who may write patients, staff and rooms (the role
+matrix), and deleting a patient with the reason kept in the audit.
+
+Patients, staff and rooms are written by FAB's generated screens and API,
+through these RecordRules (app/core/rules.py): the permission, the version
+the user opened, one commit.  Field-level rules (what a secretary may see
+and write of a patient) will be added here, once, for every door.
+"""
+
+from app.core.actor import Actor
+from app.core.rules import RecordRules
+from app.records.models import Patient
+from app.security.roles import PATIENTS, ROOMS, STAFF
+
+PATIENT_RULES = RecordRules(PATIENTS)
+STAFF_RULES = RecordRules(STAFF)
+ROOM_RULES = RecordRules(ROOMS)
+
+
+def delete_patient(session, actor: Actor, patient: Patient, *, reason: str | None) -> str:
+    """Delete the patient (and what the database cascades), the reason
+    stamped on every audit entry of the transaction; returns who it was."""
+    who = f"{patient.full_name} ({patient.mrn})"
+    PATIENT_RULES.delete(session, actor, patient, reason=reason)
+    return who

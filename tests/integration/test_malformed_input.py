@@ -1,0 +1,140 @@
+"""Malformed input found by hand at CareTrail's doors: each is a 4xx that
+names what is wrong, never a 500, and nothing is written."""
+
+import json
+
+import psycopg
+import pytest
+
+from tests.conftest import TEST_PASSWORD, csrf_token
+
+HUGE_ID = 2**63  # one past PostgreSQL's bigint
+
+
+def patient_count(sql_conn) -> int:
+    return sql_conn.execute("SELECT count(*) FROM patients").fetchone()[0]
+
+
+def test_a_nul_byte_in_the_login_username_is_a_400_before_any_login(client):
+    page = client.get("/login/")
+    form = client.post(
+        "/login/",
+        data={
+            "username": "ad\x00min",
+            "password": TEST_PASSWORD,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert form.status_code == 400
+    api = client.post("/api/v1/security/login", json={"username": "ad\x00min", "password": "x", "provider": "db"})
+    assert api.status_code == 400 and api.get_json()["message"] == {"username": ["A NUL character is not allowed."]}
+
+
+def test_a_nul_byte_in_filters_and_free_text_is_a_400_naming_the_field(client, login, api, sql_conn):
+    login("admin")
+    screen = client.get("/patients/list/", query_string={"_flt_0_last_name": "du\x00bois"})
+    assert screen.status_code == 400 and "NUL" in screen.get_data(as_text=True)
+    headers = api("admin")
+    rison = client.get(
+        "/api/v1/patients/", headers=headers, query_string={"q": "(filters:!((col:last_name,opr:ct,value:'a\x00b')))"}
+    )
+    assert rison.status_code == 400 and "q" in rison.get_json()["message"]
+    before = patient_count(sql_conn)
+    body = {"last_name": "Dubois", "first_name": "Marie", "birth_date": "1980-02-03", "sex": "F", "notes": "a\x00b"}
+    created = client.post("/api/v1/patients/", headers=headers, json=body)
+    assert created.status_code == 400 and created.get_json()["message"] == {
+        "notes": ["A NUL character is not allowed."]
+    }
+    assert patient_count(sql_conn) == before
+
+
+def test_a_lone_surrogate_in_json_is_a_400(client, api, sql_conn):
+    before = patient_count(sql_conn)
+    raw = '{"last_name": "\\ud800", "first_name": "Marie", "birth_date": "1980-02-03", "sex": "F"}'
+    response = client.post("/api/v1/patients/", headers={**api("admin"), "Content-Type": "application/json"}, data=raw)
+    assert response.status_code == 400
+    assert response.get_json()["message"] == {"last_name": ["This text is not valid Unicode."]}
+    assert patient_count(sql_conn) == before
+
+
+def test_json_nested_5000_deep_is_a_400_not_a_crash(client, api):
+    raw = "[" * 5000 + "]" * 5000
+    response = client.post("/api/v1/patients/", headers={**api("admin"), "Content-Type": "application/json"}, data=raw)
+    assert response.status_code == 400 and "nested" in response.get_json()["message"]["body"][0]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/patients/{id}", "/api/v1/appointments/{id}", "/api/v1/documents/{id}"])
+def test_ids_beyond_bigint_are_not_found(client, api, path):
+    for value in (HUGE_ID, 10**30):
+        response = client.get(path.format(id=value), headers=api("admin"))
+        assert response.status_code in (400, 404), (path, value, response.status_code)
+        assert response.is_json
+
+
+def test_ids_beyond_bigint_on_screens_and_writes(client, login, api):
+    login("admin")
+    assert client.get(f"/patients/show/{HUGE_ID}").status_code in (400, 404)
+    assert client.get(f"/appointments/ics/{HUGE_ID}").status_code == 404
+    response = client.put(f"/api/v1/patients/{HUGE_ID}", headers=api("admin"), json={"city": "Lyon"})
+    assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("q", "field"),
+    [
+        ("((((", "q"),
+        ("(page:-5)", "page"),
+        ("(page_size:-1)", "page_size"),
+        ("(page_size:abc)", "q"),
+        ("(order_column:nope,order_direction:asc)", "order_column"),
+    ],
+)
+def test_rison_that_cannot_be_used_is_a_400(client, api, q, field):
+    response = client.get("/api/v1/patients/", headers=api("admin"), query_string={"q": q})
+    assert response.status_code == 400, response.get_json()
+    assert field in response.get_json()["message"], response.get_json()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"page_PatientView": "-1"},
+        {"page_PatientView": "abc"},
+        {"psize_PatientView": "abc"},
+        {"_oc_PatientView": "nope", "_od_PatientView": "asc"},
+    ],
+)
+def test_list_paging_and_ordering_that_cannot_be_used_is_a_400_on_screens(client, login, query):
+    login("admin")
+    response = client.get("/patients/list/", query_string=query)
+    assert response.status_code == 400
+
+
+def test_a_body_over_the_request_limit_is_a_413_and_nothing_is_stored(app, client, api, sql_conn):
+    before = patient_count(sql_conn)
+    body = {"last_name": "Dubois", "first_name": "Marie", "birth_date": "1980-02-03", "sex": "F"}
+    body["notes"] = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post(
+        "/api/v1/patients/", headers=api("admin"), data=json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 413 and response.is_json
+    assert patient_count(sql_conn) == before
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
+    app, client, login, api, postgres_server, database_name
+):
+    headers = api("admin")
+    login("admin")
+    with psycopg.connect(postgres_server.conninfo(), autocommit=True) as admin:
+        # Refuse new connections and end the app's: the database is "down" for it.
+        admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database_name])
+        try:
+            api_answer = client.get("/api/v1/patients/", headers=headers)
+            screen = client.get("/patients/list/")
+        finally:
+            admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS true')
+    assert api_answer.status_code == 503 and api_answer.is_json
+    assert "database" in api_answer.get_json()["message"].lower()
+    assert screen.status_code == 503 and "cannot be reached" in screen.get_data(as_text=True)

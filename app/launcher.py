@@ -11,7 +11,9 @@ dispositions this process inherited.
 
 import errno
 import fcntl
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -19,6 +21,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# As root, the cluster runs as caretrail-pg; when that user cannot enter the
+# instance directory (a clone under /root), the cluster lives here instead.
+SHARED_CLUSTERS_DIR = Path("/var/lib/caretrail")
 LOCK_FILE = "caretrail.lock"
 
 
@@ -110,12 +115,44 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return listener
 
 
+def cluster_home(instance_dir: Path) -> Path:
+    """instance/postgres, where the embedded cluster lives.
+
+    As root, the cluster runs as caretrail-pg (PostgreSQL refuses root), who
+    cannot enter a private directory (a clone under /root or in a
+    `mktemp -d`).  Then the cluster lives in
+    /var/lib/caretrail/<clone>-<digest>/postgres and instance/postgres is a
+    link to it, made once: every start finds the same data, and
+    `ls -l instance/` shows where it is."""
+    from app.embedded_postgres import unreachable_parent
+
+    home = instance_dir / "postgres"
+    if home.is_symlink():
+        return home
+    closed = unreachable_parent(instance_dir)
+    if closed is None or (home / "data" / "PG_VERSION").exists():
+        return home  # an existing cluster stays where it is
+    if home.exists():
+        if any(not path.is_dir() for path in home.rglob("*")):
+            return home  # not ours to move: EmbeddedPostgres says what is wrong
+        shutil.rmtree(home)  # the empty directories of an earlier, refused start
+    instance = instance_dir.resolve()
+    digest = hashlib.sha256(os.fsencode(instance)).hexdigest()[:12]
+    target = SHARED_CLUSTERS_DIR / f"{instance.parent.name}-{digest}" / "postgres"
+    for directory in (SHARED_CLUSTERS_DIR, target.parent):  # caretrail-pg must enter them, whatever the umask
+        directory.mkdir(exist_ok=True)
+        directory.chmod(0o755)
+    home.symlink_to(target, target_is_directory=True)
+    say(f"{closed} is private and PostgreSQL cannot run as root: the cluster lives in {target} ({home} links to it)")
+    return home
+
+
 def start_embedded_database(stack: ExitStack, instance_dir: Path) -> str:
     from app.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresError, ensure_postgres_installed
 
     try:
         ensure_postgres_installed(install=True)
-        server = EmbeddedPostgres(instance_dir / "postgres" / "data", log=say)
+        server = EmbeddedPostgres(cluster_home(instance_dir) / "data", log=say)
         # Before start(): a signal arriving while it starts must stop it too.
         # The cluster is ours (we hold the instance's lock), even one a killed
         # launcher left running.

@@ -1,13 +1,15 @@
 """`make run`'s start-up path end to end: embedded server, migrations, admin,
 demo data, HTTP 200 on /login/, then a clean shutdown with no orphan postgres;
 a second start refused without touching the first; signals inherited as
-ignored."""
+ignored; a clone in a private directory, as root."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -17,6 +19,8 @@ import pytest
 from app.embedded_postgres import EmbeddedPostgres
 from tests.conftest import traversable_tempdir
 from tests.factories import process_is_running
+
+as_root_only = pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the cluster as another user")
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -199,3 +203,33 @@ def test_stops_cleanly_on_a_signal_it_inherited_as_ignored(instance_dir, signum)
     assert "stopping PostgreSQL" in output
     assert not process_is_running(postgres_pid)
     assert not (instance_dir / "postgres" / "data" / "postmaster.pid").exists()
+
+
+@as_root_only
+def test_as_root_a_clone_in_a_private_directory_runs_and_says_where_its_cluster_lives():
+    private = Path(tempfile.mkdtemp(prefix="ct-clone-"))  # mode 0700, like /root or `mktemp -d`
+    clone = private / "caretrail"
+    ignored = shutil.ignore_patterns(".venv", ".git", "instance", "__pycache__", ".*_cache", "tests", "bench")
+    shutil.copytree(PROJECT_DIR, clone, ignore=ignored)
+    (clone / "instance" / "postgres").mkdir(parents=True)  # left by the refused start the issue reports
+    cluster_home = None
+    port = free_port()
+    try:
+        for start in ("first", "next"):
+            process = launch(None, port, demo=False, cwd=clone)
+            try:
+                assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
+            finally:
+                output = stop(process)
+            assert process.returncode == 0, output
+            link = clone / "instance" / "postgres"
+            assert link.is_symlink()
+            cluster_home = link.resolve()
+            assert private not in cluster_home.parents  # where caretrail-pg can reach it
+            assert f"data in {cluster_home / 'data'}" in output
+            assert ("initialising" in output) == (start == "first")  # the same cluster, found again
+    finally:
+        if cluster_home is not None:
+            EmbeddedPostgres(cluster_home / "data", log=lambda _message: None).stop()
+            shutil.rmtree(cluster_home.parent, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)

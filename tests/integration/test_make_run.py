@@ -134,6 +134,7 @@ def test_make_run_starts_serves_and_stops_cleanly(instance_dir):
     assert process.returncode == 0, output
     for step in ("initialising a PostgreSQL cluster", "migrating the schema", f"open http://127.0.0.1:{port}/"):
         assert step in output
+    assert "[flask_appbuilder" not in output  # FAB's "Refused to delete permission view" and the like
     assert not process_is_running(postgres_pid)
     assert not pid_file.exists()
 

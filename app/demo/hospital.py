@@ -55,6 +55,10 @@ DEMO_ROOMS = [
 ALLERGIES = ["Penicillin", "Aspirin", "Latex", "Peanuts", "Iodine contrast", "Ibuprofen", "Pollen"]
 
 
+class RolesMissing(RuntimeError):
+    """The demo's users would have no role: the roles are not set up yet."""
+
+
 @dataclass
 class DemoSummary:
     users: int = 0
@@ -88,7 +92,11 @@ class DemoSummary:
 
 
 def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEMO_PATIENT_COUNT) -> DemoSummary:
+    """Adds what is missing of the demo hospital.  Refuses (RolesMissing)
+    before adding anything when the roles are not set up: `flask setup`, or
+    `make run`, sets them up."""
     session = appbuilder.session
+    _check_roles(appbuilder.sm)
     summary = DemoSummary()
     if not password:
         password = summary.generated_password = secrets.token_urlsafe(9)
@@ -106,6 +114,16 @@ def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEM
     if summary.users == 0:
         summary.generated_password = None  # nobody got it: don't print a useless secret
     return summary
+
+
+def _check_roles(sm) -> None:
+    wanted = {role for _username, role, *_rest in DEMO_STAFF if role}
+    missing = sorted(wanted - {role.name for role in sm.get_all_roles()})
+    if missing:
+        raise RolesMissing(
+            f"the role(s) {', '.join(missing)} do not exist yet, and the demo's users need them: "
+            "run `flask --app run.py setup` first (make run does it)"
+        )
 
 
 def demo_staff_email(first_name: str, last_name: str) -> str:

@@ -1,7 +1,12 @@
 """The demo hospital adds its own records and never touches anyone else's;
-it invents no clinical data."""
+it invents no clinical data; `flask seed-demo` sets up the roles first."""
 
-from app.demo.hospital import seed_demo_data
+from contextlib import contextmanager
+
+import pytest
+
+from app.demo.hospital import RolesMissing, seed_demo_data
+from tests.conftest import api_token, dispose, make_test_app, migrate_to_head, unique_name
 from tests.factories import patient_payload
 
 DEMO_PASSWORD = "Demo-pass-1"
@@ -63,3 +68,47 @@ def test_the_patient_page_shows_a_free_text_allergy_as_such(app, client, api, lo
     assert "Pénicilline" in section and "free text" in section
     assert "None recorded" not in section
     assert "None recorded" in allergies_section(without)
+
+
+@contextmanager
+def fresh_database(postgres_server, *, migrated: bool):
+    """An app on a new, empty database (migrated or not), as a new install has."""
+    name = unique_name("caretrail_fresh")
+    postgres_server.create_database(name)
+    app = make_test_app(postgres_server.database_url(name), DEMO_PASSWORD=DEMO_PASSWORD)
+    try:
+        if migrated:
+            migrate_to_head(app)
+        yield app
+    finally:
+        dispose(app)
+        postgres_server.drop_database(name)
+
+
+def test_seed_demo_before_setup_sets_up_the_roles_first(postgres_server):
+    with fresh_database(postgres_server, migrated=True) as app:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            sm = app.appbuilder.sm
+            for username, role in (("doctor", "Doctor"), ("nurse", "Nurse"), ("secretary", "Secretary")):
+                assert [r.name for r in sm.find_user(username=username).roles] == [role]
+        assert "Roles:" in result.output
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {api_token(client, 'secretary', DEMO_PASSWORD)}"}
+        assert client.get("/api/v1/patients/", headers=headers).status_code == 200
+
+
+def test_the_demo_creates_no_user_without_its_role(postgres_server):
+    with fresh_database(postgres_server, migrated=True) as app, app.app_context():
+        with pytest.raises(RolesMissing, match=r"run `flask --app run\.py setup` first"):
+            seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=0)
+        assert app.appbuilder.sm.count_users() == 0
+
+
+def test_seed_demo_on_an_unmigrated_database_refuses_in_plain_words(postgres_server):
+    with fresh_database(postgres_server, migrated=False) as app:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "run `flask --app run.py db upgrade` first" in result.output
+    assert "Traceback" not in result.output

@@ -17,7 +17,7 @@ import shutil
 import signal
 import socket
 import sys
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,7 +32,8 @@ class Refused(Exception):
 
 
 def say(message: str) -> None:
-    print(f"[caretrail] {message}", flush=True)
+    with suppress(OSError):  # the terminal is gone (SIGHUP): stopping the database matters more
+        print(f"[caretrail] {message}", flush=True)
 
 
 def stop_on_signals() -> None:

@@ -206,6 +206,21 @@ def test_stops_cleanly_on_a_signal_it_inherited_as_ignored(instance_dir, signum)
     assert not (instance_dir / "postgres" / "data" / "postmaster.pid").exists()
 
 
+def test_closing_the_terminal_stops_the_database_too(instance_dir):
+    """SIGHUP, and nowhere left to print "stopping" to."""
+    port = free_port()
+    process = launch(instance_dir, port, demo=False)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
+        postgres_pid = postmaster_pid(instance_dir)
+    finally:
+        process.stdout.close()
+        process.send_signal(signal.SIGHUP)
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    assert not process_is_running(postgres_pid)
+
+
 @as_root_only
 def test_as_root_a_clone_in_a_private_directory_runs_and_says_where_its_cluster_lives():
     private = Path(tempfile.mkdtemp(prefix="ct-clone-"))  # mode 0700, like /root or `mktemp -d`

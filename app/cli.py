@@ -28,9 +28,7 @@ def register_cli(app: Flask) -> None:
 @acting_user_option
 def setup() -> None:
     """After `db upgrade`: sync roles, create the first admin, load demo data if DEMO_DATA."""
-    from app.bootstrap import prepare_to_serve
-
-    prepare_to_serve(current_app, log=click.echo)
+    _prepare_to_serve()
     if current_app.config["DEMO_DATA"]:
         _seed_demo()
 
@@ -39,12 +37,26 @@ def setup() -> None:
 @with_appcontext
 @acting_user_option
 def seed_demo() -> None:
-    """Load the demo hospital (staff, users per role, rooms, ~200 patients); idempotent."""
+    """Set up as `setup` does (the demo's users need the roles), then load the
+    demo hospital (staff, users per role, rooms, ~200 patients); idempotent."""
+    _prepare_to_serve()
     _seed_demo()
 
 
-def _seed_demo() -> None:
-    from app.demo.hospital import seed_demo_data
+def _prepare_to_serve() -> None:
+    from app.bootstrap import NotMigrated, prepare_to_serve
 
-    summary = seed_demo_data(current_app.appbuilder, password=current_app.config["DEMO_PASSWORD"])
+    try:
+        prepare_to_serve(current_app, log=click.echo)
+    except NotMigrated as refusal:
+        raise click.ClickException(str(refusal)) from None
+
+
+def _seed_demo() -> None:
+    from app.demo.hospital import RolesMissing, seed_demo_data
+
+    try:
+        summary = seed_demo_data(current_app.appbuilder, password=current_app.config["DEMO_PASSWORD"])
+    except RolesMissing as refusal:
+        raise click.ClickException(str(refusal)) from None
     click.echo(f"Demo data: {summary}")

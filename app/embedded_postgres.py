@@ -311,18 +311,37 @@ def _system_user() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
+def unreachable_parent(directory: Path) -> Path | None:
+    """As root: the outermost of `directory` and its existing parents that
+    the cluster's user cannot enter (a clone under /root, or in a `mktemp -d`),
+    else None.  Always None for anyone else: the cluster then runs as us."""
+    if os.geteuid() != 0:
+        return None
+    return _closed_parent(Path(directory).absolute(), *_system_user())
+
+
+def _closed_parent(directory: Path, uid: int, gid: int) -> Path | None:
+    for path in (*reversed(directory.parents), directory):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return None  # the rest is still to be made
+        bit = stat.S_IXUSR if info.st_uid == uid else stat.S_IXGRP if info.st_gid == gid else stat.S_IXOTH
+        if not info.st_mode & bit:
+            return path
+    return None
+
+
 def _check_traversable(directory: Path, uid: int, gid: int) -> None:
     """The server's user must be able to enter `directory` and its parents.
     We only say so: they are the caller's directories, not ours to chmod."""
-    for path in (directory, *directory.parents):
-        info = path.stat()
-        bit = stat.S_IXUSR if info.st_uid == uid else stat.S_IXGRP if info.st_gid == gid else stat.S_IXOTH
-        if not info.st_mode & bit:
-            raise EmbeddedPostgresError(
-                f"{path} cannot be entered by the {SYSTEM_USER} user that runs PostgreSQL (which refuses root), "
-                "so keep the data where every parent directory is world-searchable, "
-                "e.g. CARETRAIL_INSTANCE_PATH=/srv/caretrail"
-            )
+    closed = _closed_parent(directory, uid, gid)
+    if closed is not None:
+        raise EmbeddedPostgresError(
+            f"{closed} cannot be entered by the {SYSTEM_USER} user that runs PostgreSQL (which refuses root), "
+            "so keep the data where every parent directory is world-searchable, "
+            "e.g. CARETRAIL_INSTANCE_PATH=/srv/caretrail"
+        )
 
 
 def _pid_in(pid_file: Path) -> int | None:

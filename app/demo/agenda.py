@@ -6,7 +6,8 @@ Appointments are booked through the booking service at free slots found by
 the slot finder, so they obey every rule (hours, absences, no double
 booking).  Idempotent: hours are added to doctors who have none, absences
 matched on (doctor, reason, start), and appointments booked only while the
-agenda holds none, so running it again adds nothing.
+agenda holds none, so running it again adds nothing.  Only the demo's own
+doctors and the patients it has just created are booked.
 """
 
 import random
@@ -20,21 +21,25 @@ from app.agenda.slots import find_free_slots
 from app.core.actor import SYSTEM
 from app.core.errors import CareTrailError
 from app.core.timezone import hospital_zone
-from app.records.models import Patient, Room, Staff
+from app.records.models import Room, Staff
 
 WORKING_DAYS = (1, 2, 3, 4, 5)
 DAY_RANGES = ((time(8, 30), time(12, 30)), (time(13, 30), time(17, 30)))
 DAYS_AHEAD = 14
 
 
-def seed_demo_agenda(session, doctors: list[Staff], summary, *, today: date | None = None) -> None:
-    """Hours, absences and appointments for `doctors`; counts go into `summary`
-    (schedules, absences, appointments).  Commits (bookings commit one by one)."""
+def seed_demo_agenda(
+    session, doctors: list[Staff], patient_ids: list[int], summary, *, today: date | None = None
+) -> None:
+    """Hours, absences and appointments for `doctors` (the demo's) with
+    `patient_ids` (patients the demo has just created); counts go into
+    `summary` (schedules, absences, appointments).  Commits (bookings commit
+    one by one)."""
     today = today or datetime.now(hospital_zone()).date()
     _seed_hours(session, doctors, summary)
     _seed_absences(session, doctors, today, summary)
     session.commit()
-    _seed_appointments(session, doctors, today, summary)
+    _seed_appointments(session, doctors, patient_ids, today, summary)
 
 
 def _seed_hours(session, doctors: list[Staff], summary) -> None:
@@ -83,10 +88,9 @@ def _seed_absences(session, doctors: list[Staff], today: date, summary) -> None:
     session.flush()
 
 
-def _seed_appointments(session, doctors: list[Staff], today: date, summary) -> None:
+def _seed_appointments(session, doctors: list[Staff], patients: list[int], today: date, summary) -> None:
     if session.scalar(sa.select(sa.func.count()).select_from(Appointment)):
         return  # the agenda is in use (or was seeded): leave it alone
-    patients = list(session.scalars(sa.select(Patient.id).order_by(Patient.id)))
     types = {t.code: t for t in session.scalars(sa.select(AppointmentType))}
     imaging_rooms = list(session.scalars(sa.select(Room.id).where(Room.kind == "imaging").order_by(Room.code)))
     if not patients or not doctors:

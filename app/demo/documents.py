@@ -1,13 +1,12 @@
 """Demo letterhead (name, address, FINESS, an SVG logo, footer) and one
 hospitalisation report, so every kind of document can be tried at once.
 
-Idempotent: the letterhead is set only while it is still the default one,
-the report only when the patient has none.
+It touches only what it creates: the letterhead is filled only while every
+field of it is still as installed, the report is written for a patient the
+demo has just created, by one of its doctors.
 """
 
 from datetime import date, timedelta
-
-import sqlalchemy as sa
 
 from app.documents.models import HospitalisationReport, HospitalSettings
 from app.records.models import Patient, Staff
@@ -20,10 +19,12 @@ DEMO_LOGO = b"""<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120"
 </svg>"""
 
 
-def seed_demo_documents(session) -> int:
-    """Returns the number of hospitalisation reports added."""
+def seed_demo_documents(session, patient: Patient | None, doctor: Staff | None) -> int:
+    """`patient`: one the demo has just created, or None; `doctor`: one of
+    the demo's.  Returns the number of hospitalisation reports added."""
     settings = HospitalSettings.current(session)
-    if settings.name == DEFAULT_NAME and settings.logo_media_type is None:
+    letterhead = (settings.address, settings.phone, settings.finess, settings.footer, settings.logo_media_type)
+    if settings.name == DEFAULT_NAME and letterhead == (None,) * len(letterhead):
         settings.name = "Centre Hospitalier CareTrail"
         settings.address = "1 avenue de la Santé\n69000 Lyon"
         settings.phone = "+33472000000"
@@ -31,16 +32,9 @@ def seed_demo_documents(session) -> int:
         settings.footer = "Urgences 24 h/24 : +33472000099 — document de démonstration"
         settings.logo = DEMO_LOGO
         settings.logo_media_type = "image/svg+xml"
-    doctor = session.scalar(
-        sa.select(Staff)
-        .where(Staff.profession == "doctor", Staff.is_active, Staff.user_id.is_not(None))
-        .order_by(Staff.id)
-    )
-    patient = session.scalar(sa.select(Patient).order_by(Patient.id))
     if doctor is None or patient is None:
         return 0
-    if session.scalar(sa.select(HospitalisationReport.id).where(HospitalisationReport.patient_id == patient.id)):
-        return 0
+    session.flush()  # the patient's id
     discharged = date.today() - timedelta(days=3)
     session.add(
         HospitalisationReport(

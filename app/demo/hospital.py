@@ -1,8 +1,14 @@
 """A plausible French hospital for demos: staff, one login per role, rooms,
-~200 patients with valid NIRs, and the doctors' agenda (hours, absences,
-appointments: app/demo/agenda.py).  Deterministic (seeded) and
-idempotent: rows are matched on natural keys (username, RPPS/name, room
-code, NIR), so running it twice adds nothing."""
+~200 patients with valid NIRs and their allergies, and the doctors' agenda
+(hours, absences, appointments: app/demo/agenda.py).  Deterministic
+(seeded) and idempotent: rows are matched on natural keys (username, staff
+name and demo e-mail, room code, NIR), so running it twice adds nothing.
+
+It adds records and never changes one it did not create: it may run on a
+database people already use (`flask seed-demo`, and every `make run`).
+What it adds about patients (allergies, appointments, a prescription, a
+report) is for the patients it creates in the same run, by its own staff.
+"""
 
 import random
 import secrets
@@ -12,9 +18,10 @@ from datetime import date, timedelta
 from faker import Faker
 from sqlalchemy import select
 
+from app.core.normalize import normalize_email
 from app.demo.agenda import seed_demo_agenda
 from app.demo.documents import seed_demo_documents
-from app.demo.prescribing import seed_demo_prescribing
+from app.demo.prescribing import demo_allergy, seed_demo_prescribing
 from app.records.models import Patient, Room, Staff
 from app.records.nir import nir_key
 
@@ -48,12 +55,17 @@ DEMO_ROOMS = [
 ALLERGIES = ["Penicillin", "Aspirin", "Latex", "Peanuts", "Iodine contrast", "Ibuprofen", "Pollen"]
 
 
+class RolesMissing(RuntimeError):
+    """The demo's users would have no role: the roles are not set up yet."""
+
+
 @dataclass
 class DemoSummary:
     users: int = 0
     staff: int = 0
     rooms: int = 0
     patients: int = 0
+    allergies: int = 0
     schedules: int = 0
     absences: int = 0
     appointments: int = 0
@@ -63,7 +75,8 @@ class DemoSummary:
 
     def __str__(self) -> str:
         text = (
-            f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added; "
+            f"{self.users} user(s), {self.staff} staff, {self.rooms} room(s), {self.patients} patient(s) added "
+            f"({self.allergies} allergy record(s) with them); "
             f"agenda: {self.schedules} working-hour range(s), {self.absences} absence(s), "
             f"{self.appointments} appointment(s) added"
         )
@@ -79,20 +92,43 @@ class DemoSummary:
 
 
 def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEMO_PATIENT_COUNT) -> DemoSummary:
+    """Adds what is missing of the demo hospital.  Refuses (RolesMissing)
+    before adding anything when the roles are not set up: `flask setup`, or
+    `make run`, sets them up."""
     session = appbuilder.session
+    _check_roles(appbuilder.sm)
     summary = DemoSummary()
     if not password:
         password = summary.generated_password = secrets.token_urlsafe(9)
     _seed_staff(appbuilder, password, summary)
     _seed_rooms(session, summary)
-    _seed_patients(session, patient_count, summary)
-    summary.prescribing = seed_demo_prescribing(session)
-    summary.hospitalisation_reports = seed_demo_documents(session)
+    created = _seed_patients(session, patient_count, summary)
+    doctors = _demo_doctors(session)
+    prescriber = next((d for d in doctors if d.profession == "doctor" and d.user_id is not None), None)
+    without_allergy = next((patient for patient, allergies in created if not allergies), None)
+    summary.prescribing = seed_demo_prescribing(session, without_allergy, prescriber)
+    first = created[0][0] if created else None
+    summary.hospitalisation_reports = seed_demo_documents(session, first, prescriber)
     session.commit()
-    seed_demo_agenda(session, _demo_doctors(session), summary)
+    seed_demo_agenda(session, doctors, [patient.id for patient, _allergies in created], summary)
     if summary.users == 0:
         summary.generated_password = None  # nobody got it: don't print a useless secret
     return summary
+
+
+def _check_roles(sm) -> None:
+    wanted = {role for _username, role, *_rest in DEMO_STAFF if role}
+    missing = sorted(wanted - {role.name for role in sm.get_all_roles()})
+    if missing:
+        raise RolesMissing(
+            f"the role(s) {', '.join(missing)} do not exist yet, and the demo's users need them: "
+            "run `flask --app run.py setup` first (make run does it)"
+        )
+
+
+def demo_staff_email(first_name: str, last_name: str) -> str:
+    """The demo's staff are told from the hospital's own by this address."""
+    return normalize_email(f"{first_name[0]}.{last_name}@demo.caretrail.local".replace("è", "e"))
 
 
 def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
@@ -114,12 +150,7 @@ def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
                 if not user:
                     raise RuntimeError(f"could not create demo user {username!r}")
                 summary.users += 1
-        existing = session.scalar(
-            select(Staff).where(
-                Staff.last_name == last_name, Staff.first_name == first_name, Staff.profession == profession
-            )
-        )
-        if existing is not None:
+        if _demo_staff(session, last_name, first_name, profession) is not None:
             continue
         linked = (
             user if user is not None and session.scalar(select(Staff).where(Staff.user_id == user.id)) is None else None
@@ -131,7 +162,7 @@ def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
                 profession=profession,
                 specialty=specialty,
                 rpps=rpps,
-                email=f"{first_name[0].lower()}.{last_name.lower()}@demo.caretrail.local".replace("è", "e"),
+                email=demo_staff_email(first_name, last_name),
                 phone=f"01 45 67 {10 + summary.staff:02d} {20 + summary.staff:02d}",
                 user=linked,
             )
@@ -140,16 +171,25 @@ def _seed_staff(appbuilder, password: str, summary: DemoSummary) -> None:
     session.flush()
 
 
+def _demo_staff(session, last_name: str, first_name: str, profession: str) -> Staff | None:
+    """The demo's own staff member of that name: a namesake working in the
+    hospital is not the demo's."""
+    return session.scalar(
+        select(Staff).where(
+            Staff.last_name == last_name,
+            Staff.first_name == first_name,
+            Staff.profession == profession,
+            Staff.email == demo_staff_email(first_name, last_name),
+        )
+    )
+
+
 def _demo_doctors(session) -> list[Staff]:
     """The demo's doctors and radiologist, in DEMO_STAFF order."""
     doctors = []
     for _username, _role, last_name, first_name, profession, _specialty, _rpps in DEMO_STAFF:
         if profession in ("doctor", "radiologist"):
-            doctor = session.scalar(
-                select(Staff).where(
-                    Staff.last_name == last_name, Staff.first_name == first_name, Staff.profession == profession
-                )
-            )
+            doctor = _demo_staff(session, last_name, first_name, profession)
             if doctor is not None and doctor.is_active:
                 doctors.append(doctor)
     return doctors
@@ -178,7 +218,10 @@ def _mobile_number(rng: random.Random, prefix: str) -> str:
     return " ".join([prefix, *(f"{rng.randint(10, 99)}" for _ in range(4))])
 
 
-def _seed_patients(session, count: int, summary: DemoSummary) -> None:
+def _seed_patients(session, count: int, summary: DemoSummary) -> list[tuple[Patient, list]]:
+    """Adds the demo patients not there yet (matched on NIR), each with its
+    allergies; returns them, with their allergies, in the order created."""
+    created = []
     fake = Faker("fr_FR")
     fake.seed_instance(20261124)
     rng = random.Random(20261124)
@@ -193,6 +236,8 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> None:
         department = postcode[:2] if postcode[:2] not in ("20", "97", "98") else "75"
         nir = demo_nir(rng, "F" if sex == "F" else "M", birth_date, department)
         married = sex == "F" and rng.random() < 0.3
+        blood_group = rng.choice(["A+", "A+", "O+", "O+", "B+", "AB+", "A-", "O-", None])
+        allergies = rng.sample(ALLERGIES, rng.randint(1, 2)) if rng.random() < 0.25 else []
         patient_fields = dict(
             last_name=last_name,
             first_name=first_name,
@@ -200,8 +245,7 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> None:
             birth_date=birth_date,
             sex=sex,
             nir=nir,
-            blood_group=rng.choice(["A+", "A+", "O+", "O+", "B+", "AB+", "A-", "O-", None]),
-            allergies=", ".join(rng.sample(ALLERGIES, rng.randint(1, 2))) if rng.random() < 0.25 else None,
+            blood_group=blood_group,
             phone=_mobile_number(rng, "06"),
             email=f"{first_name}.{last_name}{rng.randint(1, 99)}@example.fr".lower().replace(" ", "-")
             if rng.random() < 0.6
@@ -215,6 +259,12 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> None:
         if nir in existing:
             continue
         existing.add(nir)
-        session.add(Patient(**patient_fields))
+        patient = Patient(**patient_fields)
+        # Recorded with the patient, as a clinician would, not as free text.
+        recorded = [demo_allergy(patient, word) for word in allergies]
+        session.add_all([patient, *recorded])
+        created.append((patient, recorded))
         summary.patients += 1
+        summary.allergies += len(recorded)
     session.flush()
+    return created

@@ -1,11 +1,12 @@
 """Demo prescribing data: the DEMO drug set and interaction pairs
-(app/demo/data/, loaded through the same import as a pharmacy's files), demo
-patients' free-text allergies recorded as structured rows, and one patient
-on warfarin, so that prescribing aspirin to them shows the alert.
+(app/demo/data/, loaded through the same import as a pharmacy's files), the
+allergies of the patients the demo creates, and one of them on warfarin, so
+that prescribing aspirin to them shows the alert.
 
-Idempotent like the rest of the demo: the imports upsert, allergies are
-added once per patient, the warfarin prescription only when no prescription
-exists yet.
+Like the rest of the demo, it touches only what it creates: allergies are
+recorded with their demo patient, when it is created (demo_data), and the
+warfarin prescription goes to a patient created in the same run, only while
+no prescription exists at all.  Idempotent: the imports upsert.
 """
 
 from dataclasses import dataclass
@@ -23,71 +24,50 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DEMO_MEDICATIONS = DATA_DIR / "demo_medications.csv"
 DEMO_INTERACTIONS = DATA_DIR / "demo_interactions.csv"
 
-# Words of the demo patients' free-text allergies (demo_data.ALLERGIES) -> a
-# structured allergy: (substance, ATC class) or, for what is not a drug, text.
-STRUCTURED = {
-    "Penicillin": (None, "J01C"),
-    "Aspirin": ("acetylsalicylic acid", None),
-    "Ibuprofen": ("ibuprofen", None),
+# The demo patients' allergies (demo_data.ALLERGIES) as a clinician records
+# them: a drug as its substance or ATC class (checked at prescribing),
+# anything else as text.  The demo states no severity, so none is recorded
+# ("unknown"): no code invents clinical data.
+DEMO_ALLERGY_AGENTS = {
+    "Penicillin": {"atc_code": "J01C"},
+    "Aspirin": {"substance": "acetylsalicylic acid"},
+    "Ibuprofen": {"substance": "ibuprofen"},
 }
+
+
+def demo_allergy(patient: Patient, word: str) -> PatientAllergy:
+    """One allergy of a patient the demo is creating."""
+    return PatientAllergy(patient=patient, **DEMO_ALLERGY_AGENTS.get(word, {"description": word}))
 
 
 @dataclass
 class PrescribingSummary:
     medications: int = 0
     interactions: int = 0
-    allergies: int = 0
     prescriptions: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.medications} demo medication(s), {self.interactions} interaction(s), "
-            f"{self.allergies} allergy record(s), {self.prescriptions} prescription(s) added"
+            f"{self.prescriptions} prescription(s) added"
         )
 
 
-def seed_demo_prescribing(session) -> PrescribingSummary:
-    """Flushes; the caller commits (with the rest of the demo)."""
+def seed_demo_prescribing(session, on_warfarin: Patient | None, prescriber: Staff | None) -> PrescribingSummary:
+    """`on_warfarin`: a patient the demo has just created, or None;
+    `prescriber`: one of the demo's doctors.  Flushes; the caller commits
+    (with the rest of the demo)."""
     summary = PrescribingSummary()
     summary.medications = import_medications(session, SYSTEM, DEMO_MEDICATIONS, commit=False).added
     summary.interactions = import_interactions(session, SYSTEM, DEMO_INTERACTIONS, commit=False).added
-    summary.allergies = _structure_allergies(session)
-    summary.prescriptions = _patient_on_warfarin(session)
+    summary.prescriptions = _patient_on_warfarin(session, on_warfarin, prescriber)
     session.flush()
     return summary
 
 
-def _structure_allergies(session) -> int:
-    """What a clinician does after migration 0009: each free-text note kept
-    (resolved, as imported), its parts recorded as substance / class / text."""
-    recorded = set(session.scalars(sa.select(PatientAllergy.patient_id).distinct()))
-    added = 0
-    patients = session.scalars(sa.select(Patient).where(Patient.allergies.is_not(None)).order_by(Patient.id))
-    for patient in patients:
-        if patient.id in recorded:
-            continue
-        rows = [PatientAllergy(patient=patient, description=patient.allergies, source="imported", status="resolved")]
-        for word in (part.strip() for part in patient.allergies.split(",")):
-            substance, atc_code = STRUCTURED.get(word, (None, None))
-            rows.append(
-                PatientAllergy(
-                    patient=patient,
-                    substance=substance,
-                    atc_code=atc_code,
-                    description=None if substance or atc_code else word,
-                    severity="moderate",
-                )
-            )
-        session.add_all(rows)
-        added += len(rows)
-    return added
-
-
-def _patient_on_warfarin(session) -> int:
-    if session.scalar(sa.select(Prescription.id).limit(1)) is not None:
+def _patient_on_warfarin(session, patient: Patient | None, doctor: Staff | None) -> int:
+    if patient is None or session.scalar(sa.select(Prescription.id).limit(1)) is not None:
         return 0
-    doctor = session.scalar(sa.select(Staff).where(Staff.profession == "doctor", Staff.user_id.is_not(None)))
-    patient = session.scalar(sa.select(Patient).where(Patient.allergies.is_(None)).order_by(Patient.mrn))
     warfarin = session.scalar(sa.select(Medication).where(Medication.code == "DEMO-0001"))
     if doctor is None or patient is None or warfarin is None:
         return 0

@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from app.core.extensions import db
 from app.prescribing.models import PatientAllergy, Prescription, PrescriptionItem
+from app.records.models import Patient
 
 DEFAULT_DUE_DAYS = 14
 MAX_DUE_DAYS = 92
@@ -70,6 +71,7 @@ class PatientPrescribing:
 
     allergies: list = field(default_factory=list)
     resolved_allergies: list = field(default_factory=list)
+    free_text_allergies: str | None = None  # the patient's note, until a person records it
     active: list = field(default_factory=list)  # signed, still valid
     drafts: list = field(default_factory=list)
     past: list = field(default_factory=list)  # ended, expired, cancelled
@@ -86,6 +88,7 @@ def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPres
     )
     for allergy in allergies:
         (summary.allergies if allergy.status == "active" else summary.resolved_allergies).append(allergy)
+    summary.free_text_allergies = free_text_allergies(patient_id)
     prescriptions = db.session.scalars(
         sa.select(Prescription)
         .where(Prescription.patient_id == patient_id)
@@ -100,3 +103,13 @@ def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPres
         elif len(summary.past) < past_limit:
             summary.past.append(prescription)
     return summary
+
+
+def free_text_allergies(patient_id: int) -> str | None:
+    """The patient's free-text allergy note (patients.allergies) while no
+    allergy row holds it: the rule prescription_alerts() applies
+    (allergy_texts, sql/versions/0009_prescriptions.py), so the page shows
+    what every prescription check warns about."""
+    note = sa.func.btrim(Patient.allergies)
+    held = sa.exists().where(PatientAllergy.patient_id == Patient.id, PatientAllergy.description == note)
+    return db.session.scalar(sa.select(note).where(Patient.id == patient_id, note != "", ~held))

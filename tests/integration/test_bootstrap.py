@@ -1,5 +1,7 @@
 """Start-up steps: first admin, role sync, schema check, demo data."""
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,7 +11,7 @@ from app.records.models import Patient, Room, Staff
 from app.records.nir import nir_error
 from app.security.roles import ROLE_MATRIX
 from app.security.sync import sync_roles
-from tests.conftest import api_token, dispose, make_test_app
+from tests.conftest import api_token, dispose, make_test_app, migrate_to_head, unique_name
 
 
 def role_permissions(app, role_name: str) -> set[str]:
@@ -47,6 +49,28 @@ def test_role_sync_is_idempotent_and_reverts_manual_drift(app, sql_conn):
         assert "can_delete|Patient" not in role_permissions(app, "Nurse")
 
 
+def test_role_sync_drops_the_permissions_no_view_uses_any_more(app, sql_conn):
+    """What a removed screen or method leaves behind is dropped, quietly."""
+    with app.app_context():
+        sm = app.appbuilder.sm
+        for permission, view_menu in (("can_retired", "Patient"), ("can_read", "RetiredView")):
+            pvm = sm.add_permission_view_menu(permission, view_menu)
+            for role in ("Admin", "Nurse"):
+                sm.add_permission_role(sm.find_role(role), pvm)
+        with WarningsOf("flask_appbuilder") as warnings:
+            report = sync_roles(app.appbuilder)
+        assert sorted(report.removed) == [
+            "Admin: can read on RetiredView",
+            "Admin: can retired on Patient",
+            "Nurse: can read on RetiredView",
+            "Nurse: can retired on Patient",
+        ]
+        assert str(sync_roles(app.appbuilder)) == "roles already in sync"
+    assert warnings.messages == []
+    assert sql_conn.execute("SELECT count(*) FROM ab_view_menu WHERE name = 'RetiredView'").fetchone() == (0,)
+    assert sql_conn.execute("SELECT count(*) FROM ab_permission WHERE name = 'can_retired'").fetchone() == (0,)
+
+
 def test_roles_match_the_matrix(app):
     with app.app_context():
         for role_name, grants in ROLE_MATRIX.items():
@@ -62,6 +86,46 @@ def test_typo_in_the_matrix_fails_loudly(app, monkeypatch):
     monkeypatch.setitem(ROLE_MATRIX, "Nurse", {"Patinet": ("can_read",)})
     with app.app_context(), pytest.raises(LookupError, match="Patinet"):
         sync_roles(app.appbuilder)
+
+
+def test_a_fresh_install_syncs_the_roles_with_nothing_to_warn_about(postgres_server):
+    """FAB warned 16 times "Refused to delete permission view" on every start:
+    a screen and its API share a resource, each with part of its permissions."""
+    name = unique_name("caretrail_fresh_roles")
+    postgres_server.create_database(name)
+    app = make_test_app(postgres_server.database_url(name))
+    warnings = WarningsOf("flask_appbuilder")
+    try:
+        migrate_to_head(app)  # (Alembic's logging setup drops pytest's caplog handler)
+        with app.app_context(), warnings:
+            first = sync_roles(app.appbuilder)
+            second = sync_roles(app.appbuilder)  # the next start
+            assert "can_delete|Patient" in role_permissions(app, "Admin")
+    finally:
+        dispose(app)
+        postgres_server.drop_database(name)
+    assert first.added and not first.removed
+    assert str(second) == "roles already in sync"
+    assert warnings.messages == []
+
+
+class WarningsOf(logging.Handler):
+    """Collects the warnings a logger (and its children) emit while entered."""
+
+    def __init__(self, logger_name: str):
+        super().__init__(logging.WARNING)
+        self.logger = logging.getLogger(logger_name)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.name}: {record.getMessage()}")
+
+    def __enter__(self):
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.logger.removeHandler(self)
 
 
 def test_serving_refuses_an_unmigrated_database(postgres_server):

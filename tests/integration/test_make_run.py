@@ -1,19 +1,26 @@
 """`make run`'s start-up path end to end: embedded server, migrations, admin,
-demo data, HTTP 200 on /login/, then a clean shutdown with no orphan postgres."""
+demo data, HTTP 200 on /login/, then a clean shutdown with no orphan postgres;
+a second start refused without touching the first; signals inherited as
+ignored; a clone in a private directory, as root."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from app.embedded_postgres import EmbeddedPostgres
 from tests.conftest import traversable_tempdir
 from tests.factories import process_is_running
+
+as_root_only = pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the cluster as another user")
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -52,35 +59,62 @@ def api_get(base: str, path: str, username: str, password: str):
         return json.load(response)
 
 
+def stop_cluster_left_in(instance_dir: Path) -> None:
+    """Whatever a failed test left running in instance_dir/postgres."""
+    data_dir = instance_dir / "postgres" / "data"
+    if (data_dir / "PG_VERSION").exists():
+        EmbeddedPostgres(data_dir, log=lambda _message: None).stop()
+
+
 @pytest.fixture
 def instance_dir():
     """A throwaway instance/ (embedded database, secret key) for the launcher."""
     with traversable_tempdir("ct-run-") as base:
-        yield base
+        try:
+            yield base
+        finally:
+            stop_cluster_left_in(base)
 
 
-def launch(instance_dir: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "DEMO_DATA")}
-    env.update(
-        CARETRAIL_INSTANCE_PATH=str(instance_dir),
-        PORT=str(port),
-        HOST="127.0.0.1",
-        ADMIN_PASSWORD="Admin-pass-1",
-        DEMO_PASSWORD="Demo-pass-1",
-    )
+def launch(
+    instance_dir: Path | None, port: int, *, demo: bool = True, cwd: Path = PROJECT_DIR, **popen
+) -> subprocess.Popen:
+    """The launcher as `make run` starts it; instance_dir None: the clone's own instance/."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "TEST_DATABASE_URL", "DEMO_DATA", "CARETRAIL_INSTANCE_PATH")
+    }
+    env.update(PORT=str(port), HOST="127.0.0.1", ADMIN_PASSWORD="Admin-pass-1", DEMO_PASSWORD="Demo-pass-1")
+    if instance_dir is not None:
+        env["CARETRAIL_INSTANCE_PATH"] = str(instance_dir)
+    if not demo:
+        env["DEMO_DATA"] = "0"
     return subprocess.Popen(
         [sys.executable, "-m", "app.launcher"],
-        cwd=PROJECT_DIR,
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        **popen,
     )
 
 
-def stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+def stop(process: subprocess.Popen, signum: int = signal.SIGTERM) -> str:
+    process.send_signal(signum)
+    return finish(process)
+
+
+def finish(process: subprocess.Popen, timeout: float = 60) -> str:
+    """The output of a launcher that should end by itself within `timeout`;
+    one that does not is killed, and the test fails."""
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"the launcher did not exit within {timeout}s:\n{output}") from None
     return output
 
 
@@ -100,6 +134,7 @@ def test_make_run_starts_serves_and_stops_cleanly(instance_dir):
     assert process.returncode == 0, output
     for step in ("initialising a PostgreSQL cluster", "migrating the schema", f"open http://127.0.0.1:{port}/"):
         assert step in output
+    assert "[flask_appbuilder" not in output  # FAB's "Refused to delete permission view" and the like
     assert not process_is_running(postgres_pid)
     assert not pid_file.exists()
 
@@ -113,3 +148,104 @@ def test_make_run_starts_serves_and_stops_cleanly(instance_dir):
     assert process.returncode == 0, output
     assert "initialising" not in output
     assert "0 patient(s) added" in output
+
+
+def postmaster_pid(instance_dir: Path) -> int:
+    return int((instance_dir / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def test_a_second_start_refuses_in_one_line_and_leaves_the_first_serving(instance_dir):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    first = launch(instance_dir, port, demo=False)
+    try:
+        assert wait_for_http(f"{base}/login/", first) == 200
+        postgres_pid = postmaster_pid(instance_dir)
+        # Twice by mistake (same instance, same port), then the same instance on
+        # another port, then another instance on the first one's port.
+        with traversable_tempdir("ct-run-other-") as other_instance:
+            for instance, other_port, reason in (
+                (instance_dir, port, "already running"),
+                (instance_dir, free_port(), "already running"),
+                (other_instance, port, f"port {port}"),
+            ):
+                second = launch(instance, other_port, demo=False)
+                output = finish(second)
+                assert second.returncode == 1, output
+                lines = output.strip().splitlines()
+                assert len(lines) == 1 and reason in lines[0], output
+                assert process_is_running(postgres_pid)
+            assert not (other_instance / "postgres").exists()  # refused before starting anything
+        assert wait_for_http(f"{base}/login/", first) == 200
+        assert api_get(base, "/api/v1/patients/?q=(page_size:1)", "admin", "Admin-pass-1")["count"] == 0
+    finally:
+        output = stop(first)
+    assert first.returncode == 0, output
+    assert not process_is_running(postgres_pid)
+
+
+def _ignore_and_block_stop_signals() -> None:
+    """What a script's `make run &` (SIGINT ignored) or a supervisor may hand down."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stops_cleanly_on_a_signal_it_inherited_as_ignored(instance_dir, signum):
+    port = free_port()
+    process = launch(instance_dir, port, demo=False, preexec_fn=_ignore_and_block_stop_signals)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
+        postgres_pid = postmaster_pid(instance_dir)
+    finally:
+        output = stop(process, signum)
+    assert process.returncode == 0, output
+    assert "stopping PostgreSQL" in output
+    assert not process_is_running(postgres_pid)
+    assert not (instance_dir / "postgres" / "data" / "postmaster.pid").exists()
+
+
+def test_closing_the_terminal_stops_the_database_too(instance_dir):
+    """SIGHUP, and nowhere left to print "stopping" to."""
+    port = free_port()
+    process = launch(instance_dir, port, demo=False)
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
+        postgres_pid = postmaster_pid(instance_dir)
+    finally:
+        process.stdout.close()
+        process.send_signal(signal.SIGHUP)
+        process.wait(timeout=60)
+    assert process.returncode == 0
+    assert not process_is_running(postgres_pid)
+
+
+@as_root_only
+def test_as_root_a_clone_in_a_private_directory_runs_and_says_where_its_cluster_lives():
+    private = Path(tempfile.mkdtemp(prefix="ct-clone-"))  # mode 0700, like /root or `mktemp -d`
+    clone = private / "caretrail"
+    ignored = shutil.ignore_patterns(".venv", ".git", "instance", "__pycache__", ".*_cache", "tests", "bench")
+    shutil.copytree(PROJECT_DIR, clone, ignore=ignored)
+    (clone / "instance" / "postgres").mkdir(parents=True)  # left by the refused start the issue reports
+    cluster_home = None
+    port = free_port()
+    try:
+        for start in ("first", "next"):
+            process = launch(None, port, demo=False, cwd=clone)
+            try:
+                assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
+            finally:
+                output = stop(process)
+            assert process.returncode == 0, output
+            link = clone / "instance" / "postgres"
+            assert link.is_symlink()
+            cluster_home = link.resolve()
+            assert private not in cluster_home.parents  # where caretrail-pg can reach it
+            assert f"data in {cluster_home / 'data'}" in output
+            assert ("initialising" in output) == (start == "first")  # the same cluster, found again
+    finally:
+        if cluster_home is not None:
+            EmbeddedPostgres(cluster_home / "data", log=lambda _message: None).stop()
+            shutil.rmtree(cluster_home.parent, ignore_errors=True)
+        shutil.rmtree(private, ignore_errors=True)

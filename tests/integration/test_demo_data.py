@@ -1,0 +1,114 @@
+"""The demo hospital adds its own records and never touches anyone else's;
+it invents no clinical data; `flask seed-demo` sets up the roles first."""
+
+from contextlib import contextmanager
+
+import pytest
+
+from app.demo.hospital import RolesMissing, seed_demo_data
+from tests.conftest import api_token, dispose, make_test_app, migrate_to_head, unique_name
+from tests.factories import patient_payload
+
+DEMO_PASSWORD = "Demo-pass-1"
+
+
+def add_patient(client, api, **fields) -> int:
+    response = client.post("/api/v1/patients/", json=patient_payload(**fields), headers=api("secretary"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def patient_as_recorded(sql_conn, patient_id: int):
+    """Everything stored about a patient: its row, allergies and prescriptions."""
+    row = sql_conn.execute("SELECT to_jsonb(p) FROM patients p WHERE id = %s", [patient_id]).fetchone()[0]
+    allergies = sql_conn.execute("SELECT count(*) FROM patient_allergies WHERE patient_id = %s", [patient_id])
+    prescriptions = sql_conn.execute("SELECT count(*) FROM prescriptions WHERE patient_id = %s", [patient_id])
+    return row, allergies.fetchone()[0], prescriptions.fetchone()[0]
+
+
+def test_the_demo_never_changes_a_patient_it_did_not_create(app, client, api, sql_conn):
+    """A person's patient with the free-text allergy "Pénicilline", and one
+    with none, keep exactly what the person recorded: after the demo is
+    loaded, and after the next start loads it again."""
+    allergic = add_patient(client, api, last_name="Lambert", allergies="Pénicilline")
+    other = add_patient(client, api, last_name="Girard", first_name="Paul", sex="M", nir=None)
+    recorded = {patient_id: patient_as_recorded(sql_conn, patient_id) for patient_id in (allergic, other)}
+    assert recorded[allergic][1:] == (0, 0) and recorded[other][1:] == (0, 0)
+    for _start in ("first", "next"):
+        with app.app_context():
+            seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=40)
+        for patient_id, before in recorded.items():
+            assert patient_as_recorded(sql_conn, patient_id) == before
+    assert sql_conn.execute("SELECT count(*) FROM prescriptions").fetchone() == (1,)  # the demo's own patient
+
+
+def test_the_demo_records_its_own_patients_allergies_without_inventing_a_severity(app, sql_conn):
+    with app.app_context():
+        summary = seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=40)
+    assert summary.allergies > 0
+    rows = sql_conn.execute("SELECT DISTINCT severity, source, status FROM patient_allergies").fetchall()
+    assert rows == [("unknown", "recorded", "active")]
+    # Created with its patient: no free-text note left beside it to convert.
+    assert sql_conn.execute(
+        "SELECT count(*) FROM patients p WHERE p.allergies IS NOT NULL"
+        " AND EXISTS (SELECT 1 FROM patient_allergies a WHERE a.patient_id = p.id)"
+    ).fetchone() == (0,)
+
+
+def test_the_patient_page_shows_a_free_text_allergy_as_such(app, client, api, login):
+    allergic = add_patient(client, api, allergies="Pénicilline")
+    without = add_patient(client, api, last_name="Girard", first_name="Paul", sex="M", nir=None)
+    login("doctor")
+
+    def allergies_section(patient_id: int) -> str:
+        html = client.get(f"/patients/show/{patient_id}").get_data(as_text=True)
+        return html.split('id="patient-allergies"')[1].split("</div>")[0]
+
+    section = allergies_section(allergic)
+    assert "Pénicilline" in section and "free text" in section
+    assert "None recorded" not in section
+    assert "None recorded" in allergies_section(without)
+
+
+@contextmanager
+def fresh_database(postgres_server, *, migrated: bool):
+    """An app on a new, empty database (migrated or not), as a new install has."""
+    name = unique_name("caretrail_fresh")
+    postgres_server.create_database(name)
+    app = make_test_app(postgres_server.database_url(name), DEMO_PASSWORD=DEMO_PASSWORD)
+    try:
+        if migrated:
+            migrate_to_head(app)
+        yield app
+    finally:
+        dispose(app)
+        postgres_server.drop_database(name)
+
+
+def test_seed_demo_before_setup_sets_up_the_roles_first(postgres_server):
+    with fresh_database(postgres_server, migrated=True) as app:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        with app.app_context():
+            sm = app.appbuilder.sm
+            for username, role in (("doctor", "Doctor"), ("nurse", "Nurse"), ("secretary", "Secretary")):
+                assert [r.name for r in sm.find_user(username=username).roles] == [role]
+        assert "Roles:" in result.output
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {api_token(client, 'secretary', DEMO_PASSWORD)}"}
+        assert client.get("/api/v1/patients/", headers=headers).status_code == 200
+
+
+def test_the_demo_creates_no_user_without_its_role(postgres_server):
+    with fresh_database(postgres_server, migrated=True) as app, app.app_context():
+        with pytest.raises(RolesMissing, match=r"run `flask --app run\.py setup` first"):
+            seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=0)
+        assert app.appbuilder.sm.count_users() == 0
+
+
+def test_seed_demo_on_an_unmigrated_database_refuses_in_plain_words(postgres_server):
+    with fresh_database(postgres_server, migrated=False) as app:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "run `flask --app run.py db upgrade` first" in result.output
+    assert "Traceback" not in result.output

@@ -5,6 +5,7 @@ from here; importing never touches the database.
 """
 
 import os
+import sys
 
 from app import create_app
 
@@ -12,10 +13,16 @@ app = create_app()
 
 
 def main() -> None:
-    from app.bootstrap import prepare_to_serve
+    from app.bootstrap import prepare_to_serve, unreachable_database
 
-    with app.app_context():
-        prepare_to_serve(app)
+    try:
+        with app.app_context():
+            prepare_to_serve(app)
+    except Exception as exc:
+        if (message := unreachable_database(exc, app.config["SQLALCHEMY_DATABASE_URI"])) is None:
+            raise
+        print(f"[caretrail] {message}", file=sys.stderr, flush=True)
+        sys.exit(1)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f"CareTrail is serving on http://{host}:{port}/", flush=True)

@@ -24,6 +24,21 @@ class NotMigrated(RuntimeError):
     pass
 
 
+def unreachable_database(exc: BaseException, url: str) -> str | None:
+    """One line saying the database cannot be reached, or None when `exc` is
+    about something else: a start on a server that is down (or a wrong
+    host, port or password) says so, not 113 lines of traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    where = make_url(url).render_as_string(hide_password=True)
+    return f"cannot reach the database at {where}: {reason}"
+
+
 def migration_heads(app: Flask) -> tuple[set[str], set[str]]:
     """(revisions applied to the database, revisions the code expects)."""
     directory = app.extensions["migrate"].directory

@@ -216,14 +216,19 @@ def run(stack: ExitStack, instance_dir: Path, host: str, port: int) -> None:
     from sqlalchemy.engine import make_url
 
     from app import create_app
-    from app.bootstrap import prepare_to_serve
+    from app.bootstrap import prepare_to_serve, unreachable_database
     from app.core.extensions import db
     from app.demo.hospital import seed_demo_data
 
     app = create_app()
-    with app.app_context():
-        say("migrating the schema to the latest version")
-        upgrade()
+    try:
+        with app.app_context():
+            say("migrating the schema to the latest version")
+            upgrade()
+    except Exception as exc:
+        if (message := unreachable_database(exc, app.config["SQLALCHEMY_DATABASE_URI"])) is not None:
+            raise Refused(message) from None
+        raise
     if embedded:
         with app.app_context():
             db.engine.dispose()  # the owner's connections: the app runs as caretrail_web

@@ -249,3 +249,22 @@ def test_as_root_a_clone_in_a_private_directory_runs_and_says_where_its_cluster_
             EmbeddedPostgres(cluster_home / "data", log=lambda _message: None).stop()
             shutil.rmtree(cluster_home.parent, ignore_errors=True)
         shutil.rmtree(private, ignore_errors=True)
+
+
+@pytest.mark.parametrize("command", [["-m", "app.launcher"], ["run.py"]])
+def test_a_database_that_cannot_be_reached_is_one_line_at_start(instance_dir, command):
+    """`make run` or `python run.py` with DATABASE_URL on a server that is down:
+    one line naming the server (password hidden) and the reason, exit status 1."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "MIGRATION_DATABASE_URL")}
+    env.update(
+        DATABASE_URL=f"postgresql+psycopg://nobody:s3cret@127.0.0.1:{free_port()}/caretrail",
+        CARETRAIL_INSTANCE_PATH=str(instance_dir),
+        PORT=str(free_port()),
+    )
+    done = subprocess.run(
+        [sys.executable, *command], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if "cannot reach" in line]
+    assert len(lines) == 1 and "Connection refused" in lines[0] and "s3cret" not in lines[0]
+    assert "Traceback" not in done.stdout + done.stderr

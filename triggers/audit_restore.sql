@@ -55,12 +55,12 @@ BEGIN
      WHERE i.indrelid = target_table AND i.indisprimary;
     -- What can be put back: columns in both the snapshot and today's table,
     -- except the key (it finds the row), generated columns, masked secrets
-    -- (their value was never logged) and updated_at (set by its own trigger).
+    -- (their value was never logged), updated_at and version (set by their own triggers).
     SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') INTO restorable
       FROM pg_attribute a
      WHERE a.attrelid = target_table AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
        AND snapshot ? a.attname
-       AND a.attname <> ALL (key_columns) AND a.attname <> ALL (masked) AND a.attname <> 'updated_at';
+       AND a.attname <> ALL (key_columns) AND a.attname <> ALL (masked) AND a.attname NOT IN ('updated_at', 'version');
 
     -- Snapshots were rendered in the writer's session (time zone...): read
     -- them back through the row type so they compare with the live row.

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped
+from app.core.models import Timestamped, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Room, Staff
 
@@ -57,7 +57,7 @@ TRANSITIONS = {
 }
 
 
-class DoctorSchedule(Timestamped, Model):
+class DoctorSchedule(Versioned, Timestamped, Model):
     __tablename__ = "doctor_schedule"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -77,7 +77,7 @@ class DoctorSchedule(Timestamped, Model):
         return f"{self.day_name} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
 
-class DoctorAbsence(Timestamped, Model):
+class DoctorAbsence(Versioned, Timestamped, Model):
     __tablename__ = "doctor_absence"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -92,7 +92,7 @@ class DoctorAbsence(Timestamped, Model):
         return clean_text(value)
 
 
-class AppointmentType(Timestamped, Model):
+class AppointmentType(Versioned, Timestamped, Model):
     __tablename__ = "appointment_types"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -111,7 +111,7 @@ class AppointmentType(Timestamped, Model):
         return self.name
 
 
-class Appointment(Timestamped, Model):
+class Appointment(Versioned, Timestamped, Model):
     __tablename__ = "appointments"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

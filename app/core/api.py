@@ -98,15 +98,7 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
         return self._answering(listing)
 
     def get_headless(self, pk, **kwargs):
-        def showing():
-            response = super(CareTrailModelApi, self).get_headless(pk, **kwargs)
-            if response.status_code == 200:
-                item = self.datamodel.get(pk, self._base_filters)
-                if item is not None and etag_of(item):
-                    response.headers["ETag"] = etag_of(item)
-            return response
-
-        return self._answering(showing)
+        return self._answering(lambda: self._with_etag(super(CareTrailModelApi, self).get_headless(pk, **kwargs), pk))
 
     def post_headless(self):
         return self._answering(super().post_headless)
@@ -114,7 +106,7 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
     def put_headless(self, pk):
         def updating():
             self._check_if_match(pk)
-            return super(CareTrailModelApi, self).put_headless(pk)
+            return self._with_etag(super(CareTrailModelApi, self).put_headless(pk), pk)
 
         return self._answering(updating)
 
@@ -126,6 +118,14 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
                 return super(CareTrailModelApi, self).delete_headless(pk)
 
         return self._answering(deleting)
+
+    def _with_etag(self, response, pk):
+        """The record's version as its ETag, on a GET or a PUT that succeeded."""
+        if response.status_code == 200:
+            item = self.datamodel.get(pk, self._base_filters)
+            if item is not None and etag_of(item):
+                response.headers["ETag"] = etag_of(item)
+        return response
 
     def _check_if_match(self, pk) -> None:
         item = self.datamodel.get(pk, self._base_filters)

@@ -268,6 +268,29 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
 }
 
 
+# Optimistic locking's versions (migration 0020): set by the database only.
+CONSTRAINT_MESSAGES.update(
+    {
+        f"{table}_version_check": ("version", "The version is kept by the database (it starts at 1).")
+        for table in (
+            "patients",
+            "staff",
+            "rooms",
+            "doctor_schedule",
+            "doctor_absence",
+            "appointment_types",
+            "appointments",
+            "medications",
+            "drug_interactions",
+            "patient_allergies",
+            "prescriptions",
+            "hospitalisation_reports",
+            "hospital_settings",
+        )
+    }
+)
+
+
 def violation_from_db_error(exc: BaseException | None) -> ConstraintViolation | None:
     """The ConstraintViolation behind a SQLAlchemy/psycopg error, or None when
     the error is not about the data (connection lost, bug in SQL...)."""

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.core.models import Timestamped
+from app.core.models import Timestamped, Versioned
 from app.prescribing.models import Prescription
 from app.records.models import Patient, Staff
 
@@ -57,7 +57,7 @@ class CertificateTemplate(Timestamped, Model):
         return self.title
 
 
-class HospitalisationReport(Timestamped, Model):
+class HospitalisationReport(Versioned, Timestamped, Model):
     __tablename__ = "hospitalisation_reports"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -132,8 +132,9 @@ class DocumentAccess(Model):
     accessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue())
 
 
-class HospitalSettings(Model):
+class HospitalSettings(Versioned, Model):
     __tablename__ = "hospital_settings"
+    __mapper_args__ = {"eager_defaults": True}  # the version the database bumps, read back
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=FetchedValue())
     # Where working hours are read, whoever writes (sessions' own TimeZone

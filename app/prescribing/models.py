@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped
+from app.core.models import Timestamped, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Staff
 
@@ -77,7 +77,7 @@ def is_atc_code(code: str | None) -> bool:
     return bool(code) and ATC_CODE.match(code) is not None
 
 
-class Medication(Timestamped, Model):
+class Medication(Versioned, Timestamped, Model):
     __tablename__ = "medications"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -119,7 +119,7 @@ class Medication(Timestamped, Model):
         return self.label
 
 
-class DrugInteraction(Timestamped, Model):
+class DrugInteraction(Versioned, Timestamped, Model):
     __tablename__ = "drug_interactions"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -161,7 +161,7 @@ ALLERGY_STATUSES = {"active": "Active", "resolved": "Resolved"}
 ALLERGY_SOURCES = {"recorded": "Recorded", "imported": "Imported free text"}
 
 
-class PatientAllergy(Timestamped, Model):
+class PatientAllergy(Versioned, Timestamped, Model):
     __tablename__ = "patient_allergies"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -203,7 +203,7 @@ class PatientAllergy(Timestamped, Model):
         return self.agent
 
 
-class Prescription(Timestamped, Model):
+class Prescription(Versioned, Timestamped, Model):
     __tablename__ = "prescriptions"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -7,7 +7,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import BigInteger, Boolean, Date, FetchedValue, ForeignKey, Identity, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped
+from app.core.models import Timestamped, Versioned
 from app.core.normalize import clean_text, normalize_email, normalize_nir, normalize_phone
 
 SEXES = {"F": "Female", "M": "Male", "X": "Unspecified / other"}
@@ -30,7 +30,7 @@ MEDICAL_FIELDS = ["blood_group", "allergies", "notes"]
 EDITABLE_PATIENT_FIELDS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS
 
 
-class Patient(Timestamped, Model):
+class Patient(Versioned, Timestamped, Model):
     __tablename__ = "patients"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -92,7 +92,7 @@ PROFESSIONS = {
 }
 
 
-class Staff(Timestamped, Model):
+class Staff(Versioned, Timestamped, Model):
     __tablename__ = "staff"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -141,7 +141,7 @@ ROOM_KINDS = {
 }
 
 
-class Room(Timestamped, Model):
+class Room(Versioned, Timestamped, Model):
     __tablename__ = "rooms"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -35,7 +35,7 @@ def test_patients_endpoint_lists_patient_entries_with_filters(client, api, sql_c
     assert [(e["operation"], e["row_pk"]) for e in mine["entries"]] == [("UPDATE", str(patient))]
     entry = mine["entries"][0]
     assert entry["old_row"]["city"] is None and entry["new_row"]["city"] == "Lille"
-    assert entry["changed_columns"] == ["city", "updated_at"] and entry["app_username"] == "secretary"
+    assert entry["changed_columns"] == ["city", "updated_at", "version"] and entry["app_username"] == "secretary"
 
     nothing = client.get(
         "/api/audit/patients", headers=headers, query_string={"from": "2000-01-01", "to": "2000-01-02"}

@@ -69,7 +69,7 @@ def test_changes_in_psql_are_recorded_with_the_database_role(sql_conn):
     assert inserted["new_row"]["last_name"] == "Roux" and inserted["row_pk"] == str(patient_id)
     assert updated["operation"] == "UPDATE"
     assert updated["old_row"]["city"] is None and updated["new_row"]["city"] == "Lyon"
-    assert sorted(updated["changed_columns"]) == ["city", "updated_at"]
+    assert sorted(updated["changed_columns"]) == ["city", "updated_at", "version"]
     assert deleted["operation"] == "DELETE" and deleted["new_row"] is None
     assert deleted["old_row"]["city"] == "Lyon"
     for entry in (inserted, updated, deleted):
@@ -94,8 +94,8 @@ def test_a_bulk_update_records_only_the_rows_it_changed(sql_conn):
     sql_conn.execute("UPDATE patients SET city = 'Nantes'")
     updates = entries(sql_conn, "operation = 'UPDATE'")
     assert [(e["row_pk"], sorted(e["changed_columns"])) for e in updates] == [
-        (str(kept), ["city", "updated_at"]),  # its own first update; the bulk one left it as it was
-        (str(moved), ["city", "updated_at"]),
+        (str(kept), ["city", "updated_at", "version"]),  # its own first update; the bulk one left it as it was
+        (str(moved), ["city", "updated_at", "version"]),
     ]
 
 
@@ -161,7 +161,7 @@ def test_api_changes_are_attributed_to_the_user_and_request(client, api, sql_con
         assert entry["request_id"] == "req-0001-abcdef"
         assert entry["db_user"] == APP_ROLE and entry["application_name"] == "caretrail-web"
         assert str(entry["client_addr"]) == "127.0.0.1"
-    assert sorted(updated["changed_columns"]) == ["city", "postal_code", "updated_at"]
+    assert sorted(updated["changed_columns"]) == ["city", "postal_code", "updated_at", "version"]
 
 
 def test_screen_changes_are_attributed_to_the_signed_in_user(client, login, sql_conn):
@@ -290,7 +290,7 @@ def test_a_hostile_search_path_cannot_hijack_the_audit_trigger(app_role_conn, sq
     logged = entries(sql_conn, "table_name = 'public.patients'")
     assert [e["operation"] for e in logged] == ["INSERT", "UPDATE", "DELETE"]
     assert {(e["app_username"], e["reason"], e["row_pk"]) for e in logged} == {("admin", "routine", str(patient_id))}
-    assert sorted(logged[1]["changed_columns"]) == ["city", "updated_at"]
+    assert sorted(logged[1]["changed_columns"]) == ["city", "updated_at", "version"]
     assert sql_conn.execute("SELECT count(*) FROM hostile.audit_log").fetchone() == (0,)
 
 
@@ -379,7 +379,7 @@ def test_readable_view_has_one_row_per_changed_field(sql_conn):
     sql_conn.execute("UPDATE patients SET blood_group = 'O-', city = 'Brest' WHERE id = %s", [patient_id])
     rows = sql_conn.execute(
         "SELECT field, old_value, new_value FROM patient_history WHERE record_id = %s AND operation = 'UPDATE' "
-        "AND field <> 'updated_at' ORDER BY field",
+        "AND field NOT IN ('updated_at', 'version') ORDER BY field",
         [str(patient_id)],
     ).fetchall()
     assert rows == [("blood_group", None, "O-"), ("city", None, "Brest")]
@@ -412,7 +412,8 @@ def test_masking_a_new_column_takes_effect_at_once(sql_conn):
     sql_conn.execute("UPDATE patients SET notes = 'confidential' WHERE id = %s", [patient_id])
     inserted, updated = entries(sql_conn, "table_name = 'public.patients'")
     assert inserted["new_row"]["notes"] == "[masked]"
-    assert sorted(updated["changed_columns"]) == ["notes", "updated_at"] and updated["new_row"]["notes"] == "[masked]"
+    assert sorted(updated["changed_columns"]) == ["notes", "updated_at", "version"]
+    assert updated["new_row"]["notes"] == "[masked]"
     assert updated["new_row"]["last_name"] == "Roux"  # only the listed column is hidden
 
 

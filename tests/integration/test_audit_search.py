@@ -272,7 +272,7 @@ def test_csv_export_streams_the_filtered_entries(admin_client, sql_conn, start_i
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["operation"] for r in rows] == ["UPDATE", "INSERT"]
-    assert rows[0]["changed_columns"] == "city updated_at" and rows[0]["reason"] == "phone call"
+    assert rows[0]["changed_columns"] == "city updated_at version" and rows[0]["reason"] == "phone call"
     assert json.loads(rows[0]["new_row"])["city"] == "Brest"
 
 

@@ -32,6 +32,12 @@ from app.core.errors import BadInput, CareTrailError, DatabaseUnreachable
 log = logging.getLogger(__name__)
 
 FIELD_STATUSES = (400, 422)
+SCREEN_MESSAGES = {
+    403: "Your role does not give access to this page.",
+    404: "This page or record does not exist (any more).",
+    405: "This page cannot be used that way.",
+    413: "What was sent is too large.",
+}
 
 
 def is_api_request() -> bool:
@@ -78,9 +84,21 @@ def answer(error: CareTrailError):
         g.user = current_user  # refused before FAB's own before_request ran (app/core/input_guard.py)
     appbuilder = current_app.appbuilder
     page = render_template(
-        "pages/error.html", base_template=appbuilder.base_template, appbuilder=appbuilder, error=error
+        "pages/error.html",
+        base_template=appbuilder.base_template,
+        appbuilder=appbuilder,
+        error=error,
+        back=_same_site_referrer(),
     )
     return page, error.status
+
+
+def _same_site_referrer() -> str | None:
+    """Where the user came from, when it is a page of this site (no open redirect)."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url) and referrer != request.url:
+        return referrer
+    return None
 
 
 def error_from_exception(exc: BaseException) -> CareTrailError | None:
@@ -133,9 +151,14 @@ def init_answers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        if not is_api_request() or exc.code is None or exc.code < 400:
+        if exc.code is None or exc.code < 400:
             return exc
-        return jsonify({"message": exc.description or exc.name}), exc.code
+        if wants_json():
+            return jsonify({"message": exc.description or exc.name}), exc.code
+        # A screen's 403, 404, 405, 413: the same page as a refusal, with the menu.
+        error = CareTrailError(SCREEN_MESSAGES.get(exc.code, exc.description or exc.name))
+        error.status = exc.code
+        return answer(error)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -268,27 +268,17 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
 }
 
 
-# Optimistic locking's versions (migration 0020): set by the database only.
-CONSTRAINT_MESSAGES.update(
-    {
-        f"{table}_version_check": ("version", "The version is kept by the database (it starts at 1).")
-        for table in (
-            "patients",
-            "staff",
-            "rooms",
-            "doctor_schedule",
-            "doctor_absence",
-            "appointment_types",
-            "appointments",
-            "medications",
-            "drug_interactions",
-            "patient_allergies",
-            "prescriptions",
-            "hospitalisation_reports",
-            "hospital_settings",
-        )
-    }
-)
+# Every versioned table's <table>_version_check (optimistic locking, migration 0020).
+VERSION_CHECK = "_version_check"
+
+
+def message_for(constraint: str | None) -> tuple[str | None, str] | None:
+    """(field, message) for a named constraint, or None when it has none."""
+    if constraint in CONSTRAINT_MESSAGES:
+        return CONSTRAINT_MESSAGES[constraint]
+    if constraint and constraint.endswith(VERSION_CHECK):
+        return "version", "The version is kept by the database (it starts at 1)."
+    return None
 
 
 def violation_from_db_error(exc: BaseException | None) -> ConstraintViolation | None:
@@ -299,9 +289,9 @@ def violation_from_db_error(exc: BaseException | None) -> ConstraintViolation | 
         return None
     diag = orig.diag
     constraint = diag.constraint_name
-    if constraint in CONSTRAINT_MESSAGES:
-        field, message = CONSTRAINT_MESSAGES[constraint]
-        return ConstraintViolation(field, message, constraint)
+    explained = message_for(constraint)
+    if explained is not None:
+        return ConstraintViolation(*explained, constraint)
     if isinstance(orig, pg_errors.NotNullViolation):
         return ConstraintViolation(diag.column_name, "This field is required.", constraint)
     if isinstance(orig, pg_errors.ForeignKeyViolation):

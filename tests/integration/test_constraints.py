@@ -4,7 +4,7 @@ written directly in SQL (as a DBA in psql would) cannot break it."""
 import pytest
 from psycopg import errors
 
-from app.core.db_errors import CONSTRAINT_MESSAGES
+from app.core.db_errors import message_for
 from app.records.nir import nir_error
 from tests.factories import make_nir
 
@@ -169,5 +169,5 @@ def test_every_constraint_of_the_app_tables_has_a_user_message(sql_conn):
           AND con.contype IN ('c', 'u', 'f', 'x')
         """
     ).fetchall()
-    missing = sorted(name for (name,) in rows if name not in CONSTRAINT_MESSAGES)
+    missing = sorted(name for (name,) in rows if message_for(name) is None)
     assert rows and missing == []

@@ -4,8 +4,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from app.security.permissions import MENU, READ
-from app.security.roles import ADMIN_ROLE, MENU_CATEGORIES, MENU_ITEMS, ROLE_MATRIX, SELF_SERVICE
+from app.security.permissions import MENU
+from app.security.policy import wanted_permissions
+from app.security.roles import ADMIN_ROLE, ROLE_MATRIX
 
 log = logging.getLogger(__name__)
 
@@ -19,18 +20,6 @@ class SyncReport:
         if not self.added and not self.removed:
             return "roles already in sync"
         return f"{len(self.added)} permission(s) granted, {len(self.removed)} revoked"
-
-
-def wanted_permissions(grants: dict[str, tuple[str, ...]]) -> set[tuple[str, str]]:
-    """(permission, view_menu) pairs a matrix row stands for, menus and self-service included."""
-    pairs = set(SELF_SERVICE)
-    for resource, permissions in grants.items():
-        pairs.update((permission, resource) for permission in permissions)
-        if READ in permissions:
-            pairs.update((MENU, menu_item) for menu_item in MENU_ITEMS[resource])
-            if resource in MENU_CATEGORIES:
-                pairs.add((MENU, MENU_CATEGORIES[resource]))
-    return pairs
 
 
 def sync_roles(appbuilder) -> SyncReport:

@@ -77,20 +77,33 @@ def answer(error: CareTrailError):
     if wants_json():
         return json_answer(error)
     if isinstance(error, DatabaseUnreachable):
-        # No template: FAB's layout and Flask-Login's context both read the database.
-        page = UNREACHABLE_PAGE.replace("{{ message }}", str(escape(error.message)))
-        return Response(page, status=error.status, mimetype="text/html")
-    if "user" not in g:
-        g.user = current_user  # refused before FAB's own before_request ran (app/core/input_guard.py)
-    appbuilder = current_app.appbuilder
-    page = render_template(
-        "pages/error.html",
-        base_template=appbuilder.base_template,
-        appbuilder=appbuilder,
-        error=error,
-        back=_same_site_referrer(),
-    )
+        return _unreachable_page(error)
+    try:
+        if "user" not in g:
+            g.user = current_user  # refused before FAB's own before_request ran (app/core/input_guard.py)
+        appbuilder = current_app.appbuilder
+        page = render_template(
+            "pages/error.html",
+            base_template=appbuilder.base_template,
+            appbuilder=appbuilder,
+            error=error,
+            back=_same_site_referrer(),
+        )
+    except sa_exc.DBAPIError as exc:
+        # The page's menu and user need the database: when it is the database
+        # that is gone (e.g. a refused form while it is down), say that.
+        unreachable = error_from_exception(exc)
+        if not isinstance(unreachable, DatabaseUnreachable):
+            raise
+        _rollback()
+        return _unreachable_page(unreachable)
     return page, error.status
+
+
+def _unreachable_page(error: CareTrailError) -> Response:
+    # No template: FAB's layout and Flask-Login's context both read the database.
+    page = UNREACHABLE_PAGE.replace("{{ message }}", str(escape(error.message)))
+    return Response(page, status=error.status, mimetype="text/html")
 
 
 def _same_site_referrer() -> str | None:

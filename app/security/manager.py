@@ -7,11 +7,13 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from app.core.actor import Actor, acting_as
 from app.core.db_context import audit_reason, remember_request_user
 from app.security.policy import knows_roles, role_may
+from app.security.token_api import SecurityApi
 from app.security.users import CareTrailUserDBModelView
 
 
 class CareTrailSecurityManager(SecurityManager):
     userdbmodelview = CareTrailUserDBModelView
+    security_api = SecurityApi
 
     # The audit needs the signed-in user from the first query of a request on
     # (app/core/db_context.py); these are where FAB loads it, by cookie or by JWT.

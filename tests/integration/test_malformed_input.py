@@ -133,8 +133,17 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
         try:
             api_answer = client.get("/api/v1/patients/", headers=headers)
             screen = client.get("/patients/list/")
+            jwt_login = client.post(
+                "/api/v1/security/login",
+                json={"username": "doctor", "password": "whatever-it-is", "provider": "db"},
+            )
+            client.get("/logout/")
+            form_login = client.post("/login/", data={"username": "doctor", "password": "whatever-it-is"})
         finally:
             admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS true')
     assert api_answer.status_code == 503 and api_answer.is_json
     assert "database" in api_answer.get_json()["message"].lower()
     assert screen.status_code == 503 and "cannot be reached" in screen.get_data(as_text=True)
+    # Both login doors too: no sign-in attempt turns into a 500.
+    assert jwt_login.status_code == 503 and jwt_login.is_json
+    assert form_login.status_code == 503 and "cannot be reached" in form_login.get_data(as_text=True)

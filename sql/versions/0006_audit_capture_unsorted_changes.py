@@ -13,7 +13,7 @@ trust check no longer runs a subquery for the application's own role.
 
 from alembic import op
 
-from app.audit_sql import install_audit
+from app.audit_sql import install_frozen
 
 revision = "0006"
 down_revision = "0005"
@@ -22,10 +22,8 @@ depends_on = None
 
 
 def upgrade():
-    install_audit(op)
+    install_frozen(op, "0006")
 
 
 def downgrade():
-    # The previous body differs only in speed and in the order of
-    # changed_columns, which no reader relies on.
-    pass
+    install_frozen(op, "0005")

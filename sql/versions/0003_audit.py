@@ -5,8 +5,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24
 
-The SQL lives in triggers/ (read it there); this migration installs it and
-attaches the capture triggers to every existing table.
+The SQL lives in triggers/0003/ (read it there), as this revision shipped
+it; this migration installs it and attaches the capture triggers to every
+existing table.  Downgrade removes all of it (the two group roles stay:
+they are cluster-wide).
 """
 
 from alembic import op

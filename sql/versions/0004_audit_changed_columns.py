@@ -4,8 +4,9 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-24
 
-Re-installs the audit SQL from triggers/ (idempotent); the capture function
-now needs the hstore extension, which triggers/audit_capture.sql creates.
+Installs the audit SQL of triggers/0004/ (idempotent); the capture function
+now needs the hstore extension, which 03_audit_capture.sql creates.
+Downgrade: 0003's SQL again, and the extension dropped.
 """
 
 from alembic import op

@@ -1,11 +1,11 @@
 """Audit browsing and restore: the time and patient indexes of the audit
-screens, and audit_restore() (triggers/audit_restore.sql).
+screens, and audit_restore() (triggers/0005/04_audit_restore.sql).
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-24
 
-Re-installs the audit SQL from triggers/ (idempotent): it creates
+Installs the audit SQL of triggers/0005/ (idempotent): it creates
 audit_log_time_idx and audit_log_patient_idx, drops the BRIN index the time
 btree replaces, and (re)creates audit_restore().  The application's role
 loses write access to audit_masked_columns.

@@ -5,7 +5,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 
-Re-installs the audit SQL from triggers/ (idempotent).  audit_capture() now
+Installs the audit SQL of triggers/0006/ (idempotent).  audit_capture() now
 stores changed_columns in hstore's key order instead of sorting them in a
 subquery (readers sort; about 10% more audited UPDATEs per second), and its
 trust check no longer runs a subquery for the application's own role.

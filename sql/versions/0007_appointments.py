@@ -21,6 +21,8 @@ Create Date: 2026-12-01
   in (whoever writes, whatever their session's TimeZone).
 
 Plain SQL: constraint names matter (app/db_errors.py maps each to a message).
+The tables are here; their triggers are in triggers/0007/01_agenda_triggers.sql, run once
+the tables exist.
 """
 
 from alembic import op

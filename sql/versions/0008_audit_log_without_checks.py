@@ -5,7 +5,7 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01
 
-Re-installs the audit SQL from triggers/ (idempotent): audit_schema.sql drops
+Installs the audit SQL of triggers/0008/ (idempotent): audit_schema.sql drops
 audit_log_operation_check and audit_log_rows_check and creates
 audit_entry_is_well_formed(); audit_seal.sql's audit_verify() reports an
 entry breaking those rules as "malformed".  Why: PostgreSQL 15 reads back

@@ -25,6 +25,8 @@ Create Date: 2026-12-01
   without an override reason, whoever signs (app, API, psql).
 
 Plain SQL: constraint names matter (app/db_errors.py maps each to a message).
+The tables are here; their triggers are in triggers/0009/01_prescribing_triggers.sql, run once
+the tables exist.
 """
 
 from alembic import op

@@ -23,6 +23,8 @@ Create Date: 2026-12-01
 - document_accesses: the journal of downloads and prints, append-only.
 
 Plain SQL: constraint names matter (app/db_errors.py maps each to a message).
+The tables are here; their triggers are in triggers/0010/01_documents_triggers.sql, run once
+the tables exist.
 """
 
 from alembic import op

@@ -5,7 +5,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 
-Re-installs the audit SQL from triggers/ (idempotent) and re-attaches the
+Installs the audit SQL of triggers/0011/ (idempotent) and re-attaches the
 audit triggers of every table (audit_attach_all):
 - audit_capture() no longer sets its search_path at every call (about
   10,000 instructions per audited row); every name in it is schema-qualified

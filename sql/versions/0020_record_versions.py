@@ -15,6 +15,7 @@ Create Date: 2026-12-06
   changes nothing leaves it;
 - the audit's restore no longer puts a version back (like updated_at, it is
   the database's own): restoring an entry is a new change, with a new version.
+  (triggers/0020/01_audit_restore.sql; downgrade runs 0011's copy again).
 Screens carry the version a form was opened at, the API gives it as an ETag
 and honours If-Match (app/core/versions.py).
 """

@@ -1,3 +1,8 @@
+-- Agenda triggers of migration 0007 (sql/versions/0007_appointments.py creates
+-- the tables first, then runs this file): updated_at, the doctor check,
+-- appointment rules, working hours and absences, postponed appointments.
+-- Frozen: a later change comes as a new revision's copy (triggers/README.md).
+
 CREATE TRIGGER hospital_settings_touch_updated_at BEFORE UPDATE ON hospital_settings
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 

@@ -1,3 +1,8 @@
+-- Prescribing triggers of migration 0009 (sql/versions/0009_prescriptions.py
+-- creates the tables and helper functions first, then runs this file):
+-- normalisation, updated_at, prescription and item rules.
+-- Frozen: a later change comes as a new revision's copy (triggers/README.md).
+
 -- Soft rules applied whatever the door (screen, CSV import, psql): substance
 -- names normalised, ATC codes in capitals.  The CHECKs above still refuse
 -- what cannot be normalised (no substance at all, a malformed ATC code).

@@ -1,3 +1,8 @@
+-- Documents triggers of migration 0010 (sql/versions/0010_documents.py creates
+-- the tables first, then runs this file): template versions, updated_at,
+-- report authors, and the archive that is never changed nor removed.
+-- Frozen: a later change comes as a new revision's copy (triggers/README.md).
+
 -- A changed text is a new version; the version is never set by hand.
 CREATE FUNCTION certificate_templates_version() RETURNS trigger
     LANGUAGE plpgsql

@@ -51,7 +51,8 @@ def owner(postgres_server, empty_database):
 
 # What a revision leaves in the database: tables, columns, constraints,
 # indexes, triggers, functions (with their bodies and settings), views,
-# extensions and privileges (no ACL and the owner's default one are the same).
+# extensions and privileges (no ACL and the owner's default one are the same,
+# and the order of an ACL's items does not matter).
 SCHEMA_QUERY = r"""
 SELECT line FROM (
     SELECT format('column %s.%s %s %s %s', table_name, column_name, data_type, is_nullable, column_default) AS line
@@ -65,7 +66,8 @@ SELECT line FROM (
     SELECT format('trigger %s', pg_get_triggerdef(oid)) FROM pg_trigger WHERE NOT tgisinternal
     UNION ALL
     SELECT format('function %s %s %s %s', oid::regprocedure, md5(prosrc), proconfig,
-                  coalesce(proacl, acldefault('f', proowner))) FROM pg_proc
+                  (SELECT array_agg(a::text ORDER BY a::text)
+                     FROM unnest(coalesce(proacl, acldefault('f', proowner))) AS a)) FROM pg_proc
      WHERE pronamespace = 'public'::regnamespace
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = pg_proc.oid AND d.deptype = 'e')
     UNION ALL
@@ -74,7 +76,9 @@ SELECT line FROM (
     SELECT format('extension %s', extname) FROM pg_extension
     UNION ALL
     SELECT format('privileges %s %s', relname,
-                  coalesce(relacl, acldefault(CASE relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", relowner)))
+                  (SELECT array_agg(a::text ORDER BY a::text)
+                     FROM unnest(coalesce(relacl, acldefault(CASE relkind WHEN 'S' THEN 's' ELSE 'r' END::"char",
+                                                             relowner))) AS a))
       FROM pg_class WHERE relnamespace = 'public'::regnamespace
     UNION ALL
     SELECT format('default privileges %s', defaclacl) FROM pg_default_acl

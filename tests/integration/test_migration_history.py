@@ -135,18 +135,34 @@ def assert_audit_captures(conn, mark: str) -> None:
 
 
 def add_data(conn, step: str) -> None:
-    """A patient with a free-text allergy (0009 turns it into a row) and a
-    doctor, once the schema has them."""
-    if conn.execute("SELECT to_regclass('public.patients') IS NULL").fetchone()[0]:
+    """A patient with a free-text allergy (0009 turns it into a row), a doctor,
+    an absence and a medication, as the schema of the moment allows."""
+    if not exists(conn, "patients"):
         return
     conn.execute(
         "INSERT INTO patients (last_name, first_name, birth_date, sex, allergies) "
         "VALUES ('Roux', %s, '1990-01-01', 'F', 'pénicilline') RETURNING id",
         [f"Léa {step}"],
     )
-    conn.execute(
-        "INSERT INTO staff (last_name, first_name, profession) VALUES ('Martin', %s, 'doctor')", [f"Paul {step}"]
-    )
+    (doctor_id,) = conn.execute(
+        "INSERT INTO staff (last_name, first_name, profession) VALUES ('Martin', %s, 'doctor') RETURNING id",
+        [f"Paul {step}"],
+    ).fetchone()
+    if exists(conn, "doctor_absence"):
+        conn.execute(
+            "INSERT INTO doctor_absence (doctor_id, starts_at, ends_at, reason)"
+            " VALUES (%s, now(), now() + interval '1 day', 'Congrès')",
+            [doctor_id],
+        )
+    if exists(conn, "medications"):
+        conn.execute(
+            "INSERT INTO medications (code, name, substances) VALUES (%s, 'Paracétamol 500 mg', ARRAY['Paracétamol'])",
+            [f"walk-{step}"],
+        )
+
+
+def exists(conn, table: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [f"public.{table}"]).fetchone()[0]
 
 
 def test_every_revision_goes_up_and_down_one_step_at_a_time_with_data(migrator, owner):

@@ -4,7 +4,7 @@
 
 Five designs are measured in the same run, interleaved round by round:
   none       no audit trigger
-  row        CareTrail's AFTER ROW triggers (triggers/audit_capture.sql)
+  row        CareTrail's AFTER ROW triggers (audit_capture.sql in triggers/)
   statement  statement-level triggers with transition tables, one
              INSERT ... SELECT per statement (bench/sql/statement_trigger.sql)
   lean       the floor: a bare row trigger copying old/new as JSONB into an

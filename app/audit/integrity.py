@@ -1,4 +1,4 @@
-"""Seal, verify and archive the audit log (the SQL is in triggers/audit_seal.sql).
+"""Seal, verify and archive the audit log (the SQL is audit_seal.sql in triggers/).
 
 Plain functions over a SQLAlchemy connection so the CLI, the background
 worker and the tests share them.

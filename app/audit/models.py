@@ -1,6 +1,6 @@
 """audit_log as a SQLAlchemy Core table, for reading only.
 
-The table itself is created by triggers/audit_schema.sql and written only by
+The table itself is created by audit_schema.sql (triggers/) and written only by
 the audit triggers; it lives on its own MetaData so that nothing (FAB's
 create_all, Alembic's autogenerate) ever tries to create or alter it.
 """

@@ -1,6 +1,6 @@
 """Restore from the audit: a row's earlier (or later) version, a deleted row,
 or a whole transaction undone, through audit_restore() in the database
-(triggers/audit_restore.sql), so that psql users get exactly the same rules.
+(audit_restore.sql in triggers/), so that psql users get exactly the same rules.
 
 The restore runs as the signed-in user, in one transaction: it is audited
 like any change (reason 'restore of audit entry N' unless the user gave one),

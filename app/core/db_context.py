@@ -1,6 +1,6 @@
 """Tell PostgreSQL who is acting, in every transaction the app opens.
 
-The audit trigger (triggers/audit_capture.sql) reads these transaction-local
+The audit trigger (audit_capture.sql in triggers/) reads these transaction-local
 settings, so every change is attributed to the CareTrail user behind it:
 
     caretrail.user_id, caretrail.username   the signed-in user (or the CLI's --as)

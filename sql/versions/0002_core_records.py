@@ -171,6 +171,8 @@ DROP SEQUENCE IF EXISTS patient_mrn_seq;
 DROP FUNCTION IF EXISTS touch_updated_at();
 DROP FUNCTION IF EXISTS nir_is_valid(text);
 DROP FUNCTION IF EXISTS normalize_search_text(text);
+-- The extensions go too (refused while anything of the database still uses one).
+DROP EXTENSION IF EXISTS pgcrypto, btree_gist, pg_trgm, unaccent;
 """
 
 

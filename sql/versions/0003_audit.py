@@ -5,13 +5,15 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24
 
-The SQL lives in triggers/ (read it there); this migration installs it and
-attaches the capture triggers to every existing table.
+The SQL lives in triggers/0003/ (read it there), as this revision shipped
+it; this migration installs it and attaches the capture triggers to every
+existing table.  Downgrade removes all of it (the two group roles stay:
+they are cluster-wide).
 """
 
 from alembic import op
 
-from app.audit_sql import install_audit
+from app.audit_sql import install_frozen
 
 revision = "0003"
 down_revision = "0002"
@@ -57,11 +59,14 @@ SELECT audit_attach_all();
 
 def upgrade():
     op.execute(ROLES)
-    install_audit(op)
+    install_frozen(op, "0003")
     op.execute(AUDIT_PRIVILEGES)
 
 
 def downgrade():
+    # Everything 0003 created in this database goes; the two group roles stay
+    # (they are cluster-wide: other databases may use them), without the
+    # grants 0003 gave them here.
     op.execute(
         """
         DO $$
@@ -72,6 +77,16 @@ def downgrade():
             END LOOP;
         END $$;
         DROP VIEW IF EXISTS user_and_role_history, room_history, staff_history, patient_history, audit_log_readable;
+        DROP FUNCTION IF EXISTS audit_verify(), audit_seal(), audit_chain_origin(), audit_canonical(audit_log),
+            audit_next_link(bytea, audit_log);
         DROP TABLE IF EXISTS audit_log, audit_chain, audit_seals, audit_archives, audit_masked_columns;
+        DROP FUNCTION IF EXISTS audit_refresh_masking(), audit_attach_all(), audit_is_exempt(text),
+            audit_attach(regclass), audit_detach(regclass), audit_capture(), audit_ensure_partitions(integer, date),
+            audit_guard(regclass), audit_refuse_change();
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM caretrail_app;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM caretrail_app;
+        REVOKE ALL ON ALL TABLES IN SCHEMA public FROM caretrail_app, caretrail_auditor;
+        REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM caretrail_app, caretrail_auditor;
+        REVOKE USAGE ON SCHEMA public FROM caretrail_app, caretrail_auditor;
         """
     )

@@ -1,11 +1,11 @@
 """Audit browsing and restore: the time and patient indexes of the audit
-screens, and audit_restore() (triggers/audit_restore.sql).
+screens, and audit_restore() (triggers/0005/04_audit_restore.sql).
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-24
 
-Re-installs the audit SQL from triggers/ (idempotent): it creates
+Installs the audit SQL of triggers/0005/ (idempotent): it creates
 audit_log_time_idx and audit_log_patient_idx, drops the BRIN index the time
 btree replaces, and (re)creates audit_restore().  The application's role
 loses write access to audit_masked_columns.
@@ -13,7 +13,7 @@ loses write access to audit_masked_columns.
 
 from alembic import op
 
-from app.audit_sql import install_audit
+from app.audit_sql import install_frozen
 
 revision = "0005"
 down_revision = "0004"
@@ -22,7 +22,7 @@ depends_on = None
 
 
 def upgrade():
-    install_audit(op)
+    install_frozen(op, "0005")
     op.execute(
         """
         REVOKE ALL ON FUNCTION audit_restore(bigint, text, boolean, text) FROM PUBLIC;
@@ -44,6 +44,9 @@ def downgrade():
         DROP FUNCTION IF EXISTS audit_restore_row(audit_log, text);
         DROP INDEX IF EXISTS audit_log_patient_idx;
         DROP INDEX IF EXISTS audit_log_time_idx;
-        CREATE INDEX IF NOT EXISTS audit_log_time_brin ON audit_log USING brin (occurred_at);
         """
     )
+    # 0004's audit (it creates the time BRIN again), and the app role's
+    # access to audit_masked_columns as 0003 left it.
+    install_frozen(op, "0004")
+    op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON audit_masked_columns TO caretrail_app")

@@ -5,7 +5,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01
 
-Re-installs the audit SQL from triggers/ (idempotent).  audit_capture() now
+Installs the audit SQL of triggers/0006/ (idempotent).  audit_capture() now
 stores changed_columns in hstore's key order instead of sorting them in a
 subquery (readers sort; about 10% more audited UPDATEs per second), and its
 trust check no longer runs a subquery for the application's own role.
@@ -13,7 +13,7 @@ trust check no longer runs a subquery for the application's own role.
 
 from alembic import op
 
-from app.audit_sql import install_audit
+from app.audit_sql import install_frozen
 
 revision = "0006"
 down_revision = "0005"
@@ -22,10 +22,8 @@ depends_on = None
 
 
 def upgrade():
-    install_audit(op)
+    install_frozen(op, "0006")
 
 
 def downgrade():
-    # The previous body differs only in speed and in the order of
-    # changed_columns, which no reader relies on.
-    pass
+    install_frozen(op, "0005")

@@ -23,11 +23,13 @@ Create Date: 2026-12-01
 - document_accesses: the journal of downloads and prints, append-only.
 
 Plain SQL: constraint names matter (app/db_errors.py maps each to a message).
+The tables are here; their triggers are in triggers/0010/01_documents_triggers.sql, run once
+the tables exist.
 """
 
 from alembic import op
 
-from app.audit_sql import attach_audit
+from app.audit_sql import attach_audit, install_frozen
 
 revision = "0010"
 down_revision = "0009"
@@ -77,26 +79,6 @@ CREATE TABLE certificate_templates (
 );
 COMMENT ON TABLE certificate_templates IS 'Medical certificate texts (sandboxed Jinja) and the fields the doctor fills in';
 
--- A changed text is a new version; the version is never set by hand.
-CREATE FUNCTION certificate_templates_version() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        NEW.version := 1;
-    ELSIF (NEW.title, NEW.body, NEW.fields) IS DISTINCT FROM (OLD.title, OLD.body, OLD.fields) THEN
-        NEW.version := OLD.version + 1;
-    ELSE
-        NEW.version := OLD.version;
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER certificate_templates_version BEFORE INSERT OR UPDATE ON certificate_templates
-    FOR EACH ROW EXECUTE FUNCTION certificate_templates_version();
-CREATE TRIGGER certificate_templates_touch_updated_at BEFORE UPDATE ON certificate_templates
-    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
-
 CREATE TABLE hospitalisation_reports (
     id                  bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     patient_id          bigint      NOT NULL,
@@ -120,22 +102,6 @@ CREATE TABLE hospitalisation_reports (
     CONSTRAINT hospitalisation_reports_follow_up_check CHECK (length(follow_up) <= 5000)
 );
 CREATE INDEX hospitalisation_reports_patient_idx ON hospitalisation_reports (patient_id, discharged_on DESC);
-CREATE TRIGGER hospitalisation_reports_touch_updated_at BEFORE UPDATE ON hospitalisation_reports
-    FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
--- Only a doctor writes one (same rule as prescribing).
-CREATE FUNCTION hospitalisation_reports_check_author() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF NOT public.staff_may_prescribe(NEW.author_id) THEN
-        RAISE EXCEPTION 'the author of a hospitalisation report must be an active doctor'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'hospitalisation_reports_author_check';
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER hospitalisation_reports_check_author BEFORE INSERT OR UPDATE OF author_id ON hospitalisation_reports
-    FOR EACH ROW EXECUTE FUNCTION hospitalisation_reports_check_author();
 
 ALTER TABLE prescription_items ADD COLUMN is_ald boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN prescription_items.is_ald IS 'For the patient''s long-term condition (ALD): printed in the upper zone of the two-zone form';
@@ -201,25 +167,6 @@ CREATE TABLE document_accesses (
 COMMENT ON TABLE document_accesses IS 'Who downloaded or printed which document, when (append-only)';
 CREATE INDEX document_accesses_document_idx ON document_accesses (document_id, accessed_at);
 
--- Documents and their journal are never changed nor removed, by anyone.
-CREATE FUNCTION documents_refuse_change() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege',
-              HINT = 'An issued document is never changed: issue a new one.';
-END
-$$;
-CREATE TRIGGER documents_immutable BEFORE UPDATE OR DELETE ON documents
-    FOR EACH ROW EXECUTE FUNCTION documents_refuse_change();
-CREATE TRIGGER documents_no_truncate BEFORE TRUNCATE ON documents
-    FOR EACH STATEMENT EXECUTE FUNCTION documents_refuse_change();
-CREATE TRIGGER document_accesses_immutable BEFORE UPDATE OR DELETE ON document_accesses
-    FOR EACH ROW EXECUTE FUNCTION documents_refuse_change();
-CREATE TRIGGER document_accesses_no_truncate BEFORE TRUNCATE ON document_accesses
-    FOR EACH STATEMENT EXECUTE FUNCTION documents_refuse_change();
-
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'caretrail_app') THEN
@@ -274,6 +221,7 @@ AUDITED_TABLES = ("certificate_templates", "hospitalisation_reports", "documents
 
 def upgrade():
     op.execute(UPGRADE)
+    install_frozen(op, "0010")
     for table in AUDITED_TABLES:
         attach_audit(op, table)
     op.execute(DEFAULT_CERTIFICATES)

@@ -5,7 +5,7 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01
 
-Re-installs the audit SQL from triggers/ (idempotent) and re-attaches the
+Installs the audit SQL of triggers/0011/ (idempotent) and re-attaches the
 audit triggers of every table (audit_attach_all):
 - audit_capture() no longer sets its search_path at every call (about
   10,000 instructions per audited row); every name in it is schema-qualified
@@ -23,7 +23,7 @@ Figures: docs/audit.md, "Where the time goes".
 
 from alembic import op
 
-from app.audit_sql import install_audit
+from app.audit_sql import install_frozen
 
 revision = "0011"
 down_revision = "0010"
@@ -32,31 +32,19 @@ depends_on = None
 
 
 def upgrade():
-    install_audit(op)
+    install_frozen(op, "0011")
     op.execute("SELECT audit_attach_all()")
 
 
 def downgrade():
-    # The function stays (it works with either trigger and index); the WHEN
-    # clause and the full GIN index come back.
+    # 0008's audit (capture with its fixed search_path, audit_attach with the
+    # WHEN clause), every table's triggers re-attached by it, and the GIN
+    # index over every entry again.
+    install_frozen(op, "0008")
     op.execute(
         """
         DROP INDEX IF EXISTS audit_log_changed_columns_idx;
         CREATE INDEX audit_log_changed_columns_idx ON audit_log USING gin (changed_columns);
-        DO $$
-        DECLARE
-            t record;
-        BEGIN
-            FOR t IN
-                SELECT tg.tgrelid::regclass AS target, pg_get_triggerdef(tg.oid) AS definition
-                  FROM pg_trigger tg
-                 WHERE tg.tgname = 'audit_update' AND tg.tgparentid = 0 AND tg.tgqual IS NULL
-            LOOP
-                EXECUTE format('DROP TRIGGER audit_update ON %s', t.target);
-                EXECUTE replace(t.definition, 'FOR EACH ROW EXECUTE',
-                                'FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE');
-            END LOOP;
-        END
-        $$;
+        SELECT audit_attach_all();
         """
     )

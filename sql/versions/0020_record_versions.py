@@ -15,13 +15,14 @@ Create Date: 2026-12-06
   changes nothing leaves it;
 - the audit's restore no longer puts a version back (like updated_at, it is
   the database's own): restoring an entry is a new change, with a new version.
+  (triggers/0020/01_audit_restore.sql; downgrade runs 0011's copy again).
 Screens carry the version a form was opened at, the API gives it as an ETag
 and honours If-Match (app/core/versions.py).
 """
 
 from alembic import op
 
-from app.audit_sql import TRIGGERS_DIR
+from app.audit_sql import install_frozen
 
 revision = "0020"
 down_revision = "0011"
@@ -72,10 +73,11 @@ def upgrade():
             f" CREATE TRIGGER {table}_version BEFORE UPDATE ON {table}"
             f" FOR EACH ROW EXECUTE FUNCTION bump_row_version();"
         )
-    op.execute((TRIGGERS_DIR / "audit_restore.sql").read_text(encoding="utf-8"))
+    install_frozen(op, "0020")
 
 
 def downgrade():
     for table in VERSIONED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_version ON {table}; ALTER TABLE {table} DROP COLUMN version;")
     op.execute("DROP FUNCTION IF EXISTS bump_row_version()")
+    install_frozen(op, "0011", only=("audit_restore.sql",))

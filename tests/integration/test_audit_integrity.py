@@ -126,7 +126,7 @@ def test_a_forged_copy_of_an_existing_id_is_detected(app, sql_conn, sealed):
 )
 def test_an_entry_audit_capture_would_never_write_is_reported(app, sql_conn, operation, old_row, new_row, changed):
     """audit_log has no CHECK constraint (it would cost more than the copy of
-    the row, see triggers/audit_schema.sql): verify checks the shape instead."""
+    the row, see audit_schema.sql in triggers/): verify checks the shape instead."""
     (forged,) = sql_conn.execute(
         "INSERT INTO audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns) "
         "VALUES (1, 'public.patients', %s, '1', %s, %s, %s) RETURNING id",

@@ -84,3 +84,20 @@ def test_what_the_readme_says_of_the_openapi_spec_is_true(demo, client, login):
     client.get("/logout/")
     login("admin")
     assert client.get("/swagger/v1").status_code == 200
+
+
+def test_the_document_api_examples_issue_what_they_say(demo, client, api, sql_conn):
+    """The README's certificate example named a field (rest_days) template 3 does not have."""
+    bodies = [json.loads(body) for body in re.findall(r'`(\{"kind": "(?:certificate|patient_record)"[^`]*\})`', README)]
+    assert {body["kind"] for body in bodies} == {"certificate", "patient_record"}
+    (patient,) = sql_conn.execute("SELECT id FROM patients ORDER BY id LIMIT 1").fetchone()
+    (doctor,) = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()
+    # the test's doctor login, linked to a demo doctor (the demo links its own logins only)
+    sql_conn.execute(
+        "UPDATE staff SET user_id = %s WHERE id = (SELECT min(id) FROM staff WHERE profession = 'doctor'"
+        " AND is_active AND user_id IS NULL) AND NOT EXISTS (SELECT 1 FROM staff WHERE user_id = %s)",
+        [doctor, doctor],
+    )
+    for body in bodies:
+        answer = client.post(f"/api/v1/patients/{patient}/documents", json=body, headers=api("doctor"))
+        assert answer.status_code == 201, (body, answer.get_json())

@@ -224,6 +224,108 @@ UPDATE prescriptions p SET status = 'renewed', renewed_by_id = live.id
 """
 )
 
+# The rules' function as it was before this revision (0009's), put back by the downgrade.
+CHECK_ROW_BEFORE = r"""
+CREATE OR REPLACE FUNCTION prescriptions_check_row() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    AS $$
+DECLARE
+    -- What may still change on a signed prescription.
+    mutable text[] := ARRAY['status', 'cancelled_at', 'cancellation_reason', 'renewals_used', 'updated_at'];
+    linked prescriptions;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.status <> 'draft' THEN
+            RAISE EXCEPTION 'a prescription starts as a draft'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_starts_as_draft';
+        END IF;
+        IF NEW.renewal_of_id IS NOT NULL THEN
+            SELECT * INTO linked FROM prescriptions WHERE id = NEW.renewal_of_id;
+            IF FOUND AND linked.renewal_of_id IS NOT NULL THEN
+                NEW.renewal_of_id := linked.renewal_of_id;  -- renewing a renewal renews the original
+                SELECT * INTO linked FROM prescriptions WHERE id = NEW.renewal_of_id;
+            END IF;
+        ELSIF NEW.replaces_id IS NOT NULL THEN
+            SELECT * INTO linked FROM prescriptions WHERE id = NEW.replaces_id;
+        END IF;
+        IF linked.id IS NOT NULL AND linked.patient_id <> NEW.patient_id THEN
+            RAISE EXCEPTION 'prescription % is another patient''s', linked.id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_link_patient_check';
+        END IF;
+    ELSIF OLD.status <> 'draft' THEN
+        IF (to_jsonb(NEW) - mutable) IS DISTINCT FROM (to_jsonb(OLD) - mutable)
+           OR NEW.renewals_used < OLD.renewals_used
+           OR (NEW.status = OLD.status AND (NEW.cancelled_at, NEW.cancellation_reason)
+                                           IS DISTINCT FROM (OLD.cancelled_at, OLD.cancellation_reason)) THEN
+            RAISE EXCEPTION 'prescription % is % and cannot be changed', OLD.id, OLD.status
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_signed_immutable',
+                      HINT = 'Write a new prescription that replaces it.';
+        END IF;
+        IF NEW.status <> OLD.status AND NOT (OLD.status = 'signed' AND NEW.status IN ('cancelled', 'expired')) THEN
+            RAISE EXCEPTION 'a prescription cannot go from % to %', OLD.status, NEW.status
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_status_transition';
+        END IF;
+        IF NEW.status = 'expired' AND OLD.status <> 'expired' AND NEW.valid_until >= current_date THEN
+            RAISE EXCEPTION 'prescription % is valid until %', OLD.id, OLD.valid_until
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_not_yet_expired';
+        END IF;
+        RETURN NEW;
+    ELSIF NEW.status = 'expired' THEN
+        RAISE EXCEPTION 'a draft cannot expire'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_status_transition';
+    ELSIF (NEW.replaces_id, NEW.renewal_of_id) IS DISTINCT FROM (OLD.replaces_id, OLD.renewal_of_id) THEN
+        RAISE EXCEPTION 'what a prescription replaces or renews is set when it is created'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_links_fixed';
+    END IF;
+
+    -- A draft being written (INSERT or UPDATE), cancelled or signed.
+    IF (TG_OP = 'INSERT' OR NEW.prescriber_id <> OLD.prescriber_id OR NEW.status = 'signed')
+       AND NOT staff_may_prescribe(NEW.prescriber_id) THEN
+        RAISE EXCEPTION 'staff member % is not an active doctor', NEW.prescriber_id
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_prescriber_check';
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.status = 'signed' THEN
+        IF NOT EXISTS (SELECT 1 FROM prescription_items WHERE prescription_id = NEW.id) THEN
+            RAISE EXCEPTION 'prescription % has no line', NEW.id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_items_required';
+        END IF;
+        NEW.signed_at := now();
+        NEW.prescribed_on := current_date;  -- the document is dated the day it is signed
+        IF NEW.override_reason IS NULL AND EXISTS (
+            SELECT 1 FROM prescription_alerts(
+                NEW.patient_id,
+                ARRAY(SELECT medication_id FROM prescription_items WHERE prescription_id = NEW.id ORDER BY position),
+                NEW.replaces_id, NEW.renewal_of_id, NEW.id
+            ) AS alert WHERE alert.severity = 'contraindicated'
+        ) THEN
+            RAISE EXCEPTION 'prescription % has a contraindication and no override reason', NEW.id
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_override_required',
+                      HINT = 'Give the reason for prescribing despite the contraindication (override_reason).';
+        END IF;
+        IF NEW.replaces_id IS NOT NULL THEN
+            UPDATE prescriptions SET status = 'cancelled', cancelled_at = now(),
+                   cancellation_reason = format('Replaced by prescription %s', NEW.id)
+             WHERE id = NEW.replaces_id AND status = 'signed';
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'prescription % is not signed (any more) and cannot be replaced', NEW.replaces_id
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_replaces_check';
+            END IF;
+        END IF;
+        IF NEW.renewal_of_id IS NOT NULL THEN
+            UPDATE prescriptions SET renewals_used = renewals_used + 1
+             WHERE id = NEW.renewal_of_id AND status IN ('signed', 'expired');
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'prescription % is not signed and cannot be renewed', NEW.renewal_of_id
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'prescriptions_renewal_of_check';
+            END IF;
+        END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+"""
+
 DOWNGRADE = r"""
 DROP TRIGGER IF EXISTS prescriptions_renewal_replaces ON prescriptions;
 DROP FUNCTION IF EXISTS prescriptions_renewal_replaces();
@@ -249,14 +351,4 @@ def upgrade():
 
 def downgrade():
     op.execute(DOWNGRADE)
-    # The rules' function as 0009 shipped it.
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("m0009", Path(__file__).with_name("0009_prescriptions.py"))
-    released = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(released)
-    op.execute(released.UPGRADE[
-        released.UPGRADE.index("CREATE OR REPLACE FUNCTION prescriptions_check_row()"):
-        released.UPGRADE.index("CREATE TRIGGER prescriptions_check_row")
-    ])  # fmt: skip
+    op.execute(CHECK_ROW_BEFORE)

@@ -96,8 +96,8 @@ def audit_statistics(start: datetime, end: datetime) -> AuditStatistics:
         heat_map[weekday - 1][hour] = count
 
     return AuditStatistics(
-        start=start,
-        end=end,
+        start=start.astimezone(zone),  # shown and answered in the zone it is labelled with
+        end=end.astimezone(zone),
         timezone=tz,
         total=sum(per_action.values()),
         per_day=per_day,

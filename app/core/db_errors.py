@@ -146,7 +146,13 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "prescriptions_replaces_id_fkey": ("replaces_id", "The prescription replaced does not exist."),
     "prescriptions_renewal_of_id_fkey": ("renewal_of_id", "The prescription renewed does not exist."),
-    "prescriptions_status_check": ("status", "Status: draft, signed, cancelled or expired."),
+    "prescriptions_status_check": ("status", "Status: draft, signed, cancelled, expired or renewed."),
+    "prescriptions_renewed_by_id_fkey": ("renewed_by_id", "The renewal named does not exist."),
+    "prescriptions_renewed_check": ("status", "A renewed prescription names the renewal that replaced it."),
+    "prescriptions_renewed_by_check": (
+        "status",
+        "A prescription is marked renewed only by signing a renewal of it (and in force again if that is cancelled).",
+    ),
     "prescriptions_valid_until_check": (
         "valid_until",
         "Valid until: from the prescription date, one year at most.",

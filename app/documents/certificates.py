@@ -12,6 +12,13 @@ powers are refused (a template must not take the server down).
     hospital.name, .address, .phone, .finess
     today (dd/mm/yyyy), values.<field> (what the doctor typed in)
 
+The doctor's values are typed and checked before anything is rendered or
+archived: required fields present, dates real dates (a date field may have to
+fall on or after another one: `"not_before": "start_date"`, so a sick leave
+never ends before it starts), numbers numbers, yes/no fields a real answer
+(`"type": "yesno"`: true or false; a template writes `{% if values.x %}`, and
+the value prints as "oui" / "non").  A refusal names `values.<field>`.
+
 Errors carry the template's line number (app.exceptions.TemplateError) so
 the administrator sees "line 3: 'values' has no field 'days'"; a doctor
 issuing from a broken template gets a clear refusal, never a 500.
@@ -35,10 +42,28 @@ from app.documents.errors import DocumentInputError, TemplateError
 from app.documents.models import Document
 from app.security.roles import CERTIFICATE_TEMPLATES
 
-FIELD_TYPES = ("text", "multiline", "date", "number")
+FIELD_TYPES = ("text", "multiline", "date", "number", "yesno")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_FIELDS = 20
-MAX_VALUE_LENGTH = {"text": 200, "multiline": 2000, "date": 10, "number": 20}
+MAX_VALUE_LENGTH = {"text": 200, "multiline": 2000, "date": 10, "number": 20, "yesno": 5}
+# The answers a yes/no field takes (a form's select, JSON true/false); anything else is refused.
+YES = frozenset({"true", "yes", "oui", "1", "on"})
+NO = frozenset({"false", "no", "non", "0", "off"})
+
+
+class YesNo(str):
+    """A yes/no answer as a template sees it: true or false in `{% if %}`,
+    printed "oui" or "non" (the documents are in French)."""
+
+    def __new__(cls, answer: bool):
+        made = super().__new__(cls, "oui" if answer else "non")
+        made.answer = bool(answer)
+        return made
+
+    def __bool__(self) -> bool:
+        return self.answer
+
+
 # Output of one certificate, and the operands of * and ** in a template.
 MAX_OUTPUT_CHARS = 100_000
 MAX_REPEAT = 1_000
@@ -83,7 +108,7 @@ def validate_fields_definition(fields) -> list[dict]:
     for position, spec in enumerate(fields, start=1):
         if not isinstance(spec, dict):
             raise DocumentInputError("fields", f"Field {position}: expected an object with name, label and type.")
-        unknown = set(spec) - {"name", "label", "type", "required"}
+        unknown = set(spec) - {"name", "label", "type", "required", "not_before"}
         if unknown:
             raise DocumentInputError("fields", f"Field {position}: unknown key {sorted(unknown)[0]!r}.")
         name = spec.get("name")
@@ -104,14 +129,24 @@ def validate_fields_definition(fields) -> list[dict]:
         required = spec.get("required", True)
         if not isinstance(required, bool):
             raise DocumentInputError("fields", f"Field {name!r}: required is true or false.")
-        cleaned.append({"name": name, "label": label.strip(), "type": kind, "required": required})
+        field = {"name": name, "label": label.strip(), "type": kind, "required": required}
+        if "not_before" in spec:
+            earlier = spec["not_before"]
+            earlier_spec = next((done for done in cleaned if done["name"] == earlier), None)
+            if kind != "date" or earlier_spec is None or earlier_spec["type"] != "date":
+                raise DocumentInputError(
+                    "fields", f"Field {name!r}: not_before names a date field defined before it (and {name} is a date)."
+                )
+            field["not_before"] = earlier
+        cleaned.append(field)
     return cleaned
 
 
-def clean_values(fields: list[dict], values) -> dict[str, str]:
+def clean_values(fields: list[dict], values) -> dict[str, str | bool]:
     """What the doctor typed, checked against the template's fields: required
-    ones present, dates real dates, numbers numbers; errors name
-    `values.<field>`.  Dates are kept as ISO text."""
+    ones present, dates real dates (and not before the date they follow),
+    numbers numbers, yes/no fields true or false; errors name
+    `values.<field>`.  Dates are kept as ISO text, yes/no as booleans."""
     if values is None:
         values = {}
     if not isinstance(values, dict):
@@ -124,6 +159,11 @@ def clean_values(fields: list[dict], values) -> dict[str, str]:
     for spec in fields:
         name, kind = spec["name"], spec["type"]
         raw = values.get(name)
+        if kind == "yesno":
+            cleaned[name] = _yes_no(spec, raw)
+            continue
+        if isinstance(raw, bool | dict | list):
+            raise DocumentInputError(f"values.{name}", f"{spec['label']}: expected a {kind}, not {type(raw).__name__}.")
         text = "" if raw is None else str(raw).strip()
         if not text:
             if spec["required"]:
@@ -146,16 +186,45 @@ def clean_values(fields: list[dict], values) -> dict[str, str]:
                 raise DocumentInputError(f"values.{name}", f"{spec['label']}: expected a number.")
             text = f"{number.normalize():f}"
         cleaned[name] = text
+    for spec in fields:
+        earlier = spec.get("not_before")
+        if earlier and cleaned[spec["name"]] and cleaned[earlier] and cleaned[spec["name"]] < cleaned[earlier]:
+            before = next(done for done in fields if done["name"] == earlier)
+            shown = date.fromisoformat(cleaned[earlier]).strftime("%d/%m/%Y")
+            raise DocumentInputError(
+                f"values.{spec['name']}",
+                f"{spec['label']}: cannot be before {before['label']} ({shown}).",
+            )
     return cleaned
 
 
-def display_values(fields: list[dict], values: dict[str, str]) -> dict[str, str]:
-    """Values as the certificate prints them (dates dd/mm/yyyy)."""
+def _yes_no(spec: dict, raw) -> bool:
+    """A yes/no answer: JSON true/false, or a form's yes/no (oui/non); blank
+    is "no" unless the field is required."""
+    name = spec["name"]
+    if isinstance(raw, bool):
+        return raw
+    text = "" if raw is None else str(raw).strip().lower()
+    if not text:
+        if spec["required"]:
+            raise DocumentInputError(f"values.{name}", f"{spec['label']}: answer yes or no.")
+        return False
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise DocumentInputError(f"values.{name}", f"{spec['label']}: answer yes or no (true or false).")
+
+
+def display_values(fields: list[dict], values: dict) -> dict:
+    """Values as the certificate prints them (dates dd/mm/yyyy, yes/no as YesNo)."""
     shown = {}
     for spec in fields:
         value = values.get(spec["name"], "")
         if spec["type"] == "date" and value:
             value = date.fromisoformat(value).strftime("%d/%m/%Y")
+        elif spec["type"] == "yesno":
+            value = YesNo(bool(value))
         shown[spec["name"]] = value
     return shown
 
@@ -182,7 +251,13 @@ def render_certificate_body(body: str, context: dict) -> Markup:
 
 def sample_context(fields: list[dict]) -> dict:
     """Made-up values of every documented field, to try a template on."""
-    samples = {"text": "exemple", "multiline": "ligne 1\nligne 2", "date": "01/01/2027", "number": "3"}
+    samples = {
+        "text": "exemple",
+        "multiline": "ligne 1\nligne 2",
+        "date": "01/01/2027",
+        "number": "3",
+        "yesno": YesNo(True),
+    }
     return {
         "patient": {
             "last_name": "EXEMPLE",

@@ -27,23 +27,14 @@ class RenewalDue:
 
 def renewals_due(*, prescriber_id: int | None, days: int = DEFAULT_DUE_DAYS, today: date | None = None) -> list:
     """Signed prescriptions ending within `days` (of one prescriber, or
-    everyone's), soonest first, unless a later prescription of the same chain
-    (the original or one of its renewals) already takes over."""
+    everyone's), soonest first.  One per chain: signing a renewal turns what
+    it renews into 'renewed' in the database (migration 0062), so the
+    original and its renewal are never both here."""
     today = today or date.today()
     days = max(0, min(days, MAX_DUE_DAYS))
-    later = aliased(Prescription)
     original = aliased(Prescription)
     draft = aliased(Prescription)
     root_id = sa.func.coalesce(Prescription.renewal_of_id, Prescription.id)
-    taken_over = (
-        sa.select(later.id)
-        .where(
-            later.status == "signed",
-            later.valid_until > Prescription.valid_until,
-            sa.or_(later.id == root_id, later.renewal_of_id == root_id),
-        )
-        .exists()
-    )
     pending = (
         sa.select(sa.func.min(draft.id))
         .where(draft.status == "draft", draft.renewal_of_id == root_id)
@@ -55,7 +46,6 @@ def renewals_due(*, prescriber_id: int | None, days: int = DEFAULT_DUE_DAYS, tod
         .where(
             Prescription.status == "signed",
             Prescription.valid_until.between(today, today + timedelta(days=days)),
-            ~taken_over,
         )
         .options(selectinload(Prescription.items).selectinload(PrescriptionItem.medication))
         .order_by(Prescription.valid_until, Prescription.id)

@@ -149,7 +149,13 @@ def term_label(kind: str, value: str) -> str:
     return f"class {value}" if kind == "atc" else value
 
 
-PRESCRIPTION_STATUSES = {"draft": "Draft", "signed": "Signed", "cancelled": "Cancelled", "expired": "Expired"}
+PRESCRIPTION_STATUSES = {
+    "draft": "Draft",
+    "signed": "Signed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+    "renewed": "Renewed",  # replaced by its signed renewal (renewed_by_id), set by the database
+}
 ALLERGY_SEVERITIES = {
     "unknown": "Unknown",
     "mild": "Mild",
@@ -221,6 +227,10 @@ class Prescription(Versioned, Timestamped, Model):
     override_reason: Mapped[str | None] = mapped_column(String(500))
     replaces_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("prescriptions.id"))
     renewal_of_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("prescriptions.id"))
+    # The signed renewal that replaced this one (status 'renewed'): the database sets it.
+    renewed_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("prescriptions.id"), server_default=FetchedValue(), server_onupdate=FetchedValue()
+    )
     signed_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
     )

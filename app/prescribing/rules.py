@@ -12,6 +12,8 @@ the CLI all write through here; each rule takes the session and the actor.
 
 Renewals are counted when the renewal is SIGNED (a draft is not yet a
 prescription: abandoning it gives nothing back because it took nothing).
+Signing a renewal replaces what it renews: the database turns the rest of
+the chain into 'renewed' (renewed_by_id), so only one of them is in force.
 """
 
 from datetime import date, timedelta
@@ -164,13 +166,21 @@ def renew_prescription(
     require(actor, WRITE, PRESCRIPTIONS)
     previous = get_prescription(session, prescription_id)
     original = get_prescription(session, previous.renewal_of_id) if previous.renewal_of_id else previous
-    if previous.status not in ("signed", "expired") or original.status not in ("signed", "expired"):
+    if previous.status not in ("signed", "expired", "renewed") or original.status not in (
+        "signed",
+        "expired",
+        "renewed",
+    ):
         raise ConstraintViolation("status", "Only a signed (or expired) prescription is renewed.")
     if original.renewals_left <= 0:
         raise ConstraintViolation(
             "renewals_allowed",
             f"No renewal left ({original.renewals_used} of {original.renewals_allowed} used): "
             "write a new prescription.",
+        )
+    if previous.status == "renewed":
+        raise ConstraintViolation(
+            "status", f"This prescription was renewed by prescription {previous.renewed_by_id}: renew that one."
         )
     prescriber = access.prescriber_for(session, actor, None, default=previous.prescriber_id)
     if prescriber is None:

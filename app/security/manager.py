@@ -14,6 +14,10 @@ from app.security.users import CareTrailUserDBModelView
 class CareTrailSecurityManager(SecurityManager):
     userdbmodelview = CareTrailUserDBModelView
     security_api = SecurityApi
+    # FAB's Security -> User's Statistics draws with Google Charts loaded from
+    # the internet: blank without it, and it tells Google who looks at it.
+    # Not registered: no menu entry, no route (the audit's statistics are local).
+    userstatschartview = None
 
     # The audit needs the signed-in user from the first query of a request on
     # (app/core/db_context.py); these are where FAB loads it, by cookie or by JWT.

@@ -169,3 +169,15 @@ def test_the_auditor_reads_everything_and_changes_nothing(client, login, api, sq
     assert client.post("/api/audit/search", headers=headers, json={}).status_code == 200
     assert client.post("/api/audit/restore", headers=headers, json={"entry_id": entry["id"]}).status_code == 403
     assert client.get("/api/v1/patients/", headers=headers).status_code == 403
+
+
+def test_statistics_header_shows_the_period_in_the_hospital_time_zone(client, login, api, sql_conn):
+    """Issue 15 point 20: the header printed UTC labelled Europe/Paris (the
+    default period ends now(UTC), a from/to given in UTC stayed in UTC)."""
+    login("auditor")
+    html = client.get("/audit/stats/?from=2026-04-06T08:00:00Z&to=2026-04-07T21:30:00Z").get_data(as_text=True)
+    assert "from 2026-04-06 10:00 to 2026-04-07 23:30 (Europe/Paris)" in html, html
+    stats = client.get(
+        "/api/audit/stats", headers=api("auditor"), query_string={"from": "2026-01-06T08:00:00Z"}
+    ).get_json()
+    assert stats["from"] == "2026-01-06T09:00:00+01:00"

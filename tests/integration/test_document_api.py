@@ -244,3 +244,19 @@ def test_the_openapi_spec_lists_the_document_endpoints(client, api):
     } <= paths
     assert "requestBody" in spec["paths"]["/api/v1/patients/{pk}/documents"]["post"]
     assert "application/pdf" in spec["paths"]["/api/v1/documents/{pk}/download"]["get"]["responses"]["200"]["content"]
+
+
+def test_a_sick_leave_ending_before_it_starts_is_refused_and_not_archived(client, api, ward):
+    """Issue 15 point 16: "du 10/12/2026 au 05/12/2026" was printed and archived for good."""
+    answer = client.post(
+        issue_url(ward["dubois"]),
+        json={
+            "kind": "certificate",
+            "template_id": 2,
+            "values": {"start_date": "2026-12-10", "end_date": "2026-12-05"},
+        },
+        headers=api("doctor"),
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["message"] == {"values.end_date": ["Au (inclus): cannot be before Du (10/12/2026)."]}
+    assert ward["conn"].execute("SELECT count(*) FROM documents").fetchone()[0] == 0

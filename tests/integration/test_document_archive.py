@@ -202,9 +202,30 @@ def test_reading_a_document_is_checked_per_kind(app, chart):
         ("certificate", {"template_id": 999, "values": {}}, "template_id", "No such certificate template"),
         ("certificate", {"template_id": 2, "values": {"start_date": "2026-12-01"}}, "values.end_date", "required"),
         ("certificate", {"template_id": 2, "values": "x"}, "values", "Expected an object"),
+        # Issue 15 point 16: typed values checked before anything is archived.
+        (
+            "certificate",
+            {"template_id": 2, "values": {"start_date": "2026-12-10", "end_date": "2026-12-05"}},
+            "values.end_date",
+            r"Au \(inclus\): cannot be before Du \(10/12/2026\)",
+        ),
+        (
+            "certificate",
+            {"template_id": 2, "values": {"start_date": "2026-12-10", "end_date": "05/12/2026"}},
+            "values.end_date",
+            "expected a date",
+        ),
+        (
+            "certificate",
+            {"template_id": 1, "values": {"sport": "judo", "competition": "peut-être"}},
+            "values.competition",
+            "answer yes or no",
+        ),
+        ("certificate", {"template_id": 1, "values": {"sport": "", "competition": True}}, "values.sport", "required"),
+        ("certificate", {"template_id": 1, "values": {"sport": True}}, "values.sport", "expected a text"),
     ],
 )
-def test_bad_input_names_the_field_and_writes_nothing(app, sql_conn, chart, kind, fields, field, says):
+def test_bad_input_names_the_field_and_writes_nothing(app, sql_conn, chart, kind, fields, field, says):  # fmt: skip
     with pytest.raises(DocumentInputError, match=says) as refused:
         issue(app, "doctor", patient_id=chart["dubois"], kind=kind, fields=fields)
     assert refused.value.field == field
@@ -240,3 +261,35 @@ def test_documents_of_a_patient_keep_the_patient(app, sql_conn, chart):
         sql_conn.execute("DELETE FROM patients WHERE id = %s", [chart["durand"]])
     with app.app_context():
         assert db.session.query(Document).filter_by(patient_id=chart["durand"]).count() == 1
+
+
+def test_the_shipped_certificates_take_typed_values(sql_conn):
+    """Migration 0061: the sport certificate's "competition" is a yes/no (it
+    was free text matched against "oui"), a sick leave ends on or after its start."""
+    fields = dict(sql_conn.execute("SELECT id, fields FROM certificate_templates WHERE id IN (1, 2)").fetchall())
+    assert {f["name"]: f["type"] for f in fields[1]}["competition"] == "yesno"
+    assert {f["name"]: f.get("not_before") for f in fields[2]}["end_date"] == "start_date"
+
+
+@pytest.mark.parametrize(
+    ("answer", "printed"), [(True, True), ("Oui", True), ("yes", True), (False, False), ("", False)]
+)
+def test_a_yes_no_answer_is_typed_whatever_its_spelling(app, sql_conn, chart, answer, printed):
+    from tests.documents import pdf_text
+
+    document = issue(app, "doctor", patient_id=chart["dubois"], kind="certificate",
+                     fields={"template_id": 1, "values": {"sport": "judo", "competition": answer}})  # fmt: skip
+    assert ("judo, y compris en compétition" in pdf_text(document.content)) is printed
+    assert document.fields["values"]["competition"] is printed
+
+
+def test_a_template_field_may_only_follow_an_earlier_date_field(app):
+    from app.documents.certificates import validate_fields_definition
+
+    with pytest.raises(DocumentInputError, match="not_before names a date field defined before it"):
+        validate_fields_definition([{"name": "end", "label": "Au", "type": "date", "not_before": "start"}])
+    with pytest.raises(DocumentInputError, match="not_before"):
+        validate_fields_definition([
+            {"name": "start", "label": "Du", "type": "text"},
+            {"name": "end", "label": "Au", "type": "date", "not_before": "start"},
+        ])  # fmt: skip

@@ -66,7 +66,7 @@ def test_the_patient_record_shows_identity_allergies_treatments_and_appointments
     text = pdf_text(document.content)
     for expected in (
         "Dossier patient", "DUBOIS", "Hélène", "17/05/1980", "3 place Bellecour", "penicillin", "urticaire",
-        "Warfarin 5 mg", "Dr Paul MARTIN", "Rendez-vous à venir", "Rendez-vous récents", "Emergency",
+        "Warfarin 5 mg", "Dr Paul MARTIN", "Rendez-vous à venir", "Rendez-vous récents", "Urgence",
     ):  # fmt: skip
         assert expected in text, expected
     assert (4, 3) in logo_sizes(document.content)
@@ -113,8 +113,8 @@ def test_the_audit_history_lists_who_changed_what(app, sql_conn, chart, engine):
     text = pdf_text(document.content)
     assert "Historique d'audit" in text
     # The psql change: the DB role, the field, old -> new.
-    assert "city : Lyon → Villeurbanne" in text
-    assert "(database)" in text
+    assert "ville : Lyon → Villeurbanne" in text  # in French, like the rest of the document
+    assert "(base de données)" in text
     assert "penicillin" in text  # the allergy row belongs to the patient
 
 
@@ -128,7 +128,7 @@ def test_a_long_record_numbers_its_pages_and_repeats_letterhead_and_table_header
         assert f"Page {number} / {total}" in page
         assert HOSPITAL["name"] in page and HOSPITAL["footer"] in page
     # A table cut by a page break starts again with its header row.
-    continued = [page for page in pages[1:] if "Emergency" in page]
+    continued = [page for page in pages[1:] if "Urgence" in page]
     assert continued and all("Date Médecin Motif Salle Statut" in page for page in continued)
 
 
@@ -215,3 +215,60 @@ def test_a_wkhtmltopdf_that_cannot_run_is_a_rendering_failure(binary):
 
     with pytest.raises(RenderingFailed, match="could not be started"):
         render_pdf("<p>x</p>", "wkhtmltopdf", wkhtmltopdf_path=binary)
+
+
+def test_the_patient_record_lists_a_renewed_treatment_once(app, sql_conn, chart):
+    """Issue 15 point 19: warfarin was listed once per copy (original and renewals)."""
+    from tests.prescribing import signed
+
+    renewal = signed(sql_conn, chart["dubois"], chart["martin"], [chart["med"]["WARF"], chart["med"]["PARA"]],
+                     renewal_of_id=chart["prescription"])  # fmt: skip
+    document = issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={})
+    text = pdf_text(document.content)
+    assert text.count("Warfarin 5 mg") == 1, text
+    assert renewal
+
+
+ENGLISH_WORDS = re.compile(
+    r"\b(tablets?|times a day|once a day|in the evening|oral|Emergency|ATC class|database|IPP IPP)\b"
+)
+
+
+def test_every_document_speaks_french(app, sql_conn, chart):
+    """Issue 15 point 18: "1 tablet, 3 times a day, voie oral" on the
+    ordonnance, "IPP IPP00000204" on the report: each document speaks the
+    hospital's language, whatever language the values were typed in."""
+    from tests.prescribing import sign
+
+    line = "SELECT id FROM medications WHERE code = 'PARA'"
+    (para,) = sql_conn.execute(line).fetchone()
+    prescription = sql_conn.execute(
+        "INSERT INTO prescriptions (patient_id, prescriber_id) VALUES (%s, %s) RETURNING id",
+        [chart["dubois"], chart["martin"]],
+    ).fetchone()[0]
+    sql_conn.execute(
+        "INSERT INTO prescription_items (prescription_id, position, medication_id, dose, dose_unit, frequency,"
+        " route, duration_days) VALUES (%s, 1, %s, 2, 'tablet', '3 times a day, in the evening', 'oral', 5),"
+        " (%s, 2, %s, 0.5, 'ml', 'every 6 hours, as needed', 'oral', 1)",
+        [prescription, para, prescription, para],
+    )
+    sign(sql_conn, prescription)
+    sql_conn.execute(
+        "INSERT INTO patient_allergies (patient_id, atc_code, severity) VALUES (%s, 'J01C', 'severe')",
+        [chart["dubois"]],
+    )
+    sql_conn.execute("UPDATE patients SET city = 'Villeurbanne' WHERE id = %s", [chart["dubois"]])
+    ordonnance = pdf_text(issue(app, "doctor", patient_id=chart["dubois"], kind="prescription",
+                                fields={"prescription_id": prescription}).content)  # fmt: skip
+    assert "2 comprimés, 3 fois par jour, le soir, voie orale, pendant 5 jours" in ordonnance, ordonnance
+    assert "0,5 ml, toutes les 6 heures, si besoin, voie orale, pendant 1 jour" in ordonnance, ordonnance
+    record = pdf_text(issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={}).content)
+    assert "1 comprimé, 1 fois par jour" in record and "classe ATC J01C" in record, record
+    report = pdf_text(issue(app, "doctor", patient_id=chart["dubois"], kind="hospitalisation_report",
+                            fields={"report_id": chart["report"]}).content)  # fmt: skip
+    mrn = sql_conn.execute("SELECT mrn FROM patients WHERE id = %s", [chart["dubois"]]).fetchone()[0]
+    assert f"n° de dossier {mrn}" in report, report
+    history = pdf_text(issue(app, "auditor", patient_id=chart["dubois"], kind="audit_history", fields={}).content)
+    assert f"n° de dossier {mrn}" in history and "ville : Lyon → Villeurbanne" in history
+    for text in (ordonnance, record, report, history):
+        assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text).group(0)

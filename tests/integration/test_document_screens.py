@@ -415,3 +415,22 @@ def test_an_auditor_prints_a_patients_audit_history_from_the_audit_page(app, cli
     assert response.status_code == 303
     pdf = client.get(response.headers["Location"])
     assert pdf.mimetype == "application/pdf" and "Historique d'audit" in pdf_text(pdf.data)
+
+
+def test_a_sick_leave_ending_before_it_starts_is_refused_on_the_form_and_a_yes_no_is_a_choice(client, login, ward):
+    """Issue 15 point 16, on the screen: the end date's error under its field, nothing archived."""
+    conn = ward["conn"]
+    login("doctor")
+    sport = page(client, f"/issue-document/patient/{ward['dubois']}/certificate?template_id=1")
+    assert '<select class="form-control" id="value-competition" name="value-competition"' in sport
+    form = page(client, f"/issue-document/patient/{ward['dubois']}/certificate?template_id=2")
+    refused = client.post(
+        f"/issue-document/patient/{ward['dubois']}/certificate",
+        data={"csrf_token": csrf_token(form), "template_id": 2, "value-start_date": "2026-12-10",
+              "value-end_date": "2026-12-05"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert 'class="help-block ct-field-error">Au (inclus): cannot be before Du (10/12/2026).' in refused.get_data(
+        as_text=True
+    )
+    assert documents(conn) == []

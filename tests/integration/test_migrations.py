@@ -112,3 +112,51 @@ def test_importing_the_app_does_not_touch_the_database(postgres_server, empty_da
     with psycopg.connect(postgres_server.conninfo(empty_database)) as conn:
         tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
     assert tables == 0
+
+
+def test_this_branchs_migrations_go_down_and_up_again_to_the_same_schema(postgres_server, empty_database):
+    """0061 (certificates' typed fields) and 0062 (renewals replace what they
+    renew) undo themselves: down to before 0061 and up again gives the same schema."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import downgrade
+
+    before_0061 = ScriptDirectory(str(PROJECT_DIR / "sql")).get_revision("0061").down_revision  # re-chained at merge
+    app = make_test_app(postgres_server.database_url(empty_database))
+    try:
+        migrate_to_head(app)
+        first = schema_of(postgres_server, empty_database)
+        with app.app_context():
+            downgrade(revision=before_0061)
+        assert "renewed_by_id" not in schema_of(postgres_server, empty_database)
+        chain = renewed_before_0062(postgres_server, empty_database)
+        migrate_to_head(app)
+        again = schema_of(postgres_server, empty_database)
+    finally:
+        dispose(app)
+    assert "column prescriptions.renewed_by_id" in first
+    assert first == again
+    # A chain renewed before 0062 is brought to the rule: the renewal alone in force.
+    import psycopg
+
+    with psycopg.connect(postgres_server.conninfo(empty_database)) as conn:
+        rows = conn.execute(
+            "SELECT id, status, renewed_by_id FROM prescriptions WHERE id = ANY(%s) ORDER BY id", [list(chain)]
+        ).fetchall()
+    original, renewal = chain
+    assert rows == [(original, "renewed", renewal), (renewal, "signed", None)]
+
+
+def renewed_before_0062(postgres_server, name: str) -> tuple[int, int]:
+    """An original and its signed renewal, both 'signed' as before 0062."""
+    import psycopg
+
+    from tests.agenda import make_doctor, make_patient
+    from tests.prescribing import make_reference, signed
+
+    with psycopg.connect(postgres_server.conninfo(name), autocommit=True) as conn:
+        doctor, patient = make_doctor(conn), make_patient(conn)
+        warfarin = [make_reference(conn)["WARF"]]
+        original = signed(conn, patient, doctor, warfarin, renewals_allowed=1)
+        renewal = signed(conn, patient, doctor, warfarin, renewal_of_id=original)
+        assert conn.execute("SELECT count(*) FROM prescriptions WHERE status = 'signed'").fetchone() == (2,)
+    return original, renewal

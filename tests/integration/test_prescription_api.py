@@ -107,6 +107,23 @@ def test_renewals_due_lists_the_doctors_prescriptions_ending_soon(client, api, w
     assert client.get(f"{URL}renewals_due?days=abc", headers=api("doctor")).status_code == 400
 
 
+def test_renewals_due_lists_a_renewed_prescription_once(client, api, ward):
+    """Issue 15 point 19: the original and its renewal were both listed, each "1 renewal left"."""
+    conn = ward["conn"]
+    original = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["WARF"]], valid_until="today",
+                      renewals_allowed=2)  # fmt: skip
+    renewal = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["WARF"]], valid_until="today",
+                     renewal_of_id=original)  # fmt: skip
+    due = client.get(f"{URL}renewals_due?days=7", headers=api("doctor")).get_json()["result"]
+    assert [r["id"] for r in due] == [renewal]
+    assert status_of(conn, original) == "renewed"
+    again = client.post(f"{URL}{original}/renew", headers=api("doctor"))
+    assert again.status_code == 422
+    assert again.get_json()["message"] == {
+        "status": [f"This prescription was renewed by prescription {renewal}: renew that one."]
+    }
+
+
 def test_cancel_needs_a_reason(client, api, ward):
     pk = signed(ward["conn"], ward["dubois"], ward["martin"], [ward["med"]["PARA"]])
     headers = api("doctor")

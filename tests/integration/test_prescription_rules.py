@@ -278,3 +278,41 @@ def test_migration_keeps_free_text_allergies_as_imported_rows(database_before_pr
         ).fetchone()
     assert rows == [("A", "Pénicilline (urticaire)", "imported", "active", " Pénicilline (urticaire) ")]
     assert audited == 1
+
+
+def test_a_signed_renewal_replaces_what_it_renews_in_the_database(ward):
+    """Issue 15 point 19: after a renewal the original stayed 'signed' beside
+    it (two copies in force); now it is 'renewed', pointing at its renewal,
+    in the same transaction, whoever signs (here psql)."""
+    conn, warf = ward["conn"], [ward["med"]["WARF"]]
+    original = signed(conn, ward["dubois"], ward["martin"], warf, renewals_allowed=2)
+    first = signed(conn, ward["dubois"], ward["martin"], warf, renewal_of_id=original)
+    row = "SELECT status, renewed_by_id, renewals_used FROM prescriptions WHERE id = %s"
+    assert conn.execute(row, [original]).fetchone() == ("renewed", first, 1)
+    assert conn.execute(row, [first]).fetchone() == ("signed", None, 0)
+    second = signed(conn, ward["dubois"], ward["martin"], warf, renewal_of_id=first)  # renews the original
+    assert conn.execute(row, [original]).fetchone() == ("renewed", first, 2)
+    assert conn.execute(row, [first]).fetchone() == ("renewed", second, 0)
+    in_force = "SELECT array_agg(id ORDER BY id) FROM prescriptions WHERE patient_id = %s AND status = 'signed'"
+    assert conn.execute(in_force, [ward["dubois"]]).fetchone() == ([second],)
+    # Nobody marks a prescription renewed by hand, nor brings one back.
+    other = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["PARA"]])
+    assert refused(conn, "UPDATE prescriptions SET status = 'renewed', renewed_by_id = %s WHERE id = %s",
+                   [second, other]) == "prescriptions_renewed_by_check"  # fmt: skip
+    assert refused(conn, "UPDATE prescriptions SET status = 'signed', renewed_by_id = NULL WHERE id = %s",
+                   [first]) == "prescriptions_renewed_by_check"  # fmt: skip
+    # Cancelling the renewal in force puts the one it replaced back in force.
+    conn.execute("UPDATE prescriptions SET status = 'cancelled', cancelled_at = now(),"
+                 " cancellation_reason = 'wrong patient' WHERE id = %s", [second])  # fmt: skip
+    assert conn.execute(row, [first]).fetchone() == ("signed", None, 0)
+    assert conn.execute(in_force, [ward["dubois"]]).fetchone() == (sorted([first, other]),)
+
+
+def test_a_renewed_prescription_no_longer_counts_as_a_duplicate(ward):
+    conn, warf = ward["conn"], [ward["med"]["WARF"]]
+    original = signed(conn, ward["dubois"], ward["martin"], warf, renewals_allowed=1)
+    signed(conn, ward["dubois"], ward["martin"], warf, renewal_of_id=original)
+    duplicates = conn.execute(
+        "SELECT count(*) FROM prescription_alerts(%s, %s) WHERE kind = 'duplicate'", [ward["dubois"], warf]
+    ).fetchone()[0]
+    assert duplicates == 1

@@ -259,3 +259,19 @@ def test_renewals_due_lists_what_ends_soon_and_drafts_the_renewal(client, login,
     assert status_of(conn, renewal) == "draft"
     page = client.get("/renewals-due/").get_data(as_text=True)
     assert re.search(rf'/prescriptions/show/{renewal}">renewal drafted', page)
+
+
+def test_after_a_renewal_the_screens_show_the_renewal_in_force(client, login, ward):
+    """Issue 15 point 19: Renewals due listed the original and its renewal."""
+    conn = ward["conn"]
+    original = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["WARF"]], valid_until="today",
+                      renewals_allowed=2)  # fmt: skip
+    renewal = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["WARF"]], valid_until="today",
+                     renewal_of_id=original)  # fmt: skip
+    login("doctor")
+    page = client.get("/renewals-due/").get_data(as_text=True)
+    assert f'data-prescription-id="{renewal}"' in page and f'data-prescription-id="{original}"' not in page
+    shown = client.get(f"/prescriptions/show/{original}").get_data(as_text=True)
+    assert (
+        "Renewed" in shown and f'/prescriptions/show/{renewal}">prescription {renewal}</a> (the one in force)' in shown
+    )

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from app.documents.errors import DocumentInputError
+from app.documents.french import french_agent, french_dosage, french_duration
 from app.documents.models import HospitalSettings
 
 
@@ -74,6 +75,9 @@ def render_document_html(template: str, *, session, title: str, engine: str, **c
         french_date=french_date,
         french_datetime=french_datetime,
         born=born,
+        french_dosage=french_dosage,
+        french_duration=french_duration,
+        french_agent=french_agent,
         **context,
     )
 

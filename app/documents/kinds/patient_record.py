@@ -20,6 +20,16 @@ APPOINTMENT_STATUS_LABELS = {
     "no_show": "Absent",
     "postponed": "Reporté",
 }
+# The appointment types migration 0007 ships (code, name): in French on the
+# document; a type an administrator added or renamed prints its own name.
+SHIPPED_TYPE_LABELS = {
+    ("consultation", "Consultation"): "Consultation",
+    ("follow_up", "Follow-up"): "Suivi",
+    ("emergency", "Emergency"): "Urgence",
+    ("imaging", "Imaging"): "Imagerie",
+    ("procedure", "Procedure"): "Acte technique",
+    ("teleconsultation", "Teleconsultation"): "Téléconsultation",
+}
 ALLERGY_SEVERITY_LABELS = {
     "unknown": "inconnue",
     "mild": "légère",
@@ -27,6 +37,10 @@ ALLERGY_SEVERITY_LABELS = {
     "severe": "sévère",
     "anaphylaxis": "anaphylaxie",
 }
+
+
+def type_label(appointment_type) -> str:
+    return SHIPPED_TYPE_LABELS.get((appointment_type.code, appointment_type.name), appointment_type.name)
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -45,6 +59,7 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         sex_label=SEX_LABELS.get(patient.sex, patient.sex),
         status_labels=APPOINTMENT_STATUS_LABELS,
         severity_labels=ALLERGY_SEVERITY_LABELS,
+        type_label=type_label,
         age=age_on(patient.birth_date, date.today()),
         prescribing=patient_prescribing(patient.id),
         appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),

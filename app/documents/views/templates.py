@@ -23,13 +23,14 @@ from app.documents.models import CertificateTemplate
 from app.security.roles import CERTIFICATE_TEMPLATES
 
 FIELDS_EXAMPLE = (
-    '[{"name": "rest_days", "label": "Days off", "type": "number", "required": true},\n'
-    ' {"name": "remarks", "label": "Remarks", "type": "multiline", "required": false}]'
+    '[{"name": "start_date", "label": "Du", "type": "date", "required": true},\n'
+    ' {"name": "end_date", "label": "Au", "type": "date", "required": true, "not_before": "start_date"},\n'
+    ' {"name": "outings", "label": "Sorties autorisées", "type": "yesno", "required": false}]'
 )
 BODY_HELP = (
     "Jinja text, rendered in a sandbox. Available: patient.last_name, .first_name, .birth_name, .birth_date, "
     ".age, .sex, .civility, .mrn; doctor.name, .first_name, .last_name, .specialty, .rpps; hospital.name, "
-    ".address, .phone, .finess; today; and each field below as values.<name>, e.g. {{ values.rest_days }}."
+    ".address, .phone, .finess; today; and each field below as values.<name>, e.g. {{ values.start_date }}."
 )
 
 
@@ -85,8 +86,10 @@ class CertificateTemplateView(CareTrailModelView):
     description_columns = {
         "title": "As doctors see it when they pick a certificate, e.g. Sick note (arrêt de travail)",
         "body": BODY_HELP,
-        "fields": "A JSON list; each field has a name, a label, a type (text, multiline, date or number) and "
-        "whether it is required. Example: " + FIELDS_EXAMPLE,
+        "fields": "A JSON list; each field has a name, a label, a type (text, multiline, date, number or yesno) "
+        "and whether it is required; a date may have to fall on or after an earlier date field "
+        '("not_before": "start_date"). A yesno field is true or false: write {% if values.name %}, it prints '
+        "oui or non. Example: " + FIELDS_EXAMPLE,
         "is_active": "Untick to stop offering it (certificates already issued keep it)",
         "version": "Goes up by itself each time the title, text or fields change",
     }

@@ -30,7 +30,13 @@ from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, WRITE, may
 from app.security.roles import ALLERGIES, PRESCRIPTIONS
 
-STATUS_STYLES = {"draft": "default", "signed": "success", "cancelled": "danger", "expired": "warning"}
+STATUS_STYLES = {
+    "draft": "default",
+    "signed": "success",
+    "cancelled": "danger",
+    "expired": "warning",
+    "renewed": "info",
+}
 
 
 def status_badge(status: str) -> Markup:

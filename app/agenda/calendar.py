@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.agenda.models import INACTIVE_STATUSES, STATUSES, TRANSITIONS, Appointment, DoctorAbsence, DoctorSchedule
-from app.agenda.rules import patient_label
+from app.agenda.rules import ARRIVAL_STATUSES, is_ahead, patient_label
 from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.timezone import hospital_zone
@@ -52,9 +52,11 @@ def local_wall_time(moment: datetime) -> str:
     return moment.astimezone(hospital_zone()).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def next_statuses(status: str) -> list[str]:
-    """Where a status change from the calendar may lead (postponing is a move to a new time)."""
-    return [s for s in TRANSITIONS.get(status, ()) if s != "postponed"]
+def next_statuses(status: str, starts_at: datetime | None = None) -> list[str]:
+    """Where a status change from the calendar may lead (postponing is a move
+    to a new time; arrived and completed wait for the appointment's day)."""
+    ahead = starts_at is not None and is_ahead(starts_at)
+    return [s for s in TRANSITIONS.get(status, ()) if s != "postponed" and not (ahead and s in ARRIVAL_STATUSES)]
 
 
 def appointment_events(
@@ -109,7 +111,9 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
             "kind": "appointment",
             "status": status,
             "status_label": STATUSES.get(status, status),
-            "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status)] if writable else [],
+            "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status, appointment.starts_at)]
+            if writable
+            else [],
             "patient_id": appointment.patient_id,
             "patient": appointment.patient.full_name,
             "doctor_id": appointment.doctor_id,

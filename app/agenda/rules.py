@@ -25,7 +25,7 @@ from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
 from app.core.errors import Conflict, ConstraintViolation, NotFound
 from app.core.rules import RecordRules, refusal_of
-from app.core.timezone import aware, hospital_zone
+from app.core.timezone import aware, hospital_zone, today
 from app.core.versions import check_version
 from app.security.policy import WRITE, require
 from app.security.roles import ABSENCES, APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
@@ -116,6 +116,7 @@ def update_appointment(
     appointment = get_appointment(session, appointment_id)
     check_agenda_writer(session, actor, appointment.doctor_id, changes.get("doctor_id", appointment.doctor_id))
     check_version(session, appointment, expected_version, changes)
+    _check_arrival_day(appointment, changes)
 
     def change(values: dict) -> Appointment:
         for name, value in changes.items():
@@ -199,6 +200,31 @@ def postpone_appointment(
         return new
 
     return _write(session, change)
+
+
+# Statuses for an appointment whose day has come (the database's trigger
+# appointments_arrival_day, migration 0041, holds the same rule).
+ARRIVAL_STATUSES = ("arrived", "completed")
+
+
+def is_ahead(starts_at: datetime) -> bool:
+    """Is this appointment's day (hospital time) still to come?"""
+    return aware(starts_at).astimezone(hospital_zone()).date() > today()
+
+
+def _check_arrival_day(appointment: Appointment, changes: dict) -> None:
+    """Arrived and Completed are for today's appointments or past ones."""
+    status = changes.get("status", appointment.status)
+    starts_at = changes.get("starts_at") or appointment.starts_at
+    changed = status != appointment.status or aware(starts_at) != appointment.starts_at
+    if status in ARRIVAL_STATUSES and changed and is_ahead(starts_at):
+        day = aware(starts_at).astimezone(hospital_zone())
+        label = "arrived" if status == "arrived" else "completed"
+        raise ConstraintViolation(
+            "status",
+            f"This appointment is on {day:%d/%m/%Y}: it can be marked {label} on that day, not before.",
+            "appointments_arrival_day",
+        )
 
 
 def get_appointment(session, appointment_id: int) -> Appointment:

@@ -84,6 +84,10 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "appointments_closed_unchanged": ("starts_at", "A completed, cancelled or postponed appointment cannot be moved."),
     "appointments_cancellation_reason_check": ("cancellation_reason", "Give a reason for the cancellation."),
+    "appointments_arrival_day": (
+        "status",
+        "Arrived and Completed are for today's appointments or past ones, not for a day still to come.",
+    ),
     "appointments_postponed_check": ("postponed_to_id", "A postponed appointment names its new appointment."),
     "appointments_postponed_to_self_check": ("postponed_to_id", "An appointment cannot be postponed to itself."),
     "appointments_doctor_overlap": ("starts_at", "The doctor already has an appointment at that time."),

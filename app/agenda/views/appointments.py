@@ -27,7 +27,7 @@ from app.agenda.views.schedules import AgendaOwnedView
 from app.core.datamodel import CareTrailInterface
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.timezone import local_time
-from app.records.fields import PatientPickerField
+from app.records.fields import PatientPickerField, PatientShownField
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.roles import APPOINTMENTS
 
@@ -86,6 +86,7 @@ class AppointmentView(AgendaOwnedView):
     ]
     add_columns = ["patient", "doctor", "type", "starts_at", "duration_minutes", "room", "notes", "override_reason"]
     edit_columns = [
+        "patient",
         "doctor",
         "type",
         "starts_at",
@@ -133,7 +134,9 @@ class AppointmentView(AgendaOwnedView):
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
         ),
     }
+    blank_choice_labels = {"room": "No room"}
     edit_form_extra_fields = {
+        "patient": PatientShownField("Patient"),
         "starts_at": LocalDateTimeField("Starts", validators=[DataRequired()], render_kw=FORM_CONTROL),
         "duration_minutes": IntegerField(
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL

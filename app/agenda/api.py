@@ -109,6 +109,7 @@ class AppointmentApi(CareTrailModelApi):
                     starts_at: {type: string, format: date-time}
                     duration_minutes: {type: integer}
                     doctor_id: {type: integer}
+                    room_id: {type: integer, nullable: true, description: "left out: the old appointment's room"}
           responses:
             201: {description: The new appointment}
             403: {$ref: '#/components/responses/403'}

@@ -114,6 +114,8 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
             "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status, appointment.starts_at)]
             if writable
             else [],
+            # Postponing picks the new time with the slot finder (a page of its own).
+            "can_postpone": writable and "postponed" in TRANSITIONS.get(status, ()),
             "patient_id": appointment.patient_id,
             "patient": appointment.patient.full_name,
             "doctor_id": appointment.doctor_id,

@@ -278,6 +278,8 @@ class AppointmentRules(RecordRules):
         changes = {}
         relations = {"doctor": "doctor_id", "room": "room_id", "type": "type_id"}
         for name, value in values.items():
+            if name == "status" and value == item.status:
+                continue  # unchanged (a postponed appointment's form posts its status back)
             if name in relations:
                 changes[relations[name]] = value.id if value is not None else None
             elif name in EDITABLE_FIELDS:

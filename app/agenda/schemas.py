@@ -71,9 +71,13 @@ class StatusSchema(_BlankIsMissing):
 
 
 class PostponeSchema(_BlankIsMissing):
-    starts_at = Instant(required=True)
+    """The new time (and optionally length, doctor, room: a room left out
+    stays the old appointment's)."""
+
+    starts_at = Instant(required=True, error_messages={"required": "Choose the new time."})
     duration_minutes = fields.Integer(validate=DURATION, load_default=None)
     doctor_id = Id(load_default=None)
+    room_id = Id(allow_none=True)
 
 
 class SlotQuerySchema(_BlankIsMissing):

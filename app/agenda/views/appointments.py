@@ -16,15 +16,18 @@ from flask_appbuilder.widgets import ShowWidget
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.agenda import rules as booking
+from app.agenda.access import may_write_agenda
 from app.agenda.calendar import STATUS_COLOURS
 from app.agenda.feeds import appointment_calendar
-from app.agenda.models import STATUSES, Appointment
+from app.agenda.models import STATUSES, TRANSITIONS, Appointment
 from app.agenda.views.filters import AgendaFilterConverter
 from app.agenda.views.schedules import AgendaOwnedView
+from app.core.actor import current_actor
 from app.core.datamodel import CareTrailInterface
+from app.core.extensions import db
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.timezone import local_time
 from app.records.fields import PatientPickerField, PatientShownField
@@ -39,6 +42,22 @@ class AppointmentInterface(CareTrailInterface):
 
 
 STATUS_CHOICES = [SelectChoice(code, label) for code, label in STATUSES.items()]
+
+
+class StatusSelectField(SelectField):
+    """The statuses the edit form may set.  Postponed is not one of them: it
+    needs the new time (the Postpone button, app/agenda/views/find_slot.py);
+    it is only shown on an appointment that is already postponed."""
+
+    def iter_choices(self):
+        for choice in super().iter_choices():
+            if choice[0] != "postponed" or self.object_data == "postponed":
+                yield choice
+
+    def pre_validate(self, form):
+        if self.data == "postponed" and self.object_data != "postponed":
+            raise ValidationError("To postpone, use the Postpone button: it asks for the new time.")
+        super().pre_validate(form)
 
 
 class AppointmentShowWidget(ShowWidget):
@@ -112,7 +131,7 @@ class AppointmentView(AgendaOwnedView):
         "duration_minutes": "Leave empty for the type's usual duration",
         "starts_at": "In the hospital's time zone, whatever the computer's own",
         "override_reason": "Only an emergency may be booked outside working hours or during an absence, with a reason",
-        "status": "Postponing is done from the calendar or the API (a new time is needed)",
+        "status": "To postpone, use Postpone on the appointment's page or in the calendar (it asks for the new time)",
     }
     formatters_columns = {
         "starts_at": local_time,
@@ -141,8 +160,14 @@ class AppointmentView(AgendaOwnedView):
         "duration_minutes": IntegerField(
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
         ),
-        "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
+        "status": StatusSelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
     }
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's show widget, with the Postpone button when it applies."""
+        widgets = super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
+        widgets["show"].template_args["can_postpone"] = may_postpone_from_here(item)
+        return widgets
 
     @expose("/ics/<int:pk>")
     @has_access
@@ -156,3 +181,10 @@ class AppointmentView(AgendaOwnedView):
             mimetype="text/calendar",
             headers={"Content-Disposition": f'attachment; filename="appointment-{pk}.ics"'},
         )
+
+
+def may_postpone_from_here(appointment: Appointment) -> bool:
+    """An appointment still to be seen, in an agenda the user writes (the rules decide in the end)."""
+    return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write_agenda(
+        db.session, current_actor(), appointment.doctor_id
+    )

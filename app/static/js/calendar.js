@@ -226,6 +226,14 @@
       });
       actions.appendChild(button);
     });
+    if (props.can_postpone) {
+      // Postponing asks for the new time: the slot finder, started from this appointment.
+      var postpone = document.createElement("a");
+      postpone.className = "btn btn-sm btn-warning ct-postpone";
+      postpone.href = url("postpone", event.id);
+      postpone.textContent = "Postpone...";
+      actions.appendChild(postpone);
+    }
     document.getElementById("event-open").href = url("show", event.id);
     document.getElementById("event-ics").href = url("ics", event.id);
     $("#event-modal").modal("show");

@@ -101,11 +101,12 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
     room = appointment.room
     return {
         "id": str(appointment.id),
-        "title": f"{patient_label(appointment.patient)} · {appointment.type.name}",
+        "title": f"{patient_label(appointment.patient)} · {appointment.type.name}"
+        + (" · to be rebooked" if appointment.needs_rebooking and appointment.is_active else ""),
         "start": local_wall_time(appointment.starts_at),
         "end": local_wall_time(appointment.ends_at),
         "color": STATUS_COLOURS.get(status, "#337ab7"),
-        "classNames": [f"ct-status-{status}"],
+        "classNames": [f"ct-status-{status}", *(["ct-to-rebook"] if appointment.needs_rebooking else [])],
         "editable": writable and status in MOVABLE_STATUSES,
         "extendedProps": {
             "kind": "appointment",
@@ -127,6 +128,8 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
             "duration_minutes": appointment.duration_minutes,
             "notes": appointment.notes,
             "cancellation_reason": appointment.cancellation_reason,
+            "needs_rebooking": appointment.needs_rebooking,
+            "absence_exception_reason": appointment.absence_exception_reason,
             "starts_at": appointment.starts_at.isoformat(),
             "ends_at": appointment.ends_at.isoformat(),
         },

@@ -28,7 +28,7 @@ from app.core.rules import RecordRules, refusal_of
 from app.core.timezone import aware, hospital_zone, today
 from app.core.versions import check_version
 from app.security.policy import WRITE, require
-from app.security.roles import ABSENCES, APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
+from app.security.roles import APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
 
 # Exclusion constraint -> the column two overlapping bookings share.
 OVERLAP_CONSTRAINTS = {
@@ -119,8 +119,14 @@ def update_appointment(
     _check_arrival_day(appointment, changes)
 
     def change(values: dict) -> Appointment:
+        moved = changes.get("doctor_id", appointment.doctor_id) != appointment.doctor_id or (
+            changes.get("starts_at") is not None and aware(changes["starts_at"]) != appointment.starts_at
+        )
         for name, value in changes.items():
             setattr(appointment, name, aware(value) if name == "starts_at" and value else value)
+        if moved:  # rebooked: what was decided for an absence no longer applies
+            appointment.needs_rebooking = False
+            appointment.absence_exception_reason = None
         values.update(appointment_values(appointment))
         return appointment
 
@@ -295,7 +301,6 @@ def _id_of(related, fallback: int | None) -> int | None:
 
 
 SCHEDULE_RULES = AgendaRowRules(SCHEDULES)
-ABSENCE_RULES = AgendaRowRules(ABSENCES)
 APPOINTMENT_TYPE_RULES = RecordRules(APPOINTMENT_TYPES)
 APPOINTMENT_RULES = AppointmentRules(APPOINTMENTS)
 

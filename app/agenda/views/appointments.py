@@ -11,6 +11,7 @@ form next to the field; the rules also refuse another doctor's agenda.
 from flask import Response, abort
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ShowWidget
 from markupsafe import Markup
@@ -99,6 +100,8 @@ class AppointmentView(AgendaOwnedView):
         "cancellation_reason",
         "override_reason",
         "postponed_to_id",
+        "needs_rebooking",
+        "absence_exception_reason",
         "booked_by",
         "created_at",
         "updated_at",
@@ -123,6 +126,8 @@ class AppointmentView(AgendaOwnedView):
         "cancellation_reason": "Cancellation reason",
         "override_reason": "Emergency: why outside hours",
         "postponed_to_id": "Postponed to (appointment no.)",
+        "needs_rebooking": "To be rebooked (the doctor is away)",
+        "absence_exception_reason": "Kept during the doctor's absence because",
         "booked_by": "Booked by",
         "created_at": "Created",
         "updated_at": "Last changed",
@@ -188,3 +193,14 @@ def may_postpone_from_here(appointment: Appointment) -> bool:
     return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write_agenda(
         db.session, current_actor(), appointment.doctor_id
     )
+
+
+class AppointmentsToRebookView(AppointmentView):
+    """The secretaries' list: appointments an absence covers that were marked
+    to be rebooked, still to be seen (postponing or cancelling one takes it
+    off the list).  Each opens on its page, with its Postpone button."""
+
+    route_base = "/to-rebook"
+    base_filters = [["needs_rebooking", FilterEqual, True], ["status", FilterIn, ["scheduled", "confirmed"]]]
+    list_title = "Appointments to be rebooked"
+    list_columns = ["starts_at", "patient", "doctor", "type", "status"]

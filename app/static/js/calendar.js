@@ -211,6 +211,8 @@
     detail(list, "Room", props.room);
     detail(list, "Status", props.status_label);
     detail(list, "Cancelled because", props.cancellation_reason);
+    detail(list, "Doctor away", props.needs_rebooking ? "To be rebooked (postpone it)" : null);
+    detail(list, "Kept during the absence", props.absence_exception_reason);
     detail(list, "Notes", props.notes);
     var actions = document.getElementById("event-actions");
     actions.innerHTML = "";

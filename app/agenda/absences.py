@@ -125,7 +125,8 @@ class AbsenceRules(AgendaRowRules):
         undecided = [appointment for appointment in covered if appointment.id not in decisions]
         if undecided:
             raise AbsenceCoversAppointments(_covers_message(undecided), summaries)
-        for appointment in covered:
+        chosen = []
+        for appointment in covered:  # every decision checked before any is applied
             decision, reason = decisions[appointment.id]
             reason = (reason or "").strip() or None
             if decision not in DECISIONS:
@@ -137,12 +138,10 @@ class AbsenceRules(AgendaRowRules):
                 )
             if reason is not None and len(reason) > REASON_LENGTH:
                 raise AbsenceDecisionRefused(f"A reason has {REASON_LENGTH} characters at most.", summaries)
-            if decision == KEEP:
-                appointment.absence_exception_reason = reason
-                appointment.needs_rebooking = False
-            else:
-                appointment.needs_rebooking = True
-                appointment.absence_exception_reason = None
+            chosen.append((appointment, decision, reason))
+        for appointment, decision, reason in chosen:
+            appointment.needs_rebooking = decision == REBOOK
+            appointment.absence_exception_reason = reason if decision == KEEP else None
 
 
 def _period_changed(session, item: DoctorAbsence, doctor_id: int | None) -> bool:

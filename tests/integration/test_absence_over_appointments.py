@@ -230,3 +230,26 @@ def test_the_calendar_marks_an_appointment_to_be_rebooked(client, login, booked)
     assert marked["title"].endswith("to be rebooked") and "ct-to-rebook" in marked["classNames"]
     assert marked["extendedProps"]["needs_rebooking"] is True
     assert "ct-to-rebook" not in events[str(booked["afternoon"])]["classNames"]
+
+
+def test_changing_only_an_absences_reason_asks_nothing_and_a_move_clears_the_decision(client, api, booked):
+    """An absence recorded before decisions existed (put in place here with
+    the trigger off, as migration 0042 found them) keeps its reason editable;
+    an appointment moved elsewhere is rebooked: its decision no longer applies."""
+    conn = booked["conn"]
+    book(conn, booked["dubois"], booked["martin"], at(10, day=TUESDAY))
+    conn.execute("ALTER TABLE doctor_absence DISABLE TRIGGER doctor_absence_covers_appointments")
+    (absence,) = conn.execute(
+        "INSERT INTO doctor_absence (doctor_id, starts_at, ends_at, reason) VALUES (%s, %s, %s, 'Old') RETURNING id",
+        [booked["martin"], at(9, day=TUESDAY), at(18, day=TUESDAY)],
+    ).fetchone()
+    conn.execute("ALTER TABLE doctor_absence ENABLE TRIGGER doctor_absence_covers_appointments")
+    headers = api("secretary")
+    renamed = client.put(f"/api/v1/absences/{absence}", json={"reason": "Training"}, headers=headers)
+    assert renamed.status_code == 200, renamed.get_json()
+    conn.execute("UPDATE appointments SET needs_rebooking = true WHERE id = %s", [booked["morning"]])
+    moved = client.put(
+        f"/api/v1/appointments/{booked['morning']}", json={"starts_at": at(11, day=MONDAY).isoformat()}, headers=headers
+    )
+    assert moved.status_code == 200, moved.get_json()
+    assert decisions_of(conn, booked["morning"]) == [(False, None)]

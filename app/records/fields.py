@@ -60,7 +60,7 @@ class PatientShownWidget:
         born = f"{patient.birth_date:%d/%m/%Y}" if patient.birth_date else "?"
         return Markup(
             '<p class="form-control-static ct-patient-shown" id="{id}">'
-            '<a href="{url}"><strong>{name}</strong></a> &middot; IPP <span class="ct-mrn">{mrn}</span>'
+            '<a href="{url}"><strong>{name}</strong></a> &middot; <span class="ct-mrn" title="IPP">{mrn}</span>'
             " &middot; born {born}</p>"
         ).format(
             id=field.id,

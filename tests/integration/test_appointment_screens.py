@@ -98,6 +98,7 @@ def test_the_edit_form_shows_the_patient_and_an_empty_room_reads_no_room(client,
     html = client.get(f"/appointments/edit/{appointment}").get_data(as_text=True)
     shown = html[html.index('class="form-control-static ct-patient-shown"') :].split("</p>")[0]
     assert "DUBOIS Hélène" in shown and mrn in shown and "born 17/05/1980" in shown
+    assert f"IPP {mrn}" not in shown  # the IPP reads as itself (IPP00000001), not "IPP IPP00000001"
     assert f'href="/patients/show/{clinic["dubois"]}"' in shown
     assert '<option selected value="__None">No room</option>' in html
     assert ">__None<" not in html

@@ -19,6 +19,12 @@ absence (new, or moved to another period or doctor) that covers an
 appointment without either; emergencies booked with an override reason are
 exceptions already.  The appointments table is audited already (0007): the
 new columns are captured with the rest.
+
+An absence and a booking written at the same time by two people could each
+miss the other (neither sees the other's uncommitted row): both take a
+transaction lock on the doctor's agenda (pg_advisory_xact_lock on the
+doctor's id), the booking when its time or doctor changes, the absence when
+its check runs at commit, so the second one sees the first and is refused.
 """
 
 from alembic import op
@@ -61,6 +67,27 @@ CREATE OR REPLACE FUNCTION appointments_covered_without_decision(doctor bigint, 
            AND NOT (t.is_emergency AND btrim(coalesce(a.override_reason, '')) <> '')
     $$;
 
+-- One doctor's agenda, locked until the end of the transaction: a booking
+-- and an absence of the same doctor are checked one after the other.
+CREATE OR REPLACE FUNCTION lock_doctor_agenda(doctor bigint) RETURNS void
+    LANGUAGE sql
+    AS $$ SELECT pg_catalog.pg_advisory_xact_lock(20261207, pg_catalog.hashint8(doctor)) $$;
+
+CREATE OR REPLACE FUNCTION appointments_lock_doctor_agenda() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, public
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' OR (NEW.doctor_id, NEW.starts_at, NEW.duration_minutes, NEW.status)
+                           IS DISTINCT FROM (OLD.doctor_id, OLD.starts_at, OLD.duration_minutes, OLD.status) THEN
+        PERFORM lock_doctor_agenda(NEW.doctor_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER appointments_lock_doctor_agenda BEFORE INSERT OR UPDATE ON appointments
+    FOR EACH ROW EXECUTE FUNCTION appointments_lock_doctor_agenda();
+
 CREATE OR REPLACE FUNCTION doctor_absence_check_covered() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, public
@@ -78,6 +105,8 @@ BEGIN
     IF NOT FOUND OR absence.ends_at <= absence.starts_at THEN
         RETURN NULL;
     END IF;
+    -- A booking of this doctor being written now is waited for, then seen.
+    PERFORM lock_doctor_agenda(absence.doctor_id);
     SELECT array_agg(id ORDER BY id) INTO covered
       FROM appointments_covered_without_decision(absence.doctor_id, absence.starts_at, absence.ends_at) AS id;
     IF covered IS NOT NULL THEN
@@ -96,6 +125,9 @@ CREATE CONSTRAINT TRIGGER doctor_absence_covers_appointments AFTER INSERT OR UPD
 DOWNGRADE = r"""
 DROP TRIGGER IF EXISTS doctor_absence_covers_appointments ON doctor_absence;
 DROP FUNCTION IF EXISTS doctor_absence_check_covered();
+DROP TRIGGER IF EXISTS appointments_lock_doctor_agenda ON appointments;
+DROP FUNCTION IF EXISTS appointments_lock_doctor_agenda();
+DROP FUNCTION IF EXISTS lock_doctor_agenda(bigint);
 DROP FUNCTION IF EXISTS appointments_covered_without_decision(bigint, timestamptz, timestamptz);
 DROP INDEX IF EXISTS appointments_needs_rebooking_idx;
 ALTER TABLE appointments

@@ -253,3 +253,37 @@ def test_changing_only_an_absences_reason_asks_nothing_and_a_move_clears_the_dec
     )
     assert moved.status_code == 200, moved.get_json()
     assert decisions_of(conn, booked["morning"]) == [(False, None)]
+
+
+def test_an_absence_and_a_booking_written_at_once_do_not_miss_each_other(booked, postgres_server, database_name):
+    """Two people, two connections: one adds an absence over Tuesday, the
+    other books Tuesday 10:00 meanwhile (neither sees the other's row yet).
+    The absence's check at commit waits for the booking, sees it, and is
+    refused: the appointment is never left under an absence with no decision."""
+    import threading
+
+    conn = booked["conn"]
+    conninfo = postgres_server.conninfo(database_name)
+    with psycopg.connect(conninfo) as absence_tx, psycopg.connect(conninfo) as booking_tx:
+        absence_tx.execute(
+            "INSERT INTO doctor_absence (doctor_id, starts_at, ends_at, reason) VALUES (%s, %s, %s, 'Training')",
+            [booked["martin"], at(8, day=TUESDAY), at(18, day=TUESDAY)],
+        )
+        book(booking_tx, booked["dubois"], booked["martin"], at(10, day=TUESDAY))
+        outcome = {}
+
+        def commit_absence():
+            try:
+                absence_tx.commit()
+                outcome["absence"] = "committed"
+            except errors.CheckViolation as refused:
+                outcome["absence"] = refused.diag.constraint_name
+
+        committing = threading.Thread(target=commit_absence)
+        committing.start()
+        committing.join(timeout=2)
+        assert committing.is_alive(), "the absence's check did not wait for the booking being written"
+        booking_tx.commit()
+        committing.join(timeout=10)
+    assert outcome == {"absence": "doctor_absence_covers_appointments"}
+    assert absences(conn) == 0

@@ -6,7 +6,7 @@ calendar and its iCalendar feeds."""
 def register(appbuilder) -> None:
     from app.agenda.api import AbsenceApi, AppointmentApi, AppointmentTypeApi, ScheduleApi, SlotApi
     from app.agenda.patient_appointments import patient_page_section
-    from app.agenda.views.appointments import AppointmentView
+    from app.agenda.views.appointments import AppointmentsToRebookView, AppointmentView
     from app.agenda.views.calendar import CalendarView, PatientLookupView
     from app.agenda.views.feeds import CalendarFeedAdminView, CalendarFeedView
     from app.agenda.views.find_slot import FindSlotView
@@ -21,6 +21,7 @@ def register(appbuilder) -> None:
         FIND_SLOT_MENU,
         MENU_ITEMS,
         SCHEDULES,
+        TO_REBOOK_MENU,
     )
 
     appbuilder.add_view(
@@ -28,6 +29,7 @@ def register(appbuilder) -> None:
     )
     appbuilder.add_view(FindSlotView, FIND_SLOT_MENU, icon="fa-search", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentView, APPOINTMENTS_MENU, icon="fa-list", category=AGENDA_MENU)
+    appbuilder.add_view(AppointmentsToRebookView, TO_REBOOK_MENU, icon="fa-redo", category=AGENDA_MENU)
     appbuilder.add_view(ScheduleView, MENU_ITEMS[SCHEDULES][0], icon="fa-clock", category=AGENDA_MENU)
     appbuilder.add_view(AbsenceView, MENU_ITEMS[ABSENCES][0], icon="fa-plane", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentTypeView, MENU_ITEMS[APPOINTMENT_TYPES][0], icon="fa-tags", category=AGENDA_MENU)

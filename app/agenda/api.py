@@ -15,8 +15,15 @@ from flask_appbuilder.api import expose, protect
 from marshmallow import validate
 
 from app.agenda import rules as booking
+from app.agenda.absences import ABSENCE_RULES
 from app.agenda.models import Appointment, AppointmentType, DoctorAbsence, DoctorSchedule
-from app.agenda.schemas import AppointmentChangesSchema, BookingSchema, PostponeSchema, SlotQuerySchema
+from app.agenda.schemas import (
+    AppointmentChangesSchema,
+    BookingSchema,
+    PostponeSchema,
+    SlotQuerySchema,
+    absence_decisions_field,
+)
 from app.agenda.slots import find_free_slots
 from app.core.actor import current_actor
 from app.core.api import CareTrailApi, CareTrailModelApi, safe
@@ -109,6 +116,7 @@ class AppointmentApi(CareTrailModelApi):
                     starts_at: {type: string, format: date-time}
                     duration_minutes: {type: integer}
                     doctor_id: {type: integer}
+                    room_id: {type: integer, nullable: true, description: "left out: the old appointment's room"}
           responses:
             201: {description: The new appointment}
             403: {$ref: '#/components/responses/403'}
@@ -149,13 +157,25 @@ class ScheduleApi(CareTrailModelApi):
 
 class AbsenceApi(CareTrailModelApi):
     resource_name = "absences"
-    datamodel = CareTrailInterface(DoctorAbsence, rules=booking.ABSENCE_RULES)
+    """Absences.  An absence over booked appointments is refused (409, with
+    the `appointments` it covers) unless the body's `decisions` say, for
+    each, `keep` (with a `reason`) or `rebook` (app/agenda/absences.py)."""
+
+    datamodel = CareTrailInterface(DoctorAbsence, rules=ABSENCE_RULES)
     class_permission_name = ABSENCES
     openapi_spec_tag = "Absences"
     list_columns = show_columns = ["id", "doctor_id", "starts_at", "ends_at", "reason", "updated_at"]
     add_columns = edit_columns = ["doctor_id", "starts_at", "ends_at", "reason"]
     search_columns = ["doctor_id", "starts_at", "ends_at"]
     order_columns = ["id", "doctor_id", "starts_at"]
+
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        # `decisions` is read, never stored nor shown: the absence carries it to its rules.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            field = absence_decisions_field()
+            field._bind_to_schema("decisions", schema)
+            schema.fields["decisions"] = schema.load_fields["decisions"] = field
 
 
 class AppointmentTypeApi(CareTrailModelApi):

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.agenda.models import INACTIVE_STATUSES, STATUSES, TRANSITIONS, Appointment, DoctorAbsence, DoctorSchedule
-from app.agenda.rules import patient_label
+from app.agenda.rules import ARRIVAL_STATUSES, is_ahead, patient_label
 from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.timezone import hospital_zone
@@ -52,9 +52,11 @@ def local_wall_time(moment: datetime) -> str:
     return moment.astimezone(hospital_zone()).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def next_statuses(status: str) -> list[str]:
-    """Where a status change from the calendar may lead (postponing is a move to a new time)."""
-    return [s for s in TRANSITIONS.get(status, ()) if s != "postponed"]
+def next_statuses(status: str, starts_at: datetime | None = None) -> list[str]:
+    """Where a status change from the calendar may lead (postponing is a move
+    to a new time; arrived and completed wait for the appointment's day)."""
+    ahead = starts_at is not None and is_ahead(starts_at)
+    return [s for s in TRANSITIONS.get(status, ()) if s != "postponed" and not (ahead and s in ARRIVAL_STATUSES)]
 
 
 def appointment_events(
@@ -99,17 +101,22 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
     room = appointment.room
     return {
         "id": str(appointment.id),
-        "title": f"{patient_label(appointment.patient)} · {appointment.type.name}",
+        "title": f"{patient_label(appointment.patient)} · {appointment.type.name}"
+        + (" · to be rebooked" if appointment.needs_rebooking and appointment.is_active else ""),
         "start": local_wall_time(appointment.starts_at),
         "end": local_wall_time(appointment.ends_at),
         "color": STATUS_COLOURS.get(status, "#337ab7"),
-        "classNames": [f"ct-status-{status}"],
+        "classNames": [f"ct-status-{status}", *(["ct-to-rebook"] if appointment.needs_rebooking else [])],
         "editable": writable and status in MOVABLE_STATUSES,
         "extendedProps": {
             "kind": "appointment",
             "status": status,
             "status_label": STATUSES.get(status, status),
-            "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status)] if writable else [],
+            "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status, appointment.starts_at)]
+            if writable
+            else [],
+            # Postponing picks the new time with the slot finder (a page of its own).
+            "can_postpone": writable and "postponed" in TRANSITIONS.get(status, ()),
             "patient_id": appointment.patient_id,
             "patient": appointment.patient.full_name,
             "doctor_id": appointment.doctor_id,
@@ -121,6 +128,8 @@ def appointment_event(appointment: Appointment, *, writable: bool = False) -> di
             "duration_minutes": appointment.duration_minutes,
             "notes": appointment.notes,
             "cancellation_reason": appointment.cancellation_reason,
+            "needs_rebooking": appointment.needs_rebooking,
+            "absence_exception_reason": appointment.absence_exception_reason,
             "starts_at": appointment.starts_at.isoformat(),
             "ends_at": appointment.ends_at.isoformat(),
         },

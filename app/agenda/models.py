@@ -86,6 +86,10 @@ class DoctorAbsence(Versioned, Timestamped, Model):
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str] = mapped_column(String(200))
+    # Not a column: what the user decided for the appointments this absence
+    # covers ({appointment id: ("keep", reason) or ("rebook", None)}), read by
+    # the absence's rules (app/agenda/absences.py) when it is saved.
+    decisions = None
 
     @validates("reason")
     def _clean_reason(self, _key, value):
@@ -134,10 +138,13 @@ class Appointment(Versioned, Timestamped, Model):
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     override_reason: Mapped[str | None] = mapped_column(String(500))
     postponed_to_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("appointments.id"))
+    # An absence covers it: to be rebooked, or kept anyway and why (migration 0042).
+    needs_rebooking: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
+    absence_exception_reason: Mapped[str | None] = mapped_column(String(500))
     booked_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
     booked_by: Mapped[User | None] = relationship(User)
 
-    @validates("cancellation_reason", "override_reason")
+    @validates("cancellation_reason", "override_reason", "absence_exception_reason")
     def _clean_reason(self, _key, value):
         return clean_text(value)
 

@@ -25,10 +25,10 @@ from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
 from app.core.errors import Conflict, ConstraintViolation, NotFound
 from app.core.rules import RecordRules, refusal_of
-from app.core.timezone import aware, hospital_zone
+from app.core.timezone import aware, hospital_zone, today
 from app.core.versions import check_version
 from app.security.policy import WRITE, require
-from app.security.roles import ABSENCES, APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
+from app.security.roles import APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
 
 # Exclusion constraint -> the column two overlapping bookings share.
 OVERLAP_CONSTRAINTS = {
@@ -116,10 +116,17 @@ def update_appointment(
     appointment = get_appointment(session, appointment_id)
     check_agenda_writer(session, actor, appointment.doctor_id, changes.get("doctor_id", appointment.doctor_id))
     check_version(session, appointment, expected_version, changes)
+    _check_arrival_day(appointment, changes)
 
     def change(values: dict) -> Appointment:
+        moved = changes.get("doctor_id", appointment.doctor_id) != appointment.doctor_id or (
+            changes.get("starts_at") is not None and aware(changes["starts_at"]) != appointment.starts_at
+        )
         for name, value in changes.items():
             setattr(appointment, name, aware(value) if name == "starts_at" and value else value)
+        if moved:  # rebooked: what was decided for an absence no longer applies
+            appointment.needs_rebooking = False
+            appointment.absence_exception_reason = None
         values.update(appointment_values(appointment))
         return appointment
 
@@ -201,6 +208,31 @@ def postpone_appointment(
     return _write(session, change)
 
 
+# Statuses for an appointment whose day has come (the database's trigger
+# appointments_arrival_day, migration 0041, holds the same rule).
+ARRIVAL_STATUSES = ("arrived", "completed")
+
+
+def is_ahead(starts_at: datetime) -> bool:
+    """Is this appointment's day (hospital time) still to come?"""
+    return aware(starts_at).astimezone(hospital_zone()).date() > today()
+
+
+def _check_arrival_day(appointment: Appointment, changes: dict) -> None:
+    """Arrived and Completed are for today's appointments or past ones."""
+    status = changes.get("status", appointment.status)
+    starts_at = changes.get("starts_at") or appointment.starts_at
+    changed = status != appointment.status or aware(starts_at) != appointment.starts_at
+    if status in ARRIVAL_STATUSES and changed and is_ahead(starts_at):
+        day = aware(starts_at).astimezone(hospital_zone())
+        label = "arrived" if status == "arrived" else "completed"
+        raise ConstraintViolation(
+            "status",
+            f"This appointment is on {day:%d/%m/%Y}: it can be marked {label} on that day, not before.",
+            "appointments_arrival_day",
+        )
+
+
 def get_appointment(session, appointment_id: int) -> Appointment:
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
@@ -252,6 +284,8 @@ class AppointmentRules(RecordRules):
         changes = {}
         relations = {"doctor": "doctor_id", "room": "room_id", "type": "type_id"}
         for name, value in values.items():
+            if name == "status" and value == item.status:
+                continue  # unchanged (a postponed appointment's form posts its status back)
             if name in relations:
                 changes[relations[name]] = value.id if value is not None else None
             elif name in EDITABLE_FIELDS:
@@ -267,7 +301,6 @@ def _id_of(related, fallback: int | None) -> int | None:
 
 
 SCHEDULE_RULES = AgendaRowRules(SCHEDULES)
-ABSENCE_RULES = AgendaRowRules(ABSENCES)
 APPOINTMENT_TYPE_RULES = RecordRules(APPOINTMENT_TYPES)
 APPOINTMENT_RULES = AppointmentRules(APPOINTMENTS)
 

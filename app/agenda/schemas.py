@@ -71,9 +71,13 @@ class StatusSchema(_BlankIsMissing):
 
 
 class PostponeSchema(_BlankIsMissing):
-    starts_at = Instant(required=True)
+    """The new time (and optionally length, doctor, room: a room left out
+    stays the old appointment's)."""
+
+    starts_at = Instant(required=True, error_messages={"required": "Choose the new time."})
     duration_minutes = fields.Integer(validate=DURATION, load_default=None)
     doctor_id = Id(load_default=None)
+    room_id = Id(allow_none=True)
 
 
 class SlotQuerySchema(_BlankIsMissing):
@@ -96,3 +100,18 @@ class PeriodSchema(Schema):
     end = Instant(required=True)
     doctor_id = Id(load_default=None)
     room_id = Id(load_default=None)
+
+
+class AbsenceDecisionSchema(Schema):
+    """What to do with one appointment an absence covers (API: the absence's `decisions`)."""
+
+    appointment_id = Id(required=True)
+    decision = fields.String(
+        required=True, validate=validate.OneOf(["keep", "rebook"], error="keep (with a reason) or rebook.")
+    )
+    reason = Text(REASON_LENGTH, allow_none=True, load_default=None)
+
+
+def absence_decisions_field():
+    """The absence's `decisions`: one entry per appointment it covers."""
+    return fields.List(fields.Nested(AbsenceDecisionSchema), allow_none=True)

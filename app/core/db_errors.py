@@ -57,6 +57,11 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "doctor_absence_doctor_check": ("doctor", "Only an active doctor or radiologist has absences."),
     "doctor_absence_period_check": ("ends_at", "An absence must end after it starts."),
     "doctor_absence_reason_check": ("reason", "Say why the doctor is away (time off, training...)."),
+    "doctor_absence_covers_appointments": (
+        "decisions",
+        "This absence covers booked appointments: keep each one as an exception (with a reason) "
+        "or mark it to be rebooked.",
+    ),
     # appointment types
     "appointment_types_code_key": ("code", "This code is already used by another type."),
     "appointment_types_name_key": ("name", "This name is already used by another type."),
@@ -84,6 +89,18 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "appointments_closed_unchanged": ("starts_at", "A completed, cancelled or postponed appointment cannot be moved."),
     "appointments_cancellation_reason_check": ("cancellation_reason", "Give a reason for the cancellation."),
+    "appointments_absence_exception_reason_check": (
+        "absence_exception_reason",
+        "Say why the appointment is kept during the absence (or leave it empty).",
+    ),
+    "appointments_absence_decision_check": (
+        "needs_rebooking",
+        "An appointment is either kept during the absence or to be rebooked, not both.",
+    ),
+    "appointments_arrival_day": (
+        "status",
+        "Arrived and Completed are for today's appointments or past ones, not for a day still to come.",
+    ),
     "appointments_postponed_check": ("postponed_to_id", "A postponed appointment names its new appointment."),
     "appointments_postponed_to_self_check": ("postponed_to_id", "An appointment cannot be postponed to itself."),
     "appointments_doctor_overlap": ("starts_at", "The doctor already has an appointment at that time."),

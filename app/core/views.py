@@ -14,9 +14,11 @@ again, after checking, goes through.
 
 from flask import abort, flash, request
 from flask_appbuilder import IndexView, ModelView, expose
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from wtforms import HiddenField
+from wtforms.fields.core import UnboundField
 
 from app.core.actor import current_actor
 from app.core.errors import BadInput, CareTrailError, StaleRecord
@@ -24,6 +26,9 @@ from app.core.versions import version_of
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 OPENED_VERSION = "opened_version"
+# What an empty optional relation reads in its select (FAB's blank choice
+# has no text, so the browser showed its value, "__None").
+NO_CHOICE = "(none)"
 MAX_PAGE_NUMBER = 1_000_000
 
 
@@ -39,6 +44,8 @@ def yes_or_no(value) -> str:
 class CareTrailModelView(ModelView):
     method_permission_name = METHOD_PERMISSION_MAP
     page_size = 25
+    # An optional relation's empty choice, by column ("room": "No room"); NO_CHOICE otherwise.
+    blank_choice_labels: dict[str, str] = {}
 
     def _init_properties(self):
         super()._init_properties()
@@ -56,9 +63,22 @@ class CareTrailModelView(ModelView):
                 if name in self.description_columns:
                     field.kwargs.setdefault("description", self.description_columns[name])
         super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            self._label_blank_choices(form)
         # Hidden fields are rendered by the form's hidden_tag(), and this one
         # is never copied onto the record (it is not an edit column).
         self.edit_form = type(self.edit_form.__name__, (self.edit_form,), {OPENED_VERSION: HiddenField()})
+
+    def _label_blank_choices(self, form) -> None:
+        for name in dir(form):
+            field = getattr(form, name, None)
+            if (
+                isinstance(field, UnboundField)
+                and issubclass(field.field_class, QuerySelectField)
+                and field.kwargs.get("allow_blank")
+                and not field.kwargs.get("blank_text")
+            ):
+                field.kwargs["blank_text"] = self.blank_choice_labels.get(name, NO_CHOICE)
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

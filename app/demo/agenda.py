@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app.agenda.absences import covered_appointments
 from app.agenda.models import Appointment, AppointmentType, DoctorAbsence, DoctorSchedule
 from app.agenda.rules import book_appointment, set_status
 from app.agenda.slots import find_free_slots
@@ -78,12 +79,11 @@ def _seed_absences(session, doctors: list[Staff], today: date, summary) -> None:
                 DoctorAbsence.starts_at == starts_at,
             )
         )
+        ends_at = datetime.combine(day, end, zone)
+        if exists is None and covered_appointments(session, doctor.id, starts_at, ends_at):
+            continue  # booked since (the demo's own, or a person's): no absence over it without a decision
         if exists is None:
-            session.add(
-                DoctorAbsence(
-                    doctor_id=doctor.id, starts_at=starts_at, ends_at=datetime.combine(day, end, zone), reason=reason
-                )
-            )
+            session.add(DoctorAbsence(doctor_id=doctor.id, starts_at=starts_at, ends_at=ends_at, reason=reason))
             summary.absences += 1
     session.flush()
 

@@ -9,7 +9,7 @@ from flask import url_for
 from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.models.filters import BaseFilter
 from markupsafe import Markup
-from wtforms import StringField
+from wtforms import Field, StringField
 
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
@@ -48,6 +48,37 @@ class PatientPickerField(AJAXSelectField):
     def process_formdata(self, valuelist):
         value = (valuelist or [""])[0].strip()
         self.data = db.session.get(Patient, int(value)) if value.isdigit() else None
+
+
+class PatientShownWidget:
+    """The patient, read-only: name, IPP and birth date, linked to their page."""
+
+    def __call__(self, field, **kwargs):
+        patient = field.data if isinstance(field.data, Patient) else None
+        if patient is None:
+            return Markup('<p class="form-control-static" id="{}"></p>').format(field.id)
+        born = f"{patient.birth_date:%d/%m/%Y}" if patient.birth_date else "?"
+        return Markup(
+            '<p class="form-control-static ct-patient-shown" id="{id}">'
+            '<a href="{url}"><strong>{name}</strong></a> &middot; <span class="ct-mrn" title="IPP">{mrn}</span>'
+            " &middot; born {born}</p>"
+        ).format(
+            id=field.id,
+            url=url_for("PatientView.show", pk=patient.id),
+            name=f"{patient.last_name.upper()} {patient.first_name}",
+            mrn=patient.mrn,
+            born=born,
+        )
+
+
+class PatientShownField(Field):
+    """The record's patient on an edit form where it cannot change: shown,
+    never posted nor written (the form's data stays the record's patient)."""
+
+    widget = PatientShownWidget()
+
+    def process_formdata(self, valuelist):
+        """Nothing is posted for it: what was loaded from the record stays."""
 
 
 class FilterPatientName(BaseFilter):

@@ -39,6 +39,7 @@ DELETED_PATIENTS_MENU = "Deleted patients"
 CALENDAR_MENU = "Calendar"
 FIND_SLOT_MENU = "Find a slot"
 APPOINTMENTS_MENU = "Appointments"
+TO_REBOOK_MENU = "To be rebooked"
 PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
@@ -47,7 +48,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     STAFF: ("Staff",),
     ROOMS: ("Rooms",),
     AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU),
-    APPOINTMENTS: (CALENDAR_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU),
+    APPOINTMENTS: (CALENDAR_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU, TO_REBOOK_MENU),
     SCHEDULES: ("Working hours",),
     ABSENCES: ("Absences",),
     APPOINTMENT_TYPES: ("Appointment types",),

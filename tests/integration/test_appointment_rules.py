@@ -10,6 +10,7 @@ from psycopg import errors
 from tests.agenda import book, make_doctor, make_patient, make_room, next_weekday, paris, weekly_hours
 
 MONDAY = next_weekday(1)
+PAST_MONDAY = MONDAY - timedelta(days=7)  # today at the latest: arrival and completion are allowed
 
 
 def at(hour: int, minute: int = 0, day=MONDAY):
@@ -145,7 +146,7 @@ def test_emergency_still_cannot_double_book(agenda):
 
 def test_status_transitions(agenda):
     conn = agenda["conn"]
-    appointment = book(conn, agenda["marie"], agenda["doctor"], at(10))
+    appointment = book(conn, agenda["marie"], agenda["doctor"], at(10, day=PAST_MONDAY))
 
     def move_to(status):
         conn.execute("UPDATE appointments SET status = %s WHERE id = %s", [status, appointment])
@@ -190,7 +191,7 @@ def test_marking_completed_survives_a_schedule_change(agenda):
     """Availability is checked when the time or doctor changes, not on a
     status change: yesterday's hours may be gone today."""
     conn = agenda["conn"]
-    appointment = book(conn, agenda["marie"], agenda["doctor"], at(10))
+    appointment = book(conn, agenda["marie"], agenda["doctor"], at(10, day=PAST_MONDAY))
     conn.execute("DELETE FROM doctor_schedule WHERE doctor_id = %s", [agenda["doctor"]])
     conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [appointment])
     conn.execute("UPDATE appointments SET status = 'completed' WHERE id = %s", [appointment])

@@ -90,6 +90,30 @@ def test_edit_moves_through_the_same_rules(client, login, clinic):
     assert conn.execute("SELECT starts_at FROM appointments WHERE id = %s", [moved]).fetchone() == (at(15),)
 
 
+def test_the_edit_form_shows_the_patient_and_an_empty_room_reads_no_room(client, login, clinic):
+    conn = clinic["conn"]
+    appointment = book(conn, clinic["dubois"], clinic["martin"], at(10))
+    (mrn,) = conn.execute("SELECT mrn FROM patients WHERE id = %s", [clinic["dubois"]]).fetchone()
+    login("secretary")
+    html = client.get(f"/appointments/edit/{appointment}").get_data(as_text=True)
+    shown = html[html.index('class="form-control-static ct-patient-shown"') :].split("</p>")[0]
+    assert "DUBOIS Hélène" in shown and mrn in shown and "born 17/05/1980" in shown
+    assert f"IPP {mrn}" not in shown  # the IPP reads as itself (IPP00000001), not "IPP IPP00000001"
+    assert f'href="/patients/show/{clinic["dubois"]}"' in shown
+    assert '<option selected value="__None">No room</option>' in html
+    assert ">__None<" not in html
+    # The patient is shown, not posted: a forged value changes nothing; an empty room stays empty.
+    fields = form(clinic, patient=clinic["durand"], room="__None", duration_minutes="30", status="confirmed")
+    assert "Changed Row" in submit(client, f"/appointments/edit/{appointment}", fields).get_data(as_text=True)
+    assert conn.execute(
+        "SELECT patient_id, room_id, status FROM appointments WHERE id = %s", [appointment]
+    ).fetchone() == (
+        clinic["dubois"],
+        None,
+        "confirmed",
+    )
+
+
 def test_a_doctor_moving_their_own_appointment_onto_another_sees_why(client, login, clinic):
     """The agenda check runs before the write without flushing the form's
     values: the refusal is the service's plain words, not an error page."""

@@ -3,10 +3,12 @@ book, move (drag), resize, change the status, each answered in JSON, a
 refusal in plain words (409 double booking, 422 another rule, 403 not your
 agenda), never an error page."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.agenda import book
-from tests.agenda_screens import appointment_row, at, calendar_poster, wall
+from tests.agenda_screens import MONDAY, appointment_row, at, calendar_poster, wall
 
 
 def booking(clinic, patient="dubois", doctor="martin", start=None, **extra):
@@ -144,7 +146,8 @@ def test_status_changes_from_the_popup(client, login, clinic):
 
 
 def test_arrived_then_completed(client, login, clinic):
-    appointment = book(clinic["conn"], clinic["dubois"], clinic["martin"], at(10))
+    """On the appointment's day or after (a day still to come: tests/integration/test_arrival_day.py)."""
+    appointment = book(clinic["conn"], clinic["dubois"], clinic["martin"], at(10, day=MONDAY - timedelta(days=7)))
     login("secretary")
     post = calendar_poster(client)
     url = f"/calendar/appointments/{appointment}/status"

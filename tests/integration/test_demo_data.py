@@ -112,3 +112,28 @@ def test_seed_demo_on_an_unmigrated_database_refuses_in_plain_words(postgres_ser
     assert result.exit_code == 1
     assert "run `flask --app run.py db upgrade` first" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_later_start_adds_no_absence_over_booked_appointments(app, sql_conn):
+    """The demo's absences are planned from the day it starts: a week later
+    they may fall on appointments booked since; the demo then leaves them
+    out (an absence over appointments needs a person's decision)."""
+    from datetime import date, timedelta
+
+    from app.core.extensions import db
+    from app.demo.agenda import seed_demo_agenda
+    from app.demo.hospital import DemoSummary, _demo_doctors
+
+    with app.app_context():
+        seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=40)
+        before = sql_conn.execute("SELECT count(*) FROM doctor_absence").fetchone()[0]
+        for days in range(1, 8):  # the starts of the coming week
+            seed_demo_agenda(
+                db.session, _demo_doctors(db.session), [], DemoSummary(), today=date.today() + timedelta(days)
+            )
+    covered = sql_conn.execute(
+        "SELECT count(*) FROM doctor_absence d"
+        " WHERE EXISTS (SELECT 1 FROM appointments_covered_without_decision(d.doctor_id, d.starts_at, d.ends_at))"
+    ).fetchone()[0]
+    assert covered == 0
+    assert sql_conn.execute("SELECT count(*) FROM doctor_absence").fetchone()[0] >= before

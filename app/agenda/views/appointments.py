@@ -11,23 +11,27 @@ form next to the field; the rules also refuse another doctor's agenda.
 from flask import Response, abort
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ShowWidget
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.agenda import rules as booking
+from app.agenda.access import may_write_agenda
 from app.agenda.calendar import STATUS_COLOURS
 from app.agenda.feeds import appointment_calendar
-from app.agenda.models import STATUSES, Appointment
+from app.agenda.models import STATUSES, TRANSITIONS, Appointment
 from app.agenda.views.filters import AgendaFilterConverter
 from app.agenda.views.schedules import AgendaOwnedView
+from app.core.actor import current_actor
 from app.core.datamodel import CareTrailInterface
+from app.core.extensions import db
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.timezone import local_time
-from app.records.fields import PatientPickerField
+from app.records.fields import PatientPickerField, PatientShownField
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.roles import APPOINTMENTS
 
@@ -39,6 +43,22 @@ class AppointmentInterface(CareTrailInterface):
 
 
 STATUS_CHOICES = [SelectChoice(code, label) for code, label in STATUSES.items()]
+
+
+class StatusSelectField(SelectField):
+    """The statuses the edit form may set.  Postponed is not one of them: it
+    needs the new time (the Postpone button, app/agenda/views/find_slot.py);
+    it is only shown on an appointment that is already postponed."""
+
+    def iter_choices(self):
+        for choice in super().iter_choices():
+            if choice[0] != "postponed" or self.object_data == "postponed":
+                yield choice
+
+    def pre_validate(self, form):
+        if self.data == "postponed" and self.object_data != "postponed":
+            raise ValidationError("To postpone, use the Postpone button: it asks for the new time.")
+        super().pre_validate(form)
 
 
 class AppointmentShowWidget(ShowWidget):
@@ -80,12 +100,15 @@ class AppointmentView(AgendaOwnedView):
         "cancellation_reason",
         "override_reason",
         "postponed_to_id",
+        "needs_rebooking",
+        "absence_exception_reason",
         "booked_by",
         "created_at",
         "updated_at",
     ]
     add_columns = ["patient", "doctor", "type", "starts_at", "duration_minutes", "room", "notes", "override_reason"]
     edit_columns = [
+        "patient",
         "doctor",
         "type",
         "starts_at",
@@ -103,6 +126,8 @@ class AppointmentView(AgendaOwnedView):
         "cancellation_reason": "Cancellation reason",
         "override_reason": "Emergency: why outside hours",
         "postponed_to_id": "Postponed to (appointment no.)",
+        "needs_rebooking": "To be rebooked (the doctor is away)",
+        "absence_exception_reason": "Kept during the doctor's absence because",
         "booked_by": "Booked by",
         "created_at": "Created",
         "updated_at": "Last changed",
@@ -111,7 +136,7 @@ class AppointmentView(AgendaOwnedView):
         "duration_minutes": "Leave empty for the type's usual duration",
         "starts_at": "In the hospital's time zone, whatever the computer's own",
         "override_reason": "Only an emergency may be booked outside working hours or during an absence, with a reason",
-        "status": "Postponing is done from the calendar or the API (a new time is needed)",
+        "status": "To postpone, use Postpone on the appointment's page or in the calendar (it asks for the new time)",
     }
     formatters_columns = {
         "starts_at": local_time,
@@ -133,13 +158,21 @@ class AppointmentView(AgendaOwnedView):
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
         ),
     }
+    blank_choice_labels = {"room": "No room"}
     edit_form_extra_fields = {
+        "patient": PatientShownField("Patient"),
         "starts_at": LocalDateTimeField("Starts", validators=[DataRequired()], render_kw=FORM_CONTROL),
         "duration_minutes": IntegerField(
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL
         ),
-        "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
+        "status": StatusSelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget(), render_kw=FORM_CONTROL),
     }
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """FAB's show widget, with the Postpone button when it applies."""
+        widgets = super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
+        widgets["show"].template_args["can_postpone"] = may_postpone_from_here(item)
+        return widgets
 
     @expose("/ics/<int:pk>")
     @has_access
@@ -153,3 +186,21 @@ class AppointmentView(AgendaOwnedView):
             mimetype="text/calendar",
             headers={"Content-Disposition": f'attachment; filename="appointment-{pk}.ics"'},
         )
+
+
+def may_postpone_from_here(appointment: Appointment) -> bool:
+    """An appointment still to be seen, in an agenda the user writes (the rules decide in the end)."""
+    return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write_agenda(
+        db.session, current_actor(), appointment.doctor_id
+    )
+
+
+class AppointmentsToRebookView(AppointmentView):
+    """The secretaries' list: appointments an absence covers that were marked
+    to be rebooked, still to be seen (postponing or cancelling one takes it
+    off the list).  Each opens on its page, with its Postpone button."""
+
+    route_base = "/to-rebook"
+    base_filters = [["needs_rebooking", FilterEqual, True], ["status", FilterIn, ["scheduled", "confirmed"]]]
+    list_title = "Appointments to be rebooked"
+    list_columns = ["starts_at", "patient", "doctor", "type", "status"]

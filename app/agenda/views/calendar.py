@@ -89,6 +89,7 @@ class CalendarView(BaseView):
                 "status": url_for("CalendarView.change_status", pk=0).replace("/0/", "/__ID__/"),
                 "show": url_for("AppointmentView.show", pk=0).replace("/0", "/__ID__"),
                 "ics": url_for("AppointmentView.ics", pk=0).replace("/0", "/__ID__"),
+                "postpone": url_for("FindSlotView.index", postpone="__ID__"),
                 "patients": url_for("PatientLookupView.search"),
             },
             "types": [

@@ -1,22 +1,28 @@
 """Find a slot: the next free times for a doctor (or any doctor of a
 specialty), for a type of appointment or a duration, in a date range,
 optionally in a room; one click books one (book_appointment, the same rules
-as everywhere), for the patient chosen with the as-you-type picker."""
+as everywhere), for the patient chosen with the as-you-type picker.
+
+Postponing uses the same page (?postpone=<appointment id>, opened from the
+appointment's page or the calendar's popup): the search starts from the
+appointment (its doctor, type, length, room and patient), and one click
+postpones it to the slot chosen (postpone_appointment: the new appointment
+booked, the old one marked postponed and linked to it, in one transaction)."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from werkzeug.datastructures import MultiDict
 
 from app.agenda import rules as booking
 from app.agenda.calendar import bookable_doctors
-from app.agenda.models import AppointmentType
-from app.agenda.schemas import BookingSchema
+from app.agenda.models import TRANSITIONS, Appointment, AppointmentType
+from app.agenda.schemas import BookingSchema, PostponeSchema
 from app.agenda.slots import find_free_slots
 from app.agenda.views.calendar import active_rooms, active_types
 from app.core.actor import current_actor
@@ -30,7 +36,7 @@ from app.security.policy import READ, WRITE, may
 from app.security.roles import APPOINTMENTS, PATIENTS
 
 DEFAULT_DAYS = 14
-SEARCH_FIELDS = ("doctor_id", "specialty", "type_id", "duration", "from", "to", "room_id", "patient_id")
+SEARCH_FIELDS = ("doctor_id", "specialty", "type_id", "duration", "from", "to", "room_id", "patient_id", "postpone")
 
 
 @dataclass
@@ -46,6 +52,7 @@ class SlotSearch:
     patient: Patient | None = None
     room: Room | None = None
     searched: bool = False
+    postponing: Appointment | None = None  # the appointment to move, in postpone mode
 
 
 def _day(value: str | None, default: date) -> date:
@@ -61,6 +68,8 @@ def run_search(args: MultiDict) -> SlotSearch:
     """The slots for the search in `args` (the page's GET parameters)."""
     params = {name: (args.get(name) or "").strip() for name in SEARCH_FIELDS}
     search = SlotSearch(params=params)
+    if params["postpone"]:
+        _start_from_appointment(search)
     patient_id = int(params["patient_id"]) if params["patient_id"].isdigit() else None
     search.patient = db.session.get(Patient, patient_id) if patient_id else None
     if not any(params[name] for name in ("doctor_id", "specialty", "type_id", "duration")):
@@ -98,6 +107,31 @@ def run_search(args: MultiDict) -> SlotSearch:
     return search
 
 
+def may_postpone(appointment: Appointment) -> bool:
+    """Only an appointment still to be seen (scheduled or confirmed) is postponed."""
+    return "postponed" in TRANSITIONS.get(appointment.status, ())
+
+
+def _start_from_appointment(search: SlotSearch) -> None:
+    """Postpone mode: the search starts from the appointment moved (what the
+    user did not set: its doctor, type, length, room; always its patient)."""
+    params = search.params
+    appointment_id = _number(params, "postpone")
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None:
+        abort(404)
+    search.postponing = appointment
+    params["patient_id"] = str(appointment.patient_id)
+    if not params["doctor_id"] and not params["specialty"]:
+        params["doctor_id"] = str(appointment.doctor_id)
+    if not params["type_id"]:
+        params["type_id"] = str(appointment.type_id)
+    if not params["duration"]:
+        params["duration"] = str(appointment.duration_minutes)
+    if not params["room_id"] and appointment.room_id:
+        params["room_id"] = str(appointment.room_id)
+
+
 def _number(params: dict, name: str) -> int | None:
     value = params.get(name)
     if not value:
@@ -127,7 +161,7 @@ class FindSlotView(BaseView):
     route_base = "/find-slot"
     default_view = "index"
     class_permission_name = APPOINTMENTS
-    method_permission_name = {"index": "read", "book": "write"}
+    method_permission_name = {"index": "read", "book": "write", "postpone": "write"}
 
     @expose("/")
     @has_access
@@ -161,8 +195,35 @@ class FindSlotView(BaseView):
             )
         )
 
+    @expose("/postpone", methods=["POST"])
+    @has_access
+    def postpone(self):
+        """Postpone the appointment `appointment_id` to the slot clicked
+        (doctor_id, starts_at, duration, room_id); back to the same search
+        when refused, to the new appointment's page when done."""
+        form = request.form
+        search_args = MultiDict(parse_qsl(form.get("search", ""), keep_blank_values=True))
+        old_id = form.get("appointment_id", "")
+        if not old_id.isdigit() or len(old_id) > 18:
+            abort(400)
+        search_args["postpone"] = old_id
+        values = {"starts_at": form.get("starts_at"), "duration_minutes": form.get("duration")}
+        values.update(doctor_id=form.get("doctor_id"), room_id=form.get("room_id"))
+        try:
+            moved = load_values(PostponeSchema(), values, screens=True)
+            new = booking.postpone_appointment(db.session, current_actor(), int(old_id), **moved)
+        except CareTrailError as problem:
+            return self._render(run_search(search_args), refusal=problem.message, status=problem.status)
+        when = new.starts_at.astimezone(hospital_zone())
+        flash(
+            f"Postponed: {new.patient.full_name} now sees {new.doctor.display_name} "
+            f"on {when:%d/%m/%Y} at {when:%H:%M} (appointment no. {old_id} is marked postponed).",
+            "success",
+        )
+        return redirect(url_for("AppointmentView.show", pk=new.id))
+
     def _render(self, search: SlotSearch, *, refusal: str | None = None, status: int = 200):
-        query = urlencode({k: v for k, v in search.params.items() if v and k != "patient_id"})
+        query = urlencode({k: v for k, v in search.params.items() if v and k not in ("patient_id", "postpone")})
         return self.render_template(
             "pages/find_slot.html",
             search=search,
@@ -174,6 +235,8 @@ class FindSlotView(BaseView):
             rooms=active_rooms(),
             patient=patient_choice(search.patient) if search.patient else None,
             zone=hospital_zone(),
+            postponing=search.postponing,
+            may_postpone=search.postponing is not None and may_postpone(search.postponing),
             can_book=may(current_actor(), WRITE, APPOINTMENTS),
             can_search_patients=may(current_actor(), READ, PATIENTS),
         ), (400 if search.error and status == 200 else status)

@@ -11,10 +11,13 @@ from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from wtforms import SelectField, StringField, TimeField
 from wtforms.validators import DataRequired
 
+from app.agenda.absences import ABSENCE_RULES
 from app.agenda.models import WEEKDAYS, AppointmentType, DoctorAbsence, DoctorSchedule
-from app.agenda.rules import ABSENCE_RULES, APPOINTMENT_TYPE_RULES, SCHEDULE_RULES
+from app.agenda.rules import APPOINTMENT_TYPE_RULES, SCHEDULE_RULES
+from app.agenda.views.absence_fields import CoveredAppointmentsField
 from app.agenda.views.filters import AgendaFilterConverter
 from app.core.datamodel import CareTrailInterface
+from app.core.errors import CareTrailError
 from app.core.fields import FORM_CONTROL, LocalDateTimeField, yes_no
 from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
@@ -96,15 +99,38 @@ class AbsenceView(AgendaOwnedView):
     base_order = ("starts_at", "desc")
     search_columns = ["doctor", "starts_at", "reason"]
     show_columns = [*list_columns, "created_at", "updated_at"]
-    add_columns = edit_columns = list_columns
-    label_columns = {"starts_at": "From", "ends_at": "Until", "created_at": "Created", "updated_at": "Last changed"}
+    # decisions: the booked appointments the absence covers, and what to do with each.
+    add_columns = edit_columns = [*list_columns, "decisions"]
+    label_columns = {
+        "starts_at": "From",
+        "ends_at": "Until",
+        "created_at": "Created",
+        "updated_at": "Last changed",
+        "decisions": "Booked appointments it covers",
+    }
     search_form_extra_fields = {"starts_at": StringField("From", description="A day: 2026-12-07 or 07/12/2026")}
     description_columns = {"reason": "Time off, training, on call elsewhere..."}
     formatters_columns = {"starts_at": local_time, "ends_at": local_time}
     add_form_extra_fields = edit_form_extra_fields = {
         "starts_at": LocalDateTimeField("From", validators=[DataRequired()], render_kw=FORM_CONTROL),
         "ends_at": LocalDateTimeField("Until", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "decisions": CoveredAppointmentsField("Booked appointments it covers"),
     }
+
+    @staticmethod
+    def _write(form, write) -> bool:
+        """A refusal that lists the appointments the absence covers shows them
+        on the form, each with its choice (never a silent absence)."""
+
+        def writing():
+            try:
+                write()
+            except CareTrailError as refusal:
+                if "appointments" in refusal.details and "decisions" in form:
+                    form["decisions"].covered = refusal.details["appointments"]
+                raise
+
+        return CareTrailModelView._write(form, writing)
 
 
 class AppointmentTypeView(CareTrailModelView):

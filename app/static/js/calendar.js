@@ -211,6 +211,8 @@
     detail(list, "Room", props.room);
     detail(list, "Status", props.status_label);
     detail(list, "Cancelled because", props.cancellation_reason);
+    detail(list, "Doctor away", props.needs_rebooking ? "To be rebooked (postpone it)" : null);
+    detail(list, "Kept during the absence", props.absence_exception_reason);
     detail(list, "Notes", props.notes);
     var actions = document.getElementById("event-actions");
     actions.innerHTML = "";
@@ -226,6 +228,14 @@
       });
       actions.appendChild(button);
     });
+    if (props.can_postpone) {
+      // Postponing asks for the new time: the slot finder, started from this appointment.
+      var postpone = document.createElement("a");
+      postpone.className = "btn btn-sm btn-warning ct-postpone";
+      postpone.href = url("postpone", event.id);
+      postpone.textContent = "Postpone...";
+      actions.appendChild(postpone);
+    }
     document.getElementById("event-open").href = url("show", event.id);
     document.getElementById("event-ics").href = url("ics", event.id);
     $("#event-modal").modal("show");

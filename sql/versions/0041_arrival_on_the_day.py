@@ -1,7 +1,7 @@
 """Arrived and Completed only for today's appointments or past ones.
 
 Revision ID: 0041
-Revises: 0020
+Revises: 0062
 Create Date: 2026-12-06
 
 An appointment four days ahead could be set to Arrived, then Completed
@@ -16,7 +16,7 @@ as it is.
 from alembic import op
 
 revision = "0041"
-down_revision = "0020"
+down_revision = "0062"
 branch_labels = None
 depends_on = None
 

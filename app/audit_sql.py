@@ -36,3 +36,15 @@ def install_audit(op) -> None:
 
 def attach_audit(op, table: str) -> None:
     op.execute(f"SELECT audit_attach('public.{table}'::regclass)")
+
+
+def install_frozen(op, revision: str) -> None:
+    """Run the audit SQL shipped with `revision`: triggers/<revision>/*.sql, in name order.
+
+    Each release's SQL is kept as it shipped, so a migration installs what it
+    installed on the day it was written, whatever triggers/ holds today."""
+    files = sorted((TRIGGERS_DIR / revision).glob("*.sql"))
+    if not files:
+        raise FileNotFoundError(f"no frozen audit SQL for revision {revision} in {TRIGGERS_DIR / revision}")
+    for path in files:
+        op.execute(path.read_text(encoding="utf-8"))

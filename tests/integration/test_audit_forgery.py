@@ -183,3 +183,42 @@ def test_verify_names_the_forged_copy_of_a_sealed_id(app, sql_conn):
     assert detail.startswith("DELETE on public.rooms") and f"shares sealed id {genuine}" in detail
     assert "the chain vouches for the other: INSERT on public.rooms" in detail
     assert problems[0].chain_position is not None
+
+
+def test_release_0021_goes_down_to_0020_and_back_up_capturing_at_each_step(postgres_server, database_name, sql_conn):
+    """On a database holding data: downgrade to 0020 (generic capture function
+    back, one trigger set per table), upgrade again; every step captures."""
+    from flask_migrate import downgrade, upgrade
+
+    from tests.conftest import dispose, make_test_app
+
+    def captures(label: str) -> None:
+        (before,) = sql_conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+        sql_conn.execute(
+            "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES (%s, 'Walk', '1990-01-01', 'F')",
+            [label],
+        )
+        sql_conn.execute("UPDATE ab_user SET password = 'secret-' || %s WHERE username = 'nurse'", [label])
+        rows = sql_conn.execute(
+            "SELECT table_name, new_row ->> 'last_name', new_row ->> 'password' FROM audit_log WHERE id > %s "
+            "ORDER BY id",
+            [before],
+        ).fetchall()
+        assert rows == [("public.patients", label, None), ("public.ab_user", "Test", "[masked]")], label
+
+    sql_conn.execute("INSERT INTO rooms (code, name, kind) VALUES ('D-1', 'Before the walk', 'other')")
+    captures("at 0021")
+    app = make_test_app(postgres_server.database_url(database_name))
+    try:
+        with app.app_context():
+            downgrade(revision="0020")
+        assert sql_conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0020",)
+        assert sql_conn.execute("SELECT to_regprocedure('audit_capture()') IS NOT NULL").fetchone() == (True,)
+        captures("at 0020")
+        with app.app_context():
+            upgrade()
+        assert sql_conn.execute("SELECT to_regprocedure('audit_capture()')").fetchone() == (None,)
+        captures("at 0021 again")
+    finally:
+        dispose(app)
+    assert sql_conn.execute("SELECT count(*) FROM audit_verify()").fetchone() == (0,)

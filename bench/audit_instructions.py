@@ -94,6 +94,9 @@ def main() -> None:
     parser.add_argument(
         "--drop-index", action="append", default=[], help="drop this audit_log index first (to count its cost)"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only this design (and the unaudited write); repeatable"
+    )
     args = parser.parse_args()
     if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
         raise SystemExit("valgrind is needed: apt-get install valgrind")
@@ -112,7 +115,7 @@ def main() -> None:
                 conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
         cluster.stop()
         with _under_callgrind(cluster, base) as counts:
-            _report(cluster, counts, args.ops)
+            _report(cluster, counts, args.ops, args.only)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -218,7 +221,7 @@ class _under_callgrind:
         return total / ops, triggers / ops
 
 
-def _report(cluster, counts: _under_callgrind, ops: int) -> None:
+def _report(cluster, counts: _under_callgrind, ops: int, only: list[str]) -> None:
     admin = cluster.psycopg_conninfo("bench")
     client = make_conninfo(admin, user="caretrail_bench")
     designs = {
@@ -229,6 +232,8 @@ def _report(cluster, counts: _under_callgrind, ops: int) -> None:
         "91plus": "a91.audit_table",
         "supa_audit": "asupa.enable_tracking",
     }
+    if only:
+        designs = {name: attach for name, attach in designs.items() if name == "none" or name in only}
     print(f"\ninstructions per single-row write, {ops} writes per backend after {WARM_UP} to warm up,", end=" ")
     print(f"median of {RUNS} backends\n")
     audited = [name for name in designs if name != "none"]

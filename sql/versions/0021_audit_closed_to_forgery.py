@@ -25,8 +25,17 @@ Installs triggers/0021/ (the audit SQL as this release shipped it):
   caretrail_app where the application needs it;
 - audit_verify() names, for an id held by two entries, the copy the chain
   does not vouch for.
+Cheaper per audited row (bench/audit_instructions, figures in the README):
+- the BRIN index on id is dropped: the seal finds what it has not sealed
+  through the transaction index (audit_seals.next_xid, the xmax of its
+  snapshot);
+- audit_log.patient_id, computed by PostgreSQL from the row (a generated
+  column; the table is rewritten once, which takes a while on a large log),
+  with a plain partial btree, replaces the expression index on the rows'
+  JSON (audit_log_patient_idx -> audit_log_patient_id_idx).
 Downgrade: back to release 0020 (triggers/0011 then triggers/0020, each
-table re-attached to the generic function); what 0021 added is dropped.
+table re-attached to the generic function, the BRIN and expression indexes
+rebuilt); what 0021 added is dropped.
 """
 
 from alembic import op
@@ -59,6 +68,9 @@ def downgrade():
         END $$;
         DROP FUNCTION IF EXISTS audit_capture_source();
         DROP FUNCTION IF EXISTS audit_verify_position(bigint, integer, audit_log, jsonb);
+        DROP INDEX IF EXISTS audit_log_patient_id_idx;
+        ALTER TABLE audit_log DROP COLUMN IF EXISTS patient_id;
+        ALTER TABLE audit_seals DROP COLUMN IF EXISTS next_xid;
         """
     )
     install_frozen(op, "0011")

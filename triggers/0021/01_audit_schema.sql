@@ -1,4 +1,4 @@
--- CareTrail audit: tables.
+-- CareTrail audit: tables (release 0021).
 --
 -- Every INSERT, UPDATE, DELETE and TRUNCATE on every application table is
 -- written here by PostgreSQL itself (triggers/audit_capture.sql), whoever
@@ -70,28 +70,37 @@ COMMENT ON COLUMN audit_log.claimed_user IS 'A CareTrail user claimed by a sessi
 COMMENT ON COLUMN audit_log.db_user IS 'Database role of the session (session_user)';
 COMMENT ON COLUMN audit_log.client_addr IS 'Address of the end user (HTTP client) as told by the app, else of the database client';
 
+-- The patient an entry belongs to: the patient_id of the row (appointments,
+-- prescriptions...), NULL for rows without one (a patient's own row is found
+-- by table_name and row_pk).  Computed by PostgreSQL from the row itself, so
+-- it cannot disagree with it; release 0021 replaced the expression index of
+-- earlier releases by this column and a plain partial btree on it (cheaper
+-- to maintain at every audited write).
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS patient_id text
+    GENERATED ALWAYS AS (coalesce(new_row, old_row) ->> 'patient_id') STORED;
+COMMENT ON COLUMN audit_log.patient_id IS 'The patient_id of the changed row, if it has one (computed from the row)';
+
 -- The questions people ask, each index-backed (EXPLAIN in docs/audit.md).
--- Every index costs on every audited write (bench/audit_overhead), so: four
--- btrees (record, user, transaction, and time for the newest-first keyset
--- pages of the audit screens and API), one GIN on the small changed_columns
--- arrays of UPDATE entries, a BRIN index on id (entries are appended in id order, which is
--- what BRIN needs, at almost no write cost), and a partial index that only
+-- Every index costs on every audited write (bench/audit_instructions), so:
+-- four btrees (record, user, transaction, and time for the newest-first
+-- keyset pages of the audit screens and API), one GIN on the small
+-- changed_columns arrays of UPDATE entries, and a partial btree that only
 -- rows belonging to a patient (appointments, prescriptions...) pay for.  No
+-- BRIN on id any more (release 0021): the seal finds the entries it has
+-- not sealed yet through the transaction index (audit_seals.next_xid).  No
 -- primary key: a unique index on a partitioned table must include
--- occurred_at, and would be a fifth btree; ids come from an identity column,
--- and audit_verify() reports any duplicate.
+-- occurred_at, and would be a fifth btree; ids come from an identity
+-- column, and audit_verify() reports any duplicate.
 CREATE INDEX IF NOT EXISTS audit_log_record_idx ON audit_log (table_name, row_pk, id);
 CREATE INDEX IF NOT EXISTS audit_log_user_time_idx ON audit_log (app_username, occurred_at);
 CREATE INDEX IF NOT EXISTS audit_log_txid_idx ON audit_log (txid);
 CREATE INDEX IF NOT EXISTS audit_log_time_idx ON audit_log (occurred_at, id);
-DROP INDEX IF EXISTS audit_log_time_brin;  -- replaced by audit_log_time_idx (migration 0006)
-CREATE INDEX IF NOT EXISTS audit_log_id_brin ON audit_log USING brin (id);
--- A row of another table that has a patient_id column belongs to that
--- patient's history; the expression is spelled the same way in
--- app/services/audit_search.py so the planner uses this index.
-CREATE INDEX IF NOT EXISTS audit_log_patient_idx
-    ON audit_log (((coalesce(new_row, old_row) ->> 'patient_id')), occurred_at, id)
-    WHERE coalesce(new_row, old_row) ? 'patient_id';
+DROP INDEX IF EXISTS audit_log_time_brin;
+DROP INDEX IF EXISTS audit_log_id_brin;
+DROP INDEX IF EXISTS audit_log_patient_idx;
+-- app/audit/search.py asks for patient_id IS NOT NULL AND patient_id = ...
+CREATE INDEX IF NOT EXISTS audit_log_patient_id_idx ON audit_log (patient_id, occurred_at, id)
+    WHERE patient_id IS NOT NULL;
 -- Only UPDATE entries have changed columns: INSERT and DELETE entries stay
 -- out of the GIN index (about 14,000 instructions per audited INSERT or
 -- DELETE, bench/audit_instructions).  A query on changed_columns @> ... still
@@ -146,6 +155,12 @@ CREATE TABLE IF NOT EXISTS audit_seals (
     sealed_by     text   NOT NULL DEFAULT session_user
 );
 COMMENT ON TABLE audit_seals IS 'Chain head after each seal; copy heads off-site to detect a rewrite of the whole chain';
+-- Release 0021: the first transaction id not yet assigned when the seal
+-- took its snapshot.  An entry the seal did not cover belongs to a
+-- transaction of pending_xids or to one with an id >= next_xid: the next
+-- seal finds them all through audit_log_txid_idx.
+ALTER TABLE audit_seals ADD COLUMN IF NOT EXISTS next_xid xid8;
+COMMENT ON COLUMN audit_seals.next_xid IS 'xmax of the seal''s snapshot: entries not sealed yet have txid >= it, or in pending_xids';
 COMMENT ON COLUMN audit_seals.pending_xids IS 'Transactions running at seal time: their entries may still appear below max_entry_id';
 
 -- Months exported and detached by flask audit archive; the chain resumes from

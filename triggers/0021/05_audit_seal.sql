@@ -59,12 +59,23 @@ BEGIN
     END IF;
     max_id := coalesce(previous.max_entry_id, (SELECT max(entry_id) FROM audit_chain), -9223372036854775808);
 
+    -- What is not sealed yet: entries of transactions that were running at
+    -- the previous seal, or that got their id after it (both through
+    -- audit_log_txid_idx); before release 0021's first seal, every entry
+    -- above the last sealed id (a scan of the log, once).
     FOR entry IN
         SELECT a.* FROM audit_log a
-         WHERE (a.id > max_id OR a.txid = ANY (coalesce(previous.pending_xids, '{}')))
+         WHERE previous.next_xid IS NOT NULL
+           AND (a.txid >= previous.next_xid OR a.txid = ANY (previous.pending_xids))
            AND pg_visible_in_snapshot(a.txid, snapshot)
            AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
-         ORDER BY a.id
+        UNION ALL
+        SELECT a.* FROM audit_log a
+         WHERE previous.next_xid IS NULL
+           AND (a.id > max_id OR a.txid = ANY (coalesce(previous.pending_xids, '{}')))
+           AND pg_visible_in_snapshot(a.txid, snapshot)
+           AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
+         ORDER BY 1
     LOOP
         link := audit_next_link(link, entry);
         INSERT INTO audit_chain (entry_id, link) VALUES (entry.id, link) RETURNING position INTO last_pos;
@@ -74,8 +85,8 @@ BEGIN
 
     -- Transactions still running may yet commit entries below max_id.
     SELECT coalesce(array_agg(x), '{}') INTO still_running FROM pg_snapshot_xip(snapshot) AS x;
-    INSERT INTO audit_seals (entry_count, last_position, max_entry_id, head, pending_xids)
-    VALUES (sealed_count, last_pos, max_id, link, still_running)
+    INSERT INTO audit_seals (entry_count, last_position, max_entry_id, head, pending_xids, next_xid)
+    VALUES (sealed_count, last_pos, max_id, link, still_running, pg_snapshot_xmax(snapshot))
     RETURNING * INTO result;
     RETURN result;
 END

@@ -29,10 +29,11 @@ Cheaper per audited row (bench/audit_instructions, figures in the README):
 - the BRIN index on id is dropped: the seal finds what it has not sealed
   through the transaction index (audit_seals.next_xid, the xmax of its
   snapshot);
-- audit_log.patient_id, computed by PostgreSQL from the row (a generated
-  column; the table is rewritten once, which takes a while on a large log),
-  with a plain partial btree, replaces the expression index on the rows'
-  JSON (audit_log_patient_idx -> audit_log_patient_id_idx).
+- audit_log.patient_id, copied from the row by the capture functions
+  (filled in for earlier entries here; audit_verify() reports an entry
+  whose patient_id disagrees with its row), with a plain partial btree,
+  replaces the expression index on the rows' JSON (audit_log_patient_idx
+  -> audit_log_patient_id_idx).
 Downgrade: back to release 0020 (triggers/0011 then triggers/0020, each
 table re-attached to the generic function, the BRIN and expression indexes
 rebuilt); what 0021 added is dropped.
@@ -48,7 +49,20 @@ branch_labels = None
 depends_on = None
 
 
+# The entries written before this release get their patient_id, through
+# the maintenance door of release 0020's guard, used here one last time
+# before release 0021 closes it.
+BACKFILL_PATIENT_ID = """
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS patient_id text;
+SELECT set_config('caretrail.audit_maintenance', 'on', true);
+UPDATE audit_log SET patient_id = coalesce(new_row, old_row) ->> 'patient_id'
+ WHERE coalesce(new_row, old_row) ? 'patient_id';
+SELECT set_config('caretrail.audit_maintenance', 'off', true);
+"""
+
+
 def upgrade():
+    op.execute(BACKFILL_PATIENT_ID)
     install_frozen(op, "0021")
     op.execute("SELECT audit_attach_all()")
     op.execute("DROP FUNCTION IF EXISTS audit_capture()")

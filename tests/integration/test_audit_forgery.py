@@ -222,3 +222,28 @@ def test_release_0021_goes_down_to_0020_and_back_up_capturing_at_each_step(postg
     finally:
         dispose(app)
     assert sql_conn.execute("SELECT count(*) FROM audit_verify()").fetchone() == (0,)
+
+
+def test_an_entry_whose_patient_is_not_its_rows_is_reported(app, sql_conn):
+    """audit_log.patient_id is copied from the row by the capture functions
+    (it feeds the patient index): an entry that says otherwise was not written by them."""
+    (forged,) = sql_conn.execute(
+        "INSERT INTO audit_log (statement_id, table_name, operation, row_pk, new_row, patient_id) "
+        "VALUES (1, 'public.appointments', 'INSERT', '9', '{\"id\": 9, \"patient_id\": 1}', '2') RETURNING id"
+    ).fetchone()
+    with app.app_context(), db.engine.connect() as connection:
+        problems = {(p.problem, p.entry_id) for p in verify(connection)}
+    assert ("malformed", forged) in problems
+
+
+def test_entries_carry_the_patient_of_their_row(sql_conn):
+    (patient,) = sql_conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Roux', 'L', '1990-01-01', 'F') "
+        "RETURNING id"
+    ).fetchone()
+    sql_conn.execute("INSERT INTO patient_allergies (patient_id, substance) VALUES (%s, 'Pénicilline')", [patient])
+    rows = sql_conn.execute(
+        "SELECT table_name, patient_id FROM audit_log "
+        "WHERE table_name IN ('public.patients', 'public.patient_allergies') ORDER BY id DESC LIMIT 2"
+    ).fetchall()
+    assert rows == [("public.patient_allergies", str(patient)), ("public.patients", None)]

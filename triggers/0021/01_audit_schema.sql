@@ -72,13 +72,14 @@ COMMENT ON COLUMN audit_log.client_addr IS 'Address of the end user (HTTP client
 
 -- The patient an entry belongs to: the patient_id of the row (appointments,
 -- prescriptions...), NULL for rows without one (a patient's own row is found
--- by table_name and row_pk).  Computed by PostgreSQL from the row itself, so
--- it cannot disagree with it; release 0021 replaced the expression index of
--- earlier releases by this column and a plain partial btree on it (cheaper
--- to maintain at every audited write).
-ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS patient_id text
-    GENERATED ALWAYS AS (coalesce(new_row, old_row) ->> 'patient_id') STORED;
-COMMENT ON COLUMN audit_log.patient_id IS 'The patient_id of the changed row, if it has one (computed from the row)';
+-- by table_name and row_pk).  Written by the capture functions from the row
+-- itself; audit_verify() reports an entry whose patient_id disagrees with
+-- its row ("malformed").  Release 0021 replaced the expression index of
+-- earlier releases by this column and a plain partial btree on it: cheaper
+-- at every audited write (a generated column measured dearer than either:
+-- PostgreSQL prepares its expression at every INSERT statement).
+ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS patient_id text;
+COMMENT ON COLUMN audit_log.patient_id IS 'The patient_id of the changed row, if it has one (copied from the row)';
 
 -- The questions people ask, each index-backed (EXPLAIN in docs/audit.md).
 -- Every index costs on every audited write (bench/audit_instructions), so:

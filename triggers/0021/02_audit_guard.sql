@@ -99,15 +99,8 @@ BEGIN
                 PERFORM audit_guard('public.audit_log_default'::regclass);
                 EXECUTE format('CREATE TABLE public.%I PARTITION OF public.audit_log FOR VALUES FROM (%L) TO (%L)',
                                partition, range_start, range_end);
-                INSERT INTO public.audit_log (id, occurred_at, txid, statement_id, table_name, operation, row_pk,
-                                              old_row, new_row, changed_columns, app_user_id, app_username,
-                                              claimed_user, db_user, client_addr, application_name, request_id,
-                                              reason)
-                    OVERRIDING SYSTEM VALUE
-                    SELECT id, occurred_at, txid, statement_id, table_name, operation, row_pk, old_row, new_row,
-                           changed_columns, app_user_id, app_username, claimed_user, db_user, client_addr,
-                           application_name, request_id, reason
-                      FROM public.audit_log_default_moving ORDER BY id;
+                INSERT INTO public.audit_log OVERRIDING SYSTEM VALUE
+                    SELECT * FROM public.audit_log_default_moving ORDER BY id;
                 DROP TABLE public.audit_log_default_moving;
             ELSE
                 EXECUTE format('CREATE TABLE public.%I PARTITION OF public.audit_log FOR VALUES FROM (%L) TO (%L)',

@@ -49,8 +49,8 @@ CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public;
 -- when editing: an unqualified name here is a privilege escalation.
 --
 -- Settings read back as '' (not NULL) once the connection has set them in
--- an earlier transaction; regexp_substr(value, '.+') is the value, or NULL
--- when it is empty (NULLIF would look its "=" up through the search_path).
+-- an earlier transaction: '' is made NULL by an explicit comparison (NULLIF
+-- would look its "=" up through the search_path).
 CREATE OR REPLACE FUNCTION audit_capture_source() RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $source$ SELECT $template$
@@ -69,6 +69,8 @@ DECLARE
     addr     pg_catalog.text;
     request  pg_catalog.text;
     app_name pg_catalog.text;
+    reason   pg_catalog.text;
+    user_text pg_catalog.text;
 BEGIN
     -- Made for one table: any other (a temporary table of the same name, a
     -- table of another schema) is refused, and nothing is written.
@@ -98,11 +100,32 @@ BEGIN
         row_key := %6$s;
     END IF;  -- TRUNCATE (the statement-level call): no row, one entry
 
-    user_id := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.user_id', true), '.+');
-    username := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.username', true), '.+');
-    addr := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.client_addr', true), '.+');
-    request := pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.request_id', true), '.+');
-    app_name := pg_catalog.regexp_substr(pg_catalog.current_setting('application_name'), '.+');
+    -- Each setting read once into a variable, '' made NULL by a plain
+    -- comparison (cheaper than regexp_substr(value, '.+') on every row).
+    user_text := pg_catalog.current_setting('caretrail.user_id', true);
+    IF user_text OPERATOR(pg_catalog.<>) '' THEN
+        user_id := user_text;
+    END IF;
+    username := pg_catalog.current_setting('caretrail.username', true);
+    IF username OPERATOR(pg_catalog.=) '' THEN
+        username := NULL;
+    END IF;
+    addr := pg_catalog.current_setting('caretrail.client_addr', true);
+    IF addr OPERATOR(pg_catalog.=) '' THEN
+        addr := NULL;
+    END IF;
+    request := pg_catalog.current_setting('caretrail.request_id', true);
+    IF request OPERATOR(pg_catalog.=) '' THEN
+        request := NULL;
+    END IF;
+    reason := pg_catalog.current_setting('caretrail.reason', true);
+    IF reason OPERATOR(pg_catalog.=) '' THEN
+        reason := NULL;
+    END IF;
+    app_name := pg_catalog.current_setting('application_name');
+    IF app_name OPERATOR(pg_catalog.=) '' THEN
+        app_name := NULL;
+    END IF;
     -- Two IFs, not one: the owner lookup is a subquery, and a condition
     -- holding one is run through the executor on every call.
     IF NOT pg_catalog.pg_has_role(session_user, 'caretrail_app', 'MEMBER') THEN
@@ -123,13 +146,13 @@ BEGIN
     END IF;
 
     INSERT INTO public.audit_log (statement_id, table_name, operation, row_pk, old_row, new_row, changed_columns,
-                                  app_user_id, app_username, claimed_user, client_addr, application_name,
-                                  request_id, reason)
+                                  patient_id, app_user_id, app_username, claimed_user, client_addr,
+                                  application_name, request_id, reason)
     VALUES ((EXTRACT(epoch FROM pg_catalog.statement_timestamp()) OPERATOR(pg_catalog.*) 1000000)::bigint,
             %3$L, TG_OP, row_key, old_row, new_row, changed,
+            coalesce(new_row, old_row) OPERATOR(pg_catalog.->>) 'patient_id',
             user_id, username, claimed,
-            coalesce(addr::pg_catalog.inet, pg_catalog.inet_client_addr()), app_name, request,
-            pg_catalog.regexp_substr(pg_catalog.current_setting('caretrail.reason', true), '.+'));
+            coalesce(addr::pg_catalog.inet, pg_catalog.inet_client_addr()), app_name, request, reason);
     RETURN NULL;
 END
 $capture$

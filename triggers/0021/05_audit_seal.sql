@@ -99,8 +99,8 @@ $$;
 --             its id with another: when the id is sealed, the copy the
 --             chain does not vouch for is named (its partition, row address
 --             and content), the one it vouches for is not reported
---   malformed an entry breaks the entry rules (audit_entry_is_well_formed:
---             not written by a capture function)
+--   malformed an entry breaks the entry rules (audit_entry_is_well_formed),
+--             or its patient_id is not its row's: not written by a capture function
 CREATE OR REPLACE FUNCTION audit_verify()
     RETURNS TABLE (problem text, entry_id bigint, chain_position bigint, detail text)
     LANGUAGE plpgsql STABLE
@@ -161,6 +161,7 @@ BEGIN
                format('%s entry on %s row %s breaks the entry rules', a.operation, a.table_name, a.row_pk)
           FROM audit_log a
          WHERE NOT audit_entry_is_well_formed(a.operation, a.old_row, a.new_row, a.changed_columns)
+            OR a.patient_id IS DISTINCT FROM coalesce(a.new_row, a.old_row) ->> 'patient_id'
          ORDER BY a.id;
 
     -- Two entries with one id that is not sealed: the chain vouches for

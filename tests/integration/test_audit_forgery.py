@@ -146,7 +146,6 @@ def test_the_maintenance_setting_opens_nothing(sql_conn, statement):
         "SELECT audit_attach_all()",
         "SELECT audit_guard('public.audit_log')",
         "SELECT * FROM audit_verify()",
-        "SELECT audit_restore(1, 'before')",
     ],
 )
 def test_maintenance_functions_are_refused_to_a_login_with_no_grants(no_grant_login, sql_conn, call):

@@ -7,8 +7,11 @@ Starts a throwaway PostgreSQL cluster, migrates a database, then runs the
 server under `valgrind --tool=callgrind` (so needs valgrind).  For each
 single-row workload (INSERT, UPDATE, DELETE on `patients`, one transaction
 each, driven by a PL/pgSQL procedure so that no client is counted) and each
-design (none, CareTrail's row triggers, the lean floor of bench/sql/ and
-that floor with the four btrees the DBA's questions need), one
+design (none, CareTrail's row triggers, the lean floor of bench/sql/,
+that floor with the four btrees the DBA's questions need, and two
+well-known open audit triggers kept in ../shared/anchors/ for comparison
+only: 2ndQuadrant's 91plus and supa_audit 0.3.1, each installed into a
+schema of its own and attached with its own defaults), one
 backend logged in as a member of caretrail_app warms up, then writes --ops
 rows, three times (medians are printed: a backend's count moves by a few
 thousand instructions from one run to the next).  Only the measured rows
@@ -29,6 +32,7 @@ counted.
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -41,6 +45,18 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from bench._database import _migrate
+
+# The reference triggers (not CareTrail's code, never copied into it): read
+# from the shared anchors directory and renamed on the way in, as its README says.
+ANCHORS = Path(os.environ.get("AUDIT_ANCHORS_DIR", Path(__file__).resolve().parents[2] / "shared" / "anchors"))
+ANCHOR_RENAMES = {
+    "audit_trigger_91plus.sql": ((r"\baudit\.", "a91."), (r"SCHEMA audit\b", "SCHEMA a91")),
+    "supa_audit--0.3.1.sql": (
+        (r"\baudit\.", "asupa."),
+        (r"schema if not exists audit\b", "schema if not exists asupa"),
+        (r"(?m)^.*pg_extension_config_dump.*$", ""),
+    ),
+}
 
 WARM_UP = 30
 RUNS = 3
@@ -78,6 +94,9 @@ def main() -> None:
     parser.add_argument(
         "--drop-index", action="append", default=[], help="drop this audit_log index first (to count its cost)"
     )
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only this design (and the unaudited write); repeatable"
+    )
     args = parser.parse_args()
     if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
         raise SystemExit("valgrind is needed: apt-get install valgrind")
@@ -96,13 +115,33 @@ def main() -> None:
                 conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
         cluster.stop()
         with _under_callgrind(cluster, base) as counts:
-            _report(cluster, counts, args.ops)
+            _report(cluster, counts, args.ops, args.only)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _install_anchors(conn) -> None:
+    """91plus into schema a91, supa_audit into asupa (with the extensions they need)."""
+    conn.execute("CREATE EXTENSION IF NOT EXISTS hstore")
+    conn.execute('CREATE EXTENSION IF NOT EXISTS "uuid-ossp"')
+    for name, renames in ANCHOR_RENAMES.items():
+        text = (ANCHORS / name).read_text()
+        for pattern, replacement in renames:
+            text = re.sub(pattern, replacement, text)
+        conn.execute(text)
+
+
+def _detach_all(conn) -> None:
+    conn.execute("SELECT audit_detach('public.patients')")
+    conn.execute("SELECT bench_detach_lean_trigger('public.patients')")
+    conn.execute("DROP TRIGGER IF EXISTS audit_trigger_row ON public.patients")
+    conn.execute("DROP TRIGGER IF EXISTS audit_trigger_stm ON public.patients")
+    conn.execute("SELECT asupa.disable_tracking('public.patients'::regclass)")
+
+
 def _prepare(conn) -> None:
     conn.execute((Path(__file__).parent / "sql" / "lean_trigger.sql").read_text())
+    _install_anchors(conn)
     conn.execute(PROCEDURES)
     conn.execute(
         "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'caretrail_bench') THEN "
@@ -182,7 +221,7 @@ class _under_callgrind:
         return total / ops, triggers / ops
 
 
-def _report(cluster, counts: _under_callgrind, ops: int) -> None:
+def _report(cluster, counts: _under_callgrind, ops: int, only: list[str]) -> None:
     admin = cluster.psycopg_conninfo("bench")
     client = make_conninfo(admin, user="caretrail_bench")
     designs = {
@@ -190,7 +229,11 @@ def _report(cluster, counts: _under_callgrind, ops: int) -> None:
         "row (CareTrail)": "audit_attach",
         "lean (floor)": "bench_attach_lean_trigger",
         "lean + 4 btrees": "bench_attach_indexed_trigger",
+        "91plus": "a91.audit_table",
+        "supa_audit": "asupa.enable_tracking",
     }
+    if only:
+        designs = {name: attach for name, attach in designs.items() if name == "none" or name in only}
     print(f"\ninstructions per single-row write, {ops} writes per backend after {WARM_UP} to warm up,", end=" ")
     print(f"median of {RUNS} backends\n")
     audited = [name for name in designs if name != "none"]
@@ -202,8 +245,7 @@ def _report(cluster, counts: _under_callgrind, ops: int) -> None:
         results = {}
         for name, attach in designs.items():
             with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute("SELECT audit_detach('public.patients')")
-                conn.execute("SELECT bench_detach_lean_trigger('public.patients')")
+                _detach_all(conn)
                 if attach:
                     conn.execute(f"SELECT {attach}('public.patients')")
                 conn.execute("VACUUM patients")

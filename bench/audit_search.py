@@ -38,6 +38,17 @@ QUESTIONS = {
         "SELECT * FROM audit_log WHERE changed_columns @> ARRAY['blood_group']"
         " AND occurred_at >= %(day)s AND occurred_at < %(day)s + interval '1 day' LIMIT 100"
     ),
+    # The audit screens' patient filter (app/audit/search.py): the patient's
+    # own row and every row holding its patient_id (audit_log.patient_id).
+    "one patient's history": (
+        "SELECT * FROM audit_log WHERE (table_name = 'public.patients' AND row_pk = %(record)s)"
+        " OR (patient_id IS NOT NULL AND patient_id = %(record)s) ORDER BY occurred_at DESC, id DESC LIMIT 50"
+    ),
+    # What audit_seal() reads (triggers/0021/05_audit_seal.sql): the entries
+    # of transactions since the previous seal's snapshot, or pending then.
+    "what the next seal reads": (
+        "SELECT id FROM audit_log WHERE txid >= %(recent)s::xid8 OR txid = ANY (ARRAY[%(txid)s::xid8]) ORDER BY id"
+    ),
     "deletions in one week": (
         "SELECT * FROM audit_log WHERE operation = 'DELETE'"
         " AND occurred_at >= %(day)s AND occurred_at < %(day)s + interval '7 days' LIMIT 500"
@@ -46,7 +57,8 @@ QUESTIONS = {
 
 FILL = f"""
 INSERT INTO audit_log (occurred_at, txid, statement_id, table_name, operation, row_pk, old_row, new_row,
-                       changed_columns, app_user_id, app_username, db_user, application_name, request_id)
+                       changed_columns, app_user_id, app_username, db_user, application_name, request_id,
+                       patient_id)
 SELECT %(origin)s::timestamptz + make_interval(secs => g * {STEP_SECONDS}),
        ((g / 3) + 1000)::text::xid8,
        g / 3,
@@ -54,12 +66,17 @@ SELECT %(origin)s::timestamptz + make_interval(secs => g * {STEP_SECONDS}),
        CASE WHEN g %% 50 = 0 THEN 'DELETE' WHEN g %% 7 = 0 THEN 'INSERT' ELSE 'UPDATE' END,
        (1 + (g * 7919) %% 200000)::text,
        CASE WHEN g %% 7 = 0 AND g %% 50 <> 0 THEN NULL
-            ELSE jsonb_build_object('id', g, 'city', 'Lyon', 'phone', '+33123456789', 'blood_group', 'A+') END,
+            ELSE jsonb_build_object('id', g, 'city', 'Lyon', 'phone', '+33123456789', 'blood_group', 'A+')
+                 || CASE WHEN g %% 5 = 4 THEN jsonb_build_object('patient_id', 1 + (g * 7919) %% 200000)
+                         ELSE '{{}}' END END,
        CASE WHEN g %% 50 = 0 THEN NULL
-            ELSE jsonb_build_object('id', g, 'city', 'Paris', 'phone', '+33123456789', 'blood_group', 'O-') END,
+            ELSE jsonb_build_object('id', g, 'city', 'Paris', 'phone', '+33123456789', 'blood_group', 'O-')
+                 || CASE WHEN g %% 5 = 4 THEN jsonb_build_object('patient_id', 1 + (g * 7919) %% 200000)
+                         ELSE '{{}}' END END,
        CASE WHEN g %% 50 = 0 OR g %% 7 = 0 THEN NULL
             WHEN g %% 11 = 0 THEN ARRAY['blood_group', 'updated_at'] ELSE ARRAY['city', 'updated_at'] END,
-       g %% 50, 'user' || g %% 50, 'caretrail_web', 'caretrail-web', md5(g::text)
+       g %% 50, 'user' || g %% 50, 'caretrail_web', 'caretrail-web', md5(g::text),
+       CASE WHEN g %% 5 = 4 THEN (1 + (g * 7919) %% 200000)::text END
   FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 """
 
@@ -79,6 +96,7 @@ def parameters(rng: random.Random, origin, size: int) -> dict:
         "user": f"user{rng.randint(0, 49)}",
         "day": origin.__class__.fromtimestamp(origin.timestamp() + g * STEP_SECONDS, origin.tzinfo),
         "txid": str(g // 3 + 1000),
+        "recent": str(size // 3 + 1000 - 100),  # about 300 entries written since the previous seal
     }
 
 

@@ -127,7 +127,6 @@ def _archive_partition(connection: Connection, name: str, start: datetime, end: 
         ).scalar_one()
         if interleaved:
             raise RuntimeError(f"{name}: archive the earlier months first ({interleaved} older entries remain)")
-    connection.execute(text("SELECT set_config('caretrail.audit_maintenance', 'on', true)"))
     connection.execute(
         text(
             "INSERT INTO audit_archives (partition_name, range_start, range_end, entry_count, last_position, last_link,"
@@ -146,6 +145,6 @@ def _archive_partition(connection: Connection, name: str, start: datetime, end: 
     )
     connection.execute(text(f"DELETE FROM audit_chain c USING public.{name} a WHERE a.id = c.entry_id"))
     connection.execute(text(f"ALTER TABLE public.audit_log DETACH PARTITION public.{name}"))
+    # Whole months go: no entry is updated or deleted (the append-only guard has no exception).
     connection.execute(text(f"DROP TABLE public.{name}"))
-    connection.execute(text("SELECT set_config('caretrail.audit_maintenance', 'off', true)"))
     return ArchivedPartition(name, count, export_file, digest.hexdigest())

@@ -35,11 +35,11 @@ PATIENTS_TABLE = "public.patients"
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 _USERNAME = re.compile(r"^[\w.@+-]{1,256}$")
-# Rows of other tables belong to a patient through their patient_id column;
-# spelled exactly as in the partial index audit_log_patient_idx.
-_ROW = "coalesce(audit_log.new_row, audit_log.old_row)"
-_has_patient = sa.literal_column(f"({_ROW} ? 'patient_id')")
-_row_patient = sa.literal_column(f"({_ROW} ->> 'patient_id')")
+# Rows of other tables belong to a patient through their patient_id column:
+# audit_log.patient_id, computed by PostgreSQL from the row, with the partial
+# index audit_log_patient_id_idx (WHERE patient_id IS NOT NULL).  Not in the
+# audit_log Table of models.py: entries are read without it.
+_row_patient = sa.literal_column("audit_log.patient_id", sa.Text)
 
 
 class AuditQueryError(BadInput):
@@ -174,7 +174,7 @@ class AuditFilters:
             where.append(
                 sa.or_(
                     sa.and_(c.table_name == PATIENTS_TABLE, c.row_pk == patient),
-                    sa.and_(_has_patient, _row_patient == patient),
+                    sa.and_(_row_patient.is_not(None), _row_patient == patient),
                 )
             )
         if self.column:

@@ -15,6 +15,8 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "patients_mrn_key": ("mrn", "This hospital number is already used."),
     "patients_nir_key": ("nir", "This NIR is already recorded for another patient."),
     "patients_nir_check": ("nir", "Invalid NIR: 13 characters and a matching 2-digit key expected."),
+    "patients_nir_sex_check": ("nir", "The NIR's first digit does not match the sex (1, 3, 7 a man; 2, 4, 8 a woman)."),
+    "patients_nir_birth_check": ("nir", "The NIR's year or month of birth does not match the date of birth."),
     "patients_last_name_check": ("last_name", "Last name is required (no leading or trailing spaces)."),
     "patients_first_name_check": ("first_name", "First name is required (no leading or trailing spaces)."),
     "patients_birth_name_check": ("birth_name", "Birth name may not be blank or padded with spaces."),

@@ -1,6 +1,6 @@
 """REST API for patients: /api/v1/patients/."""
 
-from marshmallow import validate
+from marshmallow import fields, validate
 
 from app.core.api import CareTrailModelApi
 from app.core.datamodel import CareTrailInterface
@@ -15,7 +15,15 @@ from app.records.models import (
     Staff,
 )
 from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES
-from app.records.validators import api_rule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.records.validators import (
+    NIR_TYPED_MAX_LENGTH,
+    api_rule,
+    birth_date_rule,
+    nir_rule,
+    phone_rule,
+    room_code_rule,
+    rpps_rule,
+)
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
 READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at"]
@@ -41,6 +49,18 @@ class PatientApi(CareTrailModelApi):
         "sex": validate.OneOf(list(SEXES)),
         "blood_group": validate.OneOf(BLOOD_GROUPS),
     }
+
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        # The NIR as people type it, in groups: FAB's generated field would
+        # refuse more than the 15 characters it is stored in.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            typed = fields.String(
+                allow_none=True,
+                validate=[validate.Length(max=NIR_TYPED_MAX_LENGTH), api_rule(nir_rule)],
+            )
+            typed._bind_to_schema("nir", schema)
+            schema.fields["nir"] = schema.load_fields["nir"] = typed
 
 
 STAFF_COLUMNS = [

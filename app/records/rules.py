@@ -8,11 +8,25 @@ and write of a patient) will be added here, once, for every door.
 """
 
 from app.core.actor import Actor
+from app.core.errors import ConstraintViolation
 from app.core.rules import RecordRules
 from app.records.models import Patient
+from app.records.nir import nir_birth_error, nir_sex_error
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
-PATIENT_RULES = RecordRules(PATIENTS)
+
+class PatientRules(RecordRules):
+    def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
+        """The NIR agrees with the sex and the date of birth (the database's
+        patients_nir_sex_check and patients_nir_birth_check, in words)."""
+        if deleting:
+            return
+        message = nir_sex_error(item.nir, item.sex) or nir_birth_error(item.nir, item.birth_date)
+        if message:
+            raise ConstraintViolation("nir", message)
+
+
+PATIENT_RULES = PatientRules(PATIENTS)
 STAFF_RULES = RecordRules(STAFF)
 ROOM_RULES = RecordRules(ROOMS)
 

@@ -15,7 +15,8 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
-from wtforms.validators import Email, Optional
+from wtforms import StringField
+from wtforms.validators import Email, Length, Optional
 
 from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
@@ -39,7 +40,15 @@ from app.records.models import (
     Staff,
 )
 from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient
-from app.records.validators import FormRule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.records.validators import (
+    NIR_TYPED_MAX_LENGTH,
+    FormRule,
+    birth_date_rule,
+    nir_rule,
+    phone_rule,
+    room_code_rule,
+    rpps_rule,
+)
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
@@ -130,13 +139,19 @@ class PatientView(CareTrailModelView):
         "birth_name": "Name at birth, when different (nom de naissance)",
     }
     validators_columns = {
-        "nir": [FormRule(nir_rule)],
         "birth_date": [FormRule(birth_date_rule)],
         "phone": [FormRule(phone_rule)],
         "emergency_contact_phone": [FormRule(phone_rule)],
         "email": [Optional(), Email()],
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        # Not FAB's generated field: its length is the stored one (15), which
+        # cut the spaced form people type (and the hint shows) in the browser.
+        "nir": StringField(
+            PATIENT_LABELS["nir"],
+            validators=[Optional(), Length(max=NIR_TYPED_MAX_LENGTH), FormRule(nir_rule)],
+            filters=[lambda value: value or None],
+        ),
         "sex": code_select("Sex", SEXES),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }

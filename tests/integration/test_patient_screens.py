@@ -251,3 +251,27 @@ def test_the_user_list_shows_yes_and_role_names(client, login):
     html = client.get("/users/list/").get_data(as_text=True)
     assert re.search(r">\s*Yes\s*<", html) and re.search(r">\s*Doctor\s*<", html)
     assert not re.search(r">\s*(True|False|\[\]|\[Doctor\])\s*<", html)
+
+
+def test_nir_typed_in_groups_as_the_hint_shows_is_accepted_and_stored_without_spaces(client, login, sql_conn):
+    """The field was FAB's, as long as the column (15): the browser cut the
+    spaced form of the hint, and the server refused more than 15 characters."""
+    login("secretary")
+    page = client.get("/patients/add").get_data(as_text=True)
+    nir_input = re.search(r'<input[^>]*name="nir"[^>]*>', page).group(0)
+    assert 'maxlength="15"' not in nir_input
+    spaced = "2 85 05 78 006 084 41"  # the hint's layout
+    assert len(spaced) > 15
+    response = submit(client, "/patients/add", {**FORM, "nir": spaced})
+    assert "Added Row" in response.get_data(as_text=True) or "saved" in response.get_data(as_text=True)
+    [(_id, _last, _first, _phone, nir, _blood)] = patient_rows(sql_conn)
+    assert nir == "285057800608441"
+
+
+def test_nir_contradicting_the_sex_or_birth_date_is_explained_on_the_field(client, login, sql_conn):
+    login("secretary")
+    response = submit(client, "/patients/add", {**FORM, "nir": "1 85 05 78 006 084 91"})  # a man's NIR
+    assert "starts with 1 (a man) but the sex is F" in response.get_data(as_text=True)
+    response = submit(client, "/patients/add", {**FORM, "nir": "2 85 05 78 006 084 41", "birth_date": "1985-06-17"})
+    assert "month 05, the date of birth is in month 06" in response.get_data(as_text=True)
+    assert patient_rows(sql_conn) == []

@@ -30,6 +30,9 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "patients_email_check": ("email", "Not a valid e-mail address."),
     "patients_postal_code_check": ("postal_code", "Not a valid postal code."),
+    "patients_status_check": ("status", "Status: active, inactive or deceased."),
+    "patients_deceased_on_check": ("deceased_on", "A deceased patient has a date of death, and only they have one."),
+    "patients_deceased_on_range_check": ("deceased_on", "The date of death is between the date of birth and today."),
     # staff
     "staff_user_id_key": ("user", "This login is already linked to another staff member."),
     "staff_user_id_fkey": ("user", "This login does not exist."),
@@ -95,6 +98,7 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
         "starts_at",
         "Outside the doctor's working hours (only an emergency, with a reason, can be booked then).",
     ),
+    "appointments_patient_alive": ("patient", "This patient is recorded as deceased: they cannot be booked."),
     "appointments_doctor_absent": (
         "starts_at",
         "The doctor is absent then (only an emergency, with a reason, can be booked then).",
@@ -269,6 +273,20 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "document_accesses_action_check": ("action", "Action: download, print or verify."),
 }
 
+
+# Free-text columns' <table>_<column>_length (migration 0033): the field and its limit.
+TEXT_LENGTHS = {
+    "patients_allergies_length": ("allergies", 2000),
+    "patients_notes_length": ("notes", 10000),
+    "appointments_notes_length": ("notes", 2000),
+    "drug_interactions_message_length": ("message", 2000),
+    "patient_allergies_description_length": ("description", 500),
+    "prescriptions_notes_length": ("notes", 5000),
+    "prescription_items_instructions_length": ("instructions", 2000),
+}
+CONSTRAINT_MESSAGES.update(
+    {name: (field, f"At most {most:,} characters.") for name, (field, most) in TEXT_LENGTHS.items()}
+)
 
 # Every versioned table's <table>_version_check (optimistic locking, migration 0020).
 VERSION_CHECK = "_version_check"

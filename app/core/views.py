@@ -17,9 +17,11 @@ from flask_appbuilder import IndexView, ModelView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from wtforms import HiddenField
+from wtforms.validators import Length
 
 from app.core.actor import current_actor
 from app.core.errors import BadInput, CareTrailError, StaleRecord
+from app.core.models import text_limits
 from app.core.versions import version_of
 from app.security.permissions import METHOD_PERMISSION_MAP
 
@@ -51,10 +53,21 @@ class CareTrailModelView(ModelView):
         # FAB gives description_columns to the fields it generates only: a
         # field of add/edit_form_extra_fields (a select, a yes/no box) would
         # lose the hint written for its column.
+        limits = text_limits(self.datamodel.obj) if hasattr(self.datamodel.obj, "__table__") else {}
         for extra_fields in (self.add_form_extra_fields or {}, self.edit_form_extra_fields or {}):
             for name, field in extra_fields.items():
                 if name in self.description_columns:
                     field.kwargs.setdefault("description", self.description_columns[name])
+                if name in limits and not any(isinstance(v, Length) for v in field.kwargs.get("validators") or []):
+                    field.kwargs["validators"] = [*(field.kwargs.get("validators") or []), Length(max=limits[name])]
+        # A free-text column's length (FAB bounds only varchar columns).
+        self.validators_columns = {
+            **{name: [Length(max=most)] for name, most in limits.items()},
+            **{
+                name: [*validators, *([Length(max=limits[name])] if name in limits else [])]
+                for name, validators in (self.validators_columns or {}).items()
+            },
+        }
         super()._init_forms()
         # Hidden fields are rendered by the form's hidden_tag(), and this one
         # is never copied onto the record (it is not an edit column).

@@ -7,6 +7,7 @@ from app.core.datamodel import CareTrailInterface
 from app.records.models import (
     BLOOD_GROUPS,
     EDITABLE_PATIENT_FIELDS,
+    PATIENT_STATUSES,
     PROFESSIONS,
     ROOM_KINDS,
     SEXES,
@@ -35,11 +36,23 @@ class PatientApi(CareTrailModelApi):
     class_permission_name = PATIENTS
     openapi_spec_tag = "Patients"
 
-    list_columns = ["id", "mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "phone", "city"]
+    list_columns = [
+        "id",
+        "mrn",
+        "last_name",
+        "first_name",
+        "birth_name",
+        "birth_date",
+        "sex",
+        "phone",
+        "city",
+        "status",
+        "deceased_on",
+    ]
     show_columns = READ_COLUMNS
     add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
     order_columns = ["id", "mrn", "last_name", "first_name", "birth_date", "city", "updated_at"]
-    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     validators_columns = {
         "nir": api_rule(nir_rule),
         "birth_date": api_rule(birth_date_rule),
@@ -48,6 +61,7 @@ class PatientApi(CareTrailModelApi):
         "email": validate.Email(),
         "sex": validate.OneOf(list(SEXES)),
         "blood_group": validate.OneOf(BLOOD_GROUPS),
+        "status": validate.OneOf(list(PATIENT_STATUSES)),
     }
 
     def _init_model_schemas(self):

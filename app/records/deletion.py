@@ -40,20 +40,48 @@ class DependentRows:
     count: int | None  # None when the acting role may not read the table
 
 
-def dependent_rows(patient_id: int) -> list[DependentRows]:
+def dependent_rows(patient_id: int, session=None) -> list[DependentRows]:
     """The rows of other tables that refer to this patient and what deleting it does to them
     (only tables with at least one such row, or that the acting role may not count)."""
+    session = session or db.session
     found = []
-    for key in db.session.execute(REFERENCING_KEYS):
+    for key in session.execute(REFERENCING_KEYS):
         name = key.table_name if key.schema == "public" else f"{key.schema}.{key.table_name}"
         effect = ON_DELETE.get(key.on_delete, "refused")
         if not key.readable:
             found.append(DependentRows(name, key.column_name, effect, None))
             continue
         table = sa.table(key.table_name, sa.column(key.column_name), schema=key.schema)
-        count = db.session.scalar(
+        count = session.scalar(
             sa.select(sa.func.count()).select_from(table).where(table.c[key.column_name] == patient_id)
         )
         if count:
             found.append(DependentRows(name, key.column_name, effect, count))
     return found
+
+
+# What the records kept by law are called, for the refusal's message.
+KEPT_RECORDS = {
+    "documents": ("archived document", "archived documents"),
+    "prescriptions": ("prescription", "prescriptions"),
+    "hospitalisation_reports": ("hospitalisation report", "hospitalisation reports"),
+}
+
+
+def why_not_deletable(patient_id: int, session=None) -> str | None:
+    """Why deleting this patient would be refused by the database (rows that
+    must be kept refer to it), in words, with what to do instead; None when
+    nothing stands in the way."""
+    blocking = [rows for rows in dependent_rows(patient_id, session) if rows.effect == "refused"]
+    if not blocking:
+        return None
+    parts = []
+    for rows in blocking:
+        one, many = KEPT_RECORDS.get(rows.table, (f"row of {rows.table}", f"rows of {rows.table}"))
+        parts.append(many if rows.count is None else f"{rows.count} {one if rows.count == 1 else many}")
+    return (
+        f"This patient cannot be deleted: {', '.join(parts)} refer to them and must be kept "
+        "(an archived document or a signed prescription is never removed). "
+        "Mark the patient inactive, or deceased with the date of death, instead: "
+        "the record stays, out of the list of active patients."
+    )

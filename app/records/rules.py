@@ -7,9 +7,12 @@ the user opened, one commit.  Field-level rules (what a secretary may see
 and write of a patient) will be added here, once, for every door.
 """
 
+from datetime import date
+
 from app.core.actor import Actor
-from app.core.errors import ConstraintViolation
+from app.core.errors import Conflict, ConstraintViolation
 from app.core.rules import RecordRules
+from app.records.deletion import why_not_deletable
 from app.records.models import Patient
 from app.records.nir import nir_birth_error, nir_sex_error
 from app.security.roles import PATIENTS, ROOMS, STAFF
@@ -18,12 +21,23 @@ from app.security.roles import PATIENTS, ROOMS, STAFF
 class PatientRules(RecordRules):
     def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
         """The NIR agrees with the sex and the date of birth (the database's
-        patients_nir_sex_check and patients_nir_birth_check, in words)."""
+        patients_nir_sex_check and patients_nir_birth_check, in words); the
+        date of death goes with the deceased status; a patient whose records
+        must be kept is not deleted (409, saying what to do instead)."""
         if deleting:
+            if item.id is not None and (why := why_not_deletable(item.id, session)):
+                raise Conflict(why, field="status")
             return
         message = nir_sex_error(item.nir, item.sex) or nir_birth_error(item.nir, item.birth_date)
         if message:
             raise ConstraintViolation("nir", message)
+        if item.status == "deceased" and item.deceased_on is None:
+            raise ConstraintViolation("deceased_on", "Give the date of death of a deceased patient.")
+        if item.deceased_on is not None:
+            if item.status != "deceased":
+                raise ConstraintViolation("deceased_on", "A date of death is given only with the status Deceased.")
+            if item.deceased_on > date.today() or (item.birth_date and item.deceased_on < item.birth_date):
+                raise ConstraintViolation("deceased_on", "The date of death is between the date of birth and today.")
 
 
 PATIENT_RULES = PatientRules(PATIENTS)

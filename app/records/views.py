@@ -12,10 +12,12 @@ from types import SimpleNamespace
 
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
-from wtforms import StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.core.actor import Actor, current_actor
@@ -25,16 +27,18 @@ from app.core.errors import CareTrailError
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.views import CareTrailModelView
-from app.records.deletion import dependent_rows
+from app.records.deletion import dependent_rows, why_not_deletable
 from app.records.models import (
     BLOOD_GROUPS,
     CONTACT_FIELDS,
     EDITABLE_PATIENT_FIELDS,
     IDENTITY_FIELDS,
     MEDICAL_FIELDS,
+    PATIENT_STATUSES,
     PROFESSIONS,
     ROOM_KINDS,
     SEXES,
+    STATUS_FIELDS,
     Patient,
     Room,
     Staff,
@@ -66,7 +70,26 @@ PATIENT_LABELS = {
     "emergency_contact_phone": "Emergency contact phone",
     "created_at": "Created",
     "updated_at": "Last changed",
+    "deceased_on": "Date of death",
+    "status_label": "Status",
 }
+
+
+class FilterListedStatus(BaseFilter):
+    """The patients list shows the active patients unless a status filter is
+    chosen (the links above the list: inactive, deceased, all).  Only the
+    list: an inactive or deceased patient's page, edit form and lookups
+    are reached as any other."""
+
+    name = "Listed status"
+    arg_name = "listed_status"
+
+    def apply(self, query, value):
+        if request.endpoint != "PatientView.list" or any(
+            name.startswith("_flt_") and name.endswith("_status") for name in request.args
+        ):
+            return query
+        return query.filter(self.model.status == "active")
 
 
 @dataclass(frozen=True)
@@ -115,16 +138,28 @@ class PatientView(CareTrailModelView):
     add_title = "New patient"
     edit_title = "Edit patient"
 
-    list_columns = ["mrn", "last_name", "first_name", "birth_date", "sex", "phone", "city"]
+    list_columns = ["mrn", "last_name", "first_name", "birth_date", "sex", "phone", "city", "status_label"]
     order_columns = ["mrn", "last_name", "first_name", "birth_date", "city"]
     base_order = ("last_name", "asc")
-    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    base_filters = [["status", FilterListedStatus, None]]
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     label_columns = PATIENT_LABELS
+    extra_args = {
+        **extra_args,
+        # Links above the list (templates/pages/person_list.html): FAB's "equal" (2) and "not equal" (5) filters.
+        "status_links": [
+            ("Active", None),
+            ("Inactive", "_flt_2_status=inactive"),
+            ("Deceased", "_flt_2_status=deceased"),
+            ("All", "_flt_5_status=-"),
+        ],
+    }
 
     show_fieldsets = [
         ("Identity", {"fields": ["mrn", *IDENTITY_FIELDS]}),
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
+        ("Status", {"fields": STATUS_FIELDS}),
         ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
     add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
@@ -132,8 +167,12 @@ class PatientView(CareTrailModelView):
         ("Identity", {"fields": IDENTITY_FIELDS}),
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
+        ("Status", {"fields": STATUS_FIELDS}),
     ]
     description_columns = {
+        "status": "Inactive: no longer followed here; deceased: with the date of death (no new appointment)."
+        " A patient whose documents or prescriptions are kept is marked so instead of being deleted.",
+        "deceased_on": "Only for a deceased patient",
         "nir": "15 characters, spaces allowed: 1 85 05 78 006 084 91",
         "phone": "French or international number; stored as +33…",
         "birth_name": "Name at birth, when different (nom de naissance)",
@@ -153,6 +192,13 @@ class PatientView(CareTrailModelView):
             filters=[lambda value: value or None],
         ),
         "sex": code_select("Sex", SEXES),
+        "status": SelectField(
+            "Status",
+            choices=list(PATIENT_STATUSES.items()),
+            default="active",
+            validators=[Optional()],
+            widget=Select2Widget(),
+        ),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
 
@@ -184,6 +230,7 @@ class PatientView(CareTrailModelView):
             "pages/patient_delete.html",
             patient=patient,
             dependents=dependent_rows(pk),
+            kept_by_law=why_not_deletable(pk),
             reason=reason,
             reason_max_length=REASON_MAX_LENGTH,
             error=error,

@@ -1,5 +1,6 @@
 """REST API for patients: /api/v1/patients/."""
 
+from flask import request
 from marshmallow import fields, validate
 
 from app.core.api import CareTrailModelApi
@@ -15,7 +16,7 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, duplicate_confirmed
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
     api_rule,
@@ -63,6 +64,13 @@ class PatientApi(CareTrailModelApi):
         "blood_group": validate.OneOf(BLOOD_GROUPS),
         "status": validate.OneOf(list(PATIENT_STATUSES)),
     }
+
+    def post_headless(self):
+        """POST: a likely duplicate is a 409 with the candidates, unless
+        `?confirm_duplicate=true` says this is another person."""
+        confirmed = request.args.get("confirm_duplicate", "").lower() in ("1", "true", "yes")
+        with duplicate_confirmed(confirmed):
+            return super().post_headless()
 
     def _init_model_schemas(self):
         super()._init_model_schemas()

@@ -7,15 +7,47 @@ the user opened, one commit.  Field-level rules (what a secretary may see
 and write of a patient) will be added here, once, for every door.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 from app.core.actor import Actor
 from app.core.errors import Conflict, ConstraintViolation
 from app.core.rules import RecordRules
 from app.records.deletion import why_not_deletable
+from app.records.duplicates import candidate, likely_duplicates
 from app.records.models import Patient
 from app.records.nir import nir_birth_error, nir_sex_error
 from app.security.roles import PATIENTS, ROOMS, STAFF
+
+
+class LikelyDuplicate(Conflict):
+    """A new patient looks like one already recorded (409): `candidates` (also
+    in the JSON answer) are those patients; saving again with the
+    confirmation (`confirm_duplicate`) records the new one."""
+
+    def __init__(self, found: list[Patient]):
+        names = "; ".join(f"{p.full_name} ({p.mrn}, born {p.birth_date:%d/%m/%Y})" for p in found)
+        super().__init__(
+            f"Likely duplicate: {names} is already recorded with a similar name and the same date of birth. "
+            "Open that record instead, or confirm that this is another person to save.",
+            field="last_name",
+            candidates=[candidate(p) for p in found],
+        )
+
+
+# Set by a door for one save: the user confirmed that the patient is not a duplicate.
+_duplicate_confirmed: ContextVar[bool] = ContextVar("caretrail_duplicate_confirmed", default=False)
+
+
+@contextmanager
+def duplicate_confirmed(confirmed: bool):
+    """Within: a new patient like an existing one is saved (the user confirmed it is another person)."""
+    token = _duplicate_confirmed.set(bool(confirmed))
+    try:
+        yield
+    finally:
+        _duplicate_confirmed.reset(token)
 
 
 class PatientRules(RecordRules):
@@ -31,6 +63,10 @@ class PatientRules(RecordRules):
         message = nir_sex_error(item.nir, item.sex) or nir_birth_error(item.nir, item.birth_date)
         if message:
             raise ConstraintViolation("nir", message)
+        if item.id is None and not _duplicate_confirmed.get():
+            found = likely_duplicates(session, item)
+            if found:
+                raise LikelyDuplicate(found)
         if item.status == "deceased" and item.deceased_on is None:
             raise ConstraintViolation("deceased_on", "Give the date of death of a deceased patient.")
         if item.deceased_on is not None:

@@ -17,7 +17,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.core.actor import Actor, current_actor
@@ -43,7 +43,7 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient, duplicate_confirmed
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
     FormRule,
@@ -56,6 +56,8 @@ from app.records.validators import (
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
+
+CONFIRM_DUPLICATE = "confirm_duplicate"
 
 PATIENT_LABELS = {
     "mrn": "Hospital no. (IPP)",
@@ -162,13 +164,15 @@ class PatientView(CareTrailModelView):
         ("Status", {"fields": STATUS_FIELDS}),
         ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
-    add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
-    add_fieldsets = edit_fieldsets = [
+    edit_columns = EDITABLE_PATIENT_FIELDS
+    add_columns = [*EDITABLE_PATIENT_FIELDS, CONFIRM_DUPLICATE]
+    edit_fieldsets = [
         ("Identity", {"fields": IDENTITY_FIELDS}),
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
         ("Status", {"fields": STATUS_FIELDS}),
     ]
+    add_fieldsets = [*edit_fieldsets, ("Duplicates", {"fields": [CONFIRM_DUPLICATE]})]
     description_columns = {
         "status": "Inactive: no longer followed here; deceased: with the date of death (no new appointment)."
         " A patient whose documents or prescriptions are kept is marked so instead of being deleted.",
@@ -201,6 +205,20 @@ class PatientView(CareTrailModelView):
         ),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
+    add_form_extra_fields = {
+        **add_form_extra_fields,
+        CONFIRM_DUPLICATE: BooleanField(
+            "Not a duplicate",
+            description="Tick only after a likely duplicate was shown, once you know this is another person.",
+        ),
+    }
+
+    def _add(self):
+        """A new patient like one already recorded is saved only once the
+        user ticked "Not a duplicate" (the rules warn otherwise)."""
+        confirmed = request.method == "POST" and request.form.get(CONFIRM_DUPLICATE) in ("y", "on", "true", "1")
+        with duplicate_confirmed(confirmed):
+            return super()._add()
 
     def show_extras(self, pk) -> dict:
         """Each domain's section of the record, built for the signed-in user."""

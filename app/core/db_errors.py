@@ -31,6 +31,11 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "patients_email_check": ("email", "Not a valid e-mail address."),
     "patients_postal_code_check": ("postal_code", "Not a valid postal code."),
     "patients_status_check": ("status", "Status: active, inactive or deceased."),
+    "patients_merged_into_id_fkey": (
+        "merged_into_id",
+        "No such patient (and a patient other records were merged into cannot be deleted).",
+    ),
+    "patients_merged_check": ("merged_into_id", "A record merged into another is inactive, and never into itself."),
     "patients_deceased_on_check": ("deceased_on", "A deceased patient has a date of death, and only they have one."),
     "patients_deceased_on_range_check": ("deceased_on", "The date of death is between the date of birth and today."),
     # staff

@@ -1,10 +1,15 @@
 """REST API for patients: /api/v1/patients/."""
 
 from flask import request
-from marshmallow import fields, validate
+from flask_appbuilder.api import expose, protect
+from marshmallow import Schema, fields, validate
 
-from app.core.api import CareTrailModelApi
+from app.core.actor import current_actor
+from app.core.api import CareTrailModelApi, safe
 from app.core.datamodel import CareTrailInterface
+from app.core.db_context import REASON_MAX_LENGTH, clean_reason
+from app.core.extensions import db
+from app.core.schemas import Id, load_json_body
 from app.records.models import (
     BLOOD_GROUPS,
     EDITABLE_PATIENT_FIELDS,
@@ -16,7 +21,7 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, duplicate_confirmed
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, duplicate_confirmed, merge_patients
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
     api_rule,
@@ -28,13 +33,19 @@ from app.records.validators import (
 )
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
-READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at"]
+READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "merged_into_id", "created_at", "updated_at"]
+
+
+class MergeSchema(Schema):
+    into = Id(required=True, metadata={"description": "the patient kept"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=REASON_MAX_LENGTH))
 
 
 class PatientApi(CareTrailModelApi):
     resource_name = "patients"
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
+    method_permission_name = {**CareTrailModelApi.method_permission_name, "merge": "delete"}
     openapi_spec_tag = "Patients"
 
     list_columns = [
@@ -64,6 +75,37 @@ class PatientApi(CareTrailModelApi):
         "blood_group": validate.OneOf(BLOOD_GROUPS),
         "status": validate.OneOf(list(PATIENT_STATUSES)),
     }
+
+    @expose("/<int:pk>/merge", methods=["POST"])
+    @protect()
+    @safe
+    def merge(self, pk):
+        """Merge this patient into another (administrators).
+        ---
+        post:
+          summary: Merge this patient record into another, kept one; this one stays, inactive, "merged into" it
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [into]
+                  properties:
+                    into: {type: integer, description: the patient kept}
+                    reason: {type: string, maxLength: 500}
+          responses:
+            200: {description: What moved to the kept record and what stayed with this one, by table}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        values = load_json_body(MergeSchema())
+        reason = clean_reason(values["reason"])
+        result = merge_patients(db.session, current_actor(), pk, values["into"], reason=reason)
+        return self.response(200, **result)
 
     def post_headless(self):
         """POST: a likely duplicate is a 409 with the candidates, unless

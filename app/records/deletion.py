@@ -85,3 +85,35 @@ def why_not_deletable(patient_id: int, session=None) -> str | None:
         "Mark the patient inactive, or deceased with the date of death, instead: "
         "the record stays, out of the list of active patients."
     )
+
+
+# Rows that a merge leaves with the merged record: history that may not change
+# (an archived document, a signed prescription, a closed appointment).
+# table -> which of its rows move (a condition on the table), None: none.
+STAYS_AS_WRITTEN = {
+    "documents": None,
+    "prescriptions": lambda table: table.c.status == "draft",
+    "appointments": lambda table: table.c.status.notin_(("completed", "cancelled", "postponed")),
+}
+
+
+def move_references(session, merged_id: int, keep_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Point every row that refers to patient `merged_id` and may change at
+    `keep_id` (one UPDATE per foreign key; the caller commits).  Returns
+    ({table: rows moved}, {table: rows left with the merged record})."""
+    moved, kept = {}, {}
+    for key in session.execute(REFERENCING_KEYS):
+        name = key.table_name if key.schema == "public" else f"{key.schema}.{key.table_name}"
+        table = sa.table(key.table_name, sa.column(key.column_name), sa.column("status"), schema=key.schema)
+        column = table.c[key.column_name]
+        rule = STAYS_AS_WRITTEN.get(name, lambda _table: sa.true())
+        if rule is not None:
+            count = session.execute(
+                sa.update(table).where(column == merged_id, rule(table)).values({key.column_name: keep_id})
+            ).rowcount
+            if count:
+                moved[name] = count
+        left = session.scalar(sa.select(sa.func.count()).select_from(table).where(column == merged_id))
+        if left and not (name == "patients" and key.column_name == "merged_into_id"):
+            kept[name] = left
+    return moved, kept

@@ -59,6 +59,8 @@ class Patient(Versioned, Timestamped, Model):
     notes: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 10000})
     status: Mapped[str] = mapped_column(String(10), server_default=FetchedValue())
     deceased_on: Mapped[date | None] = mapped_column(Date)
+    # Set by a merge (app/records/rules.py merge_patients), never by a form.
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("patients.id"))
 
     @validates("status")
     def _default_status(self, _key, value):

@@ -12,12 +12,14 @@ from contextvars import ContextVar
 from datetime import date
 
 from app.core.actor import Actor
-from app.core.errors import Conflict, ConstraintViolation
-from app.core.rules import RecordRules
-from app.records.deletion import why_not_deletable
+from app.core.db_context import audit_reason
+from app.core.errors import Conflict, ConstraintViolation, NotFound
+from app.core.rules import RecordRules, run_and_commit
+from app.records.deletion import move_references, why_not_deletable
 from app.records.duplicates import candidate, likely_duplicates
 from app.records.models import Patient
 from app.records.nir import nir_birth_error, nir_sex_error
+from app.security.policy import DELETE, require
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
 
@@ -87,3 +89,47 @@ def delete_patient(session, actor: Actor, patient: Patient, *, reason: str | Non
     who = f"{patient.full_name} ({patient.mrn})"
     PATIENT_RULES.delete(session, actor, patient, reason=reason)
     return who
+
+
+def merge_patients(session, actor: Actor, merged_id: int, keep_id: int, *, reason: str | None = None) -> dict:
+    """Merge patient `merged_id` into `keep_id` (administrators: the delete
+    permission), in one transaction: every row referring to the merged
+    record that may still change moves to the kept one (appointments not yet
+    closed, allergies, draft prescriptions, reports...); history that may
+    not change (archived documents, signed prescriptions, closed
+    appointments) stays with the merged record, which is kept, inactive,
+    "merged into" the other.  Identity fields are left as they are (the
+    administrator corrects the kept record).  Every change is audited with
+    the merge as its reason, and can be put back from the audit.
+    Returns {"moved": {table: rows}, "kept": {table: rows}}."""
+    require(actor, DELETE, PATIENTS)
+    if merged_id == keep_id:
+        raise ConstraintViolation("into", "A record cannot be merged into itself.")
+    merged, keep = session.get(Patient, merged_id), session.get(Patient, keep_id)
+    if merged is None:
+        raise NotFound(f"Patient #{merged_id} does not exist.")
+    if keep is None:
+        raise ConstraintViolation("into", f"Patient #{keep_id} does not exist.")
+    if merged.merged_into_id is not None:
+        raise Conflict(f"{merged.full_name} ({merged.mrn}) was already merged into another record.")
+    if keep.merged_into_id is not None:
+        raise ConstraintViolation(
+            "into", f"{keep.full_name} ({keep.mrn}) was itself merged into another record: merge into that one."
+        )
+    if merged.status == "deceased" and keep.status != "deceased":
+        raise ConstraintViolation(
+            "into",
+            f"{merged.full_name} is recorded as deceased: record the death on {keep.full_name} first, "
+            "or correct the record merged away.",
+        )
+    why = f"merge of patient {merged.mrn} into {keep.mrn}" + (f": {reason}" if reason else "")
+    result = {}
+
+    def change():
+        merged.status, merged.deceased_on, merged.merged_into_id = "inactive", None, keep.id
+        session.flush()  # stamps the transaction with the reason before the moves
+        result["moved"], result["kept"] = move_references(session, merged.id, keep.id)
+
+    with audit_reason(why):
+        run_and_commit(session, change)
+    return result

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -23,11 +24,12 @@ from wtforms.validators import Email, Length, Optional
 from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
 from app.core.db_context import REASON_MAX_LENGTH, clean_reason
-from app.core.errors import CareTrailError
+from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.views import CareTrailModelView
 from app.records.deletion import dependent_rows, why_not_deletable
+from app.records.duplicates import likely_duplicates
 from app.records.models import (
     BLOOD_GROUPS,
     CONTACT_FIELDS,
@@ -43,7 +45,14 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient, duplicate_confirmed
+from app.records.rules import (
+    PATIENT_RULES,
+    ROOM_RULES,
+    STAFF_RULES,
+    delete_patient,
+    duplicate_confirmed,
+    merge_patients,
+)
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
     FormRule,
@@ -127,7 +136,7 @@ class PatientShowWidget(ShowWidget):
 class PatientView(CareTrailModelView):
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
-    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
+    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete", "merge": "delete"}
     route_base = "/patients"
     show_template = "pages/patient_show.html"
     list_template = "pages/person_list.html"
@@ -213,6 +222,9 @@ class PatientView(CareTrailModelView):
         ),
     }
 
+    def record_label(self, item) -> str:
+        return item.full_name
+
     def _add(self):
         """A new patient like one already recorded is saved only once the
         user ticked "Not a duplicate" (the rules warn otherwise)."""
@@ -221,9 +233,56 @@ class PatientView(CareTrailModelView):
             return super()._add()
 
     def show_extras(self, pk) -> dict:
-        """Each domain's section of the record, built for the signed-in user."""
+        """Each domain's section of the record, built for the signed-in user;
+        the record it was merged into, and those merged into it."""
         actor = current_actor()
-        return {"sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()]}
+        patient = db.session.get(Patient, int(pk))
+        return {
+            "sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()],
+            "merged_into": db.session.get(Patient, patient.merged_into_id)
+            if patient and patient.merged_into_id
+            else None,
+            "merged_here": db.session.scalars(
+                sa.select(Patient).where(Patient.merged_into_id == int(pk)).order_by(Patient.id)
+            ).all(),
+        }
+
+    @expose("/merge/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def merge(self, pk: int):
+        """Merge this patient into another record (administrators): the likely
+        duplicates are offered, any other is named by its hospital number."""
+        patient = self.datamodel.get(pk, self._base_filters)
+        if patient is None:
+            flash(f"Patient #{pk} does not exist.", "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        reason, error, typed = "", None, ""
+        if request.method == "POST":
+            reason, typed = request.form.get("reason", ""), request.form.get("into_mrn", "").strip().upper()
+            keep_id = request.form.get("into", "")
+            if not keep_id.isdigit() and typed:
+                keep_id = str(db.session.scalar(sa.select(Patient.id).where(Patient.mrn == typed)) or "")
+            try:
+                if not keep_id.isdigit():
+                    raise ConstraintViolation("into", "Choose the record to keep, or type its hospital number.")
+                keep = db.session.get(Patient, int(keep_id))
+                who = f"{patient.full_name} ({patient.mrn})"
+                merge_patients(db.session, current_actor(), pk, int(keep_id), reason=clean_reason(reason))
+            except CareTrailError as problem:
+                db.session.rollback()
+                error = problem.message
+            else:
+                flash(f"Patient {who} merged into {keep.full_name} ({keep.mrn}).", "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=int(keep_id)))
+        return self.render_template(
+            "pages/patient_merge.html",
+            patient=patient,
+            candidates=likely_duplicates(db.session, patient, limit=10),
+            reason=reason,
+            typed=typed,
+            reason_max_length=REASON_MAX_LENGTH,
+            error=error,
+        ), (400 if error else 200)
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access

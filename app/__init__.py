@@ -16,6 +16,7 @@ from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
 from app.core.extensions import db, migrate
+from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.log_redaction import redact_secret_paths
 from app.core.timezone import local_time
@@ -58,6 +59,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     # Every page shows instants the one way (app/core/timezone.py), and asks
     # the role matrix (not the database) what to offer: may('can_write', 'Appointment').
     app.add_template_global(local_time, "local_time")
+    install_filters(app)  # |date, |datetime, |time_of_day: one format per language (app/core/formatting.py)
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
@@ -73,7 +75,9 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         from app.core.views import HomeView
         from app.security.manager import CareTrailSecurityManager
 
-        appbuilder = AppBuilder(indexview=HomeView, security_manager_class=CareTrailSecurityManager)
+        appbuilder = AppBuilder(
+            indexview=HomeView, security_manager_class=CareTrailSecurityManager, base_template="pages/base.html"
+        )
         appbuilder.init_app(app, db.session)
         for domain in DOMAINS:
             domain.register(appbuilder)

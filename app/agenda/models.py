@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped, Versioned
+from app.core.models import MAX_LENGTH, Timestamped, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Room, Staff
 
@@ -134,7 +134,7 @@ class Appointment(Versioned, Timestamped, Model):
         DateTime(timezone=True), server_default=FetchedValue(), server_onupdate=FetchedValue()
     )
     status: Mapped[str] = mapped_column(String(20), server_default=FetchedValue())
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 2000})
     cancellation_reason: Mapped[str | None] = mapped_column(String(500))
     override_reason: Mapped[str | None] = mapped_column(String(500))
     postponed_to_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("appointments.id"))

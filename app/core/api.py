@@ -27,6 +27,7 @@ from marshmallow import fields, validate
 from app.core.answers import answer_exception
 from app.core.db_context import audit_reason, clean_reason
 from app.core.errors import BadInput
+from app.core.models import text_limits
 from app.core.schemas import MAX_ID
 from app.core.versions import check_if_match, etag_of
 from app.security.permissions import METHOD_PERMISSION_MAP
@@ -86,6 +87,11 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
                     )
                     typed._bind_to_schema(column.name, schema)
                     schema.fields[column.name] = schema.load_fields[column.name] = typed
+            # A free-text column's length (FAB bounds only varchar columns): a 422 naming the field.
+            for name, most in text_limits(self.datamodel.obj).items():
+                field = schema.fields.get(name)
+                if field is not None:
+                    field.validators = [*field.validators, validate.Length(max=most)]
 
     def info_headless(self, **kwargs):
         return self._answering(super().info_headless, **kwargs)

@@ -15,6 +15,8 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "patients_mrn_key": ("mrn", "This hospital number is already used."),
     "patients_nir_key": ("nir", "This NIR is already recorded for another patient."),
     "patients_nir_check": ("nir", "Invalid NIR: 13 characters and a matching 2-digit key expected."),
+    "patients_nir_sex_check": ("nir", "The NIR's first digit does not match the sex (1, 3, 7 a man; 2, 4, 8 a woman)."),
+    "patients_nir_birth_check": ("nir", "The NIR's year or month of birth does not match the date of birth."),
     "patients_last_name_check": ("last_name", "Last name is required (no leading or trailing spaces)."),
     "patients_first_name_check": ("first_name", "First name is required (no leading or trailing spaces)."),
     "patients_birth_name_check": ("birth_name", "Birth name may not be blank or padded with spaces."),
@@ -28,6 +30,14 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     ),
     "patients_email_check": ("email", "Not a valid e-mail address."),
     "patients_postal_code_check": ("postal_code", "Not a valid postal code."),
+    "patients_status_check": ("status", "Status: active, inactive or deceased."),
+    "patients_merged_into_id_fkey": (
+        "merged_into_id",
+        "No such patient (and a patient other records were merged into cannot be deleted).",
+    ),
+    "patients_merged_check": ("merged_into_id", "A record merged into another is inactive, and never into itself."),
+    "patients_deceased_on_check": ("deceased_on", "A deceased patient has a date of death, and only they have one."),
+    "patients_deceased_on_range_check": ("deceased_on", "The date of death is between the date of birth and today."),
     # staff
     "staff_user_id_key": ("user", "This login is already linked to another staff member."),
     "staff_user_id_fkey": ("user", "This login does not exist."),
@@ -110,6 +120,7 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
         "starts_at",
         "Outside the doctor's working hours (only an emergency, with a reason, can be booked then).",
     ),
+    "appointments_patient_alive": ("patient", "This patient is recorded as deceased: they cannot be booked."),
     "appointments_doctor_absent": (
         "starts_at",
         "The doctor is absent then (only an emergency, with a reason, can be booked then).",
@@ -290,6 +301,20 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "document_accesses_action_check": ("action", "Action: download, print or verify."),
 }
 
+
+# Free-text columns' <table>_<column>_length (migration 0033): the field and its limit.
+TEXT_LENGTHS = {
+    "patients_allergies_length": ("allergies", 2000),
+    "patients_notes_length": ("notes", 10000),
+    "appointments_notes_length": ("notes", 2000),
+    "drug_interactions_message_length": ("message", 2000),
+    "patient_allergies_description_length": ("description", 500),
+    "prescriptions_notes_length": ("notes", 5000),
+    "prescription_items_instructions_length": ("instructions", 2000),
+}
+CONSTRAINT_MESSAGES.update(
+    {name: (field, f"At most {most:,} characters.") for name, (field, most) in TEXT_LENGTHS.items()}
+)
 
 # Every versioned table's <table>_version_check (optimistic locking, migration 0020).
 VERSION_CHECK = "_version_check"

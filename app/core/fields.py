@@ -2,14 +2,18 @@
 database CHECKs list the same codes), yes/no boxes, and instants shown and
 typed in the hospital's time zone."""
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 
 from flask_appbuilder.fieldwidgets import Select2Widget
+from markupsafe import Markup
 from wtforms import BooleanField, SelectField
-from wtforms.fields import DateTimeLocalField
+from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
+from wtforms.widgets import html_params
 
+from app.core.formatting import format_date
 from app.core.timezone import hospital_zone
 
 FORM_CONTROL = {"class": "form-control"}  # Bootstrap's look, as FAB's own fields have it
@@ -55,3 +59,54 @@ class LocalDateTimeField(DateTimeLocalField):
         super().process_formdata(valuelist)
         if isinstance(self.data, datetime) and self.data.tzinfo is None:
             self.data = self.data.replace(tzinfo=hospital_zone())
+
+
+class LocalDateField(DateField):
+    """A date as people type it in the user's language: 17/05/1985 (also
+    17.05.1985, 17-05-1985) or ISO 1985-05-17, shown as the language writes
+    it (app/core/formatting.py).  A two-digit year (17/05/85) is refused with
+    a message rather than guessed: 1985 or 2085 matters for a birth date."""
+
+    TYPED = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d")
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", list(self.TYPED))
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return format_date(self.data) if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        typed = " ".join(valuelist or []).strip()
+        if not typed:
+            self.data = None
+            return
+        if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}", typed):
+            self.data = None
+            raise ValueError(f"Type the year in full: {typed[:-2]}19{typed[-2:]} or {typed[:-2]}20{typed[-2:]}.")
+        for pattern in self.strptime_format:
+            try:
+                self.data = datetime.strptime(typed, pattern).date()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError("Not a date: type it as 17/05/1985.")
+
+
+class LocalDatePickerWidget:
+    """FAB's date picker, showing the value as typed or as the language
+    writes it (FAB's own prints the raw date: 1985-03-12, and drops what was
+    typed when it is refused)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("name", field.name)
+        return Markup(
+            '<div class="input-group date appbuilder_date" data-provide="datepicker">'
+            '<span class="input-group-addon"><i class="fa fa-calendar cursor-hand"></i></span>'
+            '<input class="form-control" {}>'
+            "</div>"
+        ).format(Markup(html_params(type="text", value=field._value(), autocomplete="off", **kwargs)))  # noqa: S704 (html_params escapes)

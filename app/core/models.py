@@ -30,3 +30,15 @@ class Versioned:
     version: Mapped[int] = mapped_column(
         Integer, server_default=FetchedValue(), server_onupdate=FetchedValue(), nullable=False
     )
+
+
+# A free-text column's most characters, declared on the column
+# (`mapped_column(Text, info={MAX_LENGTH: 2000})`): the database has the same
+# CHECK (<table>_<column>_length), and generated forms and APIs refuse longer
+# text first, naming the field (app/core/views.py, app/core/api.py).
+MAX_LENGTH = "max_length"
+
+
+def text_limits(model) -> dict[str, int]:
+    """{column name: most characters} of the model's bounded free-text columns."""
+    return {column.name: column.info[MAX_LENGTH] for column in model.__table__.columns if MAX_LENGTH in column.info}

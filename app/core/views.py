@@ -19,9 +19,13 @@ from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
+from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.actor import current_actor
 from app.core.errors import BadInput, CareTrailError, StaleRecord
+from app.core.fields import LocalDateField, LocalDatePickerWidget
+from app.core.formatting import format_date, format_datetime
+from app.core.models import text_limits
 from app.core.versions import version_of
 from app.security.permissions import METHOD_PERMISSION_MAP
 
@@ -51,17 +55,39 @@ class CareTrailModelView(ModelView):
         super()._init_properties()
         # A yes/no column reads "Yes" or "No" on lists and show pages, not
         # Python's True and False; a view's own formatter still wins.
-        booleans = {column for column in (*self.list_columns, *self.show_columns) if self.datamodel.is_boolean(column)}
-        self.formatters_columns = {**dict.fromkeys(booleans, yes_or_no), **self.formatters_columns}
+        shown = (*self.list_columns, *self.show_columns)
+        booleans = {column for column in shown if self.datamodel.is_boolean(column)}
+        # Dates and instants read one way per language (app/core/formatting.py),
+        # not Python's 2026-12-06 07:35:27.770291+01:00.
+        instants = {column for column in shown if self.datamodel.is_datetime(column)}
+        days = {column for column in shown if self.datamodel.is_date(column)}
+        self.formatters_columns = {
+            **dict.fromkeys(booleans, yes_or_no),
+            **dict.fromkeys(days, format_date),
+            **dict.fromkeys(instants, format_datetime),
+            **self.formatters_columns,
+        }
 
     def _init_forms(self):
         # FAB gives description_columns to the fields it generates only: a
         # field of add/edit_form_extra_fields (a select, a yes/no box) would
         # lose the hint written for its column.
+        self._use_local_date_fields()
+        limits = text_limits(self.datamodel.obj) if hasattr(self.datamodel.obj, "__table__") else {}
         for extra_fields in (self.add_form_extra_fields or {}, self.edit_form_extra_fields or {}):
             for name, field in extra_fields.items():
                 if name in self.description_columns:
                     field.kwargs.setdefault("description", self.description_columns[name])
+                if name in limits and not any(isinstance(v, Length) for v in field.kwargs.get("validators") or []):
+                    field.kwargs["validators"] = [*(field.kwargs.get("validators") or []), Length(max=limits[name])]
+        # A free-text column's length (FAB bounds only varchar columns).
+        self.validators_columns = {
+            **{name: [Length(max=most)] for name, most in limits.items()},
+            **{
+                name: [*validators, *([Length(max=limits[name])] if name in limits else [])]
+                for name, validators in (self.validators_columns or {}).items()
+            },
+        }
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             self._label_blank_choices(form)
@@ -79,6 +105,25 @@ class CareTrailModelView(ModelView):
                 and not field.kwargs.get("blank_text")
             ):
                 field.kwargs["blank_text"] = self.blank_choice_labels.get(name, NO_CHOICE)
+
+    def _use_local_date_fields(self) -> None:
+        """Date columns are typed as the user's language writes them
+        (17/05/1985), not only ISO: FAB's generated DateField knows one format."""
+        for attribute, columns in (
+            ("add_form_extra_fields", self.add_columns),
+            ("edit_form_extra_fields", self.edit_columns),
+        ):
+            extra = dict(getattr(self, attribute) or {})
+            for name in columns or []:
+                if name in extra or not self.datamodel.is_date(name):
+                    continue
+                required = not self.datamodel.is_nullable(name)
+                extra[name] = LocalDateField(
+                    self.label_columns.get(name, name.replace("_", " ").capitalize()),
+                    validators=[*self.validators_columns.get(name, []), InputRequired() if required else Optional()],
+                    widget=LocalDatePickerWidget(),
+                )
+            setattr(self, attribute, extra)
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -114,6 +159,18 @@ class CareTrailModelView(ModelView):
         """What a view's own show template needs besides FAB's values."""
         return {}
 
+    def record_label(self, item) -> str:
+        """How a saved record is named in messages: its own text when its
+        model has one (a staff member's name, a room's code), else its number."""
+        own = vars(type(item))
+        if "__repr__" in own or "__str__" in own:
+            return str(item)
+        return f"#{self.datamodel.get_pk_value(item)}"
+
+    def saved_message(self, item) -> str:
+        """'Patient DUBOIS Marie saved.' rather than FAB's "Added Row" / "Changed Row"."""
+        return f"{self.show_title} {self.record_label(item)} saved."
+
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
@@ -127,7 +184,7 @@ class CareTrailModelView(ModelView):
             item = self.datamodel.obj()
             form.populate_obj(item)
             if self._write(form, lambda: (self.pre_add(item), self.datamodel.add(item), self.post_add(item))):
-                flash(self.add_row_message, "success")
+                flash(self.saved_message(item), "success")
                 return None
         elif request.method == "GET":
             self.update_redirect()
@@ -151,7 +208,7 @@ class CareTrailModelView(ModelView):
             values.pop("version", None)  # shown read-only on some forms; the database keeps it
             save = self.datamodel.rules.update
             if self._write(form, lambda: save(self.datamodel.session, current_actor(), item, values, opened)):
-                flash(self.edit_row_message, "success")
+                flash(self.saved_message(item), "success")
                 return None
         elif request.method == "GET":
             self.prefill_form(form, pk)

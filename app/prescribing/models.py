@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped, Versioned
+from app.core.models import MAX_LENGTH, Timestamped, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Staff
 
@@ -128,7 +128,7 @@ class DrugInteraction(Versioned, Timestamped, Model):
     b_kind: Mapped[str] = mapped_column(String(10))
     b_value: Mapped[str] = mapped_column(String(100))
     severity: Mapped[str] = mapped_column(String(20))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text, info={MAX_LENGTH: 2000})
     source: Mapped[str | None] = mapped_column(String(100))
 
     # The values are normalised (and the pair put in order) by the database's
@@ -175,7 +175,7 @@ class PatientAllergy(Versioned, Timestamped, Model):
     patient: Mapped[Patient] = relationship(Patient)
     substance: Mapped[str | None] = mapped_column(String(100))
     atc_code: Mapped[str | None] = mapped_column(String(7))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 500})
     reaction: Mapped[str | None] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(20), server_default=FetchedValue())
     status: Mapped[str] = mapped_column(String(10), server_default=FetchedValue())
@@ -223,7 +223,7 @@ class Prescription(Versioned, Timestamped, Model):
     valid_until: Mapped[date] = mapped_column(Date, server_default=FetchedValue())
     renewals_allowed: Mapped[int] = mapped_column(SmallInteger, server_default=FetchedValue())
     renewals_used: Mapped[int] = mapped_column(SmallInteger, server_default=FetchedValue())
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 5000})
     override_reason: Mapped[str | None] = mapped_column(String(500))
     replaces_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("prescriptions.id"))
     renewal_of_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("prescriptions.id"))
@@ -281,7 +281,7 @@ class PrescriptionItem(Timestamped, Model):
     frequency: Mapped[str] = mapped_column(String(100))
     duration_days: Mapped[int | None] = mapped_column(SmallInteger)
     route: Mapped[str | None] = mapped_column(String(30))
-    instructions: Mapped[str | None] = mapped_column(Text)
+    instructions: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 2000})
     quantity: Mapped[int | None] = mapped_column(Integer)
     # For the patient's long-term condition (ALD): the two-zone layout.
     is_ald: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())

@@ -1,12 +1,19 @@
 """REST API for patients: /api/v1/patients/."""
 
-from marshmallow import validate
+from flask import request
+from flask_appbuilder.api import expose, protect
+from marshmallow import Schema, fields, validate
 
-from app.core.api import CareTrailModelApi
+from app.core.actor import current_actor
+from app.core.api import CareTrailModelApi, safe
 from app.core.datamodel import CareTrailInterface
+from app.core.db_context import REASON_MAX_LENGTH, clean_reason
+from app.core.extensions import db
+from app.core.schemas import Id, load_json_body
 from app.records.models import (
     BLOOD_GROUPS,
     EDITABLE_PATIENT_FIELDS,
+    PATIENT_STATUSES,
     PROFESSIONS,
     ROOM_KINDS,
     SEXES,
@@ -14,24 +21,50 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES
-from app.records.validators import api_rule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, duplicate_confirmed, merge_patients
+from app.records.validators import (
+    NIR_TYPED_MAX_LENGTH,
+    api_rule,
+    birth_date_rule,
+    nir_rule,
+    phone_rule,
+    room_code_rule,
+    rpps_rule,
+)
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
-READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at"]
+READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "merged_into_id", "created_at", "updated_at"]
+
+
+class MergeSchema(Schema):
+    into = Id(required=True, metadata={"description": "the patient kept"})
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=REASON_MAX_LENGTH))
 
 
 class PatientApi(CareTrailModelApi):
     resource_name = "patients"
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
+    method_permission_name = {**CareTrailModelApi.method_permission_name, "merge": "delete"}
     openapi_spec_tag = "Patients"
 
-    list_columns = ["id", "mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "phone", "city"]
+    list_columns = [
+        "id",
+        "mrn",
+        "last_name",
+        "first_name",
+        "birth_name",
+        "birth_date",
+        "sex",
+        "phone",
+        "city",
+        "status",
+        "deceased_on",
+    ]
     show_columns = READ_COLUMNS
     add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
     order_columns = ["id", "mrn", "last_name", "first_name", "birth_date", "city", "updated_at"]
-    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     validators_columns = {
         "nir": api_rule(nir_rule),
         "birth_date": api_rule(birth_date_rule),
@@ -40,7 +73,58 @@ class PatientApi(CareTrailModelApi):
         "email": validate.Email(),
         "sex": validate.OneOf(list(SEXES)),
         "blood_group": validate.OneOf(BLOOD_GROUPS),
+        "status": validate.OneOf(list(PATIENT_STATUSES)),
     }
+
+    @expose("/<int:pk>/merge", methods=["POST"])
+    @protect()
+    @safe
+    def merge(self, pk):
+        """Merge this patient into another (administrators).
+        ---
+        post:
+          summary: Merge this patient record into another, kept one; this one stays, inactive, "merged into" it
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [into]
+                  properties:
+                    into: {type: integer, description: the patient kept}
+                    reason: {type: string, maxLength: 500}
+          responses:
+            200: {description: What moved to the kept record and what stayed with this one, by table}
+            400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
+            404: {$ref: '#/components/responses/404'}
+            422: {$ref: '#/components/responses/422'}
+        """
+        values = load_json_body(MergeSchema())
+        reason = clean_reason(values["reason"])
+        result = merge_patients(db.session, current_actor(), pk, values["into"], reason=reason)
+        return self.response(200, **result)
+
+    def post_headless(self):
+        """POST: a likely duplicate is a 409 with the candidates, unless
+        `?confirm_duplicate=true` says this is another person."""
+        confirmed = request.args.get("confirm_duplicate", "").lower() in ("1", "true", "yes")
+        with duplicate_confirmed(confirmed):
+            return super().post_headless()
+
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        # The NIR as people type it, in groups: FAB's generated field would
+        # refuse more than the 15 characters it is stored in.
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            typed = fields.String(
+                allow_none=True,
+                validate=[validate.Length(max=NIR_TYPED_MAX_LENGTH), api_rule(nir_rule)],
+            )
+            typed._bind_to_schema("nir", schema)
+            schema.fields["nir"] = schema.load_fields["nir"] = typed
 
 
 STAFF_COLUMNS = [

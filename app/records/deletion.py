@@ -40,20 +40,80 @@ class DependentRows:
     count: int | None  # None when the acting role may not read the table
 
 
-def dependent_rows(patient_id: int) -> list[DependentRows]:
+def dependent_rows(patient_id: int, session=None) -> list[DependentRows]:
     """The rows of other tables that refer to this patient and what deleting it does to them
     (only tables with at least one such row, or that the acting role may not count)."""
+    session = session or db.session
     found = []
-    for key in db.session.execute(REFERENCING_KEYS):
+    for key in session.execute(REFERENCING_KEYS):
         name = key.table_name if key.schema == "public" else f"{key.schema}.{key.table_name}"
         effect = ON_DELETE.get(key.on_delete, "refused")
         if not key.readable:
             found.append(DependentRows(name, key.column_name, effect, None))
             continue
         table = sa.table(key.table_name, sa.column(key.column_name), schema=key.schema)
-        count = db.session.scalar(
+        count = session.scalar(
             sa.select(sa.func.count()).select_from(table).where(table.c[key.column_name] == patient_id)
         )
         if count:
             found.append(DependentRows(name, key.column_name, effect, count))
     return found
+
+
+# What the records kept by law are called, for the refusal's message.
+KEPT_RECORDS = {
+    "documents": ("archived document", "archived documents"),
+    "prescriptions": ("prescription", "prescriptions"),
+    "hospitalisation_reports": ("hospitalisation report", "hospitalisation reports"),
+}
+
+
+def why_not_deletable(patient_id: int, session=None) -> str | None:
+    """Why deleting this patient would be refused by the database (rows that
+    must be kept refer to it), in words, with what to do instead; None when
+    nothing stands in the way."""
+    blocking = [rows for rows in dependent_rows(patient_id, session) if rows.effect == "refused"]
+    if not blocking:
+        return None
+    parts = []
+    for rows in blocking:
+        one, many = KEPT_RECORDS.get(rows.table, (f"row of {rows.table}", f"rows of {rows.table}"))
+        parts.append(many if rows.count is None else f"{rows.count} {one if rows.count == 1 else many}")
+    return (
+        f"This patient cannot be deleted: {', '.join(parts)} refer to them and must be kept "
+        "(an archived document or a signed prescription is never removed). "
+        "Mark the patient inactive, or deceased with the date of death, instead: "
+        "the record stays, out of the list of active patients."
+    )
+
+
+# Rows that a merge leaves with the merged record: history that may not change
+# (an archived document, a signed prescription, a closed appointment).
+# table -> which of its rows move (a condition on the table), None: none.
+STAYS_AS_WRITTEN = {
+    "documents": None,
+    "prescriptions": lambda table: table.c.status == "draft",
+    "appointments": lambda table: table.c.status.notin_(("completed", "cancelled", "postponed")),
+}
+
+
+def move_references(session, merged_id: int, keep_id: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Point every row that refers to patient `merged_id` and may change at
+    `keep_id` (one UPDATE per foreign key; the caller commits).  Returns
+    ({table: rows moved}, {table: rows left with the merged record})."""
+    moved, kept = {}, {}
+    for key in session.execute(REFERENCING_KEYS):
+        name = key.table_name if key.schema == "public" else f"{key.schema}.{key.table_name}"
+        table = sa.table(key.table_name, sa.column(key.column_name), sa.column("status"), schema=key.schema)
+        column = table.c[key.column_name]
+        rule = STAYS_AS_WRITTEN.get(name, lambda _table: sa.true())
+        if rule is not None:
+            count = session.execute(
+                sa.update(table).where(column == merged_id, rule(table)).values({key.column_name: keep_id})
+            ).rowcount
+            if count:
+                moved[name] = count
+        left = session.scalar(sa.select(sa.func.count()).select_from(table).where(column == merged_id))
+        if left and not (name == "patients" and key.column_name == "merged_into_id"):
+            kept[name] = left
+    return moved, kept

@@ -17,13 +17,14 @@ MAX_MATCHES = 20
 
 
 def find_patients(text: str, *, limit: int = 10) -> list[Patient]:
-    """Patients matching every word of `text`, by name; [] when nothing useful was typed."""
+    """Patients matching every word of `text`, by name; [] when nothing useful
+    was typed.  The pickers book appointments: deceased patients are left out."""
     condition = person_name_matches(Patient, (text or "").strip())
     if condition is None:
         return []
     query = (
         sa.select(Patient)
-        .where(condition)
+        .where(condition, Patient.status != "deceased")
         .order_by(Patient.last_name, Patient.first_name, Patient.id)
         .limit(max(1, min(limit, MAX_MATCHES)))
     )

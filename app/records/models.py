@@ -7,7 +7,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import BigInteger, Boolean, Date, FetchedValue, ForeignKey, Identity, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import Timestamped, Versioned
+from app.core.models import MAX_LENGTH, Timestamped, Versioned
 from app.core.normalize import clean_text, normalize_email, normalize_nir, normalize_phone
 
 SEXES = {"F": "Female", "M": "Male", "X": "Unspecified / other"}
@@ -27,7 +27,12 @@ CONTACT_FIELDS = [
     "emergency_contact_phone",
 ]
 MEDICAL_FIELDS = ["blood_group", "allergies", "notes"]
-EDITABLE_PATIENT_FIELDS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS
+STATUS_FIELDS = ["status", "deceased_on"]
+EDITABLE_PATIENT_FIELDS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS + STATUS_FIELDS
+
+# A patient whose records are kept (archived documents, prescriptions) is
+# marked inactive or deceased rather than deleted; deceased ones are not booked.
+PATIENT_STATUSES = {"active": "Active", "inactive": "Inactive (no longer followed here)", "deceased": "Deceased"}
 
 
 class Patient(Versioned, Timestamped, Model):
@@ -43,7 +48,7 @@ class Patient(Versioned, Timestamped, Model):
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     blood_group: Mapped[str | None] = mapped_column(String(3))
-    allergies: Mapped[str | None] = mapped_column(Text)
+    allergies: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 2000})
     phone: Mapped[str | None] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(String(300))
@@ -51,7 +56,15 @@ class Patient(Versioned, Timestamped, Model):
     city: Mapped[str | None] = mapped_column(String(100))
     emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
     emergency_contact_phone: Mapped[str | None] = mapped_column(String(16))
-    notes: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text, info={MAX_LENGTH: 10000})
+    status: Mapped[str] = mapped_column(String(10), server_default=FetchedValue())
+    deceased_on: Mapped[date | None] = mapped_column(Date)
+    # Set by a merge (app/records/rules.py merge_patients), never by a form.
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("patients.id"))
+
+    @validates("status")
+    def _default_status(self, _key, value):
+        return (value or "").strip() or "active"
 
     @validates("last_name", "first_name", "birth_name", "address", "city", "emergency_contact_name", "postal_code")
     def _clean_text(self, _key, value):
@@ -78,6 +91,12 @@ class Patient(Versioned, Timestamped, Model):
     @property
     def full_name(self) -> str:
         return f"{self.last_name.upper()} {self.first_name}"
+
+    @property
+    def status_label(self) -> str:
+        if self.status == "deceased" and self.deceased_on:
+            return f"Deceased ({self.deceased_on:%d/%m/%Y})"
+        return PATIENT_STATUSES.get(self.status or "active", self.status)
 
     def __repr__(self) -> str:
         return f"{self.full_name} ({self.mrn})"

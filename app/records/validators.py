@@ -16,6 +16,10 @@ from app.records.nir import nir_error
 
 Rule = Callable[[object], str | None]
 
+# What a NIR may take as typed, in groups ("1 85 05 78 006 084 91", dots,
+# dashes): stored without them, in 15 characters.
+NIR_TYPED_MAX_LENGTH = 30
+
 
 def nir_rule(value) -> str | None:
     value = normalize_nir(value)

@@ -10,39 +10,63 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
-from wtforms.validators import Email, Optional
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Email, Length, Optional
 
 from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
 from app.core.db_context import REASON_MAX_LENGTH, clean_reason
-from app.core.errors import CareTrailError
+from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.views import CareTrailModelView
-from app.records.deletion import dependent_rows
+from app.records.deletion import dependent_rows, why_not_deletable
+from app.records.duplicates import likely_duplicates
 from app.records.models import (
     BLOOD_GROUPS,
     CONTACT_FIELDS,
     EDITABLE_PATIENT_FIELDS,
     IDENTITY_FIELDS,
     MEDICAL_FIELDS,
+    PATIENT_STATUSES,
     PROFESSIONS,
     ROOM_KINDS,
     SEXES,
+    STATUS_FIELDS,
     Patient,
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient
-from app.records.validators import FormRule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.records.rules import (
+    PATIENT_RULES,
+    ROOM_RULES,
+    STAFF_RULES,
+    delete_patient,
+    duplicate_confirmed,
+    merge_patients,
+)
+from app.records.validators import (
+    NIR_TYPED_MAX_LENGTH,
+    FormRule,
+    birth_date_rule,
+    nir_rule,
+    phone_rule,
+    room_code_rule,
+    rpps_rule,
+)
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
+
+CONFIRM_DUPLICATE = "confirm_duplicate"
 
 PATIENT_LABELS = {
     "mrn": "Hospital no. (IPP)",
@@ -57,7 +81,26 @@ PATIENT_LABELS = {
     "emergency_contact_phone": "Emergency contact phone",
     "created_at": "Created",
     "updated_at": "Last changed",
+    "deceased_on": "Date of death",
+    "status_label": "Status",
 }
+
+
+class FilterListedStatus(BaseFilter):
+    """The patients list shows the active patients unless a status filter is
+    chosen (the links above the list: inactive, deceased, all).  Only the
+    list: an inactive or deceased patient's page, edit form and lookups
+    are reached as any other."""
+
+    name = "Listed status"
+    arg_name = "listed_status"
+
+    def apply(self, query, value):
+        if request.endpoint != "PatientView.list" or any(
+            name.startswith("_flt_") and name.endswith("_status") for name in request.args
+        ):
+            return query
+        return query.filter(self.model.status == "active")
 
 
 @dataclass(frozen=True)
@@ -93,7 +136,7 @@ class PatientShowWidget(ShowWidget):
 class PatientView(CareTrailModelView):
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
-    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
+    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete", "merge": "delete"}
     route_base = "/patients"
     show_template = "pages/patient_show.html"
     list_template = "pages/person_list.html"
@@ -106,45 +149,140 @@ class PatientView(CareTrailModelView):
     add_title = "New patient"
     edit_title = "Edit patient"
 
-    list_columns = ["mrn", "last_name", "first_name", "birth_date", "sex", "phone", "city"]
+    list_columns = ["mrn", "last_name", "first_name", "birth_date", "sex", "phone", "city", "status_label"]
     order_columns = ["mrn", "last_name", "first_name", "birth_date", "city"]
     base_order = ("last_name", "asc")
-    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone"]
+    base_filters = [["status", FilterListedStatus, None]]
+    search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     label_columns = PATIENT_LABELS
+    extra_args = {
+        **extra_args,
+        # Links above the list (templates/pages/person_list.html): FAB's "equal" (2) and "not equal" (5) filters.
+        "status_links": [
+            ("Active", None),
+            ("Inactive", "_flt_2_status=inactive"),
+            ("Deceased", "_flt_2_status=deceased"),
+            ("All", "_flt_5_status=-"),
+        ],
+    }
 
     show_fieldsets = [
         ("Identity", {"fields": ["mrn", *IDENTITY_FIELDS]}),
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
+        ("Status", {"fields": STATUS_FIELDS}),
         ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
-    add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
-    add_fieldsets = edit_fieldsets = [
+    edit_columns = EDITABLE_PATIENT_FIELDS
+    add_columns = [*EDITABLE_PATIENT_FIELDS, CONFIRM_DUPLICATE]
+    edit_fieldsets = [
         ("Identity", {"fields": IDENTITY_FIELDS}),
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
+        ("Status", {"fields": STATUS_FIELDS}),
     ]
+    add_fieldsets = [*edit_fieldsets, ("Duplicates", {"fields": [CONFIRM_DUPLICATE]})]
     description_columns = {
+        "status": "Inactive: no longer followed here; deceased: with the date of death (no new appointment)."
+        " A patient whose documents or prescriptions are kept is marked so instead of being deleted.",
+        "deceased_on": "Only for a deceased patient",
         "nir": "15 characters, spaces allowed: 1 85 05 78 006 084 91",
         "phone": "French or international number; stored as +33…",
         "birth_name": "Name at birth, when different (nom de naissance)",
     }
     validators_columns = {
-        "nir": [FormRule(nir_rule)],
         "birth_date": [FormRule(birth_date_rule)],
         "phone": [FormRule(phone_rule)],
         "emergency_contact_phone": [FormRule(phone_rule)],
         "email": [Optional(), Email()],
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        # Not FAB's generated field: its length is the stored one (15), which
+        # cut the spaced form people type (and the hint shows) in the browser.
+        "nir": StringField(
+            PATIENT_LABELS["nir"],
+            validators=[Optional(), Length(max=NIR_TYPED_MAX_LENGTH), FormRule(nir_rule)],
+            filters=[lambda value: value or None],
+        ),
         "sex": code_select("Sex", SEXES),
+        "status": SelectField(
+            "Status",
+            choices=list(PATIENT_STATUSES.items()),
+            default="active",
+            validators=[Optional()],
+            widget=Select2Widget(),
+        ),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
+    add_form_extra_fields = {
+        **add_form_extra_fields,
+        CONFIRM_DUPLICATE: BooleanField(
+            "Not a duplicate",
+            description="Tick only after a likely duplicate was shown, once you know this is another person.",
+        ),
+    }
+
+    def record_label(self, item) -> str:
+        return item.full_name
+
+    def _add(self):
+        """A new patient like one already recorded is saved only once the
+        user ticked "Not a duplicate" (the rules warn otherwise)."""
+        confirmed = request.method == "POST" and request.form.get(CONFIRM_DUPLICATE) in ("y", "on", "true", "1")
+        with duplicate_confirmed(confirmed):
+            return super()._add()
 
     def show_extras(self, pk) -> dict:
-        """Each domain's section of the record, built for the signed-in user."""
+        """Each domain's section of the record, built for the signed-in user;
+        the record it was merged into, and those merged into it."""
         actor = current_actor()
-        return {"sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()]}
+        patient = db.session.get(Patient, int(pk))
+        return {
+            "sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()],
+            "merged_into": db.session.get(Patient, patient.merged_into_id)
+            if patient and patient.merged_into_id
+            else None,
+            "merged_here": db.session.scalars(
+                sa.select(Patient).where(Patient.merged_into_id == int(pk)).order_by(Patient.id)
+            ).all(),
+        }
+
+    @expose("/merge/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def merge(self, pk: int):
+        """Merge this patient into another record (administrators): the likely
+        duplicates are offered, any other is named by its hospital number."""
+        patient = self.datamodel.get(pk, self._base_filters)
+        if patient is None:
+            flash(f"Patient #{pk} does not exist.", "warning")
+            return redirect(url_for(f"{self.endpoint}.list"))
+        reason, error, typed = "", None, ""
+        if request.method == "POST":
+            reason, typed = request.form.get("reason", ""), request.form.get("into_mrn", "").strip().upper()
+            keep_id = request.form.get("into", "")
+            if not keep_id.isdigit() and typed:
+                keep_id = str(db.session.scalar(sa.select(Patient.id).where(Patient.mrn == typed)) or "")
+            try:
+                if not keep_id.isdigit():
+                    raise ConstraintViolation("into", "Choose the record to keep, or type its hospital number.")
+                keep = db.session.get(Patient, int(keep_id))
+                who = f"{patient.full_name} ({patient.mrn})"
+                merge_patients(db.session, current_actor(), pk, int(keep_id), reason=clean_reason(reason))
+            except CareTrailError as problem:
+                db.session.rollback()
+                error = problem.message
+            else:
+                flash(f"Patient {who} merged into {keep.full_name} ({keep.mrn}).", "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=int(keep_id)))
+        return self.render_template(
+            "pages/patient_merge.html",
+            patient=patient,
+            candidates=likely_duplicates(db.session, patient, limit=10),
+            reason=reason,
+            typed=typed,
+            reason_max_length=REASON_MAX_LENGTH,
+            error=error,
+        ), (400 if error else 200)
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access
@@ -169,6 +307,7 @@ class PatientView(CareTrailModelView):
             "pages/patient_delete.html",
             patient=patient,
             dependents=dependent_rows(pk),
+            kept_by_law=why_not_deletable(pk),
             reason=reason,
             reason_max_length=REASON_MAX_LENGTH,
             error=error,

@@ -20,6 +20,9 @@ def insert(conn, table: str, row: dict):
 PATIENT_VIOLATIONS = [
     ({"nir": "185057800608492"}, "patients_nir_check"),
     ({"nir": "1850578006084"}, "patients_nir_check"),
+    ({"nir": "185057800608491"}, "patients_nir_sex_check"),  # a man's NIR, sex F
+    ({"nir": "285067800608457"}, "patients_nir_birth_check"),  # born in June, not May
+    ({"nir": "286057800608489"}, "patients_nir_birth_check"),  # born in 1986, not 1985
     ({"last_name": " Dubois"}, "patients_last_name_check"),
     ({"last_name": ""}, "patients_last_name_check"),
     ({"first_name": "Hélène "}, "patients_first_name_check"),
@@ -50,7 +53,7 @@ def test_patient_required_columns_are_not_null(sql_conn, column):
 
 
 def test_valid_patient_gets_a_generated_hospital_number_and_timestamps(sql_conn):
-    row = insert(sql_conn, "patients", {**VALID_PATIENT, "nir": make_nir()}).fetchone()
+    row = insert(sql_conn, "patients", {**VALID_PATIENT, "nir": make_nir("2850578006")}).fetchone()
     columns = [d.name for d in sql_conn.execute("SELECT * FROM patients LIMIT 0").description]
     patient = dict(zip(columns, row, strict=True))
     assert patient["mrn"].startswith("IPP") and len(patient["mrn"]) == 11
@@ -70,7 +73,7 @@ def test_updated_at_moves_on_update_whoever_writes(sql_conn):
 
 
 def test_nir_is_unique_when_present_and_optional(sql_conn):
-    nir = make_nir()
+    nir = make_nir("2850578006")
     insert(sql_conn, "patients", {**VALID_PATIENT, "nir": nir})
     insert(sql_conn, "patients", VALID_PATIENT)  # no NIR: any number of patients
     insert(sql_conn, "patients", VALID_PATIENT)
@@ -148,7 +151,16 @@ def test_room_code_is_unique(sql_conn):
 
 
 @pytest.mark.parametrize(
-    "nir", ["185057800608491", "185057800608492", "2850578006084", "28505780060849X", "1850520006084" + "00"]
+    "nir",
+    [
+        "185057800608491",
+        "185057800608492",
+        "2850578006084",
+        "28505780060849X",
+        "1850520006084" + "00",
+        "185457800608452",  # month 45: no month, nor a pseudo-month
+        "185357800608486",  # pseudo-month 35
+    ],
 )
 def test_python_and_sql_nir_rules_agree(sql_conn, nir):
     (valid_in_sql,) = sql_conn.execute("SELECT nir_is_valid(%s)", [nir]).fetchone()

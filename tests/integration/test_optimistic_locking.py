@@ -92,8 +92,10 @@ def edit_form(client, pid: int) -> dict:
     """The patient's edit form as the browser would post it back unchanged."""
     html = client.get(f"/patients/edit/{pid}").get_data(as_text=True)
     fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
-    for name, value in re.findall(r'<select[^>]*name="([^"]+)".*?<option[^>]*selected[^>]*value="([^"]*)"', html, re.S):
-        fields[name] = value
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option[^>]*selected[^>]*value="([^"]*)"', options)
+        if chosen:  # a select without a choice posts nothing, as a browser's empty first option
+            fields[name] = chosen.group(1)
     fields["csrf_token"] = csrf_token(html)
     return fields
 

@@ -39,7 +39,9 @@ def test_crud_on_patients(client, api):
 def test_search_by_name_ignores_accents_and_case(client, api):
     headers = api("secretary")
     client.post(URL, json=patient_payload(last_name="Lefèvre", first_name="Hélène"), headers=headers)
-    client.post(URL, json=patient_payload(last_name="Martin", first_name="Paul", nir=make_nir()), headers=headers)
+    client.post(
+        URL, json=patient_payload(last_name="Martin", first_name="Paul", sex="M", nir=make_nir()), headers=headers
+    )
     for query in [
         "(filters:!((col:last_name,opr:ct,value:lefevre)))",
         "(filters:!((col:last_name,opr:sw,value:LEFÈ)))",
@@ -90,7 +92,7 @@ def test_database_refusal_becomes_a_field_message_and_no_row(client, api, sql_co
 
 def test_duplicate_nir_is_a_field_message(client, api):
     headers = api("doctor")
-    nir = make_nir()
+    nir = make_nir("2850578006")
     assert client.post(URL, json=patient_payload(nir=nir), headers=headers).status_code == 201
     response = client.post(URL, json=patient_payload(nir=nir, first_name="Other"), headers=headers)
     assert response.status_code == 422
@@ -191,3 +193,23 @@ def test_refused_write_puts_no_patient_data_in_the_logs(client, api, caplog):
     """PostgreSQL quotes a refused row in its message; it must not reach the logs."""
     client.post(URL, json=patient_payload(last_name="Zyxwvutsrq", postal_code="75@11"), headers=api("doctor"))
     assert "Zyxwvutsrq" not in caplog.text
+
+
+def test_nir_typed_in_groups_is_accepted_and_stored_normalised(client, api, sql_conn):
+    response = client.post(URL, json=patient_payload(nir="2 85 05 78 006 084 41"), headers=api("secretary"))
+    assert response.status_code == 201, response.get_json()
+    assert sql_conn.execute("SELECT nir FROM patients").fetchone()[0] == "285057800608441"
+
+
+def test_nir_contradicting_sex_or_birth_is_a_422_on_the_nir(client, api, sql_conn):
+    headers = api("secretary")
+    wrong_sex = client.post(URL, json=patient_payload(nir="1 85 05 78 006 084 91"), headers=headers)
+    assert wrong_sex.status_code == 422
+    assert "but the sex is F" in wrong_sex.get_json()["message"]["nir"][0]
+    wrong_year = client.post(URL, json=patient_payload(birth_date="1986-05-17"), headers=headers)
+    assert wrong_year.status_code == 422
+    assert "the date of birth is in 1986" in wrong_year.get_json()["message"]["nir"][0]
+    assert count_patients(sql_conn) == 0
+    created = client.post(URL, json=patient_payload(), headers=headers).get_json()["id"]
+    changed = client.put(f"{URL}{created}", json={"sex": "M"}, headers=headers)
+    assert changed.status_code == 422 and "nir" in changed.get_json()["message"]

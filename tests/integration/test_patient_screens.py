@@ -48,7 +48,7 @@ def test_create_patient_through_the_form(client, login, sql_conn):
     login("secretary")
     response = submit(client, "/patients/add", FORM)
     assert response.status_code == 200
-    assert "Added Row" in response.get_data(as_text=True)
+    assert "Patient LEFÈVRE Hélène saved." in response.get_data(as_text=True)
     [(_id, last_name, first_name, phone, nir, blood_group)] = patient_rows(sql_conn)
     assert (last_name, first_name, phone, nir, blood_group) == ("Lefèvre", "Hélène", "+33123456789", None, None)
 
@@ -80,7 +80,7 @@ def test_edit_patient(client, login, sql_conn):
     [(patient_id, *_)] = patient_rows(sql_conn)
     nir = make_nir("2850578006")
     response = submit(client, f"/patients/edit/{patient_id}", {**FORM, "nir": nir, "blood_group": "O-"})
-    assert "Changed Row" in response.get_data(as_text=True)
+    assert " saved." in response.get_data(as_text=True)
     [(_id, _last, _first, _phone, stored_nir, blood_group)] = patient_rows(sql_conn)
     assert (stored_nir, blood_group) == (nir, "O-")
 
@@ -179,7 +179,7 @@ def test_room_codes_are_stored_upper_case(client, login, sql_conn):
     response = submit(
         client, "/rooms/add", {"code": " cons-7 ", "name": "Consultation 7", "kind": "consultation", "is_active": "y"}
     )
-    assert "Added Row" in response.get_data(as_text=True)
+    assert " saved." in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT code FROM rooms").fetchall() == [("CONS-7",)]
 
 
@@ -191,7 +191,7 @@ def test_a_staff_member_who_leaves_is_unticked_on_the_edit_form(client, login, s
     login("admin")
     form = {"last_name": "Martin", "first_name": "Julien", "profession": "nurse", "specialty": "", "rpps": ""}
     response = submit(client, f"/staff/edit/{staff_id}", {**form, "email": "", "phone": "", "user": ""})
-    assert "Changed Row" in response.get_data(as_text=True)
+    assert " saved." in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT is_active FROM staff").fetchall() == [(False,)]
     assert 'name="is_active" type="checkbox" value="y">' in client.get("/staff/add").get_data(as_text=True)
 
@@ -199,13 +199,13 @@ def test_a_staff_member_who_leaves_is_unticked_on_the_edit_form(client, login, s
 def test_a_room_can_be_added_out_of_use_and_put_back_in_use(client, login, sql_conn):
     login("admin")
     response = submit(client, "/rooms/add", {"code": "IRM-2", "name": "IRM 2", "kind": "imaging"})
-    assert "Added Row" in response.get_data(as_text=True)
+    assert " saved." in response.get_data(as_text=True)
     [(room_id, active)] = sql_conn.execute("SELECT id, is_active FROM rooms").fetchall()
     assert active is False
     response = submit(
         client, f"/rooms/edit/{room_id}", {"code": "IRM-2", "name": "IRM 2", "kind": "imaging", "is_active": "y"}
     )
-    assert "Changed Row" in response.get_data(as_text=True)
+    assert " saved." in response.get_data(as_text=True)
     assert sql_conn.execute("SELECT is_active FROM rooms").fetchall() == [(True,)]
 
 
@@ -251,3 +251,41 @@ def test_the_user_list_shows_yes_and_role_names(client, login):
     html = client.get("/users/list/").get_data(as_text=True)
     assert re.search(r">\s*Yes\s*<", html) and re.search(r">\s*Doctor\s*<", html)
     assert not re.search(r">\s*(True|False|\[\]|\[Doctor\])\s*<", html)
+
+
+def test_nir_typed_in_groups_as_the_hint_shows_is_accepted_and_stored_without_spaces(client, login, sql_conn):
+    """The field was FAB's, as long as the column (15): the browser cut the
+    spaced form of the hint, and the server refused more than 15 characters."""
+    login("secretary")
+    page = client.get("/patients/add").get_data(as_text=True)
+    nir_input = re.search(r'<input[^>]*name="nir"[^>]*>', page).group(0)
+    assert 'maxlength="15"' not in nir_input
+    spaced = "2 85 05 78 006 084 41"  # the hint's layout
+    assert len(spaced) > 15
+    response = submit(client, "/patients/add", {**FORM, "nir": spaced})
+    assert "Patient LEFÈVRE Hélène saved." in response.get_data(as_text=True)
+    [(_id, _last, _first, _phone, nir, _blood)] = patient_rows(sql_conn)
+    assert nir == "285057800608441"
+
+
+def test_nir_contradicting_the_sex_or_birth_date_is_explained_on_the_field(client, login, sql_conn):
+    login("secretary")
+    response = submit(client, "/patients/add", {**FORM, "nir": "1 85 05 78 006 084 91"})  # a man's NIR
+    assert "starts with 1 (a man) but the sex is F" in response.get_data(as_text=True)
+    response = submit(client, "/patients/add", {**FORM, "nir": "2 85 05 78 006 084 41", "birth_date": "1985-06-17"})
+    assert "month 05, the date of birth is in month 06" in response.get_data(as_text=True)
+    assert patient_rows(sql_conn) == []
+
+
+def test_dates_and_times_read_one_way_on_lists_and_pages(client, login, sql_conn):
+    """Lists and show pages printed Python's values: 1985-05-17 beside
+    17/05/1985 elsewhere, and 2026-12-06 07:35:27.770291+01:00."""
+    login("secretary")
+    submit(client, "/patients/add", FORM)
+    [(patient_id, *_)] = patient_rows(sql_conn)
+    cells = re.findall(r"<td>(.*?)</td>", client.get("/patients/list/").get_data(as_text=True), re.S)
+    assert "17/05/1985" in [cell.strip() for cell in cells]
+    page = client.get(f"/patients/show/{patient_id}").get_data(as_text=True)
+    assert "1985-05-17" not in page and "17/05/1985" in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", page)  # no raw timestamp
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", page)  # created / last changed, to the minute

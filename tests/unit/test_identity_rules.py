@@ -1,10 +1,12 @@
 """Python copies of the identity rules (the database has its own, tested in
 tests/integration/test_constraints.py)."""
 
+from datetime import date
+
 import pytest
 
 from app.core.normalize import clean_text, normalize_email, normalize_nir, normalize_phone, phone_error
-from app.records.nir import nir_error, nir_key
+from app.records.nir import nir_birth_error, nir_error, nir_key, nir_sex_error
 from app.records.validators import birth_date_rule, rpps_rule
 
 
@@ -67,3 +69,37 @@ def test_birth_date_rule():
 def test_rpps_rule():
     assert rpps_rule("1000345678") is not None
     assert rpps_rule("10003 456781") is None
+
+
+@pytest.mark.parametrize(
+    "body, sex, birth_date",
+    [
+        ("1850578006084", "M", date(1985, 5, 17)),
+        ("1850578006084", "X", date(1985, 5, 17)),  # sex X is never contradicted
+        ("1853078006084", "M", date(1985, 11, 2)),  # pseudo-month 30: month unknown
+        ("1859978006084", "M", date(1985, 1, 2)),  # pseudo-month 99
+        ("2000197101001", "F", date(2000, 1, 1)),  # overseas (971), born in 2000
+        ("285052A006084", "F", date(1985, 5, 1)),  # Corsica
+        ("3850599006084", "M", date(1990, 1, 2)),  # 3: born abroad, being registered, dates not checked
+        ("8850578006084", "F", date(2001, 3, 4)),  # 8: provisional (a woman)
+        ("7850578006084", "M", date(1970, 1, 1)),  # 7: provisional (a man)
+    ],
+)
+def test_nir_agrees_with_sex_and_birth_allowing_insee_exceptions(body, sex, birth_date):
+    nir = f"{body}{nir_key(body):02d}"
+    assert nir_error(nir) is None
+    assert nir_sex_error(nir, sex) is None
+    assert nir_birth_error(nir, birth_date) is None
+
+
+def test_nir_contradicting_sex_or_birth_date_is_explained():
+    assert "starts with 1 (a man) but the sex is F" in nir_sex_error("185057800608491", "F")
+    assert "starts with 8 (a woman) but the sex is M" in nir_sex_error("885057800608491", "M")
+    assert "year of birth as ..85, the date of birth is in 1986" in nir_birth_error("185057800608491", date(1986, 5, 1))
+    assert "month 05, the date of birth is in month 06" in nir_birth_error("185057800608491", date(1985, 6, 1))
+
+
+@pytest.mark.parametrize("month", ["13", "19", "43", "49", "00"])
+def test_nir_month_43_to_49_or_13_to_19_is_no_month(month):
+    body = f"185{month}78006084"
+    assert nir_error(f"{body}{nir_key(body):02d}") is not None

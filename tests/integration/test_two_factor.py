@@ -169,3 +169,14 @@ def test_an_admin_removes_a_lost_second_factor(enforced, app, client, sql_conn):
     assert done.status_code == 302
     assert not signed_in(doctor)
     assert browser_login(app.test_client(), "doctor").request.path == "/mfa/enrol/"
+
+
+def test_the_operator_removes_a_factor_from_the_command_line(enforced, app, client, sql_conn):
+    browser_login(client, "admin")
+    enrol(client)
+    result = app.test_cli_runner().invoke(args=["accounts", "reset-2fa", "admin"])
+    assert result.exit_code == 0, result.output
+    assert not signed_in(client)
+    assert browser_login(app.test_client(), "admin").request.path == "/mfa/enrol/"
+    door = sql_conn.execute("SELECT door FROM security_log WHERE event = 'mfa_reset'").fetchone()[0]
+    assert door == "cli"

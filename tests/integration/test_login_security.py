@@ -264,3 +264,50 @@ def test_hsts_behind_tls_and_static_files_stay_cacheable(client):
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
     static = client.get("/static/appbuilder/css/bootstrap.min.css")
     assert "no-store" not in static.headers.get("Cache-Control", "")
+
+
+def test_a_new_users_password_follows_the_rules_and_role_changes_are_logged(client, login, sql_conn):
+    login("admin")
+    nurse_role = sql_conn.execute("SELECT id FROM ab_role WHERE name = 'Nurse'").fetchone()[0]
+    doctor_role = sql_conn.execute("SELECT id FROM ab_role WHERE name = 'Doctor'").fetchone()[0]
+    fields = {
+        "first_name": "Anne",
+        "last_name": "Petit",
+        "username": "apetit",
+        "active": "y",
+        "email": "apetit@test.local",
+        "roles": str(nurse_role),
+    }
+    page = client.get("/users/add")
+    weak = client.post(
+        "/users/add",
+        data={
+            **fields,
+            "password": "apetit-2026-x",
+            "conf_password": "apetit-2026-x",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert "may not contain the username" in weak.get_data(as_text=True)
+    assert sql_conn.execute("SELECT count(*) FROM ab_user WHERE username = 'apetit'").fetchone()[0] == 0
+    page = client.get("/users/add")
+    client.post(
+        "/users/add",
+        data={
+            **fields,
+            "password": NEW_PASSWORD,
+            "conf_password": NEW_PASSWORD,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    user_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'apetit'").fetchone()[0]
+    page = client.get(f"/users/edit/{user_id}")
+    edited = client.post(
+        f"/users/edit/{user_id}",
+        data={**fields, "roles": str(doctor_role), "csrf_token": csrf_token(page.get_data(as_text=True))},
+    )
+    assert edited.status_code == 302, edited.get_data(as_text=True)[-3000:]
+    roles = sql_conn.execute("SELECT role_id FROM ab_user_role WHERE user_id = %s", [user_id]).fetchall()
+    assert roles == [(doctor_role,)]
+    detail = sql_conn.execute("SELECT detail FROM security_log WHERE event = 'roles_changed'").fetchone()
+    assert detail == ("Nurse -> Doctor",), client.get("/users/list/").get_data(as_text=True)[-4000:]

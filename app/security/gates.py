@@ -18,8 +18,11 @@ SCREEN_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# JSON, PDF, iCalendar: nothing in them is run nor framed.
+# JSON: nothing in it is run, loaded nor framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# PDF, iCalendar, files: not framed (a stricter policy would stop the
+# browser's own PDF viewer from showing a printed prescription).
+FILE_CSP = "frame-ancestors 'none'"
 
 
 def init_gates(app: Flask) -> None:
@@ -42,8 +45,8 @@ def init_gates(app: Flask) -> None:
     def security_headers(response):
         headers = response.headers
         is_static = request.endpoint in ("static", "appbuilder.static")
-        is_page = response.mimetype == "text/html"
-        headers.setdefault("Content-Security-Policy", SCREEN_CSP if is_page else API_CSP)
+        policy = {"text/html": SCREEN_CSP, "application/json": API_CSP}.get(response.mimetype, FILE_CSP)
+        headers.setdefault("Content-Security-Policy", policy)
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

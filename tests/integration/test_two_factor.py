@@ -180,3 +180,23 @@ def test_the_operator_removes_a_factor_from_the_command_line(enforced, app, clie
     assert browser_login(app.test_client(), "admin").request.path == "/mfa/enrol/"
     door = sql_conn.execute("SELECT door FROM security_log WHERE event = 'mfa_reset'").fetchone()[0]
     assert door == "cli"
+
+
+def test_one_recovery_code_sent_twice_at_once_signs_in_once(enforced, app, client):
+    """Two JWT logins racing with the same recovery code (two connections):
+    the database's conditional UPDATE lets exactly one through."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    browser_login(client, "doctor")
+    _secret, codes = enrol(client)
+    barrier = Barrier(2)
+
+    def attempt(_n):
+        body = {"username": "doctor", "password": TEST_PASSWORD, "provider": "db", "otp": codes[5]}
+        barrier.wait()
+        return app.test_client().post("/api/v1/security/login", json=body).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(attempt, range(2)))
+    assert statuses == [200, 401]

@@ -120,6 +120,23 @@ class Config:
     # A request body larger than this is refused (413) before anything reads it.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 
+    # Per-account lockout (both login doors count together, app/security/lockout.py):
+    # LOCKOUT_THRESHOLD failures within LOCKOUT_MINUTES lock the account until
+    # the oldest of them is LOCKOUT_MINUTES old.
+    LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
+    LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+
+    # Two-factor sign-in (TOTP): required for these roles (comma-separated,
+    # empty turns enforcement off); the secrets are encrypted with
+    # MFA_ENCRYPTION_KEY (a Fernet key), derived from SECRET_KEY when unset.
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "Admin,Doctor")
+    MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY") or None
+    MFA_ISSUER = os.environ.get("MFA_ISSUER", "CareTrail")
+
+    # A browser session unused for this long ends (server-side, app/security/sessions.py).
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    PASSWORD_MIN_LENGTH = 12
+
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -135,3 +152,6 @@ class TestingConfig(Config):
     # The suite logs in many times per second from one address.
     AUTH_RATE_LIMITED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    # Users of the suite sign in with a password only; the 2FA tests turn it on.
+    MFA_REQUIRED_ROLES = ""
+    MFA_ENCRYPTION_KEY = "nrrWlF0hkCkxK7D9f6iH0sQm2T0cMZ5b0Gx8rC0JbqQ="

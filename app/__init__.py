@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import agenda, audit, documents, prescribing, records
+from app import agenda, audit, documents, prescribing, records, security
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
@@ -21,6 +21,7 @@ from app.core.input_guard import init_input_guard, install_converters
 from app.core.log_redaction import redact_secret_paths
 from app.core.timezone import local_time
 from app.security.csrf import init_csrf
+from app.security.gates import init_gates
 from app.security.policy import may
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     init_input_guard(app)
     init_csrf(app)
+    init_gates(app)
     init_db_context(app)
     init_answers(app)
     load_models()
@@ -81,6 +83,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         appbuilder.init_app(app, db.session)
         for domain in DOMAINS:
             domain.register(appbuilder)
+        security.register(appbuilder)
         _rate_limit_api_login(appbuilder)
 
     from app.cli import register_cli

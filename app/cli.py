@@ -17,9 +17,9 @@ def register_cli(app: Flask) -> None:
     from app.audit.cli import audit
     from app.documents.cli import documents
     from app.prescribing.cli import drugs, prescriptions
-    from app.security.cli import roles
+    from app.security.cli import accounts, roles
 
-    for group in (roles, setup, seed_demo, audit, drugs, prescriptions, documents):
+    for group in (roles, accounts, setup, seed_demo, audit, drugs, prescriptions, documents):
         app.cli.add_command(group)
 
 

@@ -232,6 +232,14 @@ def browser_login(client, username: str, password: str = TEST_PASSWORD):
     )
 
 
+def browser_logout(client):
+    """Sign out as a person does: the logout form's POST, with its CSRF token."""
+    page = client.get("/logout/")
+    if page.status_code != 200:
+        return page  # not signed in
+    return client.post("/logout/", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
 @pytest.fixture
 def login(client):
     """login(username) signs the test client in through the login form."""

@@ -1,41 +1,120 @@
-"""CareTrail's security manager: FAB's, with sign-ins attributed in the
-audit, and permission checks read from the role matrix rather than queried
-(app/security/policy.py): FAB ran one query per menu entry and button."""
+"""CareTrail's security manager: FAB's, with permission checks read from the
+role matrix rather than queried (app/security/policy.py: FAB ran one query
+per menu entry and button), and the login protections of issue 18:
 
+- sign-ins, failures and lockouts go to the security log
+  (app/security/seclog.py), not to ab_user: FAB's last_login, login_count
+  and fail_login_count are no longer written, so a sign-in changes no row
+  and the change audit holds account changes only;
+- a per-account lockout counted from that log, whichever door (form, JWT);
+- browser sessions and JWTs checked against user_sessions at each request
+  (app/security/sessions.py), so they can be ended server-side;
+- passwords under the rules of app/security/passwords.py, and a change ends
+  every session and token of the account.
+"""
+
+from flask import current_app, g
+from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from werkzeug.security import check_password_hash
 
-from app.core.actor import Actor, acting_as
-from app.core.db_context import audit_reason, remember_request_user
+from app.core.db_context import remember_request_user
+from app.security import account, seclog, sessions
+from app.security.api import SecurityApi
+from app.security.passwords import check_password_rules
 from app.security.policy import knows_roles, role_may
-from app.security.token_api import SecurityApi
 from app.security.users import CareTrailUserDBModelView
+from app.security.views import CareTrailAuthDBView, CareTrailResetMyPasswordView, CareTrailResetPasswordView
 
 
 class CareTrailSecurityManager(SecurityManager):
     userdbmodelview = CareTrailUserDBModelView
-    security_api = SecurityApi
+    authdbview = CareTrailAuthDBView
+    resetmypasswordview = CareTrailResetMyPasswordView
+    resetpasswordview = CareTrailResetPasswordView
+    security_api = SecurityApi  # the JWT login with 2FA and lockout (keeps FAB's name)
     # FAB's Security -> User's Statistics draws with Google Charts loaded from
     # the internet: blank without it, and it tells Google who looks at it.
     # Not registered: no menu entry, no route (the audit's statistics are local).
     userstatschartview = None
 
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+
+        @jwt_manager.token_in_blocklist_loader
+        def token_ended(_header, payload) -> bool:
+            return not sessions.token_is_live(payload.get("jti", ""))
+
+        return jwt_manager
+
     # The audit needs the signed-in user from the first query of a request on
     # (app/core/db_context.py); these are where FAB loads it, by cookie or by JWT.
     def load_user(self, pk):
-        user = super().load_user(pk)
+        """The browser session's user, if its server-side session is live."""
+        user = self.get_user_by_id(int(pk))
+        if user is None or not user.is_active:
+            return None
+        state = sessions.check_browser(
+            flask_session.get(sessions.SESSION_KEY), user.id, current_app.config.get("SESSION_IDLE_MINUTES", 30)
+        )
+        if state != "live":
+            if state == "idle":
+                seclog.record("session_expired", user=user)
+            for key in (sessions.SESSION_KEY, account.GATE_KEY, "_user_id", "_fresh", "_id"):
+                flask_session.pop(key, None)
+            return None
         remember_request_user(user)
         return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        user = super().load_user_jwt(_jwt_header, jwt_data)
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active:
+            return None
+        g.user = user
         remember_request_user(user)
         return user
 
+    def is_locked(self, user) -> bool:
+        config = current_app.config
+        return seclog.is_locked(user.id, config.get("LOCKOUT_THRESHOLD", 5), config.get("LOCKOUT_MINUTES", 15))
+
+    def auth_user_db(self, username, password):
+        """FAB's password check, refused while the account is locked; every
+        failure is logged (and counts toward the lockout)."""
+        user = None
+        if username:
+            user = self.find_user(username=username) or self.find_user(email=username)
+        if user is not None and user.is_active and self.is_locked(user):
+            # The same work as a real check: a locked account answers no faster.
+            check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
+            seclog.record("login_locked", user=user)
+            return None
+        authenticated = super().auth_user_db(username, password)
+        if authenticated is None and user is None and username:
+            seclog.record("login_failed", username=str(username), detail="unknown user")
+        elif authenticated is None and user is not None and not user.is_active:
+            seclog.record("login_failed", user=user, detail="inactive account")
+        return authenticated
+
     def update_user_auth_stat(self, user, success=True):
-        # The login counters FAB updates are written as the account's own
-        # change, with the outcome as reason: the audit doubles as a sign-in log.
-        with acting_as(Actor(user.username, user.id)), audit_reason("sign-in" if success else "failed sign-in"):
-            super().update_user_auth_stat(user, success)
+        # Nothing is written to ab_user (see the module's docstring); the
+        # door logs the sign-in once it is complete (second factor included).
+        if not success:
+            seclog.record("login_failed", user=user, detail="wrong password")
+
+    def noop_user_update(self, user) -> None:
+        """FAB balances the time of a failure with a write; a read does as well here."""
+        self.get_user_by_id(user.id)
+
+    def reset_password(self, userid, password):
+        """Set a password under the rules; every session and token of the
+        account ends (a stolen cookie dies with the old password)."""
+        user = self.get_user_by_id(userid)
+        check_password_rules(user.username, password)
+        super().reset_password(user.id, password)
+        account.password_changed(user.id)
+        ended = sessions.end_all(user.id, "password changed")
+        seclog.record("password_changed", user=user, detail=f"{ended} sessions and tokens ended")
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         roles = [role.name for role in self.get_user_roles(user)]

@@ -36,6 +36,7 @@ HOSPITAL_SETTINGS = "HospitalSettings"
 AUDIT_LOG_MENU = "Audit log"
 AUDIT_STATS_MENU = "Audit statistics"
 DELETED_PATIENTS_MENU = "Deleted patients"
+SECURITY_LOG_MENU = "Security log"
 CALENDAR_MENU = "Calendar"
 FIND_SLOT_MENU = "Find a slot"
 APPOINTMENTS_MENU = "Appointments"
@@ -47,7 +48,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
     ROOMS: ("Rooms",),
-    AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU),
+    AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU, SECURITY_LOG_MENU),
     APPOINTMENTS: (CALENDAR_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU, TO_REBOOK_MENU),
     SCHEDULES: ("Working hours",),
     ABSENCES: ("Absences",),

@@ -5,7 +5,7 @@ their owners (or a secretary, an admin)."""
 
 from tests.agenda import book
 from tests.agenda_screens import MONDAY, at
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 
 
 def submit(client, url: str, fields: dict):
@@ -246,7 +246,7 @@ def test_admins_extend_the_appointment_types_and_others_only_read_them(client, l
     login("secretary")
     assert "Consultation" in client.get("/appointment-types/list/").get_data(as_text=True)
     assert client.get("/appointment-types/add").status_code == 403
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     assert " saved." in submit(client, "/appointment-types/add", fields).get_data(as_text=True)
     html = submit(client, "/appointment-types/add", {**fields, "name": "Other", "code": "Bad Code"}).get_data(

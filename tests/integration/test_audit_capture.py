@@ -429,13 +429,13 @@ def test_a_reason_given_by_the_user_lands_in_the_entry(app, sql_conn):
     assert entry["reason"] == "room closed for works"
 
 
-def test_sign_ins_and_failed_attempts_are_attributed_to_the_account(client, sql_conn):
+def test_sign_ins_and_failed_attempts_stay_out_of_the_change_audit(client, sql_conn):
+    """They go to the security log (tests/integration/test_login_security.py),
+    attributed to the account; FAB's sign-in counters on ab_user are no longer written."""
     from tests.conftest import browser_login
 
     browser_login(client, "nurse", "wrong password")
     browser_login(client, "nurse")
-    failed, succeeded = entries(sql_conn, "table_name = 'public.ab_user'")
-    assert (failed["app_username"], failed["reason"]) == ("nurse", "failed sign-in")
-    assert "fail_login_count" in failed["changed_columns"]
-    assert (succeeded["app_username"], succeeded["reason"]) == ("nurse", "sign-in")
-    assert "login_count" in succeeded["changed_columns"]
+    assert entries(sql_conn, "table_name = 'public.ab_user'") == []
+    logged = sql_conn.execute("SELECT event, username FROM security_log ORDER BY id").fetchall()
+    assert logged == [("login_failed", "nurse"), ("login", "nurse")]

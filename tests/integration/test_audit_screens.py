@@ -3,7 +3,7 @@
 import json
 import re
 
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 from tests.integration.test_audit_restore import last_entry, patient
 from tests.integration.test_audit_search import as_user, new_patient, synthetic_entry
 
@@ -52,7 +52,7 @@ def test_restore_refuses_an_outside_next_and_non_admins(client, login, sql_conn)
         data={"mode": "before", "csrf_token": csrf_token(html), "next": "https://evil.example/"},
     )
     assert done.status_code == 302 and "evil" not in done.headers["Location"]
-    client.get("/logout/")
+    browser_logout(client)
     login("auditor")
     assert client.get(f"/audit/restore/{entry['id']}").status_code in (302, 403)
 

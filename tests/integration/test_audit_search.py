@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import audit_log
+from tests.conftest import browser_logout
 
 PASSWORD_CHANGE = "UPDATE ab_user SET password = 'scrypt:new-hash' WHERE username = 'nurse'"
 
@@ -309,7 +310,7 @@ def test_the_patient_page_links_to_its_history_for_audit_readers_only(client, lo
     login("admin")
     page = client.get(f"/patients/show/{patient}").get_data(as_text=True)
     assert f"/audit/patient/{patient}" in page
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     page = client.get(f"/patients/show/{patient}")
     assert page.status_code == 200 and f"/audit/patient/{patient}" not in page.get_data(as_text=True)

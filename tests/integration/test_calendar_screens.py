@@ -9,6 +9,7 @@ import pytest
 
 from tests.agenda import book
 from tests.agenda_screens import MONDAY, appointment_row, at, calendar_poster, wall
+from tests.conftest import browser_logout
 
 
 def booking(clinic, patient="dubois", doctor="martin", start=None, **extra):
@@ -212,7 +213,7 @@ def test_the_doctors_own_agenda_is_the_default_filter(client, login, clinic):
     login("doctor")
     html = client.get("/calendar/").get_data(as_text=True)
     assert f'<option value="{clinic["martin"]}" selected>' in html
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     html = client.get("/calendar/").get_data(as_text=True)
     assert " selected>" not in html.split('id="calendar-doctor"')[1].split("</select>")[0]

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 from tests.prescribing import draft, make_ward, signed
 
 SICK_NOTE = "Je soussigné {{ doctor.name }} certifie que l'état de {{ patient.civility }} {{ patient.last_name }}\n"
@@ -108,7 +108,7 @@ def test_a_nurse_prints_a_prescription_a_secretary_cannot(client, login, ward):
     pk = signed(conn, ward["dubois"], ward["martin"], [ward["med"]["PARA"]])
     login("nurse")
     assert print_prescription(client, pk).mimetype == "application/pdf"
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     token = csrf_token(page(client, f"/patients/show/{ward['dubois']}"))
     response = client.post(f"/issue-document/prescription/{pk}", data={"csrf_token": token})
@@ -126,7 +126,7 @@ def test_the_archive_shows_only_the_kinds_a_user_may_read(client, login, ward):
     client.post(form_action(html, "ct-inline-form"), data={"csrf_token": csrf_token(html)})
     (prescription_doc, _, _, _), (record_doc, record_kind, _, _) = documents(conn)
     assert record_kind == "patient_record"
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     listing = page(client, "/documents/list/")
     assert f"/documents/show/{record_doc}" in listing and f"/documents/show/{prescription_doc}" not in listing
@@ -193,12 +193,12 @@ def test_the_archive_filters_by_issuer_and_day(client, login, ward):
 
     conn = ward["conn"]
     for username, patient in (("admin", "dubois"), ("secretary", "durand")):
-        client.get("/logout/")
+        browser_logout(client)
         login(username)
         html = page(client, f"/patients/show/{ward[patient]}")
         client.post(form_action(html, "ct-inline-form"), data={"csrf_token": csrf_token(html)})
     (by_admin, *_), (by_secretary, *_) = documents(conn)
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     secretary_only = page(client, "/documents/list/?_flt_0_issued_by=secretary")
     assert f"/documents/show/{by_secretary}" in secretary_only and f"/documents/show/{by_admin}" not in secretary_only
@@ -217,12 +217,12 @@ def test_the_patient_page_offers_what_each_role_may_issue(client, login, ward):
     html = page(client, url)
     assert "ct-issue-patient-record" in html and "ct-issue-certificate" in html and "ct-issue-report" in html
     assert "ct-issue-audit-history" not in html
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     html = page(client, url)
     assert "ct-issue-patient-record" in html and "ct-issue-report" in html
     assert "ct-issue-certificate" not in html and "ct-issue-audit-history" not in html
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     assert "ct-issue-audit-history" in page(client, url)
 
@@ -310,7 +310,7 @@ def test_a_template_used_by_a_certificate_is_not_deleted_but_deactivated(client,
         data={"csrf_token": csrf_token(form), "template_id": template_id, "value-rest_days": "2"},
     )
     assert len(documents(conn)) == 1
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     token = csrf_token(page(client, f"/certificate-templates/edit/{template_id}"))
     response = client.post(
@@ -325,7 +325,7 @@ def test_doctors_read_templates_nurses_do_not_and_neither_writes_them(client, lo
     login("doctor")
     assert "Arrêt de travail (test)" in page(client, "/certificate-templates/list/")
     assert client.get("/certificate-templates/add").status_code == 403
-    client.get("/logout/")
+    browser_logout(client)
     login("nurse")
     assert client.get("/certificate-templates/list/").status_code == 403
     assert client.get("/certificate-templates/add").status_code == 403

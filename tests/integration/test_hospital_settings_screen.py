@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 
 URL = "/hospital-settings/"
 FORM = {
@@ -139,6 +139,6 @@ def test_only_administrators_open_the_settings(client, login):
         assert client.get(URL).status_code == 403, username
         assert client.get("/hospital-settings/logo").status_code == 403, username
         assert "/hospital-settings/" not in client.get("/patients/list/").get_data(as_text=True)
-        client.get("/logout/")
+        browser_logout(client)
     login("admin")
     assert "/hospital-settings/" in client.get("/patients/list/").get_data(as_text=True)

@@ -137,8 +137,7 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
                 "/api/v1/security/login",
                 json={"username": "doctor", "password": "whatever-it-is", "provider": "db"},
             )
-            client.get("/logout/")
-            form_login = client.post("/login/", data={"username": "doctor", "password": "whatever-it-is"})
+            form_login = app.test_client().post("/login/", data={"username": "doctor", "password": "whatever-it-is"})
         finally:
             admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS true')
     assert api_answer.status_code == 503 and api_answer.is_json

@@ -3,7 +3,7 @@ merge_patients(), administrators only, audited with the merge as reason and
 reversible from the audit."""
 
 from tests.agenda import book, make_patient, next_weekday, paris, weekly_hours
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 from tests.documents import issue
 from tests.integration.test_audit_restore import last_entry, restore
 from tests.prescribing import allergy, draft, make_ward, signed
@@ -80,6 +80,6 @@ def test_the_merge_screen_offers_the_likely_duplicates_and_links_both_records(cl
     html = response.get_data(as_text=True)
     assert "merged into DUBOIS Marie" in html and "Records merged into this one" in html
     assert "This record was merged into" in client.get(f"/patients/show/{merged}").get_data(as_text=True)
-    client.get("/logout/")
+    browser_logout(client)
     login("secretary")
     assert client.get(f"/patients/merge/{merged}").status_code in (302, 403)

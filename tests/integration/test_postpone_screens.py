@@ -8,7 +8,7 @@ import re
 
 from tests.agenda import book
 from tests.agenda_screens import MONDAY, at, page_csrf_token
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 
 SLOT_ROWS = re.compile(r'<tr class="ct-slot" data-starts-at="([^"]+)" data-doctor-id="(\d+)">')
 
@@ -30,7 +30,7 @@ def test_the_appointment_page_offers_postpone_to_those_who_write_the_agenda(clie
     page = client.get(f"/appointments/show/{appointment}").get_data(as_text=True)
     assert f'href="/find-slot/?postpone={appointment}"' in page
     assert "postpone=" not in client.get(f"/appointments/show/{cancelled}").get_data(as_text=True)
-    client.get("/logout/")
+    browser_logout(client)
     login("nurse")
     assert "postpone=" not in client.get(f"/appointments/show/{appointment}").get_data(as_text=True)
 
@@ -124,7 +124,7 @@ def test_the_calendar_popup_links_to_postponing(client, login, clinic):
     start, end = at(0).replace(tzinfo=None).isoformat(), at(23).replace(tzinfo=None).isoformat()
     [event] = client.get(f"/calendar/events?start={start}&end={end}").get_json()
     assert event["id"] == str(appointment) and event["extendedProps"]["can_postpone"] is True
-    client.get("/logout/")
+    browser_logout(client)
     login("nurse")
     [event] = client.get(f"/calendar/events?start={start}&end={end}").get_json()
     assert event["extendedProps"]["can_postpone"] is False

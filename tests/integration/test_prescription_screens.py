@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.conftest import browser_logout, csrf_token
 from tests.prescribing import allergy, draft, make_ward, signed, status_of
 
 
@@ -229,7 +229,7 @@ def test_the_drug_reference_is_written_by_admins_and_read_by_doctors(client, log
     assert client.get("/drug-interactions/add").status_code == 403
     lookup = client.get("/medication-lookup/?q=amox").get_json()
     assert [m["label"] for m in lookup] == ["Amoxicillin + clavulanic acid [AUGM]", "Amoxicillin 1 g [AMOX]"]
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     url = "/medications/add"
     form = {

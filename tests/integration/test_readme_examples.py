@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 
 from app.demo.hospital import seed_demo_data
-from tests.conftest import TEST_PASSWORD, api_token
+from tests.conftest import TEST_PASSWORD, api_token, browser_logout
 from tests.factories import patient_payload
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -81,7 +81,7 @@ def test_what_the_readme_says_of_the_openapi_spec_is_true(demo, client, login):
     assert client.get("/swagger/v1").status_code in (302, 401, 403)
     login("doctor")
     assert client.get("/swagger/v1").status_code in (302, 403)
-    client.get("/logout/")
+    browser_logout(client)
     login("admin")
     assert client.get("/swagger/v1").status_code == 200
 

@@ -22,6 +22,7 @@ from app.documents.kinds import build_document
 from app.documents.models import Document, DocumentAccess
 from app.documents.render import render_pdf
 from app.records.models import Patient
+from app.security.journal import journal_patient_read
 
 
 def issue_document(session, actor: Actor, *, patient_id: int, kind: str, fields: dict, engine: str | None = None):
@@ -70,7 +71,13 @@ def _issue(session, actor: Actor, patient_id: int, kind: str, fields: dict, engi
     )
     session.add(document)
     commit(session)
+    # A document shows the record: its issue is a read of it (journal of reads).
+    journal_patient_read(session, actor, patient.id, "history" if kind == "audit_history" else "print", door="document")
     return document
+
+
+# A download is an export of the record, an inline opening its print.
+DOCUMENT_READS = {"download": "export", "print": "print"}
 
 
 def _archived_prescription(session, patient_id: int, fields: dict):
@@ -94,6 +101,8 @@ def open_document(session, actor: Actor, document_id: int, *, action: str, clien
     check_may_read(actor, document.kind)
     content = document.content
     journal_access(session, actor, document, action=action, client_addr=client_addr)
+    if action in DOCUMENT_READS:
+        journal_patient_read(session, actor, document.patient_id, DOCUMENT_READS[action], door="document")
     # The commit expired the row: keep the bytes read, rather than fetch them again.
     set_committed_value(document, "content", content)
     return document

@@ -1,9 +1,21 @@
-"""REST API for patients: /api/v1/patients/."""
+"""REST API for patients: /api/v1/patients/.
 
+A patient's fields are answered and taken field group by field group
+(app/records/rules.py): a field the user may not read is absent from every
+answer (the key, not only its value), a filter or an order on it is
+refused, and a body naming a field the user may not write is refused
+before anything is applied (403 naming the field).
+"""
+
+import json
+
+from flask import Response, request
 from marshmallow import validate
 
+from app.core.actor import current_actor
 from app.core.api import CareTrailModelApi
 from app.core.datamodel import CareTrailInterface
+from app.core.extensions import db
 from app.records.models import (
     BLOOD_GROUPS,
     EDITABLE_PATIENT_FIELDS,
@@ -14,8 +26,16 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES
+from app.records.rules import (
+    PATIENT_RULES,
+    ROOM_RULES,
+    STAFF_RULES,
+    check_patient_filters,
+    check_patient_input,
+    visible_patient_data,
+)
 from app.records.validators import api_rule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.security.journal import journal_patient_read
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
 READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "created_at", "updated_at"]
@@ -41,6 +61,62 @@ class PatientApi(CareTrailModelApi):
         "sex": validate.OneOf(list(SEXES)),
         "blood_group": validate.OneOf(BLOOD_GROUPS),
     }
+
+    def get_headless(self, pk, **kwargs):
+        def showing():
+            response = super(PatientApi, self).get_headless(pk, **kwargs)
+            if response.status_code == 200:
+                journal_patient_read(db.session, current_actor(), int(pk), "view", door="api")
+            return response
+
+        return self._narrowed(showing)
+
+    def get_list_headless(self, **kwargs):
+        def listing():
+            rison = kwargs.get("rison") or {}
+            filters = rison.get("filters") or []
+            names = [item.get("col") for item in filters if isinstance(item, dict)]
+            check_patient_filters(current_actor(), [*names, rison.get("order_column") or ""])
+            return super(PatientApi, self).get_list_headless(**kwargs)
+
+        return self._narrowed(lambda: self._answering(listing))
+
+    def post_headless(self):
+        post = super().post_headless
+        return self._narrowed(lambda: self._answering(self._checked_input, post))
+
+    def put_headless(self, pk):
+        put = super().put_headless
+        return self._narrowed(lambda: self._answering(self._checked_input, put, pk))
+
+    @staticmethod
+    def _checked_input(endpoint, *args):
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            check_patient_input(current_actor(), body.keys())
+        return endpoint(*args)
+
+    @staticmethod
+    def _narrowed(endpoint):
+        """The answer without the fields the user may not read."""
+        response = endpoint()
+        if not isinstance(response, Response) or response.mimetype != "application/json" or response.status_code >= 300:
+            return response
+        body = response.get_json()
+        actor = current_actor()
+        result = body.get("result")
+        if isinstance(result, dict):
+            body["result"] = visible_patient_data(actor, result)
+        elif isinstance(result, list):
+            body["result"] = [visible_patient_data(actor, row) for row in result]
+        for key in ("list_columns", "show_columns", "edit_columns", "add_columns"):
+            if isinstance(body.get(key), list):
+                body[key] = [name for name in body[key] if name in visible_patient_data(actor, {name: 1})]
+        for key in ("label_columns", "description_columns"):
+            if isinstance(body.get(key), dict):
+                body[key] = visible_patient_data(actor, body[key])
+        response.set_data(json.dumps(body))
+        return response
 
 
 STAFF_COLUMNS = [

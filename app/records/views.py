@@ -38,8 +38,17 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, delete_patient
+from app.records.rules import (
+    PATIENT_RULES,
+    ROOM_RULES,
+    STAFF_RULES,
+    check_may_create_patient,
+    check_patient_filters,
+    check_patient_input,
+    delete_patient,
+)
 from app.records.validators import FormRule, birth_date_rule, nir_rule, phone_rule, room_code_rule, rpps_rule
+from app.security.journal import journal_patient_read
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
@@ -93,6 +102,8 @@ class PatientShowWidget(ShowWidget):
 class PatientView(CareTrailModelView):
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
+    # Columns, fieldsets, filters and forms narrowed to the user's field groups.
+    fields_resource = PATIENTS
     method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete"}
     route_base = "/patients"
     show_template = "pages/patient_show.html"
@@ -140,6 +151,22 @@ class PatientView(CareTrailModelView):
         "sex": code_select("Sex", SEXES),
         "blood_group": code_select("Blood group", {g: g for g in BLOOD_GROUPS}, required=False),
     }
+
+    def check_input(self, names: set[str]) -> None:
+        check_patient_input(current_actor(), names, PATIENT_LABELS)
+
+    def check_filters(self, names: set[str]) -> None:
+        check_patient_filters(current_actor(), names)
+
+    def _add(self):
+        check_may_create_patient(current_actor())
+        return super()._add()
+
+    def _show(self, pk):
+        """FAB's page, journaled as a read of the record."""
+        widgets = super()._show(pk)
+        journal_patient_read(db.session, current_actor(), int(pk), "view", door="screen")
+        return widgets
 
     def show_extras(self, pk) -> dict:
         """Each domain's section of the record, built for the signed-in user."""

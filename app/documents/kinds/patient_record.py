@@ -1,11 +1,15 @@
 """The patient record sheet: identity, administrative data, allergies,
-current prescriptions, upcoming and recent appointments."""
+current prescriptions, upcoming and recent appointments, each part only
+when the issuer's role may read it (app/security/roles.py: a secretary's
+sheet has no blood group, no allergy and no treatment)."""
 
 from datetime import date
 
 from app.agenda.patient_appointments import patient_appointments
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 from app.prescribing.lists import patient_prescribing
+from app.security.policy import READ, may, readable_fields
+from app.security.roles import ALLERGIES, PATIENTS, PRESCRIPTIONS
 
 # Enough for the sheet a doctor takes to a consultation; the screens list everything.
 APPOINTMENTS_SHOWN = 50
@@ -36,6 +40,7 @@ def age_on(birth_date: date, day: date) -> int:
 def build(session, *, patient, fields, issuer, engine) -> Draft:
     no_other_fields(fields)
     title = f"Dossier patient — {patient.full_name}"
+    shown = readable_fields(issuer, PATIENTS)
     html = render_document_html(
         "patient_record.html",
         session=session,
@@ -46,6 +51,10 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         status_labels=APPOINTMENT_STATUS_LABELS,
         severity_labels=ALLERGY_SEVERITY_LABELS,
         age=age_on(patient.birth_date, date.today()),
+        shown=shown,
+        show_contact=any(name in shown for name in ("phone", "email", "address", "city", "emergency_contact_name")),
+        show_allergies=may(issuer, READ, ALLERGIES) and "allergies" in shown,
+        show_treatments=may(issuer, READ, PRESCRIPTIONS),
         prescribing=patient_prescribing(patient.id),
         appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),
     )

@@ -17,7 +17,7 @@ from app.core.actor import Actor
 from app.core.errors import NotFound
 from app.core.rules import commit
 from app.documents import signing
-from app.documents.access import check_may_issue, check_may_read
+from app.documents.access import check_may_issue, check_may_read, check_may_read_document
 from app.documents.kinds import build_document
 from app.documents.models import Document, DocumentAccess
 from app.documents.render import render_pdf
@@ -98,7 +98,7 @@ def open_document(session, actor: Actor, document_id: int, *, action: str, clien
     document = session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
     if document is None:
         raise NotFound(f"No document #{document_id}.")
-    check_may_read(actor, document.kind)
+    check_may_read_document(actor, document)
     content = document.content
     journal_access(session, actor, document, action=action, client_addr=client_addr)
     if action in DOCUMENT_READS:

@@ -120,12 +120,13 @@ PRESCRIBING_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
 # each role issues and reads is narrowed by app/documents/access.py.
 # Certificate texts and the letterhead are administrators' (Admin holds
 # every permission); doctors read the templates they issue from.
-# Hospitalisation reports are written by doctors, read by those who send
-# or act on the discharge letter.
+# Hospitalisation reports are written by doctors, read by nurses who act
+# on the discharge letter.
 DOCUMENT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Doctor": {DOCUMENTS: RW, CERTIFICATE_TEMPLATES: R, HOSPITALISATION_REPORTS: RW},
     "Nurse": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
-    "Secretary": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
+    # Secretaries: administrative documents only, never clinical ones (issue 18).
+    "Secretary": {DOCUMENTS: RW},
     "Radiologist": {DOCUMENTS: RW},
     "Auditor": {DOCUMENTS: RW},
 }

@@ -146,6 +146,7 @@ def test_an_edited_template_is_a_new_version_and_documents_keep_theirs(app, sql_
         ("secretary", "prescription", False),
         ("secretary", "certificate", False),
         ("secretary", "audit_history", False),
+        ("secretary", "hospitalisation_report", False),  # no clinical document (issue 18)
         ("nurse", "certificate", False),
         ("nurse", "prescription", True),
         ("doctor", "audit_history", False),

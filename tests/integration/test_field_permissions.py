@@ -223,3 +223,30 @@ def test_readme_shows_the_matrix_the_code_enforces():
     start, end = "<!-- role-matrix:start (generated) -->\n", "<!-- role-matrix:end -->"
     assert start in text and end in text
     assert text.split(start)[1].split(end)[0] == matrix_markdown()
+
+
+def test_a_patient_record_is_read_only_by_who_may_read_what_it_shows(client, api, sql_conn):
+    """A secretary does not download the sheet a doctor printed (allergies,
+    treatments); the one she printed herself, anyone reading patients may."""
+    from tests.documents import make_chart
+
+    chart = make_chart(sql_conn, appointments=0)
+    url = f"/api/v1/patients/{chart['dubois']}/documents"
+    by_doctor = client.post(url, headers=api("doctor"), json={"kind": "patient_record"}).get_json()
+    by_secretary = client.post(url, headers=api("secretary"), json={"kind": "patient_record"}).get_json()
+    assert by_secretary["id"] and by_doctor["id"]
+    expected = {
+        ("secretary", by_doctor["id"]): 403,
+        ("secretary", by_secretary["id"]): 200,
+        ("nurse", by_doctor["id"]): 200,
+        ("doctor", by_secretary["id"]): 200,
+    }
+    for (username, document_id), status in expected.items():
+        answer = client.get(f"/api/v1/documents/{document_id}/download", headers=api(username))
+        assert answer.status_code == status, (username, document_id)
+    assert (
+        client.post(
+            url, headers=api("secretary"), json={"kind": "hospitalisation_report", "report_id": chart["report"]}
+        ).status_code
+        == 403
+    )

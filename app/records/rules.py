@@ -86,3 +86,33 @@ def delete_patient(session, actor: Actor, patient: Patient, *, reason: str | Non
     who = f"{patient.full_name} ({patient.mrn})"
     PATIENT_RULES.delete(session, actor, patient, reason=reason)
     return who
+
+
+# A patient list's export: the columns in this order, those the actor may read.
+EXPORT_COLUMNS = (
+    "mrn",
+    "last_name",
+    "first_name",
+    "birth_name",
+    "birth_date",
+    "sex",
+    "nir",
+    "phone",
+    "email",
+    "address",
+    "postal_code",
+    "city",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "blood_group",
+    "allergies",
+    "notes",
+)
+EXPORT_MAX_ROWS = 10_000
+
+
+def patient_export_columns(actor: Actor) -> list[str]:
+    """The columns of a patient list export for this actor (never a field
+    their role may not read)."""
+    allowed = patient_fields_for(actor)
+    return [name for name in EXPORT_COLUMNS if name in allowed]

@@ -54,6 +54,22 @@ def journal_patient_read(
         raise refusal_of(exc) from exc
 
 
+def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action: str, *, door: str) -> None:
+    """journal_patient_read() for many patients at once (an export of a list):
+    one row per patient, one statement, committed at once."""
+    if action not in ACTIONS or door not in DOORS:
+        raise ValueError(f"unknown read: {action} from {door}")
+    if not patient_ids:
+        return
+    client_addr = request.remote_addr if has_request_context() else None
+    params = _params(actor, 0, action, door, client_addr, None, None)
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(_INSERT, [{**params, "patient_id": patient_id} for patient_id in patient_ids])
+    except SQLAlchemyError as exc:
+        raise refusal_of(exc) from exc
+
+
 _INSERT = text(
     "INSERT INTO access_log (user_id, username, patient_id, action, door, client_addr, on_behalf_of, reason)"
     " VALUES (:user_id, :username, :patient_id, :action, :door, :client_addr, :on_behalf_of, :reason)"

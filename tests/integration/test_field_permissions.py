@@ -250,3 +250,22 @@ def test_a_patient_record_is_read_only_by_who_may_read_what_it_shows(client, api
         ).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("username", ["doctor", "secretary", "radiologist"])
+def test_the_patient_export_holds_only_the_columns_the_role_reads(app, sql_conn, patient, username):
+    role = ROLE_USERS[username]
+    browser = app.test_client()
+    browser_login(browser, username)
+    assert "/patients/export.csv" in browser.get("/patients/list/").get_data(as_text=True)
+    exported = browser.get("/patients/export.csv?_flt_0_last_name=garnier")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    header, row = exported.get_data(as_text=True).splitlines()
+    readable = readable_fields(actor(role), PATIENTS)
+    assert set(header.split(",")) == readable & PATIENT_FIELDS
+    for name, value in VALUES.items():
+        assert (value in row) == (name in readable), name
+    journaled = sql_conn.execute(
+        "SELECT username, action FROM access_log WHERE patient_id = %s AND action = 'export'", [patient]
+    ).fetchall()
+    assert journaled == [(username, "export")]

@@ -269,3 +269,17 @@ def test_the_patient_export_holds_only_the_columns_the_role_reads(app, sql_conn,
         "SELECT username, action FROM access_log WHERE patient_id = %s AND action = 'export'", [patient]
     ).fetchall()
     assert journaled == [(username, "export")]
+
+
+def test_a_role_that_may_not_read_the_nir_does_not_find_a_patient_by_it(app, api, client, patient):
+    """The quick search matches the NIR too: not for a radiologist."""
+    for username, found in (("secretary", True), ("radiologist", False)):
+        browser = app.test_client()
+        browser_login(browser, username)
+        by_nir = browser.get("/patients/list/?_flt_0_last_name=185057800608491").get_data(as_text=True)
+        by_name = browser.get("/patients/list/?_flt_0_last_name=garnier").get_data(as_text=True)
+        assert ("Garnier" in by_nir) == found, username
+        assert "Garnier" in by_name, username
+        query = "(filters:!((col:last_name,opr:name,value:'185057800608491')))"
+        listed = client.get(f"/api/v1/patients/?q={query}", headers=api(username)).get_json()
+        assert (listed["count"] == 1) == found, username

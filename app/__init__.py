@@ -27,7 +27,7 @@ from app.security.policy import may
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # In menu order.
-DOMAINS = (records, agenda, prescribing, documents, audit)
+DOMAINS = (records, agenda, prescribing, documents, audit, security)
 
 # FAB's own security APIs warn at every start about relation columns they do
 # not filter on; nothing for us to act on.

@@ -13,7 +13,15 @@ from flask_appbuilder.api import expose, protect
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.audit import restore as audit_restore
-from app.audit.search import PATIENTS_TABLE, AuditFilters, AuditQueryError, Cursor, parse_page_size, search
+from app.audit.search import (
+    PATIENTS_TABLE,
+    AuditFilters,
+    AuditQueryError,
+    Cursor,
+    hide_unreadable,
+    parse_page_size,
+    search,
+)
 from app.audit.stats import audit_statistics
 from app.core.actor import current_actor
 from app.core.api import CareTrailApi, safe
@@ -21,6 +29,7 @@ from app.core.db_context import clean_reason
 from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.schemas import MAX_ID, StrictBoolean, load_json_body
+from app.security.journal import journal_patient_read
 from app.security.roles import AUDIT
 
 PAGING = ("cursor", "page_size")
@@ -45,7 +54,7 @@ class AuditApi(CareTrailApi):
     class_permission_name = AUDIT
     method_permission_name = {
         "patients": "read",
-        "patient_history": "read",
+        "patient_history": "history",
         "search": "read",
         "stats": "read",
         "restore": "restore",
@@ -162,7 +171,9 @@ class AuditApi(CareTrailApi):
             401: {$ref: '#/components/responses/401'}
             403: {$ref: '#/components/responses/403'}
         """
-        return self._page(request.args.to_dict(), fixed={"patient": patient_id}, fixed_names=("patient",))
+        page = self._page(request.args.to_dict(), fixed={"patient": patient_id}, fixed_names=("patient",))
+        journal_patient_read(db.session, current_actor(), patient_id, "history", door="api")
+        return page
 
     @expose("/search", methods=["POST"])
     @protect()
@@ -263,7 +274,7 @@ class AuditApi(CareTrailApi):
         )
         return self.response(
             200,
-            entries=[entry.as_dict() for entry in page.entries],
+            entries=[entry.as_dict() for entry in hide_unreadable(page.entries, current_actor())],
             next_cursor=page.next_cursor,
             page_size=page.page_size,
         )

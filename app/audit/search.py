@@ -9,9 +9,10 @@ rows the others leave (docs/audit.md).
 
 import base64
 import binascii
+import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,9 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from app.audit.models import audit_log
+from app.core.actor import Actor
 from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.timezone import hospital_zone
+from app.security.policy import grouped_fields, readable_fields
+from app.security.roles import PATIENTS
 
 ACTIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 DEFAULT_PAGE_SIZE = 50
@@ -434,3 +438,28 @@ def _parse_moment(name: str, raw: str | None, *, end_of_day: bool) -> datetime |
     except ValueError:
         raise AuditQueryError(name, "not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+HIDDEN = "[hidden]"
+
+
+def hide_unreadable(entries: Iterable[AuditEntry], actor: Actor) -> Iterator[AuditEntry]:
+    """The entries as `actor` may see them: on a patient's row, the values of
+    the fields their role may not read (app/security/roles.py, FIELD_MATRIX)
+    are `[hidden]`; that the field changed stays visible."""
+    hidden = grouped_fields(PATIENTS) - readable_fields(actor, PATIENTS)
+    for entry in entries:
+        if hidden and entry.table_name == PATIENTS_TABLE:
+            entry = dataclasses.replace(
+                entry,
+                old_row=_hide(entry.old_row, hidden),
+                new_row=_hide(entry.new_row, hidden),
+                _fields=None,
+            )
+        yield entry
+
+
+def _hide(row: dict | None, hidden: frozenset[str]) -> dict | None:
+    if row is None:
+        return None
+    return {key: (HIDDEN if key in hidden and value is not None else value) for key, value in row.items()}

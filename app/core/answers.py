@@ -31,7 +31,9 @@ from app.core.errors import BadInput, CareTrailError, DatabaseUnreachable
 
 log = logging.getLogger(__name__)
 
-FIELD_STATUSES = (400, 422)
+# A refusal about one field names it: malformed (400), not the role's to
+# read or write (403, field-level permissions), refused value (422).
+FIELD_STATUSES = (400, 403, 422)
 SCREEN_MESSAGES = {
     403: "Your role does not give access to this page.",
     404: "This page or record does not exist (any more).",

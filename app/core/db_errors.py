@@ -299,6 +299,9 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "document_accesses_document_id_fkey": ("document_id", "No such document."),
     "document_accesses_user_id_fkey": (None, "The user does not exist."),
     "document_accesses_action_check": ("action", "Action: download, print or verify."),
+    "access_log_action_check": ("action", "A read is a view, an export, a print or a history."),
+    "access_log_door_check": ("door", "A read comes from a screen, the API, a document or a command."),
+    "access_log_reason_length": ("reason", "A reason is 500 characters at most."),
 }
 
 

@@ -24,7 +24,10 @@ from flask_appbuilder.models.sqla.filters import (
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, literal
 
+from app.core.actor import current_actor
 from app.core.timezone import hospital_zone
+from app.security.policy import readable_fields
+from app.security.roles import PATIENTS
 
 
 def _like_pattern(value: str, *, prefix: bool = True) -> str:
@@ -113,12 +116,19 @@ class FilterPersonName(BaseFilter):
 def person_name_matches(model, value):
     """The condition "every word of `value` is in the person's names" (see
     FilterPersonName); None when nothing was typed.  The patient pickers of
-    the agenda screens search with it too."""
+    the agenda screens search with it too.  A user whose role may not read
+    the NIR (field matrix) does not find a patient by it: each word must
+    then also be in the text without the NIR (the indexed expression still
+    narrows the search first)."""
     haystack = folded(person_name_text(model))
     words = [w for w in str(value).split() if w]
     if not words:
         return None
-    return and_(*(haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words))
+    conditions = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
+    if hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS):
+        names = model.last_name + " " + model.first_name + " " + func.coalesce(model.birth_name, "") + " " + model.mrn
+        conditions += [folded(names).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
+    return and_(*conditions)
 
 
 class ColumnFilters(Filters):

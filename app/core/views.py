@@ -12,7 +12,9 @@ changed it, when, and each of their values beside the one typed
 again, after checking, goes through.
 """
 
-from flask import abort, flash, request
+import re
+
+from flask import abort, flash, has_request_context, request
 from flask_appbuilder import IndexView, ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
@@ -28,6 +30,7 @@ from app.core.formatting import format_date, format_datetime
 from app.core.models import text_limits
 from app.core.versions import version_of
 from app.security.permissions import METHOD_PERMISSION_MAP
+from app.security.policy import grouped_fields, readable_fields, writable_fields
 
 OPENED_VERSION = "opened_version"
 # What an empty optional relation reads in its select (FAB's blank choice
@@ -41,6 +44,51 @@ def _opened_version(form) -> int | None:
     return int(raw) if raw and str(raw).isdigit() else None
 
 
+FILTER_ARGUMENT = re.compile(r"^_flt_\d+_(\w+)$")
+# A view's column lists narrowed to what the signed-in user may read, and
+# its form's columns to what they may write (views with a `fields_resource`).
+READ_NARROWED = ("list_columns", "show_columns", "show_fieldsets", "search_columns", "order_columns")
+WRITE_NARROWED = ("add_columns", "edit_columns", "add_fieldsets", "edit_fieldsets")
+
+
+def narrow(columns, allowed: frozenset[str], known: frozenset[str]):
+    """A column list, or FAB's fieldsets, without the known columns not allowed."""
+    if not columns:
+        return columns
+    if isinstance(columns[0], tuple):  # fieldsets: [(title, {"fields": [...]}), ...]
+        kept = []
+        for title, options in columns:
+            fields = [name for name in options.get("fields", []) if name not in known or name in allowed]
+            if fields:
+                kept.append((title, {**options, "fields": fields}))
+        return kept
+    return [name for name in columns if name not in known or name in allowed]
+
+
+class FieldNarrowed:
+    """A view attribute (a column list or fieldsets) that, inside a request,
+    holds only the fields the signed-in user may read (or write): FAB reads
+    these attributes for every list, page, form and search widget, so one
+    attribute serves them all.  Outside a request (FAB building the view at
+    start-up) it is the whole list."""
+
+    def __init__(self, name: str, default, *, write: bool):
+        self.name, self.default, self.write = name, default, write
+
+    def __get__(self, view, owner=None):
+        if view is None:
+            return self.default
+        full = view.__dict__.get(f"_full_{self.name}", self.default)
+        if not has_request_context():
+            return full
+        actor = current_actor()
+        allowed = (writable_fields if self.write else readable_fields)(actor, view.fields_resource)
+        return narrow(full, allowed, grouped_fields(view.fields_resource))
+
+    def __set__(self, view, value):
+        view.__dict__[f"_full_{self.name}"] = value
+
+
 def yes_or_no(value) -> str:
     return "" if value is None else "Yes" if value else "No"
 
@@ -50,6 +98,39 @@ class CareTrailModelView(ModelView):
     page_size = 25
     # An optional relation's empty choice, by column ("room": "No room"); NO_CHOICE otherwise.
     blank_choice_labels: dict[str, str] = {}
+    # A resource with field groups (app/security/roles.py, FIELD_GROUPS):
+    # its columns and forms are narrowed to the signed-in user's groups.
+    fields_resource: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.fields_resource is None:
+            return
+        for names, write in ((READ_NARROWED, False), (WRITE_NARROWED, True)):
+            for name in names:
+                if not isinstance(cls.__dict__.get(name), FieldNarrowed):
+                    setattr(cls, name, FieldNarrowed(name, getattr(cls, name), write=write))
+
+    def check_input(self, names: set[str]) -> None:
+        """Refuse a form posting fields the user may not write (views with
+        field groups ask their domain's rules)."""
+
+    def check_filters(self, names: set[str]) -> None:
+        """Refuse a filter or an order on fields the user may not read."""
+
+    def _narrow_form(self, form) -> None:
+        """Drop the fields the user may not write from the form; posting one
+        anyway is refused (check_input), not silently ignored."""
+        if self.fields_resource is None:
+            return
+        known = grouped_fields(self.fields_resource)
+        hidden = {name for name in form._fields if name in known} - writable_fields(
+            current_actor(), self.fields_resource
+        )
+        if request.method == "POST":
+            self.check_input({name for name in request.form if name in known})
+        for name in hidden:
+            del form[name]
 
     def _init_properties(self):
         super()._init_properties()
@@ -153,7 +234,9 @@ class CareTrailModelView(ModelView):
                 if not value.isdigit() or int(value) > MAX_PAGE_NUMBER:
                     raise BadInput("A page or a page size is a whole number from 0.", field=name)
             elif name == f"_oc_{self.__class__.__name__}" and value not in self.order_columns:
+                self.check_filters({value})
                 raise BadInput("This list cannot be sorted by that column.", field=name)
+        self.check_filters({match.group(1) for match in map(FILTER_ARGUMENT.match, request.args) if match})
 
     def show_extras(self, pk) -> dict:
         """What a view's own show template needs besides FAB's values."""
@@ -175,6 +258,7 @@ class CareTrailModelView(ModelView):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
         exclude_cols = self._filters.get_relation_cols()
         form = self.add_form.refresh()
+        self._narrow_form(form)
         # Columns fixed by the URL (?_flt_0_patient=1) are filled before
         # validating, as FAB does: their fields are not shown, so they are not posted.
         if request.method == "POST":
@@ -198,6 +282,7 @@ class CareTrailModelView(ModelView):
             abort(404)
         pk = self.datamodel.get_pk_value(item)
         form = self.edit_form.refresh(obj=item)
+        self._narrow_form(form)
         form._id = pk  # lets FAB's Unique validator skip the row being edited
         if request.method == "POST":
             self._fill_form_exclude_cols(exclude_cols, form)

@@ -39,6 +39,8 @@ DEMO_STAFF = [
     (None, None, "Moreau", "Lucas", "nurse", None, "10009012347"),
     ("secretary", "Secretary", "Garcia", "Inès", "secretary", None, None),
     (None, None, "Fournier", "Hélène", "secretary", None, None),
+    # Compliance (the data protection officer's team): reads the audit and the journal of reads.
+    ("auditor", "Auditor", "Lambert", "Nicolas", "admin", None, None),
 ]
 
 DEMO_ROOMS = [

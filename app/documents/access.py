@@ -5,8 +5,8 @@ narrows it per kind, for every door alike (the archive's rules call it,
 screens ask it to offer only the buttons that work):
 - a patient record: whoever cares for or receives the patient;
 - a certificate and a hospitalisation report: a doctor (the certificate is
-  the issuing doctor's own word); the report's print is also for nurses and
-  secretaries (they send discharge letters);
+  the issuing doctor's own word); the report's print is also for nurses
+  (never for secretaries: no clinical document, issue 18);
 - a prescription: those who may read prescriptions (never secretaries);
 - a patient's audit history: administrators and auditors.
 Administrators and auditors may read (download) every document issued.
@@ -14,8 +14,8 @@ Administrators and auditors may read (download) every document issued.
 
 from app.core.actor import Actor
 from app.core.errors import Forbidden
-from app.security.policy import READ, WRITE, may
-from app.security.roles import ADMIN_ROLE, DOCUMENTS
+from app.security.policy import READ, WRITE, field_groups_of, may
+from app.security.roles import ADMIN_ROLE, DOCUMENTS, FIELD_GROUPS, PATIENTS, PRESCRIPTIONS
 
 AUDITOR_ROLE = "Auditor"
 
@@ -23,7 +23,7 @@ ISSUERS: dict[str, frozenset[str]] = {
     "patient_record": frozenset({"Doctor", "Nurse", "Secretary"}),
     "certificate": frozenset({"Doctor"}),
     "prescription": frozenset({"Doctor", "Nurse", "Radiologist"}),
-    "hospitalisation_report": frozenset({"Doctor", "Nurse", "Secretary"}),
+    "hospitalisation_report": frozenset({"Doctor", "Nurse"}),
     "audit_history": frozenset({AUDITOR_ROLE}),
 }
 READ_EVERYTHING = frozenset({ADMIN_ROLE, AUDITOR_ROLE})
@@ -54,3 +54,18 @@ def check_may_issue(actor: Actor, kind: str) -> None:
 def check_may_read(actor: Actor, kind: str) -> None:
     if not may_read(actor, kind):
         raise Forbidden("You may not read this kind of document.")
+
+
+def check_may_read_document(actor: Actor, document) -> None:
+    """The kind, then for a patient record what it shows (the groups of the
+    patient's fields and the treatments its issuer could read, kept with
+    it): a secretary does not download the sheet a doctor printed."""
+    check_may_read(actor, document.kind)
+    if document.kind != "patient_record" or actor.is_system:
+        return
+    shows = (document.fields or {}).get("shows") or {}
+    # A sheet issued before this rule shows everything.
+    groups = shows.get("groups", list(FIELD_GROUPS[PATIENTS]))
+    treatments = shows.get("treatments", True)
+    if not set(groups) <= set(field_groups_of(actor, PATIENTS)) or (treatments and not may(actor, READ, PRESCRIPTIONS)):
+        raise Forbidden("This patient record shows fields your role may not read.")

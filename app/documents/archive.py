@@ -17,11 +17,12 @@ from app.core.actor import Actor
 from app.core.errors import NotFound
 from app.core.rules import commit
 from app.documents import signing
-from app.documents.access import check_may_issue, check_may_read
+from app.documents.access import check_may_issue, check_may_read, check_may_read_document
 from app.documents.kinds import build_document
 from app.documents.models import Document, DocumentAccess
 from app.documents.render import render_pdf
 from app.records.models import Patient
+from app.security.journal import journal_patient_read
 
 
 def issue_document(session, actor: Actor, *, patient_id: int, kind: str, fields: dict, engine: str | None = None):
@@ -70,7 +71,13 @@ def _issue(session, actor: Actor, patient_id: int, kind: str, fields: dict, engi
     )
     session.add(document)
     commit(session)
+    # A document shows the record: its issue is a read of it (journal of reads).
+    journal_patient_read(session, actor, patient.id, "history" if kind == "audit_history" else "print", door="document")
     return document
+
+
+# A download is an export of the record, an inline opening its print.
+DOCUMENT_READS = {"download": "export", "print": "print"}
 
 
 def _archived_prescription(session, patient_id: int, fields: dict):
@@ -91,9 +98,11 @@ def open_document(session, actor: Actor, document_id: int, *, action: str, clien
     document = session.get(Document, document_id, options=[sa.orm.undefer(Document.content)])
     if document is None:
         raise NotFound(f"No document #{document_id}.")
-    check_may_read(actor, document.kind)
+    check_may_read_document(actor, document)
     content = document.content
     journal_access(session, actor, document, action=action, client_addr=client_addr)
+    if action in DOCUMENT_READS:
+        journal_patient_read(session, actor, document.patient_id, DOCUMENT_READS[action], door="document")
     # The commit expired the row: keep the bytes read, rather than fetch them again.
     set_committed_value(document, "content", content)
     return document

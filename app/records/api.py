@@ -1,6 +1,15 @@
-"""REST API for patients: /api/v1/patients/."""
+"""REST API for patients: /api/v1/patients/.
 
-from flask import request
+A patient's fields are answered and taken field group by field group
+(app/records/rules.py): a field the user may not read is absent from every
+answer (the key, not only its value), a filter or an order on it is
+refused, and a body naming a field the user may not write is refused
+before anything is applied (403 naming the field).
+"""
+
+import json
+
+from flask import Response, request
 from flask_appbuilder.api import expose, protect
 from marshmallow import Schema, fields, validate
 
@@ -21,7 +30,16 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.rules import PATIENT_RULES, ROOM_RULES, STAFF_RULES, duplicate_confirmed, merge_patients
+from app.records.rules import (
+    PATIENT_RULES,
+    ROOM_RULES,
+    STAFF_RULES,
+    check_patient_filters,
+    check_patient_input,
+    duplicate_confirmed,
+    merge_patients,
+    visible_patient_data,
+)
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
     api_rule,
@@ -31,6 +49,7 @@ from app.records.validators import (
     room_code_rule,
     rpps_rule,
 )
+from app.security.journal import journal_patient_read
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
 READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "merged_into_id", "created_at", "updated_at"]
@@ -107,13 +126,6 @@ class PatientApi(CareTrailModelApi):
         result = merge_patients(db.session, current_actor(), pk, values["into"], reason=reason)
         return self.response(200, **result)
 
-    def post_headless(self):
-        """POST: a likely duplicate is a 409 with the candidates, unless
-        `?confirm_duplicate=true` says this is another person."""
-        confirmed = request.args.get("confirm_duplicate", "").lower() in ("1", "true", "yes")
-        with duplicate_confirmed(confirmed):
-            return super().post_headless()
-
     def _init_model_schemas(self):
         super()._init_model_schemas()
         # The NIR as people type it, in groups: FAB's generated field would
@@ -125,6 +137,70 @@ class PatientApi(CareTrailModelApi):
             )
             typed._bind_to_schema("nir", schema)
             schema.fields["nir"] = schema.load_fields["nir"] = typed
+
+    def get_headless(self, pk, **kwargs):
+        def showing():
+            response = super(PatientApi, self).get_headless(pk, **kwargs)
+            if response.status_code == 200:
+                journal_patient_read(db.session, current_actor(), int(pk), "view", door="api")
+            return response
+
+        return self._narrowed(showing)
+
+    def get_list_headless(self, **kwargs):
+        def listing():
+            rison = kwargs.get("rison") or {}
+            filters = rison.get("filters") or []
+            names = [item.get("col") for item in filters if isinstance(item, dict)]
+            check_patient_filters(current_actor(), [*names, rison.get("order_column") or ""])
+            return super(PatientApi, self).get_list_headless(**kwargs)
+
+        return self._narrowed(lambda: self._answering(listing))
+
+    def post_headless(self):
+        """POST: a likely duplicate is a 409 with the candidates, unless
+        `?confirm_duplicate=true` says this is another person."""
+        confirmed = request.args.get("confirm_duplicate", "").lower() in ("1", "true", "yes")
+        post = super().post_headless
+
+        def posting():
+            with duplicate_confirmed(confirmed):
+                return post()
+
+        return self._narrowed(lambda: self._answering(self._checked_input, posting))
+
+    def put_headless(self, pk):
+        put = super().put_headless
+        return self._narrowed(lambda: self._answering(self._checked_input, put, pk))
+
+    @staticmethod
+    def _checked_input(endpoint, *args):
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            check_patient_input(current_actor(), body.keys())
+        return endpoint(*args)
+
+    @staticmethod
+    def _narrowed(endpoint):
+        """The answer without the fields the user may not read."""
+        response = endpoint()
+        if not isinstance(response, Response) or response.mimetype != "application/json" or response.status_code >= 300:
+            return response
+        body = response.get_json()
+        actor = current_actor()
+        result = body.get("result")
+        if isinstance(result, dict):
+            body["result"] = visible_patient_data(actor, result)
+        elif isinstance(result, list):
+            body["result"] = [visible_patient_data(actor, row) for row in result]
+        for key in ("list_columns", "show_columns", "edit_columns", "add_columns"):
+            if isinstance(body.get(key), list):
+                body[key] = [name for name in body[key] if name in visible_patient_data(actor, {name: 1})]
+        for key in ("label_columns", "description_columns"):
+            if isinstance(body.get(key), dict):
+                body[key] = visible_patient_data(actor, body[key])
+        response.set_data(json.dumps(body))
+        return response
 
 
 STAFF_COLUMNS = [

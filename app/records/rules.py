@@ -3,24 +3,42 @@ matrix), and deleting a patient with the reason kept in the audit.
 
 Patients, staff and rooms are written by FAB's generated screens and API,
 through these RecordRules (app/core/rules.py): the permission, the version
-the user opened, one commit.  Field-level rules (what a secretary may see
-and write of a patient) will be added here, once, for every door.
+the user opened, one commit.  A patient's fields are written field group
+by field group (app/security/roles.py, FIELD_MATRIX): PatientRules refuses
+a change to a field the actor may not write, whichever door made it, and
+the doors ask `check_patient_input()` first with the names they were sent
+(a field posted unchanged is refused too), and `patient_for_reader()` for
+what to show.
 """
 
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 
+from sqlalchemy import inspect
+
 from app.core.actor import Actor
 from app.core.db_context import audit_reason
-from app.core.errors import Conflict, ConstraintViolation, NotFound
+from app.core.errors import Conflict, ConstraintViolation, Forbidden, NotFound
 from app.core.rules import RecordRules, run_and_commit
 from app.records.deletion import move_references, why_not_deletable
 from app.records.duplicates import candidate, likely_duplicates
 from app.records.models import Patient
 from app.records.nir import nir_birth_error, nir_sex_error
-from app.security.policy import DELETE, require
-from app.security.roles import PATIENTS, ROOMS, STAFF
+from app.security.policy import DELETE, readable_fields, require, require_readable, require_writable, writable_fields
+from app.security.roles import FIELD_GROUPS, PATIENTS, ROOMS, STAFF
+
+# Needed to create a patient: a role that may not write them may not create one.
+PATIENT_CREATION_GROUP = "identity"
+
+
+def changed_fields(item) -> set[str]:
+    """The columns of `item` set or changed since it was loaded (all those
+    holding a value, for a new record)."""
+    state = inspect(item)
+    if state.transient or state.pending:
+        return {attr.key for attr in state.mapper.column_attrs if getattr(item, attr.key) is not None}
+    return {attr.key for attr in state.attrs if attr.history.has_changes()}
 
 
 class LikelyDuplicate(Conflict):
@@ -53,6 +71,9 @@ def duplicate_confirmed(confirmed: bool):
 
 
 class PatientRules(RecordRules):
+    """The role matrix's permission, the field groups the actor may write,
+    then the record's own rules."""
+
     def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
         """The NIR agrees with the sex and the date of birth (the database's
         patients_nir_sex_check and patients_nir_birth_check, in words); the
@@ -62,6 +83,10 @@ class PatientRules(RecordRules):
             if item.id is not None and (why := why_not_deletable(item.id, session)):
                 raise Conflict(why, field="status")
             return
+        state = inspect(item)
+        if state.transient or state.pending:
+            check_may_create_patient(actor)
+        require_writable(actor, PATIENTS, changed_fields(item))
         message = nir_sex_error(item.nir, item.sex) or nir_birth_error(item.nir, item.birth_date)
         if message:
             raise ConstraintViolation("nir", message)
@@ -79,6 +104,36 @@ class PatientRules(RecordRules):
 
 
 PATIENT_RULES = PatientRules(PATIENTS)
+
+
+def check_may_create_patient(actor: Actor) -> None:
+    if not set(FIELD_GROUPS[PATIENTS][PATIENT_CREATION_GROUP]) - {"mrn"} <= writable_fields(actor, PATIENTS):
+        raise Forbidden("Your role may not register a patient.")
+
+
+def check_patient_input(actor: Actor, names, labels: dict[str, str] | None = None) -> None:
+    """Refuse input naming a field the actor may not write (the doors call
+    it with the names they received, before applying any)."""
+    require_writable(actor, PATIENTS, names, labels)
+
+
+def check_patient_filters(actor: Actor, names) -> None:
+    """Refuse a filter or an order on a field the actor may not read."""
+    require_readable(actor, PATIENTS, names)
+
+
+def patient_fields_for(actor: Actor) -> frozenset[str]:
+    """The patient's fields this actor may see (every door shows only these)."""
+    return readable_fields(actor, PATIENTS)
+
+
+def visible_patient_data(actor: Actor, data: dict) -> dict:
+    """`data` (a patient as a dict) without the keys the actor may not read."""
+    allowed = patient_fields_for(actor)
+    known = {field for fields in FIELD_GROUPS[PATIENTS].values() for field in fields}
+    return {key: value for key, value in data.items() if key not in known or key in allowed}
+
+
 STAFF_RULES = RecordRules(STAFF)
 ROOM_RULES = RecordRules(ROOMS)
 
@@ -133,3 +188,33 @@ def merge_patients(session, actor: Actor, merged_id: int, keep_id: int, *, reaso
     with audit_reason(why):
         run_and_commit(session, change)
     return result
+
+
+# A patient list's export: the columns in this order, those the actor may read.
+EXPORT_COLUMNS = (
+    "mrn",
+    "last_name",
+    "first_name",
+    "birth_name",
+    "birth_date",
+    "sex",
+    "nir",
+    "phone",
+    "email",
+    "address",
+    "postal_code",
+    "city",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "blood_group",
+    "allergies",
+    "notes",
+)
+EXPORT_MAX_ROWS = 10_000
+
+
+def patient_export_columns(actor: Actor) -> list[str]:
+    """The columns of a patient list export for this actor (never a field
+    their role may not read)."""
+    allowed = patient_fields_for(actor)
+    return [name for name in EXPORT_COLUMNS if name in allowed]

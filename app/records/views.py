@@ -6,16 +6,20 @@ confirm: the list's and the patient page's delete buttons lead to it.
 FAB's own delete route stays as it was (POST with a CSRF token only).
 """
 
+import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, StringField
@@ -46,12 +50,17 @@ from app.records.models import (
     Staff,
 )
 from app.records.rules import (
+    EXPORT_MAX_ROWS,
     PATIENT_RULES,
     ROOM_RULES,
     STAFF_RULES,
+    check_may_create_patient,
+    check_patient_filters,
+    check_patient_input,
     delete_patient,
     duplicate_confirmed,
     merge_patients,
+    patient_export_columns,
 )
 from app.records.validators import (
     NIR_TYPED_MAX_LENGTH,
@@ -62,6 +71,7 @@ from app.records.validators import (
     room_code_rule,
     rpps_rule,
 )
+from app.security.journal import journal_patient_read, journal_patient_reads
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
@@ -136,13 +146,23 @@ class PatientShowWidget(ShowWidget):
 class PatientView(CareTrailModelView):
     datamodel = CareTrailInterface(Patient, rules=PATIENT_RULES)
     class_permission_name = PATIENTS
-    method_permission_name = {**METHOD_PERMISSION_MAP, "confirm_delete": "delete", "merge": "delete"}
+    # Columns, fieldsets, filters and forms narrowed to the user's field groups.
+    fields_resource = PATIENTS
+    method_permission_name = {
+        **METHOD_PERMISSION_MAP,
+        "confirm_delete": "delete",
+        "merge": "delete",
+        "export_csv": "read",
+    }
     route_base = "/patients"
     show_template = "pages/patient_show.html"
     list_template = "pages/person_list.html"
     list_widget = PatientListWidget
     show_widget = PatientShowWidget
-    extra_args = {"quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR"}
+    extra_args = {
+        "quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR",
+        "export_endpoint": "PatientView.export_csv",
+    }
 
     list_title = "Patients"
     show_title = "Patient"
@@ -232,6 +252,22 @@ class PatientView(CareTrailModelView):
         with duplicate_confirmed(confirmed):
             return super()._add()
 
+    def check_input(self, names: set[str]) -> None:
+        check_patient_input(current_actor(), names, PATIENT_LABELS)
+
+    def check_filters(self, names: set[str]) -> None:
+        check_patient_filters(current_actor(), names)
+
+    def _add(self):
+        check_may_create_patient(current_actor())
+        return super()._add()
+
+    def _show(self, pk):
+        """FAB's page, journaled as a read of the record."""
+        widgets = super()._show(pk)
+        journal_patient_read(db.session, current_actor(), int(pk), "view", door="screen")
+        return widgets
+
     def show_extras(self, pk) -> dict:
         """Each domain's section of the record, built for the signed-in user;
         the record it was merged into, and those merged into it."""
@@ -283,6 +319,28 @@ class PatientView(CareTrailModelView):
             reason_max_length=REASON_MAX_LENGTH,
             error=error,
         ), (400 if error else 200)
+
+    @expose("/export.csv")
+    @has_access
+    def export_csv(self):
+        """The list as filtered on screen, as CSV: the columns the user may
+        read only, each patient exported journaled as an export."""
+        self._check_list_arguments()
+        get_filter_args(self._filters)
+        actor = current_actor()
+        columns = patient_export_columns(actor)
+        _count, patients = self.datamodel.query(
+            self._filters.get_joined_filters(self._base_filters), *self.base_order, page=0, page_size=EXPORT_MAX_ROWS
+        )
+        journal_patient_reads(db.session, actor, [patient.id for patient in patients], "export", door="screen")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for patient in patients:
+            writer.writerow("" if getattr(patient, name) is None else getattr(patient, name) for name in columns)
+        response = Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="patients-{date.today():%Y%m%d}.csv"'
+        return response
 
     @expose("/delete/<int:pk>/confirm", methods=["GET", "POST"])
     @has_access

@@ -1,12 +1,19 @@
-"""Sign-in and account security: screens registered here (2FA enrolment,
-an account's sessions, the security log); the login views themselves are
-FAB's, replaced through the security manager (app/security/manager.py)."""
+"""Who may do what (the role and field matrix), sign-in and account
+security, and the journal of reads.  Screens registered here: 2FA
+enrolment, an account's sessions, the security log, the journal of reads,
+the matrix as a grid; the login views themselves are FAB's, replaced
+through the security manager (app/security/manager.py)."""
 
 
 def register(appbuilder) -> None:
-    from app.security.roles import AUDIT_MENU, SECURITY_LOG_MENU
+    from app.security.access_api import AccessLogApi
+    from app.security.access_views import AccessLogView, RoleMatrixView
+    from app.security.roles import ACCESS_LOG_MENU, AUDIT_MENU, SECURITY_LOG_MENU, SETTINGS_MENU
     from app.security.views import MfaView, SecurityLogView, UserSecurityView
 
     appbuilder.add_view_no_menu(MfaView)
     appbuilder.add_view_no_menu(UserSecurityView)
     appbuilder.add_view(SecurityLogView, SECURITY_LOG_MENU, icon="fa-user-shield", category=AUDIT_MENU)
+    appbuilder.add_view(AccessLogView, ACCESS_LOG_MENU, icon="fa-eye", category=AUDIT_MENU)
+    appbuilder.add_view(RoleMatrixView, "Permissions matrix", icon="fa-th", category=SETTINGS_MENU)
+    appbuilder.add_api(AccessLogApi)

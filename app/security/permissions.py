@@ -11,6 +11,7 @@ READ = "can_read"
 WRITE = "can_write"
 DELETE = "can_delete"
 RESTORE = "can_restore"  # put back an audited version or a deleted row (Admin)
+HISTORY = "can_history"  # a patient's history of changes (the audit of one record)
 MENU = "menu_access"
 
 METHOD_PERMISSION_MAP = {

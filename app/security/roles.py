@@ -6,7 +6,7 @@ permissions, so a role edited by hand in the UI drifts back on next sync.
 README.md shows the same matrix as a table.
 """
 
-from app.security.permissions import DELETE, READ, WRITE
+from app.security.permissions import DELETE, HISTORY, READ, WRITE
 
 R = (READ,)
 RW = (READ, WRITE)
@@ -31,6 +31,8 @@ DOCUMENTS = "Document"
 CERTIFICATE_TEMPLATES = "CertificateTemplate"
 HOSPITALISATION_REPORTS = "HospitalisationReport"
 HOSPITAL_SETTINGS = "HospitalSettings"
+ACCESS_LOG = "AccessLog"
+ROLE_MATRIX_SCREEN = "RoleMatrix"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -44,6 +46,7 @@ TO_REBOOK_MENU = "To be rebooked"
 PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
+ACCESS_LOG_MENU = "Journal of reads"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -61,6 +64,8 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     CERTIFICATE_TEMPLATES: ("Certificate templates",),
     HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
     HOSPITAL_SETTINGS: ("Hospital settings",),
+    ACCESS_LOG: (ACCESS_LOG_MENU,),
+    ROLE_MATRIX_SCREEN: ("Permissions matrix",),
 }
 
 ADMIN_ROLE = "Admin"
@@ -70,8 +75,20 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     # Doctors write their OWN agenda only (appointments, hours, absences):
     # app/agenda/access.py narrows the write permission to rows
     # whose doctor is the signed-in doctor.
-    "Doctor": {PATIENTS: RW, STAFF: R, ROOMS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
-    "Nurse": {PATIENTS: R, APPOINTMENTS: R, SCHEDULES: R, ABSENCES: R, APPOINTMENT_TYPES: R},
+    # Doctors also read a patient's history of changes (HISTORY on the
+    # audit: that patient's page only, not the whole log).
+    "Doctor": {
+        PATIENTS: RW,
+        STAFF: R,
+        ROOMS: R,
+        APPOINTMENTS: RW,
+        SCHEDULES: RW,
+        ABSENCES: RW,
+        APPOINTMENT_TYPES: R,
+        AUDIT: (HISTORY,),
+    },
+    # Nurses write the patient's care fields only (FIELD_MATRIX below).
+    "Nurse": {PATIENTS: RW, APPOINTMENTS: R, SCHEDULES: R, ABSENCES: R, APPOINTMENT_TYPES: R},
     # Full appointment management (cancelling, not deleting: deletion is
     # an administrator's), and doctors' hours and absences.
     "Secretary": {
@@ -84,9 +101,9 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
         APPOINTMENT_TYPES: R,
     },
     "Radiologist": {PATIENTS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
-    # Compliance: reads the whole audit (screens, statistics, exports, API),
-    # changes nothing and restores nothing.
-    "Auditor": {AUDIT: R},
+    # Compliance: reads the whole audit (screens, statistics, exports, API)
+    # and the journal of reads, changes nothing and restores nothing.
+    "Auditor": {AUDIT: (READ, HISTORY), ACCESS_LOG: R},
 }
 
 # Prescribing, merged into the rows above.  Doctors write prescriptions
@@ -105,12 +122,13 @@ PRESCRIBING_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
 # each role issues and reads is narrowed by app/documents/access.py.
 # Certificate texts and the letterhead are administrators' (Admin holds
 # every permission); doctors read the templates they issue from.
-# Hospitalisation reports are written by doctors, read by those who send
-# or act on the discharge letter.
+# Hospitalisation reports are written by doctors, read by nurses who act
+# on the discharge letter.
 DOCUMENT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Doctor": {DOCUMENTS: RW, CERTIFICATE_TEMPLATES: R, HOSPITALISATION_REPORTS: RW},
     "Nurse": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
-    "Secretary": {DOCUMENTS: RW, HOSPITALISATION_REPORTS: R},
+    # Secretaries: administrative documents only, never clinical ones (issue 18).
+    "Secretary": {DOCUMENTS: RW},
     "Radiologist": {DOCUMENTS: RW},
     "Auditor": {DOCUMENTS: RW},
 }
@@ -152,4 +170,45 @@ MENU_CATEGORIES = {
     CERTIFICATE_TEMPLATES: DOCUMENTS_CATEGORY,
     HOSPITALISATION_REPORTS: DOCUMENTS_CATEGORY,
     HOSPITAL_SETTINGS: SETTINGS_MENU,
+    ACCESS_LOG: AUDIT_MENU,
+    ROLE_MATRIX_SCREEN: SETTINGS_MENU,
+}
+
+# Field by field: each domain's fields in groups, and what each role may do
+# with each group (Admin: everything).  The domain's rules apply it at every
+# door (app/security/policy.py: readable_fields, writable_fields): a field a
+# role may not read is absent from lists, pages, forms, API answers,
+# filters, exports and documents; one it may not write cannot be posted.
+# The record's own bookkeeping (id, version, created_at, updated_at) goes
+# with the right to read the record.
+FIELD_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    PATIENTS: {
+        "identity": ("mrn", "last_name", "first_name", "birth_name", "birth_date", "sex"),
+        "contact": (
+            "phone",
+            "email",
+            "address",
+            "postal_code",
+            "city",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+        ),
+        "administrative": ("nir",),  # administrative and insurance: the social security number
+        "medical": ("blood_group", "allergies", "notes"),
+    },
+}
+RECORD_KEEPING_FIELDS = ("id", "version", "created_at", "updated_at")
+
+FIELD_MATRIX: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    PATIENTS: {
+        "Doctor": {"identity": RW, "contact": RW, "administrative": RW, "medical": RW},
+        # Care: reads the record, writes the care fields (allergies, notes).
+        "Nurse": {"identity": R, "contact": R, "administrative": R, "medical": RW},
+        # Reception: identity, contact and administrative data, never medical.
+        "Secretary": {"identity": RW, "contact": RW, "administrative": RW},
+        # Imaging: who the patient is and what matters before contrast.
+        "Radiologist": {"identity": R, "medical": R},
+        # Compliance: whose record it is, in the audit and the journal of reads.
+        "Auditor": {"identity": R, "administrative": R},
+    },
 }

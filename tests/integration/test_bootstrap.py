@@ -145,7 +145,7 @@ def test_demo_data_is_plausible_and_idempotent(app, sql_conn):
     sql_conn.execute("DELETE FROM ab_user WHERE username <> 'admin'")
     with app.app_context():
         first = seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=40)
-        assert (first.users, first.staff, first.rooms, first.patients) == (4, 10, 8, 40)
+        assert (first.users, first.staff, first.rooms, first.patients) == (5, 11, 8, 40)
         assert first.generated_password is None
         # Mon-Fri mornings and afternoons for the 4 doctors and the radiologist, 3 absences,
         # and a few dozen appointments over two weeks, every one accepted by the database.

@@ -13,7 +13,8 @@ DEMO_PASSWORD = "Demo-pass-1"
 
 
 def add_patient(client, api, **fields) -> int:
-    response = client.post("/api/v1/patients/", json=patient_payload(**fields), headers=api("secretary"))
+    # A doctor: the free-text allergies are a medical field (a secretary may not write it).
+    response = client.post("/api/v1/patients/", json=patient_payload(**fields), headers=api("doctor"))
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 

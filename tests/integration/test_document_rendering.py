@@ -62,7 +62,7 @@ def test_a_prescription_without_ald_lines_is_one_zone(app, sql_conn, chart, engi
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_patient_record_shows_identity_allergies_treatments_and_appointments(app, chart, engine):
-    document = issue(app, "secretary", patient_id=chart["dubois"], kind="patient_record", fields={}, engine=engine)
+    document = issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={}, engine=engine)
     text = pdf_text(document.content)
     for expected in (
         "Dossier patient", "DUBOIS", "Hélène", "17/05/1980", "3 place Bellecour", "penicillin", "urticaire",
@@ -70,6 +70,32 @@ def test_the_patient_record_shows_identity_allergies_treatments_and_appointments
     ):  # fmt: skip
         assert expected in text, expected
     assert (4, 3) in logo_sizes(document.content)
+
+
+def test_a_secretarys_patient_record_has_no_allergy_no_treatment_no_medical_field(app, sql_conn, chart):
+    """The field matrix (app/security/roles.py) reaches the PDF: a secretary
+    sees identity, contact and administrative data, never medical ones."""
+    sql_conn.execute(
+        "UPDATE patients SET blood_group = 'AB-', allergies = 'iode (note)', nir = %s WHERE id = %s",
+        ["280056900100282", chart["dubois"]],
+    )
+    for_secretary = pdf_text(
+        issue(app, "secretary", patient_id=chart["dubois"], kind="patient_record", fields={}).content
+    )
+    for_doctor = pdf_text(issue(app, "doctor", patient_id=chart["dubois"], kind="patient_record", fields={}).content)
+    for text in (for_secretary, for_doctor):
+        assert "DUBOIS" in text and "3 place Bellecour" in text and "280056900100282" in text
+    for medical in (
+        "Allergies",
+        "penicillin",
+        "urticaire",
+        "Traitements en cours",
+        "Warfarin",
+        "Groupe sanguin",
+        "AB-",
+    ):
+        assert medical in for_doctor, medical
+        assert medical not in for_secretary, medical
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -6,7 +6,7 @@ from tests.agenda import make_patient
 
 def test_a_role_without_access_gets_the_page_with_the_menu_and_the_reason(client, login, sql_conn):
     pid = make_patient(sql_conn)
-    login("nurse")
+    login("radiologist")  # reads patients, writes none of their fields
     response = client.get(f"/patients/edit/{pid}", headers={"Referer": f"http://localhost/patients/show/{pid}"})
     page = response.get_data(as_text=True)
     assert response.status_code == 403

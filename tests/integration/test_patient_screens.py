@@ -26,9 +26,12 @@ FORM = {
 
 
 def submit(client, url: str, fields: dict):
+    """Post `fields` as a browser would: only those the form shows the user."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    data = {**fields, "csrf_token": csrf_token(page.get_data(as_text=True))}
+    html = page.get_data(as_text=True)
+    shown = {name: value for name, value in fields.items() if f'name="{name}"' in html}
+    data = {**shown, "csrf_token": csrf_token(html)}
     return client.post(url, data=data, follow_redirects=True)
 
 

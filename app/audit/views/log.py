@@ -23,6 +23,7 @@ from app.audit.search import (
     AuditQueryError,
     Cursor,
     audited_tables,
+    hide_unreadable,
     iter_entries,
     parse_page_size,
     search,
@@ -32,7 +33,8 @@ from app.core.actor import current_actor
 from app.core.extensions import db
 from app.documents.access import may_issue
 from app.records.models import Patient
-from app.security.policy import RESTORE, may
+from app.security.journal import journal_patient_read
+from app.security.policy import READ, RESTORE, may
 from app.security.roles import AUDIT
 
 PAGING_PARAMETERS = ("cursor", "page_size", "partial")
@@ -61,7 +63,8 @@ class AuditLogView(BaseView):
     route_base = "/audit"
     default_view = "index"
     class_permission_name = AUDIT
-    method_permission_name = {"index": "read", "patient": "read", "export_csv": "read", "export_jsonl": "read"}
+    # A patient's history is also for doctors (HISTORY): that page, not the whole log.
+    method_permission_name = {"index": "read", "patient": "history", "export_csv": "read", "export_jsonl": "read"}
 
     @expose("/")
     @has_access
@@ -72,6 +75,7 @@ class AuditLogView(BaseView):
     @has_access
     def patient(self, patient_id: int):
         patient = db.session.get(Patient, patient_id)
+        journal_patient_read(db.session, current_actor(), patient_id, "history", door="screen")
         # A deleted patient still has a history (that is how it is restored).
         return self._render_search(
             "audit/patient_history.html",
@@ -87,12 +91,13 @@ class AuditLogView(BaseView):
     @has_access
     def export_csv(self):
         filters = self._filters_or_400()
+        actor = current_actor()
 
         def rows() -> Iterator[str]:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(EXPORT_COLUMNS)
-            for entry in iter_entries(filters):
+            for entry in hide_unreadable(iter_entries(filters), actor):
                 record = entry.as_dict()
                 record["changed_columns"] = " ".join(record["changed_columns"])
                 for side in ("old_row", "new_row"):
@@ -111,9 +116,10 @@ class AuditLogView(BaseView):
     @has_access
     def export_jsonl(self):
         filters = self._filters_or_400()
+        actor = current_actor()
 
         def lines() -> Iterator[str]:
-            for entry in iter_entries(filters):
+            for entry in hide_unreadable(iter_entries(filters), actor):
                 yield json.dumps(entry.as_dict(), ensure_ascii=False, sort_keys=True) + "\n"
 
         return self._download(lines(), "application/x-ndjson; charset=utf-8", "jsonl")
@@ -142,6 +148,7 @@ class AuditLogView(BaseView):
             page = search(
                 filters, cursor=Cursor.decode(params.get("cursor")), page_size=parse_page_size(params.get("page_size"))
             )
+            page.entries = list(hide_unreadable(page.entries, current_actor()))
         except AuditQueryError as problem:
             error = problem
         query = {k: v for k, v in params.items() if k not in PAGING_PARAMETERS}
@@ -157,6 +164,7 @@ class AuditLogView(BaseView):
             tables=audited_tables(),
             show_value=show_value,
             can_restore=may(current_actor(), RESTORE, AUDIT),
+            can_browse=may(current_actor(), READ, AUDIT),
             export_csv_url=url_for("AuditLogView.export_csv", **export_query),
             export_jsonl_url=url_for("AuditLogView.export_jsonl", **export_query),
         )

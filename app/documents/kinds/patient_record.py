@@ -1,11 +1,15 @@
 """The patient record sheet: identity, administrative data, allergies,
-current prescriptions, upcoming and recent appointments."""
+current prescriptions, upcoming and recent appointments, each part only
+when the issuer's role may read it (app/security/roles.py: a secretary's
+sheet has no blood group, no allergy and no treatment)."""
 
 from datetime import date
 
 from app.agenda.patient_appointments import patient_appointments
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 from app.prescribing.lists import patient_prescribing
+from app.security.policy import READ, field_groups_of, may, readable_fields
+from app.security.roles import ALLERGIES, PATIENTS, PRESCRIPTIONS
 
 # Enough for the sheet a doctor takes to a consultation; the screens list everything.
 APPOINTMENTS_SHOWN = 50
@@ -50,6 +54,8 @@ def age_on(birth_date: date, day: date) -> int:
 def build(session, *, patient, fields, issuer, engine) -> Draft:
     no_other_fields(fields)
     title = f"Dossier patient — {patient.full_name}"
+    shown = readable_fields(issuer, PATIENTS)
+    show_treatments = may(issuer, READ, PRESCRIPTIONS)
     html = render_document_html(
         "patient_record.html",
         session=session,
@@ -61,7 +67,14 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         severity_labels=ALLERGY_SEVERITY_LABELS,
         type_label=type_label,
         age=age_on(patient.birth_date, date.today()),
+        shown=shown,
+        show_contact=any(name in shown for name in ("phone", "email", "address", "city", "emergency_contact_name")),
+        show_allergies=may(issuer, READ, ALLERGIES) and "allergies" in shown,
+        show_treatments=show_treatments,
         prescribing=patient_prescribing(patient.id),
         appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),
     )
-    return Draft(title=title, html=html)
+    # What the sheet shows, kept with it: a reader must be allowed as much
+    # (app/documents/access.py, check_may_read_document).
+    shows = {"groups": field_groups_of(issuer, PATIENTS), "treatments": show_treatments}
+    return Draft(title=title, html=html, recorded_fields={"shows": shows})

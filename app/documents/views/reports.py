@@ -1,5 +1,5 @@
 """Hospitalisation reports (comptes rendus d'hospitalisation): written by
-doctors, read by nurses and secretaries (who send the discharge letter).
+doctors, read by nurses (never by secretaries: no clinical document).
 
 Who writes which report: app/documents/reports.py (the rules, for every
 door); this screen offers the author picker to administrators only and

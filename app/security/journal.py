@@ -1,0 +1,162 @@
+"""The journal of reads (access_log, migration 0071): every read of a
+patient's record, by whom, when, what (view, export, print, history), from
+where (the door and the client address), on whose behalf and why.
+
+The doors call `journal_patient_read()` once the read succeeded; it
+writes in a transaction of its own, committed at once: a read that was
+answered is journaled whatever happens to the request's own transaction,
+and the objects the page is showing are not expired by a commit.  The
+application's database role may only INSERT and SELECT the journal; a
+trigger refuses any change to everyone.  It is not part of the change
+audit: a read is not a change.
+
+`search_accesses()` is the "who accessed this record" of the screens and
+the API, for those the role matrix lets read the journal (Admin, Auditor).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import has_request_context, request
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.actor import Actor
+from app.core.errors import BadInput
+from app.core.rules import refusal_of
+from app.security.policy import READ, require
+from app.security.roles import ACCESS_LOG
+
+ACTIONS = ("view", "export", "print", "history")
+DOORS = ("screen", "api", "document", "cli")
+MAX_PAGE_SIZE = 500
+
+
+def journal_patient_read(
+    session,
+    actor: Actor,
+    patient_id: int,
+    action: str,
+    *,
+    door: str,
+    reason: str | None = None,
+    on_behalf_of: str | None = None,
+) -> None:
+    """Record that `actor` read patient `patient_id`'s record, committed at once
+    on a connection of its own (`session` gives the database)."""
+    if action not in ACTIONS or door not in DOORS:
+        raise ValueError(f"unknown read: {action} from {door}")
+    client_addr = request.remote_addr if has_request_context() else None
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(_INSERT, _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason))
+    except SQLAlchemyError as exc:
+        raise refusal_of(exc) from exc
+
+
+def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action: str, *, door: str) -> None:
+    """journal_patient_read() for many patients at once (an export of a list):
+    one row per patient, one statement, committed at once."""
+    if action not in ACTIONS or door not in DOORS:
+        raise ValueError(f"unknown read: {action} from {door}")
+    if not patient_ids:
+        return
+    client_addr = request.remote_addr if has_request_context() else None
+    params = _params(actor, 0, action, door, client_addr, None, None)
+    try:
+        with session.get_bind().begin() as connection:
+            connection.execute(_INSERT, [{**params, "patient_id": patient_id} for patient_id in patient_ids])
+    except SQLAlchemyError as exc:
+        raise refusal_of(exc) from exc
+
+
+_INSERT = text(
+    "INSERT INTO access_log (user_id, username, patient_id, action, door, client_addr, on_behalf_of, reason)"
+    " VALUES (:user_id, :username, :patient_id, :action, :door, :client_addr, :on_behalf_of, :reason)"
+)
+
+
+def _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason) -> dict:
+    return {
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "patient_id": patient_id,
+        "action": action,
+        "door": door,
+        "client_addr": client_addr or None,
+        "on_behalf_of": on_behalf_of,
+        "reason": reason or None,
+    }
+
+
+@dataclass(frozen=True)
+class Access:
+    id: int
+    accessed_at: datetime
+    user_id: int | None
+    username: str
+    patient_id: int
+    patient: str | None
+    action: str
+    door: str
+    client_addr: str | None
+    on_behalf_of: str | None
+    reason: str | None
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "accessed_at": self.accessed_at.isoformat(),
+            "user_id": self.user_id,
+            "username": self.username,
+            "patient_id": self.patient_id,
+            "patient": self.patient,
+            "action": self.action,
+            "door": self.door,
+            "client_addr": self.client_addr,
+            "on_behalf_of": self.on_behalf_of,
+            "reason": self.reason,
+        }
+
+
+def search_accesses(
+    session,
+    actor: Actor,
+    *,
+    patient_id: int | None = None,
+    username: str | None = None,
+    action: str | None = None,
+    before_id: int | None = None,
+    page_size: int = 50,
+) -> list[Access]:
+    """The journal, newest first, by patient and/or user (Admin, Auditor);
+    `before_id` is the previous page's last id."""
+    require(actor, READ, ACCESS_LOG, "Your role may not read the journal of reads.")
+    if action is not None and action not in ACTIONS:
+        raise BadInput(f"The action is one of: {', '.join(ACTIONS)}.", field="action")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise BadInput(f"The page size is a whole number from 1 to {MAX_PAGE_SIZE}.", field="page_size")
+    rows = session.execute(
+        text(
+            """
+            SELECT a.id, a.accessed_at, a.user_id, a.username, a.patient_id,
+                   CASE WHEN p.id IS NULL THEN NULL ELSE upper(p.last_name) || ' ' || p.first_name END,
+                   a.action, a.door, host(a.client_addr), a.on_behalf_of, a.reason
+              FROM access_log a LEFT JOIN patients p ON p.id = a.patient_id
+             WHERE (CAST(:patient_id AS bigint) IS NULL OR a.patient_id = :patient_id)
+               AND (CAST(:username AS text) IS NULL OR a.username = :username)
+               AND (CAST(:action AS text) IS NULL OR a.action = :action)
+               AND (CAST(:before_id AS bigint) IS NULL OR a.id < :before_id)
+             ORDER BY a.id DESC
+             LIMIT :page_size
+            """
+        ),
+        {
+            "patient_id": patient_id,
+            "username": username or None,
+            "action": action,
+            "before_id": before_id,
+            "page_size": page_size,
+        },
+    ).all()
+    return [Access(*row) for row in rows]

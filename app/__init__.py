@@ -83,7 +83,6 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         appbuilder.init_app(app, db.session)
         for domain in DOMAINS:
             domain.register(appbuilder)
-        security.register(appbuilder)
         _rate_limit_api_login(appbuilder)
 
     from app.cli import register_cli

@@ -183,7 +183,9 @@ MENU_CATEGORIES = {
 # with the right to read the record.
 FIELD_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     PATIENTS: {
-        "identity": ("mrn", "last_name", "first_name", "birth_name", "birth_date", "sex"),
+        # The status (active, inactive, deceased and the date of death) is part of
+        # who the patient is: every role that reads the record must see it.
+        "identity": ("mrn", "last_name", "first_name", "birth_name", "birth_date", "sex", "status", "deceased_on"),
         "contact": (
             "phone",
             "email",

@@ -180,5 +180,5 @@ def test_a_postponed_appointments_notes_can_still_be_edited(client, login, clini
         "csrf_token": csrf_token(page),
     }
     html = client.post(url, data=fields, follow_redirects=True).get_data(as_text=True)
-    assert "Changed Row" in html, html[html.find("alert") : html.find("alert") + 400]
+    assert " saved." in html, html[html.find("alert") : html.find("alert") + 400]
     assert conn.execute("SELECT notes FROM appointments WHERE id = %s", [old]).fetchone() == ("Asked by the patient",)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint format bench clean-venv
+.PHONY: run worker test lint format bench clean-venv
 
 $(STAMP): requirements.txt
 	@echo "[caretrail] setting up $(VENV) from requirements.txt"
@@ -19,6 +19,10 @@ $(STAMP): requirements.txt
 ## run: embedded PostgreSQL (unless DATABASE_URL is set), migrate, set up, serve
 run: $(STAMP)
 	@$(BIN)/python -m app.launcher
+
+## worker: run background jobs (queue, periodic tasks) against DATABASE_URL; `make run` starts one itself
+worker: $(STAMP)
+	@$(BIN)/flask --app run.py worker
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else embedded)
 test: $(STAMP)

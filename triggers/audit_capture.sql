@@ -177,11 +177,14 @@ END
 $$;
 
 -- Tables that are NOT audited: the audit's own tables (auditing the audit
--- would recurse or double-count).
+-- would recurse or double-count), and the job queue's (procrastinate_*,
+-- migration 0081: machinery whose every state change would wake the alert
+-- engine that reads this log).
 CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives')
-                 OR table_name LIKE 'audit\_log\_%' $$;
+                 OR table_name LIKE 'audit\_log\_%'
+                 OR table_name LIKE 'procrastinate\_%' $$;
 
 -- Attach to every application table of the public schema not yet audited.
 CREATE OR REPLACE FUNCTION audit_attach_all() RETURNS integer

@@ -31,6 +31,7 @@ DOCUMENTS = "Document"
 CERTIFICATE_TEMPLATES = "CertificateTemplate"
 HOSPITALISATION_REPORTS = "HospitalisationReport"
 HOSPITAL_SETTINGS = "HospitalSettings"
+JOBS = "BackgroundJob"  # the job queue's screen: administrators only
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -42,6 +43,7 @@ APPOINTMENTS_MENU = "Appointments"
 PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
+JOBS_MENU = "Background jobs"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -59,6 +61,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     CERTIFICATE_TEMPLATES: ("Certificate templates",),
     HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
     HOSPITAL_SETTINGS: ("Hospital settings",),
+    JOBS: (JOBS_MENU,),
 }
 
 ADMIN_ROLE = "Admin"
@@ -150,4 +153,5 @@ MENU_CATEGORIES = {
     CERTIFICATE_TEMPLATES: DOCUMENTS_CATEGORY,
     HOSPITALISATION_REPORTS: DOCUMENTS_CATEGORY,
     HOSPITAL_SETTINGS: SETTINGS_MENU,
+    JOBS: SETTINGS_MENU,
 }

@@ -179,10 +179,10 @@ $$;
 -- Tables that are NOT audited: the audit's own tables (auditing the audit
 -- would recurse or double-count), and the job queue's (procrastinate_*,
 -- migration 0081: machinery whose every state change would wake the alert
--- engine that reads this log).
+-- engine that reads this log), and the alert engine's cursor (0082).
 CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
-    AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives')
+    AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives', 'alert_cursor')
                  OR table_name LIKE 'audit\_log\_%'
                  OR table_name LIKE 'procrastinate\_%' $$;
 

@@ -265,6 +265,21 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "document_accesses_document_id_fkey": ("document_id", "No such document."),
     "document_accesses_user_id_fkey": (None, "The user does not exist."),
     "document_accesses_action_check": ("action", "Action: download, print or verify."),
+    # alerts (migration 0082)
+    "alert_rules_code_key": ("code", "This alert rule already exists."),
+    "alert_rules_code_check": ("code", "Unknown alert rule."),
+    "alert_rules_severity_check": ("severity", "Severity must be info, warning or critical."),
+    "alert_rules_settings_check": ("settings", "Settings must be a JSON object."),
+    "alert_rules_recipient_emails_check": ("recipient_emails", "Each recipient must be a valid e-mail address."),
+    "alerts_rule_code_fkey": ("rule_code", "Unknown alert rule."),
+    "alerts_acknowledged_by_id_fkey": ("acknowledged_by", "This user does not exist."),
+    "alerts_severity_check": ("severity", "Severity must be info, warning or critical."),
+    "alerts_summary_check": ("summary", "An alert needs a summary (2,000 characters at most)."),
+    "alerts_audit_entry_ids_check": ("audit_entry_ids", "An alert covers at least one audit entry."),
+    "alerts_status_check": ("status", "Status must be new or acknowledged."),
+    "alerts_acknowledgement_check": ("status", "An acknowledged alert names who acknowledged it and when."),
+    "alerts_ack_comment_check": ("ack_comment", "A comment is at most 500 characters."),
+    "alert_cursor_single_row": (None, "The alert engine has one cursor."),
 }
 
 

@@ -32,6 +32,8 @@ CERTIFICATE_TEMPLATES = "CertificateTemplate"
 HOSPITALISATION_REPORTS = "HospitalisationReport"
 HOSPITAL_SETTINGS = "HospitalSettings"
 JOBS = "BackgroundJob"  # the job queue's screen: administrators only
+ALERTS = "Alert"  # alerts from the audit stream: administrators only
+ALERT_RULES = "AlertRule"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -44,6 +46,8 @@ PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
 JOBS_MENU = "Background jobs"
+ALERTS_MENU = "Alert history"
+ALERT_RULES_MENU = "Alert settings"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -62,6 +66,8 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
     HOSPITAL_SETTINGS: ("Hospital settings",),
     JOBS: (JOBS_MENU,),
+    ALERTS: (ALERTS_MENU,),
+    ALERT_RULES: (ALERT_RULES_MENU,),
 }
 
 ADMIN_ROLE = "Admin"
@@ -137,6 +143,7 @@ AGENDA_MENU = "Agenda"
 PRESCRIBING_MENU = "Prescribing"
 DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
+ALERTS_CATEGORY = "Alerts"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -154,4 +161,6 @@ MENU_CATEGORIES = {
     HOSPITALISATION_REPORTS: DOCUMENTS_CATEGORY,
     HOSPITAL_SETTINGS: SETTINGS_MENU,
     JOBS: SETTINGS_MENU,
+    ALERTS: ALERTS_CATEGORY,
+    ALERT_RULES: ALERTS_CATEGORY,
 }

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 BATCH_LIMIT = 5000
 SKIPPED_TABLES = ("public.alerts",)
 SIGN_IN_REASONS = ("sign-in", "failed sign-in")
+# The worker's own scheduled work (prescriptions expiring at night, reminders
+# sent) is no person working off-hours nor a mass change.
+SCHEDULED_WORK_USER = "worker"
 
 LOCK_CURSOR = text(
     "SELECT last_entry_id, CAST(pending_txids AS text[]) AS pending FROM alert_cursor WHERE id = 1 FOR UPDATE"
@@ -156,7 +159,7 @@ def describe_transaction(group: list[dict], namer: Namer) -> str:
 def off_hours(session, entries, settings, namer):
     zone = hospital_zone()
     for group in by_transaction(entries).values():
-        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS]
+        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS and e["app_username"] != SCHEDULED_WORK_USER]
         if not group:
             continue
         reason = off_hours_reason(group[0]["occurred_at"], settings, zone)
@@ -284,7 +287,7 @@ def mass_change(session, entries, settings, namer):
     zone = hospital_zone()
     limit, minutes = int(settings.get("max_patients", 20)), int(settings.get("minutes", 10))
     window = timedelta(minutes=minutes)
-    batch = [e for e in entries if patient_id_of(e) is not None]
+    batch = [e for e in entries if patient_id_of(e) is not None and e["app_username"] != SCHEDULED_WORK_USER]
     if not batch:
         return
     subjects = sorted({_subject(e) for e in batch})

@@ -82,6 +82,17 @@ def test_a_plain_sql_change_off_hours_raises_one_alert_per_transaction(engine, s
     assert "database role" in raised[1]["summary"] and "changed 2 rows (patients)" in raised[1]["summary"]
 
 
+def test_the_worker_s_scheduled_work_is_no_off_hours_nor_mass_change(engine, sql_conn):
+    settings(sql_conn, "off_hours", **ALWAYS_CLOSED)
+    settings(sql_conn, "mass_change", max_patients=1, minutes=10)
+    patients = [make_patient(sql_conn, f"Nuit{i}", "Test") for i in range(3)]
+    sql_conn.execute(SKIP_HISTORY)
+    with as_app_user(sql_conn, "worker"):
+        sql_conn.execute("UPDATE patients SET city = 'Lyon' WHERE id = ANY(%s)", [patients])
+    engine()
+    assert alerts(sql_conn, "off_hours") == [] and alerts(sql_conn, "mass_change") == []
+
+
 def test_no_off_hours_alert_within_working_hours(engine, sql_conn):
     settings(sql_conn, "off_hours", **ALWAYS_OPEN)
     make_patient(sql_conn)

@@ -15,7 +15,7 @@ from app import agenda, alerts, audit, documents, jobs, prescribing, records
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
-from app.core.extensions import db, migrate
+from app.core.extensions import db, mail, migrate
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.log_redaction import redact_secret_paths
 from app.core.timezone import local_time
@@ -62,6 +62,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
+    mail.init_app(app)
     init_input_guard(app)
     init_csrf(app)
     init_db_context(app)

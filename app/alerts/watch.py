@@ -23,11 +23,9 @@ HAS_NEW = text(
 
 
 def after_alerts_hook():
-    """What runs with the alerts, in their transaction (e-mail, when configured)."""
-    try:
-        from app.alerts.mail import enqueue_alert_mail
-    except ImportError:  # pragma: no cover - e-mail not installed
-        return None
+    """What runs with the alerts, in their transaction: their e-mails are enqueued."""
+    from app.alerts.mail import enqueue_alert_mail
+
     return enqueue_alert_mail
 
 

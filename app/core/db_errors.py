@@ -280,6 +280,13 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "alerts_acknowledgement_check": ("status", "An acknowledged alert names who acknowledged it and when."),
     "alerts_ack_comment_check": ("ack_comment", "A comment is at most 500 characters."),
     "alert_cursor_single_row": (None, "The alert engine has one cursor."),
+    # appointment reminders (migration 0083)
+    "appointment_reminders_appointment_id_fkey": ("appointment_id", "No such appointment."),
+    "appointment_reminders_once_key": (None, "This reminder is already planned."),
+    "appointment_reminders_offset_check": ("offset_minutes", "A reminder is 1 minute to 30 days before."),
+    "appointment_reminders_channel_check": ("channel", "Channel: email or sms."),
+    "appointment_reminders_status_check": ("status", "Status: queued, sent, skipped or cancelled."),
+    "appointment_reminders_sent_check": ("sent_at", "A sent reminder has its sending time, and only it."),
 }
 
 

@@ -11,13 +11,11 @@ and the other job modules listed in JOB_MODULES; each runs inside an
 application context of its Flask app, as the WORKER actor.
 """
 
-import json
-from datetime import datetime
-
 import procrastinate
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.agenda import reminders as _reminders  # noqa: F401  (declares the appointment reminders)
+from app.alerts import mail as _alert_mail  # noqa: F401  (declares the alert e-mails)
 from app.jobs import tasks as _tasks  # noqa: F401  (declares the housekeeping tasks)
 from app.jobs.registry import DECLARED
 
@@ -52,36 +50,3 @@ def job_queue(flask_app) -> procrastinate.App:
         queue.flask_app = flask_app
         flask_app.extensions[EXTENSION] = queue
     return queue
-
-
-DEFER_SQL = text(
-    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
-    " CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
-)
-
-
-def defer(
-    session,
-    task_name: str,
-    *,
-    scheduled_at: datetime | None = None,
-    queueing_lock: str | None = None,
-    lock: str | None = None,
-    **args,
-) -> int:
-    """Enqueue a declared task in the session's own transaction: the job
-    exists if, and only if, the change that asked for it commits.  Returns
-    the job's id.  The caller's rule commits."""
-    spec = DECLARED[task_name]
-    return session.execute(
-        DEFER_SQL,
-        {
-            "queue": spec.queue,
-            "task": task_name,
-            "priority": 0,
-            "lock": lock,
-            "queueing_lock": queueing_lock,
-            "args": json.dumps(args),
-            "scheduled_at": scheduled_at,
-        },
-    ).scalar_one()

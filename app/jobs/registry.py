@@ -5,11 +5,14 @@ Tasks are declared once, at import, and registered on each procrastinate App
 (app/jobs/queue.py builds one per Flask app: the test-suite builds many).
 """
 
+import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import procrastinate
+from sqlalchemy import text
 
 from app.core.actor import Actor, acting_as
 
@@ -59,3 +62,36 @@ def in_flask_app(context):
             yield flask_app
         finally:
             db.session.remove()
+
+
+DEFER_SQL = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
+    " CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])) AS id"
+)
+
+
+def defer(
+    session,
+    task_name: str,
+    *,
+    scheduled_at: datetime | None = None,
+    queueing_lock: str | None = None,
+    lock: str | None = None,
+    **args,
+) -> int:
+    """Enqueue a declared task in the session's own transaction: the job
+    exists if, and only if, the change that asked for it commits.  Returns
+    the job's id.  The caller's rule commits."""
+    spec = DECLARED[task_name]
+    return session.execute(
+        DEFER_SQL,
+        {
+            "queue": spec.queue,
+            "task": task_name,
+            "priority": 0,
+            "lock": lock,
+            "queueing_lock": queueing_lock,
+            "args": json.dumps(args),
+            "scheduled_at": scheduled_at,
+        },
+    ).scalar_one()

@@ -10,8 +10,8 @@ import procrastinate
 import pytest
 
 from app.core.extensions import db
-from app.jobs.queue import defer, job_queue
-from app.jobs.registry import RETRY
+from app.jobs.queue import job_queue
+from app.jobs.registry import RETRY, defer
 from tests.prescribing import backdate, make_ward, signed, status_of
 
 

@@ -31,7 +31,7 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check and PDF benchmarks (minutes; prints ratios and timings)
+## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check, PDF and alert-latency benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
@@ -40,6 +40,7 @@ bench: $(STAMP)
 	 else echo "[caretrail] valgrind is not installed: skipping bench.audit_instructions"; fi
 	@$(BIN)/python -m bench.prescription_check
 	@$(BIN)/python -m bench.pdf
+	@$(BIN)/python -m bench.alert_latency
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -83,6 +83,9 @@ class Config:
     # Flask-Mail suppresses sending when TESTING: the tests send to a real local SMTP server.
     MAIL_SUPPRESS_SEND = env_flag("MAIL_SUPPRESS_SEND", False)
 
+    # Daily and weekly audit summaries by e-mail (comma-separated addresses; none: not sent).
+    AUDIT_REPORT_RECIPIENTS = os.environ.get("AUDIT_REPORT_RECIPIENTS", "")
+
     # Appointment reminders: hours before the appointment, comma-separated (e.g. "48,2").
     REMINDER_OFFSETS_HOURS = os.environ.get("REMINDER_OFFSETS_HOURS", "24")
 

@@ -100,3 +100,32 @@ def test_smtp_down_then_up_the_mail_arrives_afterwards_once(app, sql_conn, mail_
     assert sql_conn.execute(
         "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'alerts.mail'"
     ).fetchall() == [("succeeded",)]
+
+
+def test_the_daily_audit_report_is_mailed_with_its_csv(app, sql_conn, smtp):
+    import csv
+    import io
+
+    from app.jobs.registry import defer
+
+    app.config["AUDIT_REPORT_RECIPIENTS"] = "dpo@hopital.test, direction@hopital.test"
+    make_patient(sql_conn, "Rapport", "Test")
+    with app.app_context():
+        defer(db.session, "reports.daily_audit", timestamp=int(time.time()) + 1)
+        db.session.commit()
+    run_due_jobs(app)
+    (message,) = [m for recipients, m in smtp.messages if "dpo@hopital.test" in recipients]
+    assert message["Subject"].startswith("[CareTrail] daily audit summary: ")
+    assert "direction@hopital.test" in message["To"]
+    (attachment,) = list(message.iter_attachments())
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                attachment.get_content()
+                if isinstance(attachment.get_content(), str)
+                else attachment.get_content().decode()
+            )
+        )
+    )
+    assert rows[0] == ["user", "table", "action", "changes"]
+    assert any(row[1:3] == ["public.patients", "INSERT"] for row in rows[1:])

@@ -88,6 +88,9 @@ class Config:
 
     # Appointment reminders: hours before the appointment, comma-separated (e.g. "48,2").
     REMINDER_OFFSETS_HOURS = os.environ.get("REMINDER_OFFSETS_HOURS", "24")
+    # Channels of the reminders: email, and sms through SMS_SENDER ("module:Class", app/agenda/sms.py).
+    REMINDER_CHANNELS = os.environ.get("REMINDER_CHANNELS", "email")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "app.agenda.sms:LoggingSmsSender")
 
     # How often the worker looks for new audit entries for the alert rules (app/alerts/watch.py).
     ALERT_POLL_SECONDS = float(os.environ.get("ALERT_POLL_SECONDS", "1"))

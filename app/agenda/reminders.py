@@ -10,8 +10,9 @@ sending job checks the appointment again: cancelled, or moved to another
 time, the reminder is marked cancelled and nothing is sent (the new time
 gets its own reminder when it falls due).  SMTP down: the job is retried.
 
-SMS would be one more channel: a sender with `send(phone, text)` (a logging
-one by default) called by a "reminders.sms" job like `send_reminder`.
+With "sms" in REMINDER_CHANNELS, patients with a phone number also get an
+SMS, through the pluggable sender of app/agenda/sms.py (a logging one by
+default: no gateway here), planned and sent once the same way.
 """
 
 import logging
@@ -31,8 +32,11 @@ ACTIVE = ("scheduled", "confirmed")
 
 PLAN_DUE = text(
     """
-    INSERT INTO appointment_reminders (appointment_id, offset_minutes, starts_at, status)
-    SELECT a.id, :offset, a.starts_at, CASE WHEN coalesce(p.email, '') = '' THEN 'skipped' ELSE 'queued' END
+    INSERT INTO appointment_reminders (appointment_id, offset_minutes, starts_at, channel, status)
+    SELECT a.id, :offset, a.starts_at, CAST(:channel AS varchar),
+           CASE WHEN coalesce(CASE CAST(:channel AS varchar) WHEN 'sms' THEN p.phone ELSE p.email END, '') = ''
+                THEN 'skipped'
+                ELSE 'queued' END
       FROM appointments a JOIN patients p ON p.id = a.patient_id
      WHERE a.status IN ('scheduled', 'confirmed')
        AND a.starts_at > now() AND a.starts_at - make_interval(mins => :offset) <= now()
@@ -47,19 +51,29 @@ def offsets_minutes(config) -> list[int]:
     return sorted({int(float(hours) * 60) for hours in raw.replace(";", ",").split(",") if hours.strip()})
 
 
+def channels(config) -> list[str]:
+    wanted = {c.strip() for c in str(config.get("REMINDER_CHANNELS", "email")).split(",") if c.strip()}
+    return [c for c in ("email", "sms") if c in wanted]
+
+
 def plan_due(session, config) -> tuple[int, int]:
     """Plan what fell due; (queued, skipped).  Commits."""
     queued = skipped = 0
-    for offset in offsets_minutes(config):
-        for reminder_id, appointment_id, status in session.execute(PLAN_DUE, {"offset": offset}).all():
-            if status == "skipped":
-                skipped += 1
-                log.warning(
-                    "reminder %s of appointment %s skipped: the patient has no e-mail", reminder_id, appointment_id
-                )
-            else:
-                queued += 1
-                defer(session, "reminders.send", reminder_id=reminder_id)
+    for channel in channels(config):
+        for offset in offsets_minutes(config):
+            planned = session.execute(PLAN_DUE, {"offset": offset, "channel": channel}).all()
+            for reminder_id, appointment_id, status in planned:
+                if status == "skipped":
+                    skipped += 1
+                    log.warning(
+                        "%s reminder %s of appointment %s skipped: the patient has no address for it",
+                        channel,
+                        reminder_id,
+                        appointment_id,
+                    )
+                else:
+                    queued += 1
+                    defer(session, "reminders.send", reminder_id=reminder_id)
     session.commit()
     return queued, skipped
 
@@ -74,7 +88,8 @@ def plan_reminders(context, timestamp: int) -> tuple[int, int]:
 
 REMINDER_SQL = text(
     """
-    SELECT r.id, r.status, r.starts_at AS planned_for, a.id AS appointment_id, a.status AS appointment_status,
+    SELECT r.id, r.status, r.channel, r.starts_at AS planned_for, a.id AS appointment_id, p.phone,
+           a.status AS appointment_status,
            a.starts_at, a.ends_at, p.email, p.first_name, p.last_name,
            s.last_name AS doctor_last_name, s.first_name AS doctor_first_name, rm.name AS room_name, t.name AS type_name
       FROM appointment_reminders r
@@ -102,13 +117,17 @@ def send_reminder(context, reminder_id: int) -> str:
         if row is None or row.status != "queued":
             db.session.rollback()
             return "nothing to do"
-        if row.appointment_status not in ACTIVE or row.starts_at != row.planned_for or not row.email:
-            db.session.execute(
-                text("UPDATE appointment_reminders SET status = 'cancelled' WHERE id = :id"), {"id": row.id}
-            )
+        address = row.phone if row.channel == "sms" else row.email
+        if row.appointment_status not in ACTIVE or row.starts_at != row.planned_for or not address:
+            db.session.execute(CANCEL, {"id": row.id})
             db.session.commit()
             return "cancelled"
-        mail.send(reminder_message(row))
+        if row.channel == "sms":
+            from app.agenda.sms import sms_sender
+
+            sms_sender(current_app.config).send(row.phone, reminder_sms(row))
+        else:
+            mail.send(reminder_message(row))
         db.session.execute(
             text("UPDATE appointment_reminders SET status = 'sent', sent_at = now() WHERE id = :id"), {"id": row.id}
         )
@@ -139,6 +158,14 @@ def reminder_message(row) -> Message:
     )
     message.attach("rendez-vous.ics", "text/calendar; method=PUBLISH", appointment_ics(row, doctor, hospital))
     return message
+
+
+def reminder_sms(row) -> str:
+    local = row.starts_at.astimezone(hospital_zone())
+    return (
+        f"Rappel : rendez-vous le {local.strftime('%d/%m/%Y à %H:%M')} avec Dr {row.doctor_last_name.upper()}."
+        " En cas d'empêchement, prévenez le secrétariat."
+    )
 
 
 def appointment_ics(row, doctor: str, hospital: str) -> bytes:

@@ -97,3 +97,40 @@ def test_no_reminder_after_a_cancellation_and_a_moved_appointment_is_re_planned(
     plan_and_send(app)
     assert [recipients for recipients, _ in smtp.messages] == [["deplace@example.test"]]  # for the new time only
     assert statuses(sql_conn) == {cancelled: ["cancelled"], moved: ["cancelled", "sent"]}
+
+
+class RecordingSmsSender:
+    """A test SMS gateway: keeps what it was asked to send."""
+
+    sent: list = []
+
+    def __init__(self, config):
+        pass
+
+    def send(self, phone: str, text: str) -> None:
+        RecordingSmsSender.sent.append((phone, text))
+
+
+def test_sms_reminders_go_through_the_pluggable_sender_once(app, sql_conn, smtp):
+    app.config.update(REMINDER_CHANNELS="email,sms", SMS_SENDER="tests.integration.test_reminders:RecordingSmsSender")
+    RecordingSmsSender.sent.clear()
+    doctor = make_doctor(sql_conn)
+    patient = patient_with_email(sql_conn, "Texto", None)
+    sql_conn.execute("UPDATE patients SET phone = '+33612345678' WHERE id = %s", [patient])
+    appointment = urgent(sql_conn, patient, doctor, 2)
+    plan_and_send(app)
+    plan_and_send(app)
+    assert [phone for phone, _ in RecordingSmsSender.sent] == ["+33612345678"]
+    assert RecordingSmsSender.sent[0][1].startswith("Rappel : rendez-vous le ")
+    assert statuses(sql_conn) == {appointment: ["skipped", "sent"]}  # no e-mail; the SMS
+    assert smtp.messages == []
+
+
+def test_the_default_sms_sender_only_logs_a_masked_number(caplog):
+    import logging
+
+    from app.agenda.sms import sms_sender
+
+    with caplog.at_level(logging.INFO, logger="app.agenda.sms"):
+        sms_sender({}).send("+33612345678", "Rappel : rendez-vous")
+    assert "+33*******78" in caplog.text and "612345" not in caplog.text and "Rappel" not in caplog.text

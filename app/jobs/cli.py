@@ -1,10 +1,24 @@
 """`flask worker`: run the background jobs (the queue of app/jobs/queue.py)."""
 
 import logging
+import re
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+
+ADDRESS = re.compile(r"[^@'\"\s,()\[\]]+@[^@'\"\s,()\[\]]+")
+
+
+class MaskAddresses(logging.Filter):
+    """procrastinate's per-job lines quote the job's arguments, among them an
+    e-mail recipient: addresses are masked in every line the worker logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "@" in message:
+            record.msg, record.args = ADDRESS.sub("[address]", message), None
+        return True
 
 
 @click.command("worker")
@@ -19,8 +33,10 @@ def worker(concurrency: int, queues: tuple[str, ...], once: bool) -> None:
     from app.jobs.registry import WORKER
 
     logging.basicConfig(level=logging.INFO, format="[caretrail worker] %(levelname)s %(name)s: %(message)s")
-    # procrastinate logs each job's start and end at INFO; its arguments stay
-    # out of the messages (they may name a patient's appointment, never a secret).
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskAddresses())
+    # procrastinate logs each job's start and end (INFO) and a final failure
+    # (ERROR) with its arguments: ids, and an alert e-mail's recipient, masked above.
     flask_app = current_app._get_current_object()
     queue = job_queue(flask_app)
     click.echo(f"CareTrail worker: {len(queue.tasks)} tasks, {len(queue.periodic_registry.periodic_tasks)} periodic")

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
-.PHONY: run test lint format bench clean-venv
+.PHONY: run worker test lint format bench clean-venv
 
 $(STAMP): requirements.txt
 	@echo "[caretrail] setting up $(VENV) from requirements.txt"
@@ -20,6 +20,10 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	@$(BIN)/python -m app.launcher
 
+## worker: run background jobs (queue, periodic tasks) against DATABASE_URL; `make run` starts one itself
+worker: $(STAMP)
+	@$(BIN)/flask --app run.py worker
+
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else embedded)
 test: $(STAMP)
 	@$(BIN)/python -m app.embedded_postgres --check-install
@@ -27,7 +31,7 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check and PDF benchmarks (minutes; prints ratios and timings)
+## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check, PDF and alert-latency benchmarks (minutes; prints ratios and timings)
 bench: $(STAMP)
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
@@ -36,6 +40,7 @@ bench: $(STAMP)
 	 else echo "[caretrail] valgrind is not installed: skipping bench.audit_instructions"; fi
 	@$(BIN)/python -m bench.prescription_check
 	@$(BIN)/python -m bench.pdf
+	@$(BIN)/python -m bench.alert_latency
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

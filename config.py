@@ -71,6 +71,30 @@ class Config:
         },
     }
 
+    # E-mail (Flask-Mail over SMTP): alerts.  Sent by the worker's jobs only;
+    # while the server is down, mails wait in the queue (retried with backoff).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_flag("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "caretrail@localhost")
+    # Flask-Mail suppresses sending when TESTING: the tests send to a real local SMTP server.
+    MAIL_SUPPRESS_SEND = env_flag("MAIL_SUPPRESS_SEND", False)
+
+    # Daily and weekly audit summaries by e-mail (comma-separated addresses; none: not sent).
+    AUDIT_REPORT_RECIPIENTS = os.environ.get("AUDIT_REPORT_RECIPIENTS", "")
+
+    # Appointment reminders: hours before the appointment, comma-separated (e.g. "48,2").
+    REMINDER_OFFSETS_HOURS = os.environ.get("REMINDER_OFFSETS_HOURS", "24")
+    # Channels of the reminders: email, and sms through SMS_SENDER ("module:Class", app/agenda/sms.py).
+    REMINDER_CHANNELS = os.environ.get("REMINDER_CHANNELS", "email")
+    SMS_SENDER = os.environ.get("SMS_SENDER", "app.agenda.sms:LoggingSmsSender")
+
+    # How often the worker looks for new audit entries for the alert rules (app/alerts/watch.py).
+    ALERT_POLL_SECONDS = float(os.environ.get("ALERT_POLL_SECONDS", "1"))
+
     # Where `flask audit archive` writes the months it detaches.
     AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR", str(INSTANCE_DIR / "audit-archive"))
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import agenda, audit, documents, prescribing, records, security
+from app import agenda, alerts, audit, documents, jobs, prescribing, records, security
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
-from app.core.extensions import db, migrate
+from app.core.extensions import db, mail, migrate
 from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.log_redaction import redact_secret_paths
@@ -27,7 +27,7 @@ from app.security.policy import may
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # In menu order.
-DOMAINS = (records, agenda, prescribing, documents, audit, security)
+DOMAINS = (records, agenda, prescribing, documents, audit, alerts, jobs, security)
 
 # FAB's own security APIs warn at every start about relation columns they do
 # not filter on; nothing for us to act on.
@@ -37,7 +37,8 @@ logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
 def load_models() -> None:
     """Import every domain's tables onto FAB's metadata (Alembic's env, the app)."""
     for domain in DOMAINS:
-        __import__(f"{domain.__name__}.models")
+        if (PROJECT_DIR / "app" / domain.__name__.split(".")[-1] / "models.py").exists():
+            __import__(f"{domain.__name__}.models")
 
 
 def create_app(config_object: object | str = "config.Config", **overrides) -> Flask:
@@ -64,6 +65,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
+    mail.init_app(app)
     init_input_guard(app)
     init_csrf(app)
     init_gates(app)

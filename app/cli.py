@@ -14,12 +14,14 @@ from app.core.cli import acting_user_option
 
 
 def register_cli(app: Flask) -> None:
+    from app.alerts.cli import alerts
     from app.audit.cli import audit
     from app.documents.cli import documents
+    from app.jobs.cli import worker
     from app.prescribing.cli import drugs, prescriptions
     from app.security.cli import accounts, roles
 
-    for group in (roles, accounts, setup, seed_demo, audit, drugs, prescriptions, documents):
+    for group in (roles, accounts, setup, seed_demo, audit, alerts, drugs, prescriptions, documents, worker):
         app.cli.add_command(group)
 
 

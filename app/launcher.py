@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 from contextlib import ExitStack, suppress
 from pathlib import Path
@@ -198,6 +199,35 @@ def serve(app, listener: socket.socket, host: str, port: int) -> None:
     server.serve_forever()  # returns on KeyboardInterrupt, i.e. on a stop signal
 
 
+WORKER_STOP_SECONDS = 15
+
+
+def start_worker(stack: ExitStack, database_url: str) -> subprocess.Popen | None:
+    """One background worker beside the web server (`flask worker`), as the
+    app's own role; stopped before the database (the stack unwinds in
+    reverse).  WORKER=0 starts none (another machine runs the workers)."""
+    if os.environ.get("WORKER", "1").strip().lower() in {"0", "false", "no", "off"}:
+        say("WORKER is off: no background worker started (jobs wait for `make worker`)")
+        return None
+    env = {**os.environ, "DATABASE_URL": database_url}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "run.py", "worker"], cwd=PROJECT_DIR, env=env)
+    stack.callback(stop_worker, worker)
+    say(f"background worker started (pid {worker.pid}): audit seal, prescriptions' expiry, alerts, e-mail")
+    return worker
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """SIGTERM lets the running job finish (procrastinate's graceful stop)."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        say("the background worker did not stop in time: killing it (its job will run again)")
+        worker.kill()
+        worker.wait()
+
+
 def run(stack: ExitStack, instance_dir: Path, host: str, port: int) -> None:
     embedded = not os.environ.get("DATABASE_URL")
     if embedded:
@@ -239,6 +269,7 @@ def run(stack: ExitStack, instance_dir: Path, host: str, port: int) -> None:
         if app.config["DEMO_DATA"]:
             say("loading demo data (DEMO_DATA is on)")
             say(f"demo data: {seed_demo_data(app.appbuilder, password=app.config['DEMO_PASSWORD'])}")
+    start_worker(stack, app.config["SQLALCHEMY_DATABASE_URI"])
     serve(app, listener, host, port)
     say("stopping")
 

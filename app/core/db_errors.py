@@ -302,6 +302,28 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "access_log_action_check": ("action", "A read is a view, an export, a print or a history."),
     "access_log_door_check": ("door", "A read comes from a screen, the API, a document or a command."),
     "access_log_reason_length": ("reason", "A reason is 500 characters at most."),
+    # alerts (migration 0082)
+    "alert_rules_code_key": ("code", "This alert rule already exists."),
+    "alert_rules_code_check": ("code", "Unknown alert rule."),
+    "alert_rules_severity_check": ("severity", "Severity must be info, warning or critical."),
+    "alert_rules_settings_check": ("settings", "Settings must be a JSON object."),
+    "alert_rules_recipient_emails_check": ("recipient_emails", "Each recipient must be a valid e-mail address."),
+    "alerts_rule_code_fkey": ("rule_code", "Unknown alert rule."),
+    "alerts_acknowledged_by_id_fkey": ("acknowledged_by", "This user does not exist."),
+    "alerts_severity_check": ("severity", "Severity must be info, warning or critical."),
+    "alerts_summary_check": ("summary", "An alert needs a summary (2,000 characters at most)."),
+    "alerts_audit_entry_ids_check": ("audit_entry_ids", "An alert covers at least one audit entry."),
+    "alerts_status_check": ("status", "Status must be new or acknowledged."),
+    "alerts_acknowledgement_check": ("status", "An acknowledged alert names who acknowledged it and when."),
+    "alerts_ack_comment_check": ("ack_comment", "A comment is at most 500 characters."),
+    "alert_cursor_single_row": (None, "The alert engine has one cursor."),
+    # appointment reminders (migration 0083)
+    "appointment_reminders_appointment_id_fkey": ("appointment_id", "No such appointment."),
+    "appointment_reminders_once_key": (None, "This reminder is already planned."),
+    "appointment_reminders_offset_check": ("offset_minutes", "A reminder is 1 minute to 30 days before."),
+    "appointment_reminders_channel_check": ("channel", "Channel: email or sms."),
+    "appointment_reminders_status_check": ("status", "Status: queued, sent, skipped or cancelled."),
+    "appointment_reminders_sent_check": ("sent_at", "A sent reminder has its sending time, and only it."),
 }
 
 

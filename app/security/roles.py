@@ -33,6 +33,9 @@ HOSPITALISATION_REPORTS = "HospitalisationReport"
 HOSPITAL_SETTINGS = "HospitalSettings"
 ACCESS_LOG = "AccessLog"
 ROLE_MATRIX_SCREEN = "RoleMatrix"
+JOBS = "BackgroundJob"  # the job queue's screen: administrators only
+ALERTS = "Alert"  # alerts from the audit stream: administrators only
+ALERT_RULES = "AlertRule"
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -47,6 +50,9 @@ PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
 ACCESS_LOG_MENU = "Journal of reads"
+JOBS_MENU = "Background jobs"
+ALERTS_MENU = "Alert history"
+ALERT_RULES_MENU = "Alert settings"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -66,6 +72,9 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     HOSPITAL_SETTINGS: ("Hospital settings",),
     ACCESS_LOG: (ACCESS_LOG_MENU,),
     ROLE_MATRIX_SCREEN: ("Permissions matrix",),
+    JOBS: (JOBS_MENU,),
+    ALERTS: (ALERTS_MENU,),
+    ALERT_RULES: (ALERT_RULES_MENU,),
 }
 
 ADMIN_ROLE = "Admin"
@@ -154,6 +163,7 @@ AGENDA_MENU = "Agenda"
 PRESCRIBING_MENU = "Prescribing"
 DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
+ALERTS_CATEGORY = "Alerts"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -172,6 +182,9 @@ MENU_CATEGORIES = {
     HOSPITAL_SETTINGS: SETTINGS_MENU,
     ACCESS_LOG: AUDIT_MENU,
     ROLE_MATRIX_SCREEN: SETTINGS_MENU,
+    JOBS: SETTINGS_MENU,
+    ALERTS: ALERTS_CATEGORY,
+    ALERT_RULES: ALERTS_CATEGORY,
 }
 
 # Field by field: each domain's fields in groups, and what each role may do

@@ -170,14 +170,15 @@ def test_python_and_sql_nir_rules_agree(sql_conn, nir):
 def test_every_constraint_of_the_app_tables_has_a_user_message(sql_conn):
     """A constraint added by a later migration without a message in
     app/core/db_errors.py would reach users as a generic refusal.  (The audit's own
-    tables are written by triggers, never by users.)"""
+    tables are written by triggers, never by users, and the job queue's by
+    procrastinate.)"""
     rows = sql_conn.execute(
         """
         SELECT con.conname FROM pg_constraint con
         JOIN pg_class rel ON rel.oid = con.conrelid
         JOIN pg_namespace ns ON ns.oid = rel.relnamespace
         WHERE ns.nspname = 'public' AND rel.relname NOT LIKE 'ab\\_%%' AND rel.relname <> 'alembic_version'
-          AND rel.relname NOT LIKE 'audit\\_%%'
+          AND rel.relname NOT LIKE 'audit\\_%%' AND rel.relname NOT LIKE 'procrastinate\\_%%'
           AND con.contype IN ('c', 'u', 'f', 'x')
         """
     ).fetchall()

@@ -3,8 +3,8 @@ new patient is saved, at every door (issue 15 point 8)."""
 
 import pytest
 
-from tests.factories import patient_payload
 from tests.conftest import csrf_token
+from tests.factories import patient_payload
 from tests.integration.test_patient_screens import FORM, patient_rows, submit
 
 URL = "/api/v1/patients/"

@@ -324,6 +324,23 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "appointment_reminders_channel_check": ("channel", "Channel: email or sms."),
     "appointment_reminders_status_check": ("status", "Status: queued, sent, skipped or cancelled."),
     "appointment_reminders_sent_check": ("sent_at", "A sent reminder has its sending time, and only it."),
+    "access_log_username_length": ("username", "A username is 150 characters at most."),
+    "access_log_on_behalf_of_length": ("on_behalf_of", "A username is 150 characters at most."),
+    # sign-in security (migrations 0051, 0072): written by the sign-in code, never typed as such
+    "security_log_event_check": ("event", "Unknown security event."),
+    "security_log_door_check": ("door", "A sign-in comes from the form, the API, a screen or a command."),
+    "security_log_user_id_fkey": ("user_id", "This user does not exist."),
+    "security_log_username_length": ("username", "A username is 150 characters at most."),
+    "security_log_actor_length": ("actor", "A username is 150 characters at most."),
+    "security_log_detail_length": ("detail", "A detail is 500 characters at most."),
+    "user_mfa_user_id_fkey": ("user_id", "This user does not exist."),
+    "user_recovery_codes_user_id_fkey": ("user_id", "This user does not exist."),
+    "user_security_user_id_fkey": ("user_id", "This user does not exist."),
+    "user_sessions_user_id_fkey": ("user_id", "This user does not exist."),
+    "user_sessions_kind_check": ("kind", "A session is a browser's, an access token or a refresh token."),
+    "user_sessions_ended_check": ("ended_at", "An ended session says when and why it ended."),
+    "user_sessions_ended_reason_length": ("ended_reason", "A reason is 100 characters at most."),
+    "user_sessions_token_hash_key": (None, "This session is already registered."),
 }
 
 

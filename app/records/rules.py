@@ -198,6 +198,8 @@ EXPORT_COLUMNS = (
     "birth_name",
     "birth_date",
     "sex",
+    "status",
+    "deceased_on",
     "nir",
     "phone",
     "email",

@@ -247,7 +247,9 @@ class PatientView(CareTrailModelView):
 
     def _add(self):
         """A new patient like one already recorded is saved only once the
-        user ticked "Not a duplicate" (the rules warn otherwise)."""
+        user ticked "Not a duplicate" (the rules warn otherwise); a role
+        that may not register a patient gets no form."""
+        check_may_create_patient(current_actor())
         confirmed = request.method == "POST" and request.form.get(CONFIRM_DUPLICATE) in ("y", "on", "true", "1")
         with duplicate_confirmed(confirmed):
             return super()._add()
@@ -257,10 +259,6 @@ class PatientView(CareTrailModelView):
 
     def check_filters(self, names: set[str]) -> None:
         check_patient_filters(current_actor(), names)
-
-    def _add(self):
-        check_may_create_patient(current_actor())
-        return super()._add()
 
     def _show(self, pk):
         """FAB's page, journaled as a read of the record."""

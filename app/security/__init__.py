@@ -6,10 +6,9 @@ through the security manager (app/security/manager.py)."""
 
 
 def register(appbuilder) -> None:
-    from app.security.access_api import AccessLogApi
-    from app.security.access_views import AccessLogView, RoleMatrixView
+    from app.security.api import AccessLogApi
     from app.security.roles import ACCESS_LOG_MENU, AUDIT_MENU, SECURITY_LOG_MENU, SETTINGS_MENU
-    from app.security.views import MfaView, SecurityLogView, UserSecurityView
+    from app.security.views import AccessLogView, MfaView, RoleMatrixView, SecurityLogView, UserSecurityView
 
     appbuilder.add_view_no_menu(MfaView)
     appbuilder.add_view_no_menu(UserSecurityView)

@@ -151,14 +151,19 @@ def upgrade():
         attach_audit(op, table)
 
 
+# Release 0021's audit_is_exempt(), exactly as triggers/0021/03_audit_capture.sql defines it.
+AUDIT_IS_EXEMPT_0021 = r"""
+CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives')
+                 OR table_name LIKE 'audit\_log\_%' $$;
+"""
+
+
 def downgrade():
+    # Each audited table has its own capture function (release 0021):
+    # detaching drops it, which dropping the table would not.
+    for table in AUDITED_TABLES:
+        op.execute(f"SELECT audit_detach('public.{table}'::regclass)")
     op.execute(DOWNGRADE)
-    # Release 0021's audit_is_exempt(), as triggers/0021/03_audit_capture.sql defines it.
-    op.execute(
-        r"""
-        CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
-            LANGUAGE sql IMMUTABLE
-            AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives')
-                         OR table_name LIKE 'audit\_log\_%' $$;
-        """
-    )
+    op.execute(AUDIT_IS_EXEMPT_0021)

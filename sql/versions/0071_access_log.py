@@ -18,6 +18,8 @@ Create Date: 2026-12-06
 
 from alembic import op
 
+from app.audit_sql import install_frozen
+
 revision = "0071"
 down_revision = "0051"
 branch_labels = None
@@ -75,8 +77,11 @@ DROP FUNCTION access_log_refuse_change();
 
 
 def upgrade():
+    # triggers/0071/01_audit_exempt.sql: access_log joins the tables the audit leaves out.
+    install_frozen(op, "0071")
     op.execute(UPGRADE)
 
 
 def downgrade():
     op.execute(DOWNGRADE)
+    install_frozen(op, "0051")

@@ -1,7 +1,7 @@
 """The background job queue: procrastinate's tables and functions.
 
 Revision ID: 0081
-Revises: 0071
+Revises: 0072
 Create Date: 2026-12-06
 
 - procrastinate 3.10.0's schema (its jobs, events, periodic defers and
@@ -21,8 +21,10 @@ from pathlib import Path
 
 from alembic import op
 
+from app.audit_sql import install_frozen
+
 revision = "0081"
-down_revision = "0071"
+down_revision = "0072"
 branch_labels = None
 depends_on = None
 
@@ -32,19 +34,11 @@ AUDIT_IS_EXEMPT = r"""
 CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives',
-                                'security_log', 'user_sessions')
+                                'security_log', 'user_sessions', 'access_log')
                  OR table_name LIKE 'audit\_log\_%'
                  OR table_name LIKE 'procrastinate\_%' $$;
 """
 
-# What 0051 left (triggers/0051/01_audit_exempt.sql), put back by the downgrade.
-AUDIT_IS_EXEMPT_BEFORE = r"""
-CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE
-    AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives',
-                                'security_log', 'user_sessions')
-                 OR table_name LIKE 'audit\_log\_%' $$;
-"""
 
 
 def upgrade():
@@ -76,4 +70,4 @@ def downgrade():
         DROP TYPE IF EXISTS procrastinate_job_to_defer_v1, procrastinate_job_event_type, procrastinate_job_status;
         """
     )
-    op.execute(AUDIT_IS_EXEMPT_BEFORE)
+    install_frozen(op, "0071")  # 0071's audit_is_exempt, without procrastinate's tables

@@ -33,7 +33,7 @@ AUDIT_IS_EXEMPT = r"""
 CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives',
-                                'security_log', 'user_sessions', 'alert_cursor')
+                                'security_log', 'user_sessions', 'access_log', 'alert_cursor')
                  OR table_name LIKE 'audit\_log\_%'
                  OR table_name LIKE 'procrastinate\_%' $$;
 """
@@ -43,7 +43,7 @@ PREVIOUS_AUDIT_IS_EXEMPT = r"""
 CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT table_name IN ('audit_log', 'audit_chain', 'audit_seals', 'audit_archives',
-                                'security_log', 'user_sessions')
+                                'security_log', 'user_sessions', 'access_log')
                  OR table_name LIKE 'audit\_log\_%'
                  OR table_name LIKE 'procrastinate\_%' $$;
 """

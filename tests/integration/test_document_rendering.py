@@ -135,13 +135,21 @@ def test_a_certificate_fills_the_template_with_patient_doctor_and_typed_values(a
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_audit_history_lists_who_changed_what(app, sql_conn, chart, engine):
     sql_conn.execute("UPDATE patients SET city = 'Villeurbanne' WHERE id = %s", [chart["dubois"]])
-    document = issue(app, "auditor", patient_id=chart["dubois"], kind="audit_history", fields={}, engine=engine)
+    document = issue(app, "admin", patient_id=chart["dubois"], kind="audit_history", fields={}, engine=engine)
     text = pdf_text(document.content)
     assert "Historique d'audit" in text
     # The psql change: the DB role, the field, old -> new.
     assert "ville : Lyon → Villeurbanne" in text  # in French, like the rest of the document
     assert "(base de données)" in text
     assert "penicillin" in text  # the allergy row belongs to the patient
+
+
+def test_an_auditors_audit_history_hides_what_their_role_may_not_read_in_french(app, sql_conn, chart):
+    sql_conn.execute("UPDATE patients SET city = 'Villeurbanne' WHERE id = %s", [chart["dubois"]])
+    document = issue(app, "auditor", patient_id=chart["dubois"], kind="audit_history", fields={}, engine="weasyprint")
+    text = pdf_text(document.content)
+    assert "ville : [non visible pour votre rôle] → [non visible pour votre rôle]" in text
+    assert "Villeurbanne" not in text and "[hidden]" not in text
 
 
 def test_a_long_record_numbers_its_pages_and_repeats_letterhead_and_table_headers(app, sql_conn, chart):
@@ -294,7 +302,7 @@ def test_every_document_speaks_french(app, sql_conn, chart):
                             fields={"report_id": chart["report"]}).content)  # fmt: skip
     mrn = sql_conn.execute("SELECT mrn FROM patients WHERE id = %s", [chart["dubois"]]).fetchone()[0]
     assert f"n° de dossier {mrn}" in report, report
-    history = pdf_text(issue(app, "auditor", patient_id=chart["dubois"], kind="audit_history", fields={}).content)
+    history = pdf_text(issue(app, "admin", patient_id=chart["dubois"], kind="audit_history", fields={}).content)
     assert f"n° de dossier {mrn}" in history and "ville : Lyon → Villeurbanne" in history
     for text in (ordonnance, record, report, history):
         assert not ENGLISH_WORDS.search(text), ENGLISH_WORDS.search(text).group(0)

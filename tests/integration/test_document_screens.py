@@ -382,7 +382,8 @@ def test_the_secretary_sees_no_template_nor_settings_menu(client, login):
     login("secretary")
     html = page(client, "/documents/list/")
     assert "/certificate-templates/list/" not in html and "/hospital-settings/" not in html
-    assert "/hospitalisation-reports/list/" in html
+    # No clinical document either (issue 18): hospitalisation reports are for care roles.
+    assert "/hospitalisation-reports/list/" not in html
 
 
 def test_the_ald_flag_of_a_line_is_saved_from_the_editor_and_shown(client, login, ward):

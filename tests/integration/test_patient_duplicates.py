@@ -3,6 +3,7 @@ new patient is saved, at every door (issue 15 point 8)."""
 
 import pytest
 
+from tests.conftest import csrf_token
 from tests.factories import patient_payload
 from tests.integration.test_patient_screens import FORM, patient_rows, submit
 
@@ -66,5 +67,9 @@ def test_the_form_warns_and_saves_only_once_ticked(client, login, sql_conn):
     warned = submit(client, "/patients/add", {**FORM, "last_name": "LEFEVRE"}).get_data(as_text=True)
     assert "Likely duplicate: LEFÈVRE Hélène" in warned
     assert len(patient_rows(sql_conn)) == 1
-    submit(client, "/patients/add", {**FORM, "last_name": "LEFEVRE", "confirm_duplicate": "y"})
+    # The box appears on the refused form: tick it there and save again.
+    assert 'name="confirm_duplicate"' in warned
+    shown = {name: value for name, value in FORM.items() if f'name="{name}"' in warned}
+    data = {**shown, "last_name": "LEFEVRE", "confirm_duplicate": "y", "csrf_token": csrf_token(warned)}
+    client.post("/patients/add", data=data, follow_redirects=True)
     assert len(patient_rows(sql_conn)) == 2

@@ -3,7 +3,7 @@ and to the rows that belong to the patient, who made it, when, and each
 field from its old to its new value (masked values stay masked, and the
 values of the patient's fields the issuer's role may not read are hidden)."""
 
-from app.audit.search import AuditFilters, hide_unreadable, iter_entries, show_value
+from app.audit.search import HIDDEN, MASKED, AuditFilters, hide_unreadable, iter_entries, show_value
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 
 # A history longer than this is exported from the audit screens (CSV, JSON).
@@ -48,7 +48,19 @@ FIELD_LABELS = {
     "duration_minutes": "durée (minutes)",
     "created_at": "créé le",
     "updated_at": "modifié le",
+    "deceased_on": "date de décès",
+    "merged_into_id": "fusionné dans le dossier",
+    "version": "version",
 }
+# The audit's markers, in the document's language: a masked secret, and a
+# value the issuer's role may not read (issue 18's field groups).
+FRENCH_MARKERS = {MASKED: "[masqué]", HIDDEN: "[non visible pour votre rôle]"}
+
+
+def show_value_in_french(value) -> str:
+    if isinstance(value, str) and value in FRENCH_MARKERS:
+        return FRENCH_MARKERS[value]
+    return show_value(value)
 
 
 def who(entry) -> str:
@@ -76,6 +88,6 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         table_labels=TABLE_LABELS,
         field_labels=FIELD_LABELS,
         who=who,
-        show_value=show_value,
+        show_value=show_value_in_french,
     )
     return Draft(title=title, html=html)

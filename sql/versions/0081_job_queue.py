@@ -40,7 +40,6 @@ CREATE OR REPLACE FUNCTION audit_is_exempt(table_name text) RETURNS boolean
 """
 
 
-
 def upgrade():
     op.execute(AUDIT_IS_EXEMPT)
     op.execute(SCHEMA_SQL.read_text(encoding="utf-8"))

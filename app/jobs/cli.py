@@ -29,7 +29,7 @@ class MaskAddresses(logging.Filter):
 def worker(concurrency: int, queues: tuple[str, ...], once: bool) -> None:
     """Run queued jobs and schedule the periodic ones until stopped (Ctrl+C, SIGTERM)."""
     from app.alerts.watch import AlertWatcher
-    from app.jobs.queue import job_queue
+    from app.jobs.queue import job_queue, run_worker
     from app.jobs.registry import WORKER
 
     logging.basicConfig(level=logging.INFO, format="[caretrail worker] %(levelname)s %(name)s: %(message)s")
@@ -46,7 +46,8 @@ def worker(concurrency: int, queues: tuple[str, ...], once: bool) -> None:
         watcher = AlertWatcher(flask_app, WORKER, interval=flask_app.config.get("ALERT_POLL_SECONDS", 1.0))
         watcher.start()
     try:
-        queue.run_worker(
+        run_worker(
+            queue,
             concurrency=concurrency,
             queues=list(queues) or None,
             wait=not once,

@@ -11,6 +11,9 @@ and the other job modules listed in JOB_MODULES; each runs inside an
 application context of its Flask app, as the WORKER actor.
 """
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import procrastinate
 from sqlalchemy.engine import make_url
 
@@ -51,3 +54,17 @@ def job_queue(flask_app) -> procrastinate.App:
         queue.flask_app = flask_app
         flask_app.extensions[EXTENSION] = queue
     return queue
+
+
+def run_worker(queue: procrastinate.App, **options) -> None:
+    """procrastinate's blocking worker (it calls asyncio.run()), from a thread
+    of its own when this one already runs an event loop (an embedding
+    program, or Playwright's sync API in the same test process), where
+    asyncio.run() would refuse to start."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        queue.run_worker(**options)
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(queue.run_worker, **options).result()

@@ -137,5 +137,9 @@ def upgrade():
 
 
 def downgrade():
+    # Detaching drops each table's own capture function (release 0021), which dropping the table would not.
+    for table in ("alerts", "alert_rules"):
+        op.execute(f"SELECT audit_detach('public.{table}'::regclass)")
     op.execute("DROP TABLE IF EXISTS alert_cursor, alerts, alert_rules")
+    op.execute("DROP FUNCTION IF EXISTS alert_emails_are_valid(text[])")
     op.execute(PREVIOUS_AUDIT_IS_EXEMPT)

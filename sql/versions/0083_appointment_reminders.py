@@ -49,4 +49,6 @@ def upgrade():
 
 
 def downgrade():
+    # Detaching drops the table's own capture function (release 0021), which dropping the table would not.
+    op.execute("SELECT audit_detach('public.appointment_reminders'::regclass)")
     op.execute("DROP TABLE IF EXISTS appointment_reminders")

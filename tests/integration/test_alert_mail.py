@@ -8,7 +8,7 @@ import pytest
 
 from app.core.actor import acting_as
 from app.core.extensions import db, mail
-from app.jobs.queue import job_queue
+from app.jobs.queue import job_queue, run_worker
 from app.jobs.registry import WORKER
 from tests.agenda import make_patient
 from tests.smtp import free_port, start_smtp
@@ -44,7 +44,7 @@ def evaluate(app) -> None:
 
 
 def run_due_jobs(app) -> None:
-    job_queue(app).run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    run_worker(job_queue(app), wait=False, install_signal_handlers=False, listen_notify=False)
 
 
 def only_new_patient_rule(sql_conn, **recipients) -> None:

@@ -10,14 +10,14 @@ import procrastinate
 import pytest
 
 from app.core.extensions import db
-from app.jobs.queue import job_queue
+from app.jobs.queue import job_queue, run_worker
 from app.jobs.registry import RETRY, defer
 from tests.prescribing import backdate, make_ward, signed, status_of
 
 
 def run_due_jobs(app) -> None:
     """A worker that runs what is due now and exits (`flask worker --once`)."""
-    job_queue(app).run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    run_worker(job_queue(app), wait=False, install_signal_handlers=False, listen_notify=False)
 
 
 def defer_now(app, task_name: str, **args) -> int:

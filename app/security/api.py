@@ -14,10 +14,9 @@ from flask_jwt_extended import create_access_token, create_refresh_token, decode
 
 from app.core.actor import current_actor
 from app.core.api import CareTrailApi, safe
-from app.core.errors import BadInput
 from app.core.extensions import db
 from app.security import account, mfa, seclog, sessions
-from app.security.journal import search_accesses
+from app.security.journal import search_accesses, whole_number_arg
 from app.security.roles import ACCESS_LOG
 from app.security.token_api import SecurityApi as TokenSecurityApi
 
@@ -128,15 +127,6 @@ class SecurityApi(TokenSecurityApi):
         return self.response(200, access_token=token)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadInput("A whole number is expected.", field=name)
-    return int(raw)
-
-
 class AccessLogApi(CareTrailApi):
     resource_name = "access_log"
     openapi_spec_tag = "Journal of reads"
@@ -163,7 +153,7 @@ class AccessLogApi(CareTrailApi):
             401: {$ref: '#/components/responses/401'}
             403: {$ref: '#/components/responses/403'}
         """
-        return self._answer(_int_arg("patient_id"))
+        return self._answer(whole_number_arg("patient_id"))
 
     @expose("/patient/<int:patient_id>", methods=["GET"])
     @protect()
@@ -188,14 +178,14 @@ class AccessLogApi(CareTrailApi):
         return self._answer(patient_id)
 
     def _answer(self, patient_id: int | None):
-        page_size = _int_arg("page_size") or 50
+        page_size = whole_number_arg("page_size") or 50
         accesses = search_accesses(
             db.session,
             current_actor(),
             patient_id=patient_id,
             username=request.args.get("user") or None,
             action=request.args.get("action") or None,
-            before_id=_int_arg("before"),
+            before_id=whole_number_arg("before"),
             page_size=page_size,
         )
         next_before = accesses[-1].id if len(accesses) == page_size else None

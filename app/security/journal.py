@@ -160,3 +160,14 @@ def search_accesses(
         },
     ).all()
     return [Access(*row) for row in rows]
+
+
+def whole_number_arg(name: str) -> int | None:
+    """The query argument `name` as an id or a count (the journal's filters
+    and paging, on its screen and its API); empty is None, anything else a 400."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadInput("A whole number is expected.", field=name)
+    return int(raw)

@@ -23,10 +23,10 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo
 
 from app.core.actor import current_actor
-from app.core.errors import BadInput, CareTrailError, NotFound
+from app.core.errors import CareTrailError, NotFound
 from app.core.extensions import db
 from app.security import account, mfa, seclog, sessions
-from app.security.journal import ACTIONS, search_accesses
+from app.security.journal import ACTIONS, search_accesses, whole_number_arg
 from app.security.matrix import action_grid, field_grid
 from app.security.roles import ACCESS_LOG, AUDIT, ROLE_MATRIX_SCREEN
 
@@ -345,15 +345,6 @@ class SecurityLogView(BaseView):
         )
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadInput("A whole number is expected.", field=name)
-    return int(raw)
-
-
 class AccessLogView(BaseView):
     route_base = "/access-log"
     default_view = "index"
@@ -363,7 +354,7 @@ class AccessLogView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self._render(patient_id=_int_arg("patient_id"))
+        return self._render(patient_id=whole_number_arg("patient_id"))
 
     @expose("/patient/<int:patient_id>")
     @has_access
@@ -380,7 +371,7 @@ class AccessLogView(BaseView):
             patient_id=patient_id,
             username=username,
             action=action,
-            before_id=_int_arg("before"),
+            before_id=whole_number_arg("before"),
             page_size=100,
         )
         return self.render_template(

@@ -68,14 +68,21 @@ class SecurityApi(TokenSecurityApi):
         """
         payload = request.get_json(silent=True) if request.is_json else None
         if not isinstance(payload, dict):
-            return self.response_400(message="Request payload is not JSON")
+            return self.response_400(message={"body": ["The request body is not a JSON object."]})
         fields = {name: payload.get(name) for name in ("username", "password", "otp")}
-        if any(value is not None and not isinstance(value, str) for value in fields.values()):
-            return self.response_400(message="username, password and otp are strings")
-        if payload.get("provider", "db") != "db" or not isinstance(payload.get("refresh", False), bool):
-            return self.response_400(message="provider is 'db'; refresh is true or false")
-        if not fields["username"] or not fields["password"]:
-            return self.response_400(message="username and password are required")
+        # Every refusal names its field, like the rest of the API.
+        wrong = {
+            name: ["Text is expected."]
+            for name, value in fields.items()
+            if value not in (None, "") and not isinstance(value, str)
+        }
+        wrong |= {name: ["This field is required."] for name in ("username", "password") if not fields[name]}
+        if payload.get("provider", "db") != "db":
+            wrong["provider"] = ["Only 'db' is accepted."]
+        if not isinstance(payload.get("refresh", False), bool):
+            wrong["refresh"] = ["true or false is expected."]
+        if wrong:
+            return self.response_400(message=wrong)
         g.caretrail_login_door = "api"
         sm = self.appbuilder.sm
         user = sm.auth_user_db(fields["username"], fields["password"])

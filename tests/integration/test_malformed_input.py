@@ -146,3 +146,22 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
     # Both login doors too: no sign-in attempt turns into a 500.
     assert jwt_login.status_code == 503 and jwt_login.is_json
     assert form_login.status_code == 503 and "cannot be reached" in form_login.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("{broken", "body"),
+        ("[1, 2]", "body"),
+        ('{"username": "doctor", "password": 12}', "password"),
+        ('{"username": ["doctor"], "password": "x"}', "username"),
+        ('{"password": "x"}', "username"),
+        ('{"username": "doctor", "password": "x", "provider": "ldap"}', "provider"),
+        ('{"username": "doctor", "password": "x", "refresh": "yes"}', "refresh"),
+    ],
+)
+def test_the_jwt_login_names_the_field_it_refuses(client, body, field):
+    response = client.post("/api/v1/security/login", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.is_json
+    message = response.get_json()["message"]
+    assert isinstance(message, dict) and field in message, message

@@ -20,6 +20,9 @@ class Actor:
     # The operator behind a CLI command or a job with no --as: every rule's
     # permission check lets it through (it has the server already).
     is_system: bool = False
+    # The username of the person this actor acts for under a delegation
+    # ("act for Dr X"): the audit and the journal record it beside the actor.
+    on_behalf_of: str | None = None
 
     @classmethod
     def of(cls, user) -> "Actor":

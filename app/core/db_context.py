@@ -7,6 +7,7 @@ settings, so every change is attributed to the CareTrail user behind it:
     caretrail.request_id                    one id per HTTP request (X-Request-ID)
     caretrail.client_addr                   the HTTP client's address
     caretrail.reason                        optional, why (e.g. a deletion reason)
+    caretrail.on_behalf_of                  under a delegation, the user acted for
 
 They are set when a transaction begins, again as soon as the security manager
 has loaded the signed-in user (its own query opened the transaction), and
@@ -33,9 +34,13 @@ SET_CONTEXT = text(
     " set_config('caretrail.username', :username, true),"
     " set_config('caretrail.request_id', :request_id, true),"
     " set_config('caretrail.client_addr', :client_addr, true),"
-    " set_config('caretrail.reason', :reason, true)"
+    " set_config('caretrail.reason', :reason, true),"
+    " set_config('caretrail.on_behalf_of', :on_behalf_of, true)"
 )
 
+
+# Where a request's delegation layer puts the username acted for (g.<this>).
+ON_BEHALF_OF = "on_behalf_of"
 
 _reason: ContextVar[str | None] = ContextVar("caretrail_reason", default=None)
 
@@ -97,10 +102,12 @@ def _request_identity() -> tuple[int | None, str | None]:
 def current_context() -> dict[str, str]:
     actor = explicit_actor()
     in_request = has_request_context()
+    on_behalf_of = None
     if actor is not None:
-        user_id, username = actor.user_id, actor.username
+        user_id, username, on_behalf_of = actor.user_id, actor.username, actor.on_behalf_of
     elif in_request:
         user_id, username = _request_identity()
+        on_behalf_of = g.get(ON_BEHALF_OF)
     else:
         user_id, username = SYSTEM.user_id, SYSTEM.username
     return {
@@ -109,6 +116,7 @@ def current_context() -> dict[str, str]:
         "request_id": g.get("request_id", "") if in_request else "",
         "client_addr": (request.remote_addr or "") if in_request else "",
         "reason": _reason.get() or "",
+        "on_behalf_of": on_behalf_of or "",
     }
 
 
@@ -138,7 +146,14 @@ def _before_flush(session, _flush_context, _instances) -> None:
     _apply(session.connection())
 
 
-REQUEST_IDENTITY_CACHES = ("audit_identity", "request_id", "user", "_login_user", "_jwt_extended_jwt_user")
+REQUEST_IDENTITY_CACHES = (
+    "audit_identity",
+    "request_id",
+    ON_BEHALF_OF,
+    "user",
+    "_login_user",
+    "_jwt_extended_jwt_user",
+)
 
 
 def init_db_context(app: Flask) -> None:

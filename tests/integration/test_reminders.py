@@ -8,7 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from app.core.extensions import mail
-from app.jobs.queue import job_queue
+from app.jobs.queue import job_queue, run_worker
 from tests.agenda import book, make_doctor, make_patient
 from tests.smtp import free_port, start_smtp
 
@@ -35,7 +35,7 @@ def plan_and_send(app) -> None:
             plan_due(db.session, app.config)
         finally:
             db.session.remove()
-    job_queue(app).run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    run_worker(job_queue(app), wait=False, install_signal_handlers=False, listen_notify=False)
 
 
 def patient_with_email(sql_conn, last_name: str, email: str | None) -> int:

@@ -31,6 +31,12 @@ class Actor:
 
 
 SYSTEM = Actor("system", is_system=True)
+# The demo loader (`make run`, `flask seed-demo`): the records it creates are
+# attributed to it, and the alert engine does not take its loading for
+# activity (hundreds of "new patient" alerts on a fresh start).  A user who
+# happened to be called so would still be alerted on: their entries carry
+# their user id, the loader's none.
+DEMO_LOADER = Actor("demo-loader", is_system=True)
 ANONYMOUS = Actor("anonymous")
 
 _acting: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)

@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 from app.alerts.describe import COLUMN_LABELS, Namer, patient_id_of, row_of, table_label, value, when, who
 from app.alerts.hours import off_hours_reason
 from app.alerts.models import Alert, AlertRule
-from app.core.actor import DEMO_LOADER
+from app.core.actor import DEMO_LOADER, SETUP, WORKER
 from app.core.timezone import hospital_zone
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,14 @@ BATCH_LIMIT = 5000
 SKIPPED_TABLES = ("public.alerts",)
 SIGN_IN_REASONS = ("sign-in", "failed sign-in")
 # The worker's own scheduled work (prescriptions expiring at night, reminders
-# sent) is no person working off-hours nor a mass change.
-SCHEDULED_WORK_USER = "worker"
+# sent) and the start-up steps (role sync) are no person working off-hours
+# nor a mass change.  Known by name and by having no user id (a user named
+# so is a person).
+MACHINE_ACTORS = frozenset({WORKER.username, SETUP.username})
+
+
+def is_machine_work(entry: dict) -> bool:
+    return entry["app_username"] in MACHINE_ACTORS and entry["app_user_id"] is None
 
 
 def is_demo_loading(entry: dict) -> bool:
@@ -166,7 +172,7 @@ def describe_transaction(group: list[dict], namer: Namer) -> str:
 def off_hours(session, entries, settings, namer):
     zone = hospital_zone()
     for group in by_transaction(entries).values():
-        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS and e["app_username"] != SCHEDULED_WORK_USER]
+        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS and not is_machine_work(e)]
         if not group:
             continue
         reason = off_hours_reason(group[0]["occurred_at"], settings, zone)
@@ -294,7 +300,7 @@ def mass_change(session, entries, settings, namer):
     zone = hospital_zone()
     limit, minutes = int(settings.get("max_patients", 20)), int(settings.get("minutes", 10))
     window = timedelta(minutes=minutes)
-    batch = [e for e in entries if patient_id_of(e) is not None and e["app_username"] != SCHEDULED_WORK_USER]
+    batch = [e for e in entries if patient_id_of(e) is not None and not is_machine_work(e)]
     if not batch:
         return
     subjects = sorted({_subject(e) for e in batch})

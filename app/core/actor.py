@@ -37,6 +37,11 @@ SYSTEM = Actor("system", is_system=True)
 # happened to be called so would still be alerted on: their entries carry
 # their user id, the loader's none.
 DEMO_LOADER = Actor("demo-loader", is_system=True)
+# The start-up steps (role sync, first administrator) when no user is named:
+# the operator's own bookkeeping, not a person at work off-hours.
+SETUP = Actor("setup", is_system=True)
+# The background worker's jobs (app/jobs).
+WORKER = Actor("worker", is_system=True)
 ANONYMOUS = Actor("anonymous")
 
 _acting: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)

@@ -12,6 +12,7 @@ report) is for the patients it creates in the same run, by its own staff.
 
 import random
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -135,6 +136,13 @@ def _check_roles(sm) -> None:
         )
 
 
+def _demo_email(local_part: str) -> str:
+    """Hélène Lefèvre's address as people have them: without accents (an
+    address with non-ASCII characters cannot be sent: app/agenda/reminders.py)."""
+    ascii_only = unicodedata.normalize("NFKD", local_part).encode("ascii", "ignore").decode()
+    return f"{ascii_only}@example.fr".lower().replace(" ", "-").replace("'", "")
+
+
 def demo_staff_email(first_name: str, last_name: str) -> str:
     """The demo's staff are told from the hospital's own by this address."""
     return normalize_email(f"{first_name[0]}.{last_name}@demo.caretrail.local".replace("è", "e"))
@@ -256,9 +264,7 @@ def _seed_patients(session, count: int, summary: DemoSummary) -> list[tuple[Pati
             nir=nir,
             blood_group=blood_group,
             phone=_mobile_number(rng, "06"),
-            email=f"{first_name}.{last_name}{rng.randint(1, 99)}@example.fr".lower().replace(" ", "-")
-            if rng.random() < 0.6
-            else None,
+            email=_demo_email(f"{first_name}.{last_name}{rng.randint(1, 99)}") if rng.random() < 0.6 else None,
             address=fake.street_address(),
             postal_code=postcode,
             city=fake.city(),

@@ -26,11 +26,13 @@
 -- request id are not recorded.  A context that is not a well-formed record
 -- is refused (the write fails): nothing is written half-attributed.
 --
--- Release 0085 writes 0 in statement_id (the statement is occurred_at, its
--- start, with txid: statement_id was that same instant in microseconds),
--- takes row_pk and patient_id from the row's own columns rather than from
--- its JSON, and reads the context as one setting (bench/audit_instructions,
--- README).
+-- Release 0085 writes the rows as json from row_to_json() (cheaper than
+-- to_jsonb(): no binary form built and sorted; the seal hashes them as
+-- JSONB, so its canonical content is the same), writes 0 in statement_id
+-- (the statement is occurred_at, its start, with txid: statement_id was
+-- that same instant in microseconds), takes row_pk and patient_id from the
+-- row's own columns rather than from its JSON, and reads the context as one
+-- setting (bench/audit_instructions, README).
 --
 -- Only CareTrail's own audited tables may write the log: a capture function
 -- refuses any other table (a temporary table of the same name included),
@@ -61,7 +63,10 @@ COMMENT ON TYPE public.audit_context IS
 
 -- The body of each table's capture function, filled in by audit_attach():
 --   %1$I  the function's name         %2$L  the table's name (relname)
---   %3$L  'public.<table>'            %4$s  masking: '' or || '{...}'::jsonb
+--   %3$L  'public.<table>'
+--   %4$s  the new row as json         %9$s  the old row as json
+--         (row_to_json(NEW), or for a table with masked columns
+--         (to_jsonb(NEW) || '{"col": "[masked]"}')::json)
 --   %5$s  the key, from NEW           %6$s  the key, from OLD
 --   %7$s  patient_id, from NEW        %8$s  patient_id, from OLD
 --   (NEW.<column>::text for integer and text columns, the JSON's text
@@ -90,8 +95,8 @@ CREATE OR REPLACE FUNCTION public.%1$I() RETURNS trigger
     SECURITY DEFINER  -- writes audit_log, which no application role may write
     AS $capture$
 DECLARE
-    old_row  pg_catalog.jsonb;
-    new_row  pg_catalog.jsonb;
+    old_row  pg_catalog.json;
+    new_row  pg_catalog.json;
     changed  pg_catalog.text[];
     row_key  pg_catalog.text;
     patient  pg_catalog.text;
@@ -108,7 +113,7 @@ BEGIN
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        new_row := pg_catalog.to_jsonb(NEW)%4$s;
+        new_row := %4$s;
         row_key := %5$s;
         patient := %7$s;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
@@ -121,12 +126,12 @@ BEGIN
         IF pg_catalog.cardinality(changed) OPERATOR(pg_catalog.=) 0 THEN
             RETURN NULL;
         END IF;
-        old_row := pg_catalog.to_jsonb(OLD)%4$s;
-        new_row := pg_catalog.to_jsonb(NEW)%4$s;
+        old_row := %9$s;
+        new_row := %4$s;
         row_key := %5$s;
         patient := %7$s;
     ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        old_row := pg_catalog.to_jsonb(OLD)%4$s;
+        old_row := %9$s;
         row_key := %6$s;
         patient := %8$s;
     END IF;  -- TRUNCATE (the statement-level call): no row, one entry
@@ -253,11 +258,15 @@ BEGIN
       JOIN pg_attribute a ON a.attrelid = target AND a.attname = m.column_name AND a.attnum > 0 AND NOT a.attisdropped
      WHERE m.table_name = 'public.' || relation;
     PERFORM audit_detach(target);
-    EXECUTE format(audit_capture_source(), function, relation, 'public.' || relation, coalesce(masked, ''),
+    EXECUTE format(audit_capture_source(), function, relation, 'public.' || relation,
+                   CASE WHEN masked IS NULL THEN 'pg_catalog.row_to_json(NEW)'
+                        ELSE '(pg_catalog.to_jsonb(NEW)' || masked || ')::pg_catalog.json' END,
                    audit_column_text('NEW', target, key_columns, masked_names),
                    audit_column_text('OLD', target, key_columns, masked_names),
                    coalesce(audit_column_text('NEW', target, patient_column, masked_names), 'NULL'),
-                   coalesce(audit_column_text('OLD', target, patient_column, masked_names), 'NULL'));
+                   coalesce(audit_column_text('OLD', target, patient_column, masked_names), 'NULL'),
+                   CASE WHEN masked IS NULL THEN 'pg_catalog.row_to_json(OLD)'
+                        ELSE '(pg_catalog.to_jsonb(OLD)' || masked || ')::pg_catalog.json' END);
     -- Only the owner executes it: nobody else can attach it to a table of theirs.
     EXECUTE format('REVOKE ALL ON FUNCTION public.%I() FROM PUBLIC', function);
     EXECUTE format('COMMENT ON FUNCTION public.%I() IS %L', function,

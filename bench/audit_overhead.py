@@ -32,7 +32,9 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
+from app.core.db_context import context_record
 from bench._database import benchmark_database
+from bench.audit_instructions import BENCH_ACTOR
 
 DESIGNS = ("none", "row", "statement", "lean", "indexed")
 WORKLOADS = ("insert", "update", "delete", "bulk_update")
@@ -68,7 +70,8 @@ def run_clients(conninfo: str, clients: int, work, synchronous_commit: str) -> f
         try:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute("SELECT set_config('synchronous_commit', %s, false)", [synchronous_commit])
-                conn.execute("SELECT set_config('caretrail.username', 'bench', false)")
+                for name, value in {"context": context_record(BENCH_ACTOR), **BENCH_ACTOR}.items():
+                    conn.execute("SELECT set_config(%s, %s, false)", [f"caretrail.{name}", value])
                 ready.wait()
                 work(conn, n)
         except Exception as exc:  # reported to the parent, re-raised below

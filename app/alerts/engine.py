@@ -314,7 +314,7 @@ def mass_change(session, entries, settings, namer):
               FROM audit_log
              WHERE occurred_at BETWEEN :start AND :end AND id <= :max_id
                AND coalesce(app_username, 'database role ' || db_user) = ANY(:subjects)
-               AND (table_name = 'public.patients' OR coalesce(new_row, old_row) ? 'patient_id')
+               AND (table_name = 'public.patients' OR CAST(coalesce(new_row, old_row) AS jsonb) ? 'patient_id')
                AND table_name <> ALL(:skipped)
              ORDER BY occurred_at, id
             """

@@ -5,8 +5,8 @@ the audit triggers; it lives on its own MetaData so that nothing (FAB's
 create_all, Alembic's autogenerate) ever tries to create or alter it.
 """
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Table, Text
-from sqlalchemy.dialects.postgresql import ARRAY, INET, JSONB
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, Table, Text
+from sqlalchemy.dialects.postgresql import ARRAY, INET
 
 audit_metadata = MetaData()
 
@@ -21,8 +21,9 @@ audit_log = Table(
     Column("table_name", Text),
     Column("operation", Text),
     Column("row_pk", Text),
-    Column("old_row", JSONB),
-    Column("new_row", JSONB),
+    # json since migration 0085 (row_to_json() is cheaper for the capture).
+    Column("old_row", JSON),
+    Column("new_row", JSON),
     Column("changed_columns", ARRAY(Text)),
     Column("app_user_id", Integer),
     Column("app_username", Text),
@@ -32,4 +33,5 @@ audit_log = Table(
     Column("application_name", Text),
     Column("request_id", Text),
     Column("reason", Text),
+    Column("on_behalf_of", Text),
 )

@@ -1,21 +1,27 @@
 """Tell PostgreSQL who is acting, in every transaction the app opens.
 
-The audit trigger (audit_capture.sql in triggers/) reads these transaction-local
-settings, so every change is attributed to the CareTrail user behind it:
+The audit's capture functions (triggers/<release>/03_audit_capture.sql)
+read one transaction-local setting, so every change is attributed to the
+CareTrail user behind it:
 
-    caretrail.user_id, caretrail.username   the signed-in user (or the CLI's --as)
-    caretrail.request_id                    one id per HTTP request (X-Request-ID)
-    caretrail.client_addr                   the HTTP client's address
-    caretrail.reason                        optional, why (e.g. a deletion reason)
-    caretrail.on_behalf_of                  under a delegation, the user acted for
+    caretrail.context   a public.audit_context record in its text form:
+                        (user_id, username, request_id, client_addr, reason, on_behalf_of)
 
-They are set when a transaction begins, again as soon as the security manager
-has loaded the signed-in user (its own query opened the transaction), and
-before each flush.  Identity caches are cleared when a request ends.
-Outside a request (CLI, background jobs) the actor comes from
-app.core.actor.acting_as(),
-"system" by default.  `set_config(..., true)` lasts until the transaction
-ends, so a pooled connection never carries one user's identity into another's.
+    user_id, username   the signed-in user (or the CLI's --as)
+    request_id          one id per HTTP request (X-Request-ID)
+    client_addr         the HTTP client's address
+    reason              optional, why (e.g. a deletion reason)
+    on_behalf_of        under a delegation, the user acted for
+
+One setting parsed once per audited row costs less than six read one by one
+(migration 0085; psql sessions and scripts may still set caretrail.user_id,
+caretrail.username... one by one).  It is set when a transaction begins,
+again as soon as the security manager has loaded the signed-in user (its own
+query opened the transaction), and before each flush.  Identity caches are
+cleared when a request ends.  Outside a request (CLI, background jobs) the
+actor comes from app.core.actor.acting_as(), "system" by default.
+`set_config(..., true)` lasts until the transaction ends, so a pooled
+connection never carries one user's identity into another's.
 """
 
 import uuid
@@ -29,14 +35,23 @@ from sqlalchemy.orm import Session
 from app.core.actor import SYSTEM, explicit_actor
 from app.core.errors import ConstraintViolation
 
-SET_CONTEXT = text(
-    "SELECT set_config('caretrail.user_id', :user_id, true),"
-    " set_config('caretrail.username', :username, true),"
-    " set_config('caretrail.request_id', :request_id, true),"
-    " set_config('caretrail.client_addr', :client_addr, true),"
-    " set_config('caretrail.reason', :reason, true),"
-    " set_config('caretrail.on_behalf_of', :on_behalf_of, true)"
-)
+SET_CONTEXT = text("SELECT set_config('caretrail.context', :context, true)")
+
+# The fields of public.audit_context, in its order.
+CONTEXT_FIELDS = ("user_id", "username", "request_id", "client_addr", "reason", "on_behalf_of")
+
+
+def context_record(values: dict[str, str]) -> str:
+    """The text form of a public.audit_context record, as PostgreSQL's
+    record_in reads it: an empty value is an empty field (NULL), any other
+    is double-quoted with its backslashes and double quotes escaped."""
+
+    def field(value: str) -> str:
+        if not value:
+            return ""
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "(" + ",".join(field(values.get(name) or "") for name in CONTEXT_FIELDS) + ")"
 
 
 # Where a request's delegation layer puts the username acted for (g.<this>).
@@ -135,7 +150,7 @@ def remember_request_user(user) -> None:
 
 
 def _apply(connection) -> None:
-    connection.execute(SET_CONTEXT, current_context())
+    connection.execute(SET_CONTEXT, {"context": context_record(current_context())})
 
 
 def _after_begin(_session, _transaction, connection) -> None:

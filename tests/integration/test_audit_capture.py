@@ -8,6 +8,7 @@ import pytest
 from psycopg import errors
 
 from app.core.actor import Actor, acting_as
+from app.core.db_context import context_record
 from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD, csrf_token
 from tests.factories import patient_payload
 
@@ -117,7 +118,10 @@ def test_a_bulk_update_records_every_row_under_one_statement(sql_conn):
     sql_conn.execute("UPDATE patients SET city = 'Nantes'")
     updates = entries(sql_conn, "operation = 'UPDATE'")
     assert len(updates) == 30
-    assert len({e["statement_id"] for e in updates}) == 1
+    # One statement: one start (occurred_at) in one transaction; statement_id
+    # is no longer recorded (0 since migration 0085: it was that start in µs).
+    assert len({(e["txid"], e["occurred_at"]) for e in updates}) == 1
+    assert {e["statement_id"] for e in updates} == {0}
     assert {e["row_pk"] for e in updates} == {str(i) for i in range(1, 31)}
 
 
@@ -279,6 +283,9 @@ CREATE FUNCTION hostile.current_setting(text, boolean) RETURNS text LANGUAGE sql
 CREATE FUNCTION hostile.current_setting(text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.hijacked()::text $$;
 CREATE FUNCTION hostile.regexp_substr(text, text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.text_pair($1, $2) $$;
 CREATE FUNCTION hostile.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql AS $$ SELECT hostile.hijacked()::text::jsonb $$;
+CREATE FUNCTION hostile.row_to_json(public.patients) RETURNS json LANGUAGE sql AS $$ SELECT hostile.hijacked()::text::json $$;
+CREATE TYPE hostile.audit_context AS (user_id text, username text, request_id text, client_addr text, reason text,
+                                      on_behalf_of text);
 CREATE FUNCTION hostile.hstore(public.patients) RETURNS public.hstore LANGUAGE sql AS
     $$ SELECT hostile.hijacked()::text::public.hstore $$;
 CREATE FUNCTION hostile.pg_has_role(name, text, text) RETURNS boolean LANGUAGE sql AS
@@ -289,15 +296,23 @@ GRANT ALL ON hostile.audit_log TO PUBLIC;
 """
 
 
-def test_a_hostile_search_path_cannot_hijack_the_audit_trigger(app_role_conn, sql_conn):
+# Who acts, told as the application does (one setting) or as psql does (one by one).
+CONTEXT_SETTINGS = {
+    "context": {"caretrail.context": context_record({"username": "admin", "reason": "routine"})},
+    "one by one": {"caretrail.username": "admin", "caretrail.reason": "routine"},
+}
+
+
+@pytest.mark.parametrize("told", CONTEXT_SETTINGS)
+def test_a_hostile_search_path_cannot_hijack_the_audit_trigger(app_role_conn, sql_conn, told):
     """audit_capture() runs as its owner without a fixed search_path (it
     costs at every row): every name in it is schema-qualified, so functions,
-    operators and tables a session puts first on its search_path, even
-    before pg_catalog, are never called."""
+    operators, types and tables a session puts first on its search_path,
+    even before pg_catalog, are never called."""
     sql_conn.execute(HOSTILE_SCHEMA)
     app_role_conn.execute("SET search_path = hostile, pg_catalog, public")
-    app_role_conn.execute("SET caretrail.username = 'admin'")
-    app_role_conn.execute("SET caretrail.reason = 'routine'")
+    for name, value in CONTEXT_SETTINGS[told].items():
+        app_role_conn.execute("SELECT pg_catalog.set_config(%s, %s, false)", [name, value])
     patient_id = app_role_conn.execute(  # mrn given: its default, generate_patient_mrn(), runs as the caller
         "INSERT INTO public.patients (mrn, last_name, first_name, birth_date, sex) "
         "VALUES ('IPP99999999', 'Roux', 'Léa', '1990-01-01', 'F') RETURNING id"

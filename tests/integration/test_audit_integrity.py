@@ -70,7 +70,7 @@ def test_a_modified_entry_is_detected_and_pinpointed(app, sql_conn, sealed):
     target = sealed[1]
     tamper(
         sql_conn,
-        "UPDATE audit_log SET new_row = jsonb_set(new_row, '{last_name}', '\"Forged\"') WHERE id = %s",
+        "UPDATE audit_log SET new_row = jsonb_set(new_row::jsonb, '{last_name}', '\"Forged\"') WHERE id = %s",
         [target],
     )
     result = run_cli(app, "audit", "verify")

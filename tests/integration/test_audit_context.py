@@ -1,0 +1,93 @@
+"""Who acts reaches the audit as one setting (caretrail.context, migration
+0085): whatever its characters, believed only from the application's role,
+and a session may still set the settings one by one."""
+
+import psycopg
+import pytest
+from psycopg import errors
+from sqlalchemy import text
+
+from app.core.actor import Actor, acting_as
+from app.core.db_context import context_record
+from app.core.extensions import db
+
+TRICKY = "a \"quoted\", (parenthesised) back\\slash; é — 100% 'single'"
+
+
+def last_patient_entry(sql_conn):
+    return sql_conn.execute(
+        "SELECT app_user_id, app_username, reason, on_behalf_of, claimed_user, request_id, client_addr"
+        " FROM audit_log WHERE table_name = 'public.patients' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+
+
+def test_context_record_is_what_record_in_reads(sql_conn):
+    values = {"user_id": "7", "username": TRICKY, "request_id": "", "client_addr": "192.0.2.1", "reason": TRICKY}
+    row = sql_conn.execute(
+        "SELECT (r).user_id, (r).username, (r).request_id, (r).client_addr, (r).reason, (r).on_behalf_of"
+        " FROM (SELECT %s::public.audit_context AS r) AS s",
+        [context_record(values)],
+    ).fetchone()
+    assert row == ("7", TRICKY, None, "192.0.2.1", TRICKY, None)
+
+
+def test_the_applications_context_reaches_the_audit_intact(app, sql_conn):
+    from app.core.db_context import audit_reason
+
+    with app.app_context(), acting_as(Actor("secretary", 42, on_behalf_of=TRICKY)), audit_reason(TRICKY):
+        db.session.execute(
+            text("INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Ctx', 'A', '1990-01-01', 'F')")
+        )
+        db.session.commit()
+    assert last_patient_entry(sql_conn)[:5] == (42, "secretary", TRICKY, TRICKY, None)
+
+
+@pytest.fixture
+def dba(postgres_server, database_name, sql_conn):
+    """A login that is neither the application's role nor the owner."""
+    sql_conn.execute("DROP ROLE IF EXISTS caretrail_test_dba")
+    sql_conn.execute("CREATE ROLE caretrail_test_dba LOGIN PASSWORD 'dba-pass'")
+    sql_conn.execute("GRANT INSERT ON patients TO caretrail_test_dba")
+    sql_conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO caretrail_test_dba")
+    conninfo = postgres_server.conninfo(database_name)
+    try:
+        with psycopg.connect(conninfo, user="caretrail_test_dba", password="dba-pass", autocommit=True) as conn:
+            yield conn
+    finally:
+        sql_conn.execute("DROP OWNED BY caretrail_test_dba")
+        sql_conn.execute("DROP ROLE caretrail_test_dba")
+
+
+INSERT = "INSERT INTO patients (last_name, first_name, birth_date, sex) VALUES ('Dba', 'B', '2000-01-01', 'F')"
+
+
+def test_another_roles_context_is_not_believed(dba, sql_conn):
+    values = {"user_id": "1", "username": "admin", "request_id": "req-forged", "client_addr": "10.9.9.9"}
+    dba.execute("SELECT set_config('caretrail.context', %s, false)", [context_record(values)])
+    dba.execute(INSERT)
+    user_id, username, _, on_behalf_of, claimed, request_id, client_addr = last_patient_entry(sql_conn)
+    assert (user_id, username, on_behalf_of, request_id) == (None, None, None, None)
+    assert claimed == "admin (id 1)"
+    assert str(client_addr) != "10.9.9.9"
+
+
+def test_another_roles_malformed_context_makes_its_write_fail(dba, sql_conn):
+    (before,) = sql_conn.execute("SELECT count(*) FROM audit_log").fetchone()
+    dba.execute("SET caretrail.context = 'not a record'")
+    with pytest.raises(errors.InvalidTextRepresentation):
+        dba.execute(INSERT)
+    assert sql_conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == before
+    assert sql_conn.execute("SELECT count(*) FROM patients WHERE last_name = 'Dba'").fetchone()[0] == 0
+
+
+def test_the_settings_one_by_one_are_still_read(sql_conn):
+    """psql and scripts (the schema owner here) set them one at a time."""
+    sql_conn.execute("SELECT set_config('caretrail.username', 'doctor', false)")
+    sql_conn.execute("SELECT set_config('caretrail.reason', 'by hand', false)")
+    sql_conn.execute("SELECT set_config('caretrail.on_behalf_of', 'admin', false)")
+    try:
+        sql_conn.execute(INSERT)
+        assert last_patient_entry(sql_conn)[1:5] == ("doctor", "by hand", "admin", None)
+    finally:
+        for name in ("username", "reason", "on_behalf_of"):
+            sql_conn.execute(f"RESET caretrail.{name}")

@@ -22,7 +22,7 @@ from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from werkzeug.security import check_password_hash
 
-from app.core.actor import DELEGATED_POWERS, Actor
+from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
 from app.core.db_context import ON_BEHALF_OF, remember_request_user
 from app.core.errors import Forbidden
 from app.security import account, delegation, seclog, sessions
@@ -49,7 +49,9 @@ class CareTrailSecurityManager(SecurityManager):
 
         @jwt_manager.token_in_blocklist_loader
         def token_ended(_header, payload) -> bool:
-            return not sessions.token_is_live(payload.get("jti", ""))
+            live, delegated = sessions.check_token(payload.get("jti", ""))
+            g.caretrail_may_be_delegated = delegated  # read by load_user_jwt, which comes next
+            return not live
 
         return jwt_manager
 
@@ -60,7 +62,7 @@ class CareTrailSecurityManager(SecurityManager):
         user = self.get_user_by_id(int(pk))
         if user is None or not user.is_active:
             return None
-        state = sessions.check_browser(
+        state, delegated = sessions.check_browser(
             flask_session.get(sessions.SESSION_KEY), user.id, current_app.config.get("SESSION_IDLE_MINUTES", 30)
         )
         if state != "live":
@@ -70,11 +72,11 @@ class CareTrailSecurityManager(SecurityManager):
                 flask_session.pop(key, None)
             return None
         try:
-            self._load_delegations(user, flask_session.get(delegation.ACT_FOR_SESSION_KEY))
+            self._load_delegations(user, flask_session.get(delegation.ACT_FOR_SESSION_KEY), delegated)
         except Forbidden:
             # The delegation chosen has ended or was revoked: the user acts as themselves again.
             flask_session.pop(delegation.ACT_FOR_SESSION_KEY, None)
-            self._load_delegations(user, None)
+            self._load_delegations(user, None, delegated)
         remember_request_user(user)
         return user
 
@@ -84,13 +86,18 @@ class CareTrailSecurityManager(SecurityManager):
             return None
         g.user = user
         # A header naming someone the user may not act for is refused (403), never ignored.
-        self._load_delegations(user, request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None)
+        act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None
+        self._load_delegations(user, act_for, g.pop("caretrail_may_be_delegated", True))
         remember_request_user(user)
         return user
 
-    def _load_delegations(self, user, act_for: str | None) -> None:
-        """The delegations in force for this request (one query), in g."""
-        powers = delegation.powers_for(self.session, user.id, act_for)
+    def _load_delegations(self, user, act_for: str | None, may_be_delegated: bool) -> None:
+        """The delegations in force for this request, in g: one query, and
+        none when the session check found no delegation not revoked nor over."""
+        if may_be_delegated or act_for:
+            powers = delegation.powers_for(self.session, user.id, act_for)
+        else:
+            powers = DelegatedPowers(user.id)
         setattr(g, DELEGATED_POWERS, powers)
         setattr(g, ON_BEHALF_OF, powers.on_behalf_of)
         g.pop("caretrail_actor", None)

@@ -223,6 +223,27 @@ def _required_reason(raw, field: str) -> str:
     return reason
 
 
+def _check_granting(actor: Actor, verb: str) -> None:
+    require(actor, WRITE, DELEGATIONS, f"Only an administrator {verb} delegations.")
+    if actor.on_behalf_of is not None:
+        raise Forbidden(f"An administrator {verb} a delegation in their own name, not on someone's behalf.")
+    if actor.user_id is None:
+        raise Forbidden(f"A delegation names who {verb} it: run the command with --as <administrator>.")
+
+
+def set_max_days(session, actor: Actor, days: int) -> None:
+    """The longest window a new delegation may have (hospital_settings.delegation_max_days)."""
+    _check_granting(actor, "sets the length of")
+    if not 1 <= days <= 366:
+        raise ConstraintViolation("delegation_max_days", "Between 1 and 366 days.")
+    try:
+        session.execute(text("UPDATE hospital_settings SET delegation_max_days = :days WHERE id = 1"), {"days": days})
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise refusal_of(exc) from exc
+
+
 def grant(
     session,
     actor: Actor,
@@ -235,9 +256,7 @@ def grant(
     reason: str | None,
 ) -> int:
     """Grant a delegation (administrators); its id.  The security log records it."""
-    require(actor, WRITE, DELEGATIONS, "Only an administrator grants delegations.")
-    if actor.on_behalf_of is not None:
-        raise Forbidden("A delegation is granted in one's own name, not on someone's behalf.")
+    _check_granting(actor, "grants")
     reason = _required_reason(reason, "reason")
     grantee_id, grantee_name = _user(session, grantee, "grantee")
     if grantee_id == actor.user_id:
@@ -299,9 +318,7 @@ def grant(
 
 def revoke(session, actor: Actor, delegation_id: int, reason: str | None) -> Delegation:
     """Revoke a delegation (administrators): it gives nothing from the next request on."""
-    require(actor, WRITE, DELEGATIONS, "Only an administrator revokes delegations.")
-    if actor.on_behalf_of is not None:
-        raise Forbidden("A delegation is revoked in one's own name, not on someone's behalf.")
+    _check_granting(actor, "revokes")
     reason = _required_reason(reason, "reason")
     delegation = get_delegation(session, delegation_id)
     if delegation.status == "revoked":

@@ -433,3 +433,57 @@ def test_a_non_administrator_cannot_grant_on_the_screen(client, login, sql_conn)
     )
     assert answer.status_code in (302, 403)
     assert sql_conn.execute("SELECT count(*) FROM delegations").fetchone()[0] == 0
+
+
+# -- the command line ------------------------------------------------------------------------------------------
+
+
+def test_the_command_line_grants_lists_and_revokes_as_an_administrator(app, sql_conn):
+    runner = app.test_cli_runner()
+    ends = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = runner.invoke(
+        args=["delegations", "grant", "nurse", "--role", "Auditor", "--until", ends, "--reason", "x"]
+    )
+    assert refused.exit_code == 1 and "--as" in refused.output
+    refused = runner.invoke(
+        args=["delegations", "list", "--as", "nurse"],
+    )
+    assert refused.exit_code == 1  # a nurse does not read the delegations...
+    command = ["delegations", "grant", "nurse", "--role", "Auditor", "--until", ends, "--reason", "Audit week"]
+    done = runner.invoke(args=[*command, "--as", "admin"])
+    assert done.exit_code == 0, done.output
+    listed = runner.invoke(args=["delegations", "list", "--as", "nurse"])  # ...until she is an auditor for a week
+    assert listed.exit_code == 0 and "role Auditor" in listed.output and "Audit week" in listed.output
+    (delegation_id,) = sql_conn.execute("SELECT id FROM delegations").fetchone()
+    revoked = runner.invoke(args=["delegations", "revoke", str(delegation_id), "--reason", "Done", "--as", "admin"])
+    assert revoked.exit_code == 0, revoked.output
+    assert runner.invoke(args=["delegations", "list", "--as", "nurse"]).exit_code == 1
+
+
+def test_the_command_line_acts_for_someone_only_under_a_delegation_in_force(app, client, api):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["delegations", "list", "--as", "nurse", "--on-behalf-of", "auditor"])
+    assert refused.exit_code == 2 and "auditor" in refused.output
+    grant(client, api("admin"), grantee="nurse", acts_for="auditor", ends_at=in_one_hour(), reason="Audit cover")
+    acting = runner.invoke(args=["delegations", "list", "--as", "nurse", "--on-behalf-of", "auditor"])
+    assert acting.exit_code == 0, acting.output  # the auditor's role, while acting for them
+    assert "act for auditor" in acting.output
+
+
+def test_the_maximum_length_is_set_by_an_administrator(app, client, api, sql_conn):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["delegations", "max-days", "7", "--as", "nurse"]).exit_code == 1
+    assert runner.invoke(args=["delegations", "max-days", "7", "--as", "admin"]).exit_code == 0
+    too_long = (datetime.now(UTC) + timedelta(days=8)).isoformat()
+    answer = grant(client, api("admin"), grantee="nurse", role="Doctor", ends_at=too_long, reason="x")
+    assert answer.status_code == 422 and "7 days" in answer.get_json()["message"]["ends_at"][0]
+
+
+def test_a_user_with_no_delegation_costs_no_query_more_and_one_with_costs_one(app, client, api, login):
+    from tests.integration.test_permission_checks import count_queries
+
+    login("secretary")
+    without = count_queries(app, client, "/patients/list/")
+    grant(app.test_client(), api("admin"), grantee="secretary", role="Radiologist", ends_at=in_one_hour(), reason="x")
+    with_one = count_queries(app, client, "/patients/list/")
+    assert with_one == without + 1

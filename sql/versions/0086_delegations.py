@@ -35,7 +35,7 @@ EVENTS_0051 = (
 )
 EVENTS_0086 = EVENTS_0051 + ", 'delegation_granted', 'delegation_revoked'"
 
-UPGRADE = """
+UPGRADE = f"""
 ALTER TABLE hospital_settings ADD COLUMN delegation_max_days integer NOT NULL DEFAULT 90;
 ALTER TABLE hospital_settings ADD CONSTRAINT hospital_settings_delegation_max_days_check
     CHECK (delegation_max_days BETWEEN 1 AND 366);
@@ -80,17 +80,17 @@ GRANT UPDATE (revoked_at, revoked_by_id, revoke_reason) ON delegations TO caretr
 GRANT SELECT ON delegations TO caretrail_auditor;
 
 ALTER TABLE security_log DROP CONSTRAINT security_log_event_check;
-ALTER TABLE security_log ADD CONSTRAINT security_log_event_check CHECK (event IN ({events}));
-""".format(events=EVENTS_0086)
+ALTER TABLE security_log ADD CONSTRAINT security_log_event_check CHECK (event IN ({EVENTS_0086}));
+"""
 
-DOWNGRADE = """
+DOWNGRADE = f"""
 ALTER TABLE security_log DROP CONSTRAINT security_log_event_check;
-ALTER TABLE security_log ADD CONSTRAINT security_log_event_check CHECK (event IN ({events}));
+ALTER TABLE security_log ADD CONSTRAINT security_log_event_check CHECK (event IN ({EVENTS_0051}));
 DROP TABLE delegations;
 DROP FUNCTION delegations_guard();
 DROP FUNCTION delegation_max_days();
 ALTER TABLE hospital_settings DROP COLUMN delegation_max_days;
-""".format(events=EVENTS_0051)
+"""
 
 
 def upgrade():

@@ -80,6 +80,7 @@ class AuditApi(CareTrailApi):
                 "application_name": {"type": "string", "nullable": True},
                 "request_id": {"type": "string", "nullable": True},
                 "reason": {"type": "string", "nullable": True},
+                "on_behalf_of": {"type": "string", "nullable": True},
             },
         },
         "AuditPage": {

@@ -32,4 +32,5 @@ audit_log = Table(
     Column("application_name", Text),
     Column("request_id", Text),
     Column("reason", Text),
+    Column("on_behalf_of", Text),
 )

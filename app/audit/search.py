@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 from sqlalchemy.exc import OperationalError
 
 from app.audit.models import audit_log
@@ -250,12 +251,17 @@ class AuditEntry:
     application_name: str | None
     request_id: str | None
     reason: str | None
+    on_behalf_of: str | None
     _fields: list[FieldChange] = field(default=None, repr=False)
 
     @property
     def actor(self) -> str:
-        """Who did it, as people say it: the CareTrail user, else the database role."""
-        return self.app_username or f"{self.db_user} (database)"
+        """Who did it, as people say it: the CareTrail user (and the user acted
+        for under a delegation), else the database role."""
+        who = self.app_username or f"{self.db_user} (database)"
+        if not self.on_behalf_of:
+            return who
+        return lazy_gettext("%(who)s on behalf of %(whom)s", who=who, whom=self.on_behalf_of)
 
     @property
     def table(self) -> str:
@@ -302,6 +308,7 @@ class AuditEntry:
             "application_name": self.application_name,
             "request_id": self.request_id,
             "reason": self.reason,
+            "on_behalf_of": self.on_behalf_of,
         }
 
 

@@ -54,6 +54,7 @@ EXPORT_COLUMNS = (
     "application_name",
     "request_id",
     "reason",
+    "on_behalf_of",
     "old_row",
     "new_row",
 )

@@ -2,7 +2,7 @@
 for a window of time with a reason (issue 18).
 
 Revision ID: 0086
-Revises: 0083
+Revises: 0084
 Create Date: 2026-12-06
 
 - delegations: grantee, either a role (role_id) or a user acted for
@@ -24,7 +24,7 @@ from alembic import op
 from app.audit_sql import attach_audit, install_frozen
 
 revision = "0086"
-down_revision = "0083"
+down_revision = "0084"
 branch_labels = None
 depends_on = None
 

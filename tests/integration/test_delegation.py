@@ -487,3 +487,45 @@ def test_a_user_with_no_delegation_costs_no_query_more_and_one_with_costs_one(ap
     grant(app.test_client(), api("admin"), grantee="secretary", role="Radiologist", ends_at=in_one_hour(), reason="x")
     with_one = count_queries(app, client, "/patients/list/")
     assert with_one == without + 1
+
+
+# -- attribution in the change audit (audit_log.on_behalf_of, migration 0084) ----------------------------------
+
+
+def last_patient_entry(sql_conn, patient_id: int):
+    return sql_conn.execute(
+        "SELECT app_username, on_behalf_of FROM audit_log"
+        " WHERE table_name = 'public.patients' AND row_pk = %s ORDER BY id DESC LIMIT 1",
+        [str(patient_id)],
+    ).fetchone()
+
+
+def test_a_change_made_acting_for_dr_x_is_attributed_on_behalf_in_the_audit_jwt(client, api, sql_conn):
+    patient = make_patient(sql_conn)
+    grant(client, api("admin"), grantee="nurse", acts_for="doctor", ends_at=in_one_hour(), reason="Ward round")
+    nurse = api("nurse")
+    acting = {**nurse, "X-On-Behalf-Of": "doctor"}
+    assert client.put(f"/api/v1/patients/{patient}", json={"city": "Lyon"}, headers=acting).status_code == 200
+    assert last_patient_entry(sql_conn, patient) == ("nurse", "doctor")
+    # In her own name, a nurse writes the care fields only (Dr X's roles came with acting for Dr X).
+    assert client.put(f"/api/v1/patients/{patient}", json={"city": "Nice"}, headers=nurse).status_code == 403
+    assert client.put(f"/api/v1/patients/{patient}", json={"notes": "Seen"}, headers=nurse).status_code == 200
+    assert last_patient_entry(sql_conn, patient) == ("nurse", None)
+
+
+def test_a_change_made_acting_for_dr_x_in_the_browser_is_attributed_until_revoked(app, client, api, sql_conn):
+    patient = make_patient(sql_conn)
+    delegation_id = grant(
+        client, api("admin"), grantee="secretary", acts_for="doctor", ends_at=in_one_hour(), reason="Agenda"
+    ).get_json()["id"]
+    browser = app.test_client()
+    browser_login(browser, "secretary")
+    token = csrf_token(browser.get("/delegations/mine/").get_data(as_text=True))
+    browser.post("/delegations/mine/act-for", data={"username": "doctor", "csrf_token": token})
+    changed = browser.put(f"/api/v1/patients/{patient}", json={"city": "Lyon"}, headers={"X-CSRFToken": token})
+    assert changed.status_code == 200, changed.get_json()
+    assert last_patient_entry(sql_conn, patient) == ("secretary", "doctor")
+    client.post(f"/api/v1/delegation/{delegation_id}/revoke", json={"reason": "Done"}, headers=api("admin"))
+    again = browser.put(f"/api/v1/patients/{patient}", json={"city": "Nice"}, headers={"X-CSRFToken": token})
+    assert again.status_code == 200
+    assert last_patient_entry(sql_conn, patient) == ("secretary", None)

@@ -36,7 +36,7 @@ from app.core.actor import Actor, DelegatedPowers
 from app.core.db_context import audit_reason, clean_reason
 from app.core.errors import ConstraintViolation, Forbidden, NotFound
 from app.core.rules import refusal_of
-from app.security import seclog
+from app.security import mfa, seclog
 from app.security.policy import READ, WRITE, require
 from app.security.roles import ADMIN_ROLE, DELEGATIONS, ROLE_MATRIX
 
@@ -244,6 +244,26 @@ def set_max_days(session, actor: Actor, days: int) -> None:
         raise refusal_of(exc) from exc
 
 
+def _check_second_factor(session, grantee_id: int, grantee_name: str, role: str | None, acted_for_id) -> None:
+    """A role that must sign in with a second factor (MFA_REQUIRED_ROLES) is
+    not delegated to someone who signs in without one: they would hold it
+    on a password alone."""
+    gained = {role} if role else set()
+    if acted_for_id is not None:
+        gained |= set(
+            session.scalars(
+                text("SELECT r.name FROM ab_user_role ur JOIN ab_role r ON r.id = ur.role_id WHERE ur.user_id = :u"),
+                {"u": acted_for_id},
+            )
+        ) - {ADMIN_ROLE}
+    if mfa.is_required_for(gained) and not mfa.is_enrolled(grantee_id):
+        raise ConstraintViolation(
+            "grantee",
+            f"{grantee_name} signs in without a second factor, which {', '.join(sorted(gained))} requires:"
+            " they enrol first (their account's two-factor page).",
+        )
+
+
 def grant(
     session,
     actor: Actor,
@@ -274,6 +294,7 @@ def grant(
         acted_for_id, acts_for = _user(session, acts_for, "acts_for")
         if acted_for_id == grantee_id:
             raise ConstraintViolation("acts_for", "A user does not act for themselves.")
+    _check_second_factor(session, grantee_id, grantee_name, role, acted_for_id)
     if ends_at is None:
         raise ConstraintViolation("ends_at", "Say when the delegation ends.")
     for name, instant in (("starts_at", starts_at), ("ends_at", ends_at)):

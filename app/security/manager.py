@@ -17,9 +17,10 @@ per menu entry and button), and the login protections of issue 18:
   header) is in g before the first write, so the audit attributes it.
 """
 
-from flask import current_app, g, request
+from flask import current_app, flash, g, request
 from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_babel import lazy_gettext
 from werkzeug.security import check_password_hash
 
 from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
@@ -75,7 +76,8 @@ class CareTrailSecurityManager(SecurityManager):
             self._load_delegations(user, flask_session.get(delegation.ACT_FOR_SESSION_KEY), delegated)
         except Forbidden:
             # The delegation chosen has ended or was revoked: the user acts as themselves again.
-            flask_session.pop(delegation.ACT_FOR_SESSION_KEY, None)
+            ended = flask_session.pop(delegation.ACT_FOR_SESSION_KEY, None)
+            flash(lazy_gettext("Your delegation to act for %(name)s is over.", name=ended), "warning")
             self._load_delegations(user, None, delegated)
         remember_request_user(user)
         return user

@@ -341,7 +341,10 @@ def test_acting_for_in_the_browser_is_journaled_until_revoked(app, client, api, 
     assert page.status_code == 200
     assert "On behalf of doctor" in page.get_data(as_text=True)
     client.post(f"/api/v1/delegation/{delegation_id}/revoke", json={"reason": "Done"}, headers=api("admin"))
-    assert browser.get(f"/patients/show/{patient}").status_code == 200  # as themselves again
+    again = browser.get(f"/patients/show/{patient}")  # as themselves again, and told so
+    assert again.status_code == 200
+    assert "act for doctor is over" in again.get_data(as_text=True)
+    assert "On behalf of doctor" not in again.get_data(as_text=True)
     reads = sql_conn.execute(
         "SELECT username, on_behalf_of FROM access_log WHERE patient_id = %s ORDER BY id", [patient]
     ).fetchall()
@@ -529,3 +532,13 @@ def test_a_change_made_acting_for_dr_x_in_the_browser_is_attributed_until_revoke
     again = browser.put(f"/api/v1/patients/{patient}", json={"city": "Nice"}, headers={"X-CSRFToken": token})
     assert again.status_code == 200
     assert last_patient_entry(sql_conn, patient) == ("secretary", None)
+
+
+def test_a_role_requiring_a_second_factor_is_not_delegated_to_someone_without_one(app, client, api):
+    admin = api("admin")
+    app.config["MFA_REQUIRED_ROLES"] = "Admin,Doctor"  # put back after the test (the app fixture)
+    refused = grant(client, admin, grantee="nurse", role="Doctor", ends_at=in_one_hour(), reason="x")
+    assert refused.status_code == 422 and "second factor" in refused.get_json()["message"]["grantee"][0]
+    refused = grant(client, admin, grantee="nurse", acts_for="doctor", ends_at=in_one_hour(), reason="x")
+    assert refused.status_code == 422 and "grantee" in refused.get_json()["message"]
+    assert grant(client, admin, grantee="nurse", role="Secretary", ends_at=in_one_hour(), reason="x").status_code == 201

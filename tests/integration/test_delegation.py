@@ -542,3 +542,13 @@ def test_a_role_requiring_a_second_factor_is_not_delegated_to_someone_without_on
     refused = grant(client, admin, grantee="nurse", acts_for="doctor", ends_at=in_one_hour(), reason="x")
     assert refused.status_code == 422 and "grantee" in refused.get_json()["message"]
     assert grant(client, admin, grantee="nurse", role="Secretary", ends_at=in_one_hour(), reason="x").status_code == 201
+
+
+def test_the_openapi_spec_lists_the_delegation_endpoints(client, api):
+    spec = client.get("/api/v1/_openapi", headers=api("admin")).get_json()
+    paths = {path.removeprefix("/api/v1"): operations for path, operations in spec["paths"].items()}
+    assert {"get", "post"} <= set(paths["/delegation/"])
+    assert "post" in paths["/delegation/{pk}/revoke"]
+    assert "get" in paths["/delegation/mine"]
+    required = paths["/delegation/"]["post"]["requestBody"]["content"]["application/json"]["schema"]["required"]
+    assert required == ["grantee", "ends_at", "reason"]

@@ -17,6 +17,10 @@ Create Date: 2026-12-06
 - The application's role may SELECT and INSERT, and UPDATE the three
   revocation columns only (column privileges); never DELETE.  Audited.
 - security_log accepts the events delegation_granted, delegation_revoked.
+  The downgrade puts 0051's list back: it is refused while the (append-only)
+  log holds such events, which the older release could not have written.
+- hospital_settings.delegation_max_days (1 to 366, default 90): the longest
+  window, set with `flask delegations max-days N --as <admin>`.
 """
 
 from alembic import op

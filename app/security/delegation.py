@@ -87,7 +87,7 @@ def powers_for(session, user_id: int, act_for: str | None = None) -> DelegatedPo
         return powers
     chosen = acts_for.get(act_for)
     if chosen is None:
-        raise Forbidden(f"No delegation in force lets you act for {act_for}.", field=ON_BEHALF_HEADER)
+        raise Forbidden(f"No delegation in force lets you act for {act_for[:150]}.", field=ON_BEHALF_HEADER)
     inherited = frozenset(chosen.acted_for_roles or ()) - {ADMIN_ROLE}
     return DelegatedPowers(
         user_id,

@@ -19,9 +19,10 @@ def register_cli(app: Flask) -> None:
     from app.documents.cli import documents
     from app.jobs.cli import worker
     from app.prescribing.cli import drugs, prescriptions
-    from app.security.cli import accounts, roles
+    from app.security.cli import accounts, delegations, roles
 
-    for group in (roles, accounts, setup, seed_demo, audit, alerts, drugs, prescriptions, documents, worker):
+    groups = (roles, accounts, delegations, setup, seed_demo, audit, alerts, drugs, prescriptions, documents, worker)
+    for group in groups:
         app.cli.add_command(group)
 
 

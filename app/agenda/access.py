@@ -21,10 +21,11 @@ NOT_YOUR_AGENDA = "You may only change your own agenda."
 
 
 def staff_id_of(session, actor: Actor) -> int | None:
-    """The staff member linked to this login, if any."""
-    if actor.user_id is None:
+    """The staff member linked to this login, if any; while acting for Dr X
+    under a delegation, Dr X's (their agenda is the one being managed)."""
+    if actor.own_records_user_id is None:
         return None
-    return session.scalar(sa.select(Staff.id).where(Staff.user_id == actor.user_id))
+    return session.scalar(sa.select(Staff.id).where(Staff.user_id == actor.own_records_user_id))
 
 
 def manages_every_agenda(actor: Actor) -> bool:

@@ -23,11 +23,47 @@ class Actor:
     # The username of the person this actor acts for under a delegation
     # ("act for Dr X"): the audit and the journal record it beside the actor.
     on_behalf_of: str | None = None
+    # That person's user id: "my agenda", "my prescriptions" are theirs
+    # while acting for them (app/agenda/access.py, app/prescribing/access.py).
+    acting_for_user_id: int | None = None
+
+    @property
+    def own_records_user_id(self) -> int | None:
+        """Whose agenda and prescriptions count as this actor's own: the
+        person acted for under a delegation, else the actor."""
+        return self.acting_for_user_id if self.acting_for_user_id is not None else self.user_id
 
     @classmethod
-    def of(cls, user) -> "Actor":
-        """The Actor behind FAB's user object."""
-        return cls(user.username, user.id, frozenset(role.name for role in user.roles or ()))
+    def of(cls, user, powers: "DelegatedPowers | None" = None) -> "Actor":
+        """The Actor behind FAB's user object, with the delegations in force
+        for it (app/security/delegation.py computes them once per request)."""
+        roles = frozenset(role.name for role in user.roles or ())
+        if powers is None or powers.user_id != user.id:
+            return cls(user.username, user.id, roles)
+        return cls(
+            user.username,
+            user.id,
+            roles | powers.roles,
+            on_behalf_of=powers.on_behalf_of,
+            acting_for_user_id=powers.acting_for_user_id,
+        )
+
+
+@dataclass(frozen=True)
+class DelegatedPowers:
+    """What a user's delegations in force add for one request (or one
+    command): the roles granted, and whom the user acts for, if they chose
+    to.  `may_act_for` lists whom they could act for right now."""
+
+    user_id: int
+    roles: frozenset[str] = frozenset()
+    on_behalf_of: str | None = None
+    acting_for_user_id: int | None = None
+    may_act_for: tuple[str, ...] = ()
+
+
+# Where the request's delegation layer keeps its DelegatedPowers (g.<this>).
+DELEGATED_POWERS = "caretrail_delegated_powers"
 
 
 SYSTEM = Actor("system", is_system=True)
@@ -75,5 +111,5 @@ def current_actor() -> Actor:
         return ANONYMOUS
     cached = g.get("caretrail_actor")
     if cached is None or cached.user_id != user.id:
-        cached = g.caretrail_actor = Actor.of(user)
+        cached = g.caretrail_actor = Actor.of(user, g.get(DELEGATED_POWERS))
     return cached

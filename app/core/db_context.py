@@ -32,7 +32,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.core.actor import SYSTEM, explicit_actor
+from app.core.actor import DELEGATED_POWERS, SYSTEM, explicit_actor
 from app.core.errors import ConstraintViolation
 
 SET_CONTEXT = text("SELECT set_config('caretrail.context', :context, true)")
@@ -165,6 +165,9 @@ REQUEST_IDENTITY_CACHES = (
     "audit_identity",
     "request_id",
     ON_BEHALF_OF,
+    # The delegations in force are the request's: the next one computes its own.
+    DELEGATED_POWERS,
+    "caretrail_actor",
     "user",
     "_login_user",
     "_jwt_extended_jwt_user",

@@ -341,6 +341,24 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "user_sessions_ended_check": ("ended_at", "An ended session says when and why it ended."),
     "user_sessions_ended_reason_length": ("ended_reason", "A reason is 100 characters at most."),
     "user_sessions_token_hash_key": (None, "This session is already registered."),
+    # delegations (migration 0086; triggers/0086 names its refusals like constraints)
+    "hospital_settings_delegation_max_days_check": ("delegation_max_days", "Between 1 and 366 days."),
+    "delegations_grantee_id_fkey": ("grantee", "This user does not exist (and a user with delegations stays)."),
+    "delegations_role_id_fkey": ("role", "This role does not exist (and a delegated role stays)."),
+    "delegations_acted_for_id_fkey": ("acts_for", "This user does not exist (and a user acted for stays)."),
+    "delegations_granted_by_id_fkey": ("granted_by", "This user does not exist."),
+    "delegations_revoked_by_id_fkey": ("revoked_by", "This user does not exist."),
+    "delegations_window_check": ("ends_at", "The end is after the start, and in the future."),
+    "delegations_what_check": ("role", "Grant either a role or acting for a user (one of role, acts_for)."),
+    "delegations_not_for_self_check": ("acts_for", "A user does not act for themselves."),
+    "delegations_not_to_self_check": ("grantee", "You may not grant a delegation to yourself."),
+    "delegations_reason_check": ("reason", "Say why (500 characters at most, no padding spaces)."),
+    "delegations_revocation_check": ("revoke_reason", "A revocation says when, by whom and why."),
+    "delegations_revoke_reason_check": ("revoke_reason", "Say why (500 characters at most, no padding spaces)."),
+    "delegations_max_length": ("ends_at", "A delegation is longer than the hospital allows (delegation_max_days)."),
+    "delegations_role_not_admin": ("role", "The Admin role is never delegated."),
+    "delegations_terms_fixed": (None, "A delegation's terms are never rewritten: revoke it and grant another."),
+    "delegations_revoked_once": ("status", "A delegation is revoked once, for good."),
 }
 
 

@@ -7,6 +7,10 @@ renewal is theirs).  Signing is personal: only the prescriber's own login
 signs, administrators included (an admin prepares a draft for a doctor, who
 signs it).  The prescribing rules ask here; screens ask too, to offer only
 the buttons that will work.
+
+Acting for Dr X under a delegation (app/security/delegation.py), Dr X is
+"own doctor": the grantee prepares Dr X's drafts and renewals in Dr X's
+name, and never signs them (signing stays Dr X's own act).
 """
 
 import sqlalchemy as sa
@@ -23,11 +27,14 @@ def is_admin(actor: Actor) -> bool:
 
 
 def own_doctor_id(session, actor: Actor) -> int | None:
-    """The active doctor linked to this login, if any."""
-    if actor.user_id is None:
+    """The active doctor linked to this login (or to the doctor acted for
+    under a delegation), if any."""
+    if actor.own_records_user_id is None:
         return None
     return session.scalar(
-        sa.select(Staff.id).where(Staff.user_id == actor.user_id, Staff.profession == "doctor", Staff.is_active)
+        sa.select(Staff.id).where(
+            Staff.user_id == actor.own_records_user_id, Staff.profession == "doctor", Staff.is_active
+        )
     )
 
 
@@ -39,6 +46,9 @@ def may_write(session, actor: Actor, prescription: Prescription) -> bool:
 
 
 def may_sign(session, actor: Actor, prescription: Prescription) -> bool:
+    """Only the prescriber, in person: never on someone's behalf."""
+    if actor.on_behalf_of is not None:
+        return False
     return may(actor, WRITE, PRESCRIPTIONS) and own_doctor_id(session, actor) == prescription.prescriber_id
 
 

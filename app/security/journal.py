@@ -84,7 +84,8 @@ def _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason) 
         "action": action,
         "door": door,
         "client_addr": client_addr or None,
-        "on_behalf_of": on_behalf_of,
+        # Under a delegation, the person acted for (app/security/delegation.py).
+        "on_behalf_of": on_behalf_of or actor.on_behalf_of,
         "reason": reason or None,
     }
 

@@ -10,16 +10,23 @@ per menu entry and button), and the login protections of issue 18:
 - browser sessions and JWTs checked against user_sessions at each request
   (app/security/sessions.py), so they can be ended server-side;
 - passwords under the rules of app/security/passwords.py, and a change ends
-  every session and token of the account.
+  every session and token of the account;
+- the delegations in force (app/security/delegation.py), read once per
+  request as soon as the user is loaded: their roles count in every check,
+  and "act for Dr X" (the session's choice, or the API's X-On-Behalf-Of
+  header) is in g before the first write, so the audit attributes it.
 """
 
-from flask import current_app, g
+from flask import current_app, flash, g, request
 from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_babel import lazy_gettext
 from werkzeug.security import check_password_hash
 
-from app.core.db_context import remember_request_user
-from app.security import account, seclog, sessions
+from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
+from app.core.db_context import ON_BEHALF_OF, remember_request_user
+from app.core.errors import Forbidden
+from app.security import account, delegation, seclog, sessions
 from app.security.api import SecurityApi
 from app.security.passwords import check_password_rules
 from app.security.policy import knows_roles, role_may
@@ -43,7 +50,9 @@ class CareTrailSecurityManager(SecurityManager):
 
         @jwt_manager.token_in_blocklist_loader
         def token_ended(_header, payload) -> bool:
-            return not sessions.token_is_live(payload.get("jti", ""))
+            live, delegated = sessions.check_token(payload.get("jti", ""))
+            g.caretrail_may_be_delegated = delegated  # read by load_user_jwt, which comes next
+            return not live
 
         return jwt_manager
 
@@ -54,7 +63,7 @@ class CareTrailSecurityManager(SecurityManager):
         user = self.get_user_by_id(int(pk))
         if user is None or not user.is_active:
             return None
-        state = sessions.check_browser(
+        state, delegated = sessions.check_browser(
             flask_session.get(sessions.SESSION_KEY), user.id, current_app.config.get("SESSION_IDLE_MINUTES", 30)
         )
         if state != "live":
@@ -63,6 +72,13 @@ class CareTrailSecurityManager(SecurityManager):
             for key in (sessions.SESSION_KEY, account.GATE_KEY, "_user_id", "_fresh", "_id"):
                 flask_session.pop(key, None)
             return None
+        try:
+            self._load_delegations(user, flask_session.get(delegation.ACT_FOR_SESSION_KEY), delegated)
+        except Forbidden:
+            # The delegation chosen has ended or was revoked: the user acts as themselves again.
+            ended = flask_session.pop(delegation.ACT_FOR_SESSION_KEY, None)
+            flash(lazy_gettext("Your delegation to act for %(name)s is over.", name=ended), "warning")
+            self._load_delegations(user, None, delegated)
         remember_request_user(user)
         return user
 
@@ -71,8 +87,35 @@ class CareTrailSecurityManager(SecurityManager):
         if user is None or not user.is_active:
             return None
         g.user = user
+        # A header naming someone the user may not act for is refused (403), never ignored.
+        act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None
+        self._load_delegations(user, act_for, g.pop("caretrail_may_be_delegated", True))
         remember_request_user(user)
         return user
+
+    def _load_delegations(self, user, act_for: str | None, may_be_delegated: bool) -> None:
+        """The delegations in force for this request, in g: one query, and
+        none when the session check found no delegation not revoked nor over."""
+        if may_be_delegated or act_for:
+            powers = delegation.powers_for(self.session, user.id, act_for)
+        else:
+            powers = DelegatedPowers(user.id)
+        setattr(g, DELEGATED_POWERS, powers)
+        setattr(g, ON_BEHALF_OF, powers.on_behalf_of)
+        g.pop("caretrail_actor", None)
+
+    def actor_for(self, user, act_for: str | None = None) -> Actor:
+        """The Actor of a command run --as this user (and --on-behalf-of):
+        the delegations in force now apply as they would to a request."""
+        return Actor.of(user, delegation.powers_for(self.session, user.id, act_for))
+
+    def _role_names(self, user) -> list[str]:
+        """The user's roles, with those the request's delegations add."""
+        names = [role.name for role in self.get_user_roles(user)]
+        powers = g.get(DELEGATED_POWERS)
+        if powers is not None and powers.user_id == getattr(user, "id", None):
+            names = sorted(set(names) | powers.roles)
+        return names
 
     def is_locked(self, user) -> bool:
         config = current_app.config
@@ -117,7 +160,7 @@ class CareTrailSecurityManager(SecurityManager):
         seclog.record("password_changed", user=user, detail=f"{ended} sessions and tokens ended")
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
-        roles = [role.name for role in self.get_user_roles(user)]
+        roles = self._role_names(user)
         if not knows_roles(roles):
             return super()._has_view_access(user, permission_name, view_name)
         return role_may(roles, permission_name, view_name)
@@ -126,7 +169,7 @@ class CareTrailSecurityManager(SecurityManager):
         """The menu entries (or views) among `view_menus_name` the user may reach."""
         if user is None or view_menus_name is None:
             return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        roles = [role.name for role in self.get_user_roles(user)]
+        roles = self._role_names(user)
         if not knows_roles(roles):
             return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
         return {name for name in view_menus_name if role_may(roles, permission_name, name)}

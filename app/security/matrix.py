@@ -12,6 +12,7 @@ from app.security.roles import (
     APPOINTMENTS,
     AUDIT,
     CERTIFICATE_TEMPLATES,
+    DELEGATIONS,
     DOCUMENTS,
     DRUG_INTERACTIONS,
     FIELD_GROUPS,
@@ -46,6 +47,7 @@ RESOURCES = {
     HOSPITAL_SETTINGS: "Hospital settings",
     AUDIT: "Audit",
     ACCESS_LOG: "Journal of reads",
+    DELEGATIONS: "Delegations",
 }
 ACTION_WORDS = {READ: "read", WRITE: "write", DELETE: "delete", HISTORY: "history", RESTORE: "restore"}
 NONE = "-"

@@ -36,6 +36,7 @@ ROLE_MATRIX_SCREEN = "RoleMatrix"
 JOBS = "BackgroundJob"  # the job queue's screen: administrators only
 ALERTS = "Alert"  # alerts from the audit stream: administrators only
 ALERT_RULES = "AlertRule"
+DELEGATIONS = "Delegation"  # granting and revoking: administrators; the list: auditors too
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -53,6 +54,7 @@ ACCESS_LOG_MENU = "Journal of reads"
 JOBS_MENU = "Background jobs"
 ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
+DELEGATIONS_MENU = "Delegations"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -75,6 +77,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     JOBS: (JOBS_MENU,),
     ALERTS: (ALERTS_MENU,),
     ALERT_RULES: (ALERT_RULES_MENU,),
+    DELEGATIONS: (DELEGATIONS_MENU,),
 }
 
 ADMIN_ROLE = "Admin"
@@ -112,7 +115,8 @@ ROLE_MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "Radiologist": {PATIENTS: R, APPOINTMENTS: RW, SCHEDULES: RW, ABSENCES: RW, APPOINTMENT_TYPES: R},
     # Compliance: reads the whole audit (screens, statistics, exports, API)
     # and the journal of reads, changes nothing and restores nothing.
-    "Auditor": {AUDIT: (READ, HISTORY), ACCESS_LOG: R},
+    # They also list the delegations (who could act as what, and for whom).
+    "Auditor": {AUDIT: (READ, HISTORY), ACCESS_LOG: R, DELEGATIONS: R},
 }
 
 # Prescribing, merged into the rows above.  Doctors write prescriptions
@@ -185,6 +189,7 @@ MENU_CATEGORIES = {
     JOBS: SETTINGS_MENU,
     ALERTS: ALERTS_CATEGORY,
     ALERT_RULES: ALERTS_CATEGORY,
+    DELEGATIONS: SETTINGS_MENU,
 }
 
 # Field by field: each domain's fields in groups, and what each role may do

@@ -81,6 +81,8 @@ EVENTS = (
     "password_reset_forced",
     "password_refused",
     "roles_changed",
+    "delegation_granted",
+    "delegation_revoked",
 )
 PAGE_SIZE = 100
 

@@ -7,6 +7,10 @@ missing or ended is refused, so logging out, changing one's password or an
 administrator's "sign out everywhere" kills a copied cookie or a stolen token
 at once, and a browser session unused for SESSION_IDLE_MINUTES ends by itself.
 Each start and end is written to the security log by the callers.
+
+The same statement says whether the user holds a delegation not revoked
+nor over (app/security/delegation.py): only then does the request read
+which ones are in force, so a user without one costs no query more.
 """
 
 import hashlib
@@ -39,42 +43,57 @@ def start(user_id: int, kind: str, secret: str | None = None, client_addr: str |
     return secret
 
 
-def check_browser(secret: str | None, user_id: int, idle_minutes: int) -> str:
-    """'live', 'idle' (it has just been ended for it) or 'dead'."""
+# Whether the session's user may hold a delegation in force: not revoked,
+# not over.  Whether it has started is for delegation.powers_for() to say.
+DELEGATED = (
+    "EXISTS (SELECT 1 FROM delegations d WHERE d.grantee_id = user_sessions.user_id"
+    " AND d.revoked_at IS NULL AND d.ends_at > now()) AS delegated"
+)
+
+
+def check_browser(secret: str | None, user_id: int, idle_minutes: int) -> tuple[str, bool]:
+    """('live', 'idle' (it has just been ended for it) or 'dead', whether
+    the user may hold a delegation in force)."""
     if not secret:
-        return "dead"
+        return "dead", False
     with db.engine.begin() as conn:
         row = conn.execute(
             text(
                 "SELECT id, last_seen_at > now() - make_interval(mins => :idle) AS alive,"
-                "       last_seen_at < now() - make_interval(secs => :touch) AS stale"
+                f"       last_seen_at < now() - make_interval(secs => :touch) AS stale, {DELEGATED}"
                 "  FROM user_sessions"
                 " WHERE token_hash = :h AND user_id = :u AND kind = 'browser' AND ended_at IS NULL"
             ),
             {"h": _hash(secret), "u": user_id, "idle": idle_minutes, "touch": TOUCH_EVERY_SECONDS},
         ).one_or_none()
         if row is None:
-            return "dead"
+            return "dead", False
         if not row.alive:
             conn.execute(
                 text("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id"),
                 {"id": row.id},
             )
-            return "idle"
+            return "idle", False
         if row.stale:
             conn.execute(text("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id"), {"id": row.id})
-        return "live"
+        return "live", row.delegated
+
+
+def check_token(jti: str) -> tuple[bool, bool]:
+    """(whether the token is live, whether its user may hold a delegation in force)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                f"SELECT {DELEGATED} FROM user_sessions"
+                " WHERE token_hash = :h AND kind <> 'browser' AND ended_at IS NULL"
+            ),
+            {"h": _hash(jti)},
+        ).one_or_none()
+    return (row is not None, bool(row and row.delegated))
 
 
 def token_is_live(jti: str) -> bool:
-    with db.engine.connect() as conn:
-        return (
-            conn.execute(
-                text("SELECT 1 FROM user_sessions WHERE token_hash = :h AND kind <> 'browser' AND ended_at IS NULL"),
-                {"h": _hash(jti)},
-            ).first()
-            is not None
-        )
+    return check_token(jti)[0]
 
 
 def end(secret: str | None, reason: str) -> None:

@@ -28,6 +28,8 @@ DOOR_MODULES = {
     "app.security.users",
     "app.security.manager",
     "app.security.csrf",
+    "app.security.delegation_views",
+    "app.security.delegation_api",
 }
 
 

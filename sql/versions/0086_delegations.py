@@ -28,7 +28,7 @@ from alembic import op
 from app.audit_sql import attach_audit, install_frozen
 
 revision = "0086"
-down_revision = "0084"
+down_revision = "0085"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 for a window of time with a reason (issue 18).
 
 Revision ID: 0086
-Revises: 0084
+Revises: 0085
 Create Date: 2026-12-06
 
 - delegations: grantee, either a role (role_id) or a user acted for

@@ -23,11 +23,18 @@ class Actor:
     # The username of the person this actor acts for under a delegation
     # ("act for Dr X"): the audit and the journal record it beside the actor.
     on_behalf_of: str | None = None
+    # The break-the-glass grant this actor reads one patient's record under
+    # (app/security/glass.py): the journal records it with each read.
+    break_glass_id: int | None = None
 
     @classmethod
     def of(cls, user) -> "Actor":
         """The Actor behind FAB's user object."""
-        return cls(user.username, user.id, frozenset(role.name for role in user.roles or ()))
+        # The break-the-glass reading is lent for one patient's requests, never held as a role.
+        from app.security.roles import BREAK_GLASS_ROLE
+
+        roles = frozenset(role.name for role in user.roles or ()) - {BREAK_GLASS_ROLE}
+        return cls(user.username, user.id, roles)
 
 
 SYSTEM = Actor("system", is_system=True)

@@ -7,7 +7,15 @@ through the security manager (app/security/manager.py)."""
 
 def register(appbuilder) -> None:
     from app.security.api import AccessLogApi
-    from app.security.roles import ACCESS_LOG_MENU, AUDIT_MENU, SECURITY_LOG_MENU, SETTINGS_MENU
+    from app.security.glass_api import BreakGlassReviewApi, PatientBreakGlassApi
+    from app.security.glass_views import BreakGlassReviewView, BreakGlassView
+    from app.security.roles import (
+        ACCESS_LOG_MENU,
+        AUDIT_MENU,
+        BREAK_GLASS_REVIEWS_MENU,
+        SECURITY_LOG_MENU,
+        SETTINGS_MENU,
+    )
     from app.security.views import AccessLogView, MfaView, RoleMatrixView, SecurityLogView, UserSecurityView
 
     appbuilder.add_view_no_menu(MfaView)
@@ -16,3 +24,9 @@ def register(appbuilder) -> None:
     appbuilder.add_view(AccessLogView, ACCESS_LOG_MENU, icon="fa-eye", category=AUDIT_MENU)
     appbuilder.add_view(RoleMatrixView, "Permissions matrix", icon="fa-th", category=SETTINGS_MENU)
     appbuilder.add_api(AccessLogApi)
+    # Break-the-glass: the patient page's form and API, and the auditors' review queue.
+
+    appbuilder.add_view_no_menu(BreakGlassView)
+    appbuilder.add_view(BreakGlassReviewView, BREAK_GLASS_REVIEWS_MENU, icon="fa-unlock", category=AUDIT_MENU)
+    appbuilder.add_api(PatientBreakGlassApi)
+    appbuilder.add_api(BreakGlassReviewApi)

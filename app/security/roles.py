@@ -50,6 +50,7 @@ PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
 ACCESS_LOG_MENU = "Journal of reads"
+BREAK_GLASS_REVIEWS_MENU = "Break-the-glass reviews"
 JOBS_MENU = "Background jobs"
 ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
@@ -70,7 +71,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     CERTIFICATE_TEMPLATES: ("Certificate templates",),
     HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
     HOSPITAL_SETTINGS: ("Hospital settings",),
-    ACCESS_LOG: (ACCESS_LOG_MENU,),
+    ACCESS_LOG: (ACCESS_LOG_MENU, BREAK_GLASS_REVIEWS_MENU),
     ROLE_MATRIX_SCREEN: ("Permissions matrix",),
     JOBS: (JOBS_MENU,),
     ALERTS: (ALERTS_MENU,),

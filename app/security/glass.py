@@ -87,8 +87,8 @@ def active_grant_id(session, actor: Actor, patient_id: int) -> int | None:
 
 def widened_for(session, actor: Actor, patient_id: int) -> Actor:
     """`actor`, lent the break-the-glass reading if it holds an active grant on this patient."""
-    if actor.break_glass_id is not None:
-        return actor
+    if actor.break_glass_id is not None or not may_break_the_glass(actor):
+        return actor  # no query for those who read the whole record already
     grant_id = active_grant_id(session, actor, patient_id)
     return actor if grant_id is None else lent(actor, grant_id)
 

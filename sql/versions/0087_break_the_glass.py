@@ -48,6 +48,7 @@ CREATE TABLE break_glass_grants (
     CONSTRAINT break_glass_grants_user_id_fkey FOREIGN KEY (user_id) REFERENCES ab_user (id),
     CONSTRAINT break_glass_grants_patient_id_fkey FOREIGN KEY (patient_id) REFERENCES patients (id),
     CONSTRAINT break_glass_grants_reviewed_by_id_fkey FOREIGN KEY (reviewed_by_id) REFERENCES ab_user (id),
+    CONSTRAINT break_glass_grants_username_length CHECK (char_length(username) <= 150),
     CONSTRAINT break_glass_grants_reason_check CHECK (btrim(reason) <> '' AND char_length(reason) <= 500),
     CONSTRAINT break_glass_grants_minutes_check CHECK (minutes BETWEEN 1 AND 1440),
     CONSTRAINT break_glass_grants_expiry_check CHECK (expires_at > granted_at),

@@ -139,8 +139,8 @@ def search_accesses(
     """The journal, newest first, by patient and/or user (Admin, Auditor);
     `before_id` is the previous page's last id."""
     require(actor, READ, ACCESS_LOG, "Your role may not read the journal of reads.")
-    if action is not None and action not in ACTIONS:
-        raise BadInput(f"The action is one of: {', '.join(ACTIONS)}.", field="action")
+    if action is not None and action not in JOURNAL_ACTIONS:
+        raise BadInput(f"The action is one of: {', '.join(JOURNAL_ACTIONS)}.", field="action")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise BadInput(f"The page size is a whole number from 1 to {MAX_PAGE_SIZE}.", field="page_size")
     rows = session.execute(

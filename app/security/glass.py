@@ -142,6 +142,9 @@ GRANTS_SQL = """
 """
 
 
+LOCK_GRANTING = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 def break_the_glass(session, actor: Actor, patient_id: int, reason: str | None, *, door: str) -> Grant:
     """Open patient `patient_id`'s whole record to `actor` (read only) for
     BREAK_GLASS_MINUTES; the reason is required.  Journaled, committed."""
@@ -157,6 +160,9 @@ def break_the_glass(session, actor: Actor, patient_id: int, reason: str | None, 
         raise ConstraintViolation("reason", "Say why you need this record: a reason is required.")
     if session.execute(sa.text("SELECT 1 FROM patients WHERE id = :id"), {"id": patient_id}).first() is None:
         raise NotFound(f"No patient #{patient_id}.")
+    # One grant at a time per user and patient: two clicks at once wait for
+    # each other here, and the second finds the first's grant.
+    session.execute(LOCK_GRANTING, {"key": f"break_glass {actor.user_id} {patient_id}"})
     if active_grant_id(session, actor, patient_id) is not None:
         session.rollback()
         raise Conflict("You already have this record open under break-the-glass.", field="patient_id")

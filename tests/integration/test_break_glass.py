@@ -308,3 +308,44 @@ def test_the_database_keeps_a_grant_as_written(postgres_server, database_name, s
     # The owner neither: the trigger guards the grant for everyone.
     with pytest.raises(errors.InsufficientPrivilege):
         sql_conn.execute("DELETE FROM break_glass_grants")
+
+
+def test_two_requests_at_once_make_one_grant(app, sql_conn, patient):
+    """The rule takes a lock per user and patient before it looks for a
+    running grant: a request arriving while another holds it finds that
+    other's grant once it is committed (409), not nothing."""
+    import threading
+
+    from app.core.actor import Actor
+    from app.core.errors import Conflict
+    from app.security.glass import break_the_glass as open_record
+
+    secretary = Actor("secretary", user_id(sql_conn, "secretary"), frozenset({"Secretary"}))
+    outcome = []
+
+    def second_request():
+        with app.app_context():
+            try:
+                open_record(db.session, secretary, patient, "Second click", door="api")
+                outcome.append("granted")
+            except Conflict:
+                outcome.append("conflict")
+            finally:
+                db.session.remove()
+
+    with sql_conn.transaction():  # the first request, holding the lock
+        sql_conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"break_glass {secretary.user_id} {patient}"]
+        )
+        thread = threading.Thread(target=second_request)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # waiting for the first
+        sql_conn.execute(
+            "INSERT INTO break_glass_grants (user_id, username, patient_id, reason, minutes)"
+            " VALUES (%s, 'secretary', %s, 'First click', 60)",
+            [secretary.user_id, patient],
+        )
+    thread.join(10)
+    assert outcome == ["conflict"]
+    assert sql_conn.execute("SELECT reason FROM break_glass_grants").fetchall() == [("First click",)]

@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, current_app
 from sqlalchemy import text
 
+from app.core.actor import SETUP, acting_as, explicit_actor
 from app.core.extensions import db
 from app.security.sync import sync_roles
 
@@ -87,7 +88,14 @@ def sync_hospital_time_zone(zone: str) -> bool:
 
 
 def prepare_to_serve(app: Flask, *, log=print) -> None:
-    """Schema check, role sync, first admin: the start-up steps of run.py."""
+    """Schema check, role sync, first admin: the start-up steps of run.py,
+    as SETUP unless a user was named (`flask setup --as NAME`)."""
+    named = explicit_actor()
+    with acting_as(named if named is not None and not named.is_system else SETUP):
+        _prepare_to_serve(app, log)
+
+
+def _prepare_to_serve(app: Flask, log) -> None:
     check_schema_is_current(app)
     with db.engine.begin() as connection:
         created = connection.execute(text("SELECT audit_ensure_partitions()")).scalar_one()

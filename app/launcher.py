@@ -202,6 +202,20 @@ def serve(app, listener: socket.socket, host: str, port: int) -> None:
 WORKER_STOP_SECONDS = 15
 
 
+def start_local_outbox(stack: ExitStack, folder: Path) -> None:
+    """No MAIL_SERVER with the embedded database: e-mails (reminders,
+    alerts, reports) go to .eml files in `folder` (app/outbox.py); the web
+    process and the worker both read MAIL_SERVER/MAIL_PORT from here on."""
+    from app.outbox import start_outbox
+
+    controller, port = start_outbox(folder)
+    stack.callback(controller.stop)
+    os.environ["MAIL_SERVER"], os.environ["MAIL_PORT"] = "127.0.0.1", str(port)
+    os.environ.pop("MAIL_USE_TLS", None)
+    os.environ.pop("MAIL_USE_SSL", None)
+    say(f"MAIL_SERVER is not set: e-mails are kept as .eml files in {folder} (set MAIL_SERVER to send them)")
+
+
 def start_worker(stack: ExitStack, database_url: str) -> subprocess.Popen | None:
     """One background worker beside the web server (`flask worker`), as the
     app's own role; stopped before the database (the stack unwinds in
@@ -241,6 +255,8 @@ def run(stack: ExitStack, instance_dir: Path, host: str, port: int) -> None:
         os.environ["CARETRAIL_EMBEDDED_DB"] = "1"
     else:
         say("DATABASE_URL is set: using that server, starting no database")
+    if embedded and not os.environ.get("MAIL_SERVER"):
+        start_local_outbox(stack, instance_dir / "outbox")
     # Config reads the environment when imported: only now.
     from flask_migrate import upgrade
     from sqlalchemy.engine import make_url

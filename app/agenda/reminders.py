@@ -36,6 +36,10 @@ PLAN_DUE = text(
     SELECT a.id, :offset, a.starts_at, CAST(:channel AS varchar),
            CASE WHEN coalesce(CASE CAST(:channel AS varchar) WHEN 'sms' THEN p.phone ELSE p.email END, '') = ''
                 THEN 'skipped'
+                -- An address with non-ASCII characters needs SMTPUTF8, which
+                -- Flask-Mail cannot send: skipped (logged), not retried for ever.
+                WHEN CAST(:channel AS varchar) = 'email' AND octet_length(p.email) <> char_length(p.email)
+                THEN 'skipped'
                 ELSE 'queued' END
       FROM appointments a JOIN patients p ON p.id = a.patient_id
      WHERE a.status IN ('scheduled', 'confirmed')
@@ -66,7 +70,8 @@ def plan_due(session, config) -> tuple[int, int]:
                 if status == "skipped":
                     skipped += 1
                     log.warning(
-                        "%s reminder %s of appointment %s skipped: the patient has no address for it",
+                        "%s reminder %s of appointment %s skipped: the patient has no address it can go to"
+                        " (none, or an e-mail address with non-ASCII characters)",
                         channel,
                         reminder_id,
                         appointment_id,
@@ -105,6 +110,7 @@ REMINDER_SQL = text(
 
 
 CANCEL = text("UPDATE appointment_reminders SET status = 'cancelled' WHERE id = :id")
+SKIP = text("UPDATE appointment_reminders SET status = 'skipped' WHERE id = :id")
 
 
 @job("reminders.send", queue="mail")
@@ -122,6 +128,11 @@ def send_reminder(context, reminder_id: int) -> str:
             db.session.execute(CANCEL, {"id": row.id})
             db.session.commit()
             return "cancelled"
+        if row.channel == "email" and not row.email.isascii():  # changed since it was planned: see PLAN_DUE
+            db.session.execute(SKIP, {"id": row.id})
+            db.session.commit()
+            log.warning("email reminder %s skipped: an address with non-ASCII characters cannot be sent", row.id)
+            return "skipped"
         if row.channel == "sms":
             from app.agenda.sms import sms_sender
 

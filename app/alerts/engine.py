@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from app.alerts.describe import COLUMN_LABELS, Namer, patient_id_of, row_of, table_label, value, when, who
 from app.alerts.hours import off_hours_reason
 from app.alerts.models import Alert, AlertRule
+from app.core.actor import DEMO_LOADER, SETUP, WORKER
 from app.core.timezone import hospital_zone
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,20 @@ BATCH_LIMIT = 5000
 SKIPPED_TABLES = ("public.alerts",)
 SIGN_IN_REASONS = ("sign-in", "failed sign-in")
 # The worker's own scheduled work (prescriptions expiring at night, reminders
-# sent) is no person working off-hours nor a mass change.
-SCHEDULED_WORK_USER = "worker"
+# sent) and the start-up steps (role sync) are no person working off-hours
+# nor a mass change.  Known by name and by having no user id (a user named
+# so is a person).
+MACHINE_ACTORS = frozenset({WORKER.username, SETUP.username})
+
+
+def is_machine_work(entry: dict) -> bool:
+    return entry["app_username"] in MACHINE_ACTORS and entry["app_user_id"] is None
+
+
+def is_demo_loading(entry: dict) -> bool:
+    """An entry of the demo loader's (no user id: not a user of that name)."""
+    return entry["app_username"] == DEMO_LOADER.username and entry["app_user_id"] is None
+
 
 LOCK_CURSOR = text(
     "SELECT last_entry_id, CAST(pending_txids AS text[]) AS pending FROM alert_cursor WHERE id = 1 FOR UPDATE"
@@ -48,12 +61,12 @@ READ_ENTRIES = text(
       FROM snap
       LEFT JOIN (
             SELECT id, occurred_at, CAST(txid AS text) AS txid, table_name, operation, row_pk, old_row, new_row,
-                   changed_columns, app_username, db_user, application_name, reason
+                   changed_columns, app_user_id, app_username, db_user, application_name, reason
               FROM audit_log
              WHERE txid = ANY(CAST(:pending AS xid8[])) AND id <= :last_id
             UNION ALL
             (SELECT id, occurred_at, CAST(txid AS text), table_name, operation, row_pk, old_row, new_row,
-                    changed_columns, app_username, db_user, application_name, reason
+                    changed_columns, app_user_id, app_username, db_user, application_name, reason
                FROM audit_log
               WHERE id > :last_id
               ORDER BY id
@@ -96,7 +109,7 @@ def evaluate_pending(session, *, limit: int = BATCH_LIMIT, after_alerts=None) ->
     entries = [dict(row._mapping) for row in rows if row.id is not None]
     last_id = max((e["id"] for e in entries if e["id"] > cursor.last_entry_id), default=cursor.last_entry_id)
     result = Pass(entries=len(entries), last_entry_id=last_id)
-    evaluated = [e for e in entries if e["table_name"] not in SKIPPED_TABLES]
+    evaluated = [e for e in entries if e["table_name"] not in SKIPPED_TABLES and not is_demo_loading(e)]
     if evaluated:
         # The rules of the journal of reads are app/alerts/journal_rules.py's.
         rules = {
@@ -164,7 +177,7 @@ def describe_transaction(group: list[dict], namer: Namer) -> str:
 def off_hours(session, entries, settings, namer):
     zone = hospital_zone()
     for group in by_transaction(entries).values():
-        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS and e["app_username"] != SCHEDULED_WORK_USER]
+        group = [e for e in group if e["reason"] not in SIGN_IN_REASONS and not is_machine_work(e)]
         if not group:
             continue
         reason = off_hours_reason(group[0]["occurred_at"], settings, zone)
@@ -292,7 +305,7 @@ def mass_change(session, entries, settings, namer):
     zone = hospital_zone()
     limit, minutes = int(settings.get("max_patients", 20)), int(settings.get("minutes", 10))
     window = timedelta(minutes=minutes)
-    batch = [e for e in entries if patient_id_of(e) is not None and e["app_username"] != SCHEDULED_WORK_USER]
+    batch = [e for e in entries if patient_id_of(e) is not None and not is_machine_work(e)]
     if not batch:
         return
     subjects = sorted({_subject(e) for e in batch})

@@ -35,7 +35,7 @@ def holiday_name(day: date, settings: dict) -> str | None:
 
 
 def off_hours_reason(instant: datetime, settings: dict, zone: ZoneInfo) -> str | None:
-    """Why `instant` is outside working hours ("on Sunday", "on a public
+    """Why `instant` is outside working hours ("a day without working hours", "on a public
     holiday (Christmas Day)", "outside working hours 07:00-19:00"), else None."""
     local = instant.astimezone(zone)
     holiday = holiday_name(local.date(), settings)
@@ -43,7 +43,7 @@ def off_hours_reason(instant: datetime, settings: dict, zone: ZoneInfo) -> str |
         return f"on a public holiday ({holiday})" if holiday != "a closed day" else "on a closed day"
     window = (settings.get("hours") or {}).get(str(local.isoweekday()))
     if not window:
-        return f"on {local.strftime('%A')}, a day without working hours"
+        return "a day without working hours"  # the summary already names the day
     start, end = _clock(window[0]), _clock(window[1])
     if not (start <= local.time() < end):
         return f"outside working hours ({window[0]}-{window[1]})"

@@ -38,6 +38,17 @@ class Actor:
 
 
 SYSTEM = Actor("system", is_system=True)
+# The demo loader (`make run`, `flask seed-demo`): the records it creates are
+# attributed to it, and the alert engine does not take its loading for
+# activity (hundreds of "new patient" alerts on a fresh start).  A user who
+# happened to be called so would still be alerted on: their entries carry
+# their user id, the loader's none.
+DEMO_LOADER = Actor("demo-loader", is_system=True)
+# The start-up steps (role sync, first administrator) when no user is named:
+# the operator's own bookkeeping, not a person at work off-hours.
+SETUP = Actor("setup", is_system=True)
+# The background worker's jobs (app/jobs).
+WORKER = Actor("worker", is_system=True)
 ANONYMOUS = Actor("anonymous")
 
 _acting: ContextVar[Actor | None] = ContextVar("caretrail_actor", default=None)

@@ -19,7 +19,7 @@ from app.agenda.absences import covered_appointments
 from app.agenda.models import Appointment, AppointmentType, DoctorAbsence, DoctorSchedule
 from app.agenda.rules import book_appointment, set_status
 from app.agenda.slots import find_free_slots
-from app.core.actor import SYSTEM
+from app.core.actor import DEMO_LOADER
 from app.core.errors import CareTrailError
 from app.core.timezone import hospital_zone
 from app.records.models import Room, Staff
@@ -125,7 +125,7 @@ def _seed_appointments(session, doctors: list[Staff], patients: list[int], today
                 try:
                     appointment = book_appointment(
                         session,
-                        SYSTEM,
+                        DEMO_LOADER,
                         patient_id=patient_id,
                         doctor_id=doctor.id,
                         type_id=kind.id,
@@ -133,7 +133,7 @@ def _seed_appointments(session, doctors: list[Staff], patients: list[int], today
                         room_id=room_id,
                     )
                     if rng.random() < 0.3:
-                        set_status(session, SYSTEM, appointment.id, "confirmed")
+                        set_status(session, DEMO_LOADER, appointment.id, "confirmed")
                 except CareTrailError:
                     continue  # refused by a rule: the demo simply has one appointment fewer
                 summary.appointments += 1

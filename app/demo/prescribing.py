@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from app.core.actor import SYSTEM
+from app.core.actor import DEMO_LOADER
 from app.prescribing.drug_import import import_interactions, import_medications
 from app.prescribing.models import Medication, PatientAllergy, Prescription, PrescriptionItem
 from app.records.models import Patient, Staff
@@ -58,8 +58,8 @@ def seed_demo_prescribing(session, on_warfarin: Patient | None, prescriber: Staf
     `prescriber`: one of the demo's doctors.  Flushes; the caller commits
     (with the rest of the demo)."""
     summary = PrescribingSummary()
-    summary.medications = import_medications(session, SYSTEM, DEMO_MEDICATIONS, commit=False).added
-    summary.interactions = import_interactions(session, SYSTEM, DEMO_INTERACTIONS, commit=False).added
+    summary.medications = import_medications(session, DEMO_LOADER, DEMO_MEDICATIONS, commit=False).added
+    summary.interactions = import_interactions(session, DEMO_LOADER, DEMO_INTERACTIONS, commit=False).added
     summary.prescriptions = _patient_on_warfarin(session, on_warfarin, prescriber)
     session.flush()
     return summary

@@ -14,11 +14,9 @@ from datetime import datetime
 import procrastinate
 from sqlalchemy import text
 
-from app.core.actor import Actor, acting_as
-
-# Jobs act as the operator (every rule lets it through) under a name of their
-# own, so the audit tells a job's changes from a command's ("system").
-WORKER = Actor("worker", is_system=True)
+# Jobs act as WORKER: the operator (every rule lets it through) under a name
+# of its own, so the audit tells a job's changes from a command's ("system").
+from app.core.actor import WORKER, acting_as
 
 # A failing job is tried again after 4 s, 16 s, 64 s, 4 min and 17 min, then
 # kept as failed (never deleted) for an administrator to see.

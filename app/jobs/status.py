@@ -7,11 +7,26 @@ from datetime import datetime
 from sqlalchemy import text
 
 from app.core.actor import Actor
-from app.jobs.registry import DECLARED
+
+# Through the queue, which imports every domain's task module: the web
+# process imports no task module of its own, and would list no periodic task.
+from app.jobs.queue import DECLARED
 from app.security.policy import READ, require
 from app.security.roles import JOBS
 
 LIST_LIMIT = 100
+SHOWN_LIST_ITEMS = 10  # an argument holding a long list (an alert mail's ids) is shortened on screen
+
+
+def shown_arguments(args: dict) -> dict:
+    """A job's arguments for the screen: a list past SHOWN_LIST_ITEMS keeps
+    its first items and says how many there are."""
+    return {
+        name: [*value[:SHOWN_LIST_ITEMS], f"... {len(value)} in all"]
+        if isinstance(value, list) and len(value) > SHOWN_LIST_ITEMS
+        else value
+        for name, value in args.items()
+    }
 
 
 @dataclass
@@ -26,6 +41,10 @@ class JobRow:
     deferred_at: datetime | None
     last_event_at: datetime | None
     last_error: str | None = None  # the last failed attempt's error (app/jobs/errors.py)
+
+    @property
+    def shown_args(self) -> dict:
+        return shown_arguments(self.args)
 
 
 @dataclass

@@ -129,3 +129,14 @@ def test_the_daily_audit_report_is_mailed_with_its_csv(app, sql_conn, smtp):
     )
     assert rows[0] == ["user", "table", "action", "changes"]
     assert any(row[1:3] == ["public.patients", "INSERT"] for row in rows[1:])
+
+
+def test_a_recipient_address_with_accents_is_left_out_and_the_others_get_the_mail(app, sql_conn, smtp):
+    """Flask-Mail cannot send to hélène@… (SMTPUTF8): its job would fail at
+    every retry.  Left out when the mails are planned; the others go."""
+    only_new_patient_rule(sql_conn, recipient_roles=[], recipient_emails=["dpo@hopital.test", "hélène@hopital.test"])
+    make_patient(sql_conn, "Accent", "Test")
+    evaluate(app)
+    run_due_jobs(app)
+    assert [recipients for recipients, _message in smtp.messages] == [["dpo@hopital.test"]]
+    assert sql_conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'").fetchone() == (0,)

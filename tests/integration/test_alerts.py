@@ -311,3 +311,50 @@ def test_alerts_run_once_command(app, engine, sql_conn):
     assert result.exit_code == 0, result.output
     assert "alert(s) raised" in result.output
     assert len(alerts(sql_conn, "new_patient")) == 1
+
+
+def test_loading_the_demo_raises_no_alert_but_a_person_named_like_the_loader_does(app, engine, sql_conn):
+    """A fresh `make run` loads hundreds of demo records at start-up: the
+    bell must not greet the admin with them.  The loader is known by its
+    name AND the absence of a user id, so a user called so is not exempt."""
+    from app.demo.hospital import seed_demo_data
+
+    with app.app_context():
+        seed_demo_data(app.appbuilder, password="Demo-pass-1", patient_count=30)
+    assert sql_conn.execute("SELECT count(*) FROM audit_log WHERE app_username = 'demo-loader'").fetchone()[0] > 100
+    engine()
+    assert sql_conn.execute("SELECT count(*) FROM alerts").fetchone() == (0,)
+
+    with sql_conn.transaction():
+        sql_conn.execute("SELECT set_config('caretrail.username', 'demo-loader', true)")
+        sql_conn.execute("SELECT set_config('caretrail.user_id', '4242', true)")
+        make_patient(sql_conn, "Loader", "Not")
+    engine()
+    assert [a["summary"].split(" ")[0] for a in alerts(sql_conn, "new_patient")] == ["demo-loader"]
+
+
+def test_the_start_up_role_sync_is_no_off_hours_work(app, engine, sql_conn):
+    """`make run` syncs the roles at every start, often at night: done as
+    `setup`, it raises no off-hours alert (a person's change would)."""
+    from app.bootstrap import prepare_to_serve
+
+    settings(sql_conn, "off_hours", **ALWAYS_CLOSED)
+    sql_conn.execute(
+        "DELETE FROM ab_permission_view_role WHERE id IN (SELECT pvr.id FROM ab_permission_view_role pvr"
+        " JOIN ab_role r ON r.id = pvr.role_id WHERE r.name = 'Nurse' LIMIT 3)"
+    )
+    sql_conn.execute(SKIP_HISTORY)
+    with app.app_context():
+        prepare_to_serve(app, log=lambda _line: None)
+    regranted = sql_conn.execute(
+        "SELECT count(*) FROM audit_log WHERE app_username = 'setup' AND table_name = 'public.ab_permission_view_role'"
+    ).fetchone()[0]
+    assert regranted == 3
+    engine()
+    assert alerts(sql_conn, "off_hours") == []
+
+    with as_app_user(sql_conn, "admin") as conn:
+        conn.execute("SELECT set_config('caretrail.user_id', '1', true)")
+        make_patient(conn, "Night", "Person")
+    engine()
+    assert len(alerts(sql_conn, "off_hours")) == 1

@@ -44,6 +44,22 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 120) -> 
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
+def wait_for_outbox(folder: Path, process: subprocess.Popen, *, to: str, timeout: float = 60):
+    """The first .eml file of `folder` addressed `to`, waited for."""
+    from email import message_from_bytes, policy
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"launcher exited early:\n{process.stdout.read()}")
+        for path in sorted(folder.glob("*.eml")) if folder.is_dir() else ():
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if message["To"] == to:
+                return message
+        time.sleep(0.5)
+    raise AssertionError(f"no e-mail to {to} in {folder} within {timeout}s")
+
+
 def api_get(base: str, path: str, username: str, password: str):
     import json
 
@@ -132,9 +148,15 @@ def test_make_run_starts_serves_and_stops_cleanly(instance_dir):
         patients = api_get(base, "/api/v1/patients/?q=(page_size:1)", "admin", "Admin-pass-1")
         assert patients["count"] == 200  # demo data loaded into the embedded database
         assert api_get(base, "/api/v1/patients/?q=(page_size:1)", "secretary", "Demo-pass-1")["count"] == 200
+        # No MAIL_SERVER: the worker's first e-mail (the alert on the first
+        # administrator's creation) lands in the local outbox as a .eml file.
+        mail = wait_for_outbox(instance_dir / "outbox", process, to="admin@caretrail.local")
+        assert "alert" in mail["Subject"].lower()
     finally:
         output = stop(process)
     assert process.returncode == 0, output
+    assert f"e-mails are kept as .eml files in {instance_dir / 'outbox'}" in output
+    assert "Traceback" not in output
     for step in ("initialising a PostgreSQL cluster", "migrating the schema", f"open http://127.0.0.1:{port}/"):
         assert step in output
     assert "[flask_appbuilder" not in output  # FAB's "Refused to delete permission view" and the like

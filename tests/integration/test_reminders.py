@@ -134,3 +134,26 @@ def test_the_default_sms_sender_only_logs_a_masked_number(caplog):
     with caplog.at_level(logging.INFO, logger="app.agenda.sms"):
         sms_sender({}).send("+33612345678", "Rappel : rendez-vous")
     assert "+33*******78" in caplog.text and "612345" not in caplog.text and "Rappel" not in caplog.text
+
+
+def test_an_address_with_accents_is_skipped_not_retried_and_the_others_go(app, sql_conn, smtp):
+    """hélène@… is a valid address that Flask-Mail cannot send (it needs
+    SMTPUTF8): the job used to fail at every retry.  Skipped at planning,
+    and at sending when the address changed in between."""
+    from app.agenda.reminders import plan_due
+    from app.core.extensions import db
+
+    doctor = make_doctor(sql_conn)
+    accented = urgent(sql_conn, patient_with_email(sql_conn, "Lefevre", "hélène.lefèvre@example.test"), doctor, 3)
+    plain = urgent(sql_conn, patient_with_email(sql_conn, "Martin", "paul.martin@example.test"), doctor, 4)
+    changed_patient = patient_with_email(sql_conn, "Leclerc", "zoe.leclerc@example.test")
+    changed = urgent(sql_conn, changed_patient, doctor, 5)
+    with app.app_context():
+        plan_due(db.session, app.config)
+        db.session.remove()
+    sql_conn.execute("UPDATE patients SET email = 'zoé.leclerc@example.test' WHERE id = %s", [changed_patient])
+    plan_and_send(app)
+    assert [recipients for recipients, _ in smtp.messages] == [["paul.martin@example.test"]]
+    assert statuses(sql_conn) == {accented: ["skipped"], plain: ["sent"], changed: ["skipped"]}
+    failed = sql_conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status <> 'succeeded'").fetchone()
+    assert failed == (0,)

@@ -19,9 +19,10 @@ from collections import defaultdict
 from sqlalchemy import select, text
 
 from app.alerts.describe import Namer, when
-from app.alerts.engine import SCHEDULED_WORK_USER, Pass, Raised
+from app.alerts.engine import MACHINE_ACTORS, Pass, Raised
 from app.alerts.hours import off_hours_reason
 from app.alerts.models import Alert, AlertRule
+from app.core.actor import DEMO_LOADER, SYSTEM
 from app.core.timezone import hospital_zone
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,15 @@ def has_new_reads(session) -> bool:
     return bool(session.execute(HAS_NEW).scalar())
 
 
+# Reads by the worker, the start-up steps, the demo loader or a command run
+# as the operator (no user id: not a user of that name) are no person reading off-hours.
+MACHINE_READERS = MACHINE_ACTORS | {DEMO_LOADER.username, SYSTEM.username}
+
+
+def is_machine_read(read: dict) -> bool:
+    return read["username"] in MACHINE_READERS and read["user_id"] is None
+
+
 def break_glass(reads, settings, namer):
     zone = hospital_zone()
     for read in reads:
@@ -130,7 +140,7 @@ def off_hours_read(reads, settings, namer):
     zone = hospital_zone()
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for read in reads:
-        if read["action"] not in READ_WORDS or read["username"] in (SCHEDULED_WORK_USER, "system"):
+        if read["action"] not in READ_WORDS or is_machine_read(read):
             continue
         reason = off_hours_reason(read["accessed_at"], settings, zone)
         if reason:

@@ -95,6 +95,9 @@ class Config:
     # How often the worker looks for new audit entries for the alert rules (app/alerts/watch.py).
     ALERT_POLL_SECONDS = float(os.environ.get("ALERT_POLL_SECONDS", "1"))
 
+    # Break-the-glass (app/security/glass.py): how long a grant opens a patient's record, in minutes (1-1440).
+    BREAK_GLASS_MINUTES = int(os.environ.get("BREAK_GLASS_MINUTES", "60"))
+
     # Where `flask audit archive` writes the months it detaches.
     AUDIT_ARCHIVE_DIR = os.environ.get("AUDIT_ARCHIVE_DIR", str(INSTANCE_DIR / "audit-archive"))
 

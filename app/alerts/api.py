@@ -14,6 +14,7 @@ COLUMNS = [
     "created_at",
     "occurred_at",
     "audit_entry_ids",
+    "access_entry_ids",
     "acknowledged_by_id",
     "acknowledged_at",
     "ack_comment",

@@ -111,7 +111,12 @@ def evaluate_pending(session, *, limit: int = BATCH_LIMIT, after_alerts=None) ->
     result = Pass(entries=len(entries), last_entry_id=last_id)
     evaluated = [e for e in entries if e["table_name"] not in SKIPPED_TABLES and not is_demo_loading(e)]
     if evaluated:
-        rules = {rule.code: rule for rule in session.execute(select(AlertRule)).scalars() if rule.is_enabled}
+        # The rules of the journal of reads are app/alerts/journal_rules.py's.
+        rules = {
+            rule.code: rule
+            for rule in session.execute(select(AlertRule)).scalars()
+            if rule.is_enabled and rule.code in RULES
+        }
         for rule_code, rule in rules.items():
             for raised in RULES[rule_code](session, evaluated, rule.settings or {}, Namer(session)):
                 alert = Alert(

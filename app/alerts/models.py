@@ -37,6 +37,8 @@ class Alert(Model):
     severity: Mapped[str] = mapped_column(String(10), nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False)
     audit_entry_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False)
+    # The journal of reads' rows (access_log ids) an alert of the journal's rules covers (migration 0087).
+    access_entry_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), nullable=False, default=list)
     subject: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue())

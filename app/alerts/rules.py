@@ -23,6 +23,8 @@ RULE_LABELS = {
     "sensitive_deletion": "Sensitive deletion",
     "privilege_change": "Privilege change",
     "outside_app": "Change outside the application",
+    "break_glass": "Break-the-glass access",
+    "off_hours_read": "Record read outside working hours",
 }
 PAGE_SIZE = 50
 
@@ -136,7 +138,7 @@ def check_settings(code: str, settings: dict) -> None:
         for key in ("max_patients", "minutes"):
             if not isinstance(settings.get(key), int) or settings[key] < 1:
                 refuse(f"{key} must be a whole number of at least 1.")
-    elif code == "off_hours":
+    elif code in ("off_hours", "off_hours_read"):
         hours = settings.get("hours")
         if not isinstance(hours, dict) or set(hours) - {str(day) for day in range(1, 8)}:
             refuse('hours: an object from ISO weekday ("1" Monday ... "7" Sunday) to ["HH:MM", "HH:MM"] or null.')

@@ -1,5 +1,5 @@
-"""The worker's alert watcher: a short poll of audit_log's newest id (one
-index read a second), and a pass of the engine when it moved past the
+"""The worker's alert watcher: a short poll of audit_log's and access_log's
+newest ids (index reads, once a second), and a pass of the engine when it moved past the
 cursor.  Runs in a thread of the worker process (`flask worker`), inside
 the app, as the worker; a failed pass is logged and tried again at the next
 tick (the cursor did not move: nothing is lost, nothing is evaluated twice).
@@ -11,6 +11,7 @@ import threading
 from sqlalchemy import text
 
 from app.alerts.engine import evaluate_pending
+from app.alerts.journal_rules import evaluate_pending_reads, has_new_reads
 from app.core.actor import acting_as
 from app.core.extensions import db
 
@@ -30,20 +31,32 @@ def after_alerts_hook():
 
 
 def evaluate_all(session) -> tuple[int, int]:
-    """Passes until nothing is pending; (entries evaluated, alerts raised)."""
+    """Passes until nothing is pending, over the audit then over the journal
+    of reads (app/alerts/journal_rules.py); (entries and reads evaluated, alerts raised)."""
     entries = raised = 0
-    while True:
-        result = evaluate_pending(session, after_alerts=after_alerts_hook())
-        entries += result.entries
-        raised += len(result.alerts)
-        if result.entries == 0 or not _has_new(session):
-            return entries, raised
+    for evaluate, has_new in ((evaluate_pending, _has_new_entries), (evaluate_pending_reads, has_new_reads)):
+        while True:
+            result = evaluate(session, after_alerts=after_alerts_hook())
+            entries += result.entries
+            raised += len(result.alerts)
+            if result.entries == 0 or not _asked(session, has_new):
+                break
+    return entries, raised
+
+
+def _has_new_entries(session) -> bool:
+    return bool(session.execute(HAS_NEW).scalar())
+
+
+def _asked(session, question) -> bool:
+    found = question(session)
+    session.rollback()
+    return found
 
 
 def _has_new(session) -> bool:
-    found = bool(session.execute(HAS_NEW).scalar())
-    session.rollback()
-    return found
+    """Audit entries or reads not evaluated yet."""
+    return _asked(session, lambda s: _has_new_entries(s) or has_new_reads(s))
 
 
 class AlertWatcher(threading.Thread):

@@ -26,6 +26,9 @@ class Actor:
     # That person's user id: "my agenda", "my prescriptions" are theirs
     # while acting for them (app/agenda/access.py, app/prescribing/access.py).
     acting_for_user_id: int | None = None
+    # The break-the-glass grant this actor reads one patient's record under
+    # (app/security/glass.py): the journal records it with each read.
+    break_glass_id: int | None = None
 
     @property
     def own_records_user_id(self) -> int | None:
@@ -37,13 +40,17 @@ class Actor:
     def of(cls, user, powers: "DelegatedPowers | None" = None) -> "Actor":
         """The Actor behind FAB's user object, with the delegations in force
         for it (app/security/delegation.py computes them once per request)."""
-        roles = frozenset(role.name for role in user.roles or ())
+        # The break-the-glass reading is lent for one patient's requests, never
+        # held as a role, nor granted by a delegation.
+        from app.security.roles import BREAK_GLASS_ROLE
+
+        roles = frozenset(role.name for role in user.roles or ()) - {BREAK_GLASS_ROLE}
         if powers is None or powers.user_id != user.id:
             return cls(user.username, user.id, roles)
         return cls(
             user.username,
             user.id,
-            roles | powers.roles,
+            roles | (powers.roles - {BREAK_GLASS_ROLE}),
             on_behalf_of=powers.on_behalf_of,
             acting_for_user_id=powers.acting_for_user_id,
         )

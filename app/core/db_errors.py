@@ -312,7 +312,10 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
     "alerts_acknowledged_by_id_fkey": ("acknowledged_by", "This user does not exist."),
     "alerts_severity_check": ("severity", "Severity must be info, warning or critical."),
     "alerts_summary_check": ("summary", "An alert needs a summary (2,000 characters at most)."),
-    "alerts_audit_entry_ids_check": ("audit_entry_ids", "An alert covers at least one audit entry."),
+    "alerts_audit_entry_ids_check": (
+        "audit_entry_ids",
+        "An alert covers at least one audit entry or one read of the journal.",
+    ),
     "alerts_status_check": ("status", "Status must be new or acknowledged."),
     "alerts_acknowledgement_check": ("status", "An acknowledged alert names who acknowledged it and when."),
     "alerts_ack_comment_check": ("ack_comment", "A comment is at most 500 characters."),

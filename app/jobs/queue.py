@@ -21,6 +21,7 @@ from app.agenda import reminders as _reminders  # noqa: F401  (declares the appo
 from app.alerts import mail as _alert_mail  # noqa: F401  (declares the alert e-mails)
 from app.alerts import reports as _reports  # noqa: F401  (declares the periodic audit reports)
 from app.jobs import tasks as _tasks  # noqa: F401  (declares the housekeeping tasks)
+from app.jobs.errors import record_job_errors
 from app.jobs.registry import DECLARED
 
 EXTENSION = "caretrail_jobs"
@@ -44,7 +45,8 @@ def job_queue(flask_app) -> procrastinate.App:
             min_size=1,
             max_size=4,
         )
-        queue = procrastinate.App(connector=connector)
+        # Every failed attempt's error is kept for the jobs screen (app/jobs/errors.py).
+        queue = procrastinate.App(connector=connector, worker_defaults={"worker_middleware": [record_job_errors]})
         for spec in DECLARED.values():
             task = queue.task(
                 name=spec.name, queue=spec.queue, retry=spec.retry or False, pass_context=True, **spec.options

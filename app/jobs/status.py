@@ -40,6 +40,7 @@ class JobRow:
     scheduled_at: datetime | None
     deferred_at: datetime | None
     last_event_at: datetime | None
+    last_error: str | None = None  # the last failed attempt's error (app/jobs/errors.py)
 
     @property
     def shown_args(self) -> dict:
@@ -68,7 +69,8 @@ JOBS_SQL = text(
     """
     SELECT j.id, j.task_name, j.queue_name, j.status::text AS status, j.attempts, j.args, j.scheduled_at,
            (SELECT min(e.at) FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'deferred') AS deferred_at,
-           (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS last_event_at
+           (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id) AS last_event_at,
+           (SELECT x.error FROM job_errors x WHERE x.job_id = j.id ORDER BY x.id DESC LIMIT 1) AS last_error
       FROM procrastinate_jobs j
      WHERE j.status = CAST(:status AS procrastinate_job_status)
      ORDER BY j.id DESC

@@ -49,6 +49,7 @@ from app.records.validators import (
     room_code_rule,
     rpps_rule,
 )
+from app.security.glass import reading_patient
 from app.security.journal import journal_patient_read
 from app.security.roles import PATIENTS, ROOMS, STAFF
 
@@ -139,6 +140,13 @@ class PatientApi(CareTrailModelApi):
             schema.fields["nir"] = schema.load_fields["nir"] = typed
 
     def get_headless(self, pk, **kwargs):
+        """GET one patient, read under the user's active break-the-glass grant on them, if any."""
+        if not str(pk).isdigit():
+            return self._get_headless(pk, **kwargs)
+        with reading_patient(db.session, int(pk)):
+            return self._get_headless(pk, **kwargs)
+
+    def _get_headless(self, pk, **kwargs):
         def showing():
             response = super(PatientApi, self).get_headless(pk, **kwargs)
             if response.status_code == 200:

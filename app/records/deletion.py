@@ -92,6 +92,7 @@ def why_not_deletable(patient_id: int, session=None) -> str | None:
 # table -> which of its rows move (a condition on the table), None: none.
 STAYS_AS_WRITTEN = {
     "documents": None,
+    "break_glass_grants": None,  # a grant stays with the record it opened (its review is evidence)
     "prescriptions": lambda table: table.c.status == "draft",
     "appointments": lambda table: table.c.status.notin_(("completed", "cancelled", "postponed")),
 }

@@ -71,6 +71,7 @@ from app.records.validators import (
     room_code_rule,
     rpps_rule,
 )
+from app.security.glass import get_grant, may_break_the_glass, reading_patient
 from app.security.journal import journal_patient_read, journal_patient_reads
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, may
@@ -260,6 +261,16 @@ class PatientView(CareTrailModelView):
     def check_filters(self, names: set[str]) -> None:
         check_patient_filters(current_actor(), names)
 
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The patient's page, read under the user's break-the-glass grant on
+        this patient when one is active (app/security/glass.py)."""
+        if not str(pk).isdigit():
+            return super().show(pk)
+        with reading_patient(db.session, int(pk)):
+            return super().show(pk)
+
     def _show(self, pk):
         """FAB's page, journaled as a read of the record."""
         widgets = super()._show(pk)
@@ -272,6 +283,8 @@ class PatientView(CareTrailModelView):
         actor = current_actor()
         patient = db.session.get(Patient, int(pk))
         return {
+            "break_glass": get_grant(db.session, actor.break_glass_id) if actor.break_glass_id else None,
+            "may_break_glass": actor.break_glass_id is None and may_break_the_glass(actor),
             "sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()],
             "merged_into": db.session.get(Patient, patient.merged_into_id)
             if patient and patient.merged_into_id

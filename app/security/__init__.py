@@ -1,7 +1,7 @@
 """Who may do what (the role and field matrix), sign-in and account
 security, and the journal of reads.  Screens registered here: 2FA
 enrolment, an account's sessions, the security log, the journal of reads,
-the matrix as a grid, delegations; the login views themselves are FAB's, replaced
+the matrix as a grid, delegations, break-the-glass and its review queue; the login views themselves are FAB's, replaced
 through the security manager (app/security/manager.py)."""
 
 
@@ -11,7 +11,16 @@ def register(appbuilder) -> None:
     from app.security.api import AccessLogApi
     from app.security.delegation_api import DelegationApi
     from app.security.delegation_views import DelegationView, MyDelegationsView, delegation_badge
-    from app.security.roles import ACCESS_LOG_MENU, AUDIT_MENU, DELEGATIONS_MENU, SECURITY_LOG_MENU, SETTINGS_MENU
+    from app.security.glass_api import BreakGlassReviewApi, PatientBreakGlassApi
+    from app.security.glass_views import BreakGlassReviewView, BreakGlassView
+    from app.security.roles import (
+        ACCESS_LOG_MENU,
+        AUDIT_MENU,
+        BREAK_GLASS_REVIEWS_MENU,
+        DELEGATIONS_MENU,
+        SECURITY_LOG_MENU,
+        SETTINGS_MENU,
+    )
     from app.security.views import AccessLogView, MfaView, RoleMatrixView, SecurityLogView, UserSecurityView
 
     appbuilder.add_view_no_menu(MfaView)
@@ -24,3 +33,8 @@ def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(MyDelegationsView)
     appbuilder.add_api(DelegationApi)
     current_app.add_template_global(delegation_badge, "delegation_badge")
+    # Break-the-glass: the patient page's form and API, and the auditors' review queue.
+    appbuilder.add_view_no_menu(BreakGlassView)
+    appbuilder.add_view(BreakGlassReviewView, BREAK_GLASS_REVIEWS_MENU, icon="fa-unlock", category=AUDIT_MENU)
+    appbuilder.add_api(PatientBreakGlassApi)
+    appbuilder.add_api(BreakGlassReviewApi)

@@ -151,7 +151,7 @@ class AccessLogApi(CareTrailApi):
           parameters:
           - {in: query, name: patient_id, schema: {type: integer}}
           - {in: query, name: user, schema: {type: string}}
-          - {in: query, name: action, schema: {type: string, enum: [view, export, print, history]}}
+          - {in: query, name: action, schema: {type: string, enum: [view, export, print, history, break_glass]}}
           - {in: query, name: before, schema: {type: integer}, description: the last id of the previous page}
           - {in: query, name: page_size, schema: {type: integer, maximum: 500}}
           responses:
@@ -173,7 +173,7 @@ class AccessLogApi(CareTrailApi):
           parameters:
           - {in: path, name: patient_id, required: true, schema: {type: integer}}
           - {in: query, name: user, schema: {type: string}}
-          - {in: query, name: action, schema: {type: string, enum: [view, export, print, history]}}
+          - {in: query, name: action, schema: {type: string, enum: [view, export, print, history, break_glass]}}
           - {in: query, name: before, schema: {type: integer}}
           - {in: query, name: page_size, schema: {type: integer, maximum: 500}}
           responses:

@@ -28,6 +28,8 @@ from app.security.policy import READ, require
 from app.security.roles import ACCESS_LOG
 
 ACTIONS = ("view", "export", "print", "history")
+# Breaking the glass is journaled too (app/security/glass.py), not a read of its own.
+JOURNAL_ACTIONS = (*ACTIONS, "break_glass")
 DOORS = ("screen", "api", "document", "cli")
 MAX_PAGE_SIZE = 500
 
@@ -44,7 +46,7 @@ def journal_patient_read(
 ) -> None:
     """Record that `actor` read patient `patient_id`'s record, committed at once
     on a connection of its own (`session` gives the database)."""
-    if action not in ACTIONS or door not in DOORS:
+    if action not in JOURNAL_ACTIONS or door not in DOORS:
         raise ValueError(f"unknown read: {action} from {door}")
     client_addr = request.remote_addr if has_request_context() else None
     try:
@@ -70,9 +72,13 @@ def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action:
         raise refusal_of(exc) from exc
 
 
+# A read under a break-the-glass grant carries the grant and, unless the
+# door gave one, the grant's reason.
 _INSERT = text(
-    "INSERT INTO access_log (user_id, username, patient_id, action, door, client_addr, on_behalf_of, reason)"
-    " VALUES (:user_id, :username, :patient_id, :action, :door, :client_addr, :on_behalf_of, :reason)"
+    "INSERT INTO access_log (user_id, username, patient_id, action, door, client_addr, on_behalf_of, reason,"
+    " break_glass_id)"
+    " VALUES (:user_id, :username, :patient_id, :action, :door, :client_addr, :on_behalf_of,"
+    " coalesce(:reason, (SELECT g.reason FROM break_glass_grants g WHERE g.id = :break_glass_id)), :break_glass_id)"
 )
 
 
@@ -87,6 +93,7 @@ def _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason) 
         # Under a delegation, the person acted for (app/security/delegation.py).
         "on_behalf_of": on_behalf_of or actor.on_behalf_of,
         "reason": reason or None,
+        "break_glass_id": actor.break_glass_id,
     }
 
 
@@ -133,8 +140,8 @@ def search_accesses(
     """The journal, newest first, by patient and/or user (Admin, Auditor);
     `before_id` is the previous page's last id."""
     require(actor, READ, ACCESS_LOG, "Your role may not read the journal of reads.")
-    if action is not None and action not in ACTIONS:
-        raise BadInput(f"The action is one of: {', '.join(ACTIONS)}.", field="action")
+    if action is not None and action not in JOURNAL_ACTIONS:
+        raise BadInput(f"The action is one of: {', '.join(JOURNAL_ACTIONS)}.", field="action")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise BadInput(f"The page size is a whole number from 1 to {MAX_PAGE_SIZE}.", field="page_size")
     rows = session.execute(

@@ -16,6 +16,9 @@ from app.core.errors import Forbidden
 from app.security.permissions import DELETE, HISTORY, MENU, READ, RESTORE, WRITE
 from app.security.roles import (
     ADMIN_ROLE,
+    BREAK_GLASS_FIELDS,
+    BREAK_GLASS_GRANTS,
+    BREAK_GLASS_ROLE,
     FIELD_GROUPS,
     FIELD_MATRIX,
     MENU_CATEGORIES,
@@ -53,9 +56,21 @@ def wanted_permissions(grants: dict[str, tuple[str, ...]]) -> set[tuple[str, str
     return pairs
 
 
+def _matrix_row(role: str) -> dict[str, tuple[str, ...]]:
+    """A role's row; the break-the-glass reading is added to an actor for
+    one patient's requests only (app/security/glass.py), never held."""
+    return BREAK_GLASS_GRANTS if role == BREAK_GLASS_ROLE else ROLE_MATRIX.get(role, {})
+
+
+def _field_row(resource: str, role: str) -> dict[str, tuple[str, ...]]:
+    if role == BREAK_GLASS_ROLE:
+        return BREAK_GLASS_FIELDS.get(resource, {})
+    return FIELD_MATRIX[resource].get(role, {})
+
+
 @functools.cache
 def _role_pairs(role: str) -> frozenset[tuple[str, str]]:
-    return frozenset(wanted_permissions(ROLE_MATRIX.get(role, {})))
+    return frozenset(wanted_permissions(_matrix_row(role)))
 
 
 def knows_roles(roles: Iterable[str]) -> bool:
@@ -95,7 +110,7 @@ def _role_fields(roles: frozenset[str], resource: str, action: str) -> frozenset
         return _all_fields(resource)
     fields: set[str] = set()
     for role in roles:
-        for group, actions in FIELD_MATRIX[resource].get(role, {}).items():
+        for group, actions in _field_row(resource, role).items():
             if action in actions:
                 fields.update(FIELD_GROUPS[resource][group])
     return frozenset(fields)

@@ -51,6 +51,7 @@ PRESCRIPTIONS_MENU = "Prescriptions"
 RENEWALS_DUE_MENU = "Renewals due"
 DOCUMENTS_MENU = "Documents"
 ACCESS_LOG_MENU = "Journal of reads"
+BREAK_GLASS_REVIEWS_MENU = "Break-the-glass reviews"
 JOBS_MENU = "Background jobs"
 ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
@@ -72,7 +73,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     CERTIFICATE_TEMPLATES: ("Certificate templates",),
     HOSPITALISATION_REPORTS: ("Hospitalisation reports",),
     HOSPITAL_SETTINGS: ("Hospital settings",),
-    ACCESS_LOG: (ACCESS_LOG_MENU,),
+    ACCESS_LOG: (ACCESS_LOG_MENU, BREAK_GLASS_REVIEWS_MENU),
     ROLE_MATRIX_SCREEN: ("Permissions matrix",),
     JOBS: (JOBS_MENU,),
     ALERTS: (ALERTS_MENU,),
@@ -232,3 +233,23 @@ FIELD_MATRIX: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
         "Auditor": {"identity": R, "administrative": R},
     },
 }
+
+# Break-the-glass (issue 18, app/security/glass.py): while a grant is
+# active, its holder reads ONE patient's whole record the way a doctor
+# does, and writes nothing more than before.  Not a role anyone holds: the
+# policy adds it to the actor for the requests about that patient only, and
+# `Actor.of` drops a role of this name should one be made by hand.
+BREAK_GLASS_ROLE = "Break-the-glass (reading)"
+BREAK_GLASS_GRANTS: dict[str, tuple[str, ...]] = {
+    resource: R
+    for resource in (PATIENTS, PRESCRIPTIONS, ALLERGIES, DOCUMENTS, HOSPITALISATION_REPORTS)
+    if READ in ROLE_MATRIX["Doctor"].get(resource, ())
+}
+BREAK_GLASS_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    resource: {group: R for group in groups} for resource, groups in FIELD_GROUPS.items()
+}
+# Who may break the glass: those whose work brings them to patients (they
+# read patient records) but whose role hides part of a record.  Not the
+# auditors, who review the grants (no one reviews their own), nor a role
+# without any access to patients.
+BREAK_GLASS_ROLES = ("Doctor", "Nurse", "Secretary", "Radiologist")

@@ -114,6 +114,13 @@ def test_a_failing_job_is_retried_then_kept_failed_and_shown_to_admins(app, sql_
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "test.always_fails" in html and "Failed: 1" in html
+    # Each failed attempt's error is kept (procrastinate keeps only that it failed); the screen shows the last.
+    (job_id,) = sql_conn.execute("SELECT id FROM procrastinate_jobs WHERE task_name = 'test.always_fails'").fetchone()
+    errors = sql_conn.execute(
+        "SELECT attempt, error FROM job_errors WHERE job_id = %s ORDER BY id", [job_id]
+    ).fetchall()
+    assert errors == [(n, "RuntimeError: SMTP unreachable") for n in (1, 2, 3)]
+    assert "RuntimeError: SMTP unreachable" in html
     assert "audit.seal" in html and "prescriptions.expire" in html  # the periodic tasks and their last run
 
 

@@ -283,7 +283,8 @@ CREATE FUNCTION hostile.current_setting(text, boolean) RETURNS text LANGUAGE sql
 CREATE FUNCTION hostile.current_setting(text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.hijacked()::text $$;
 CREATE FUNCTION hostile.regexp_substr(text, text) RETURNS text LANGUAGE sql AS $$ SELECT hostile.text_pair($1, $2) $$;
 CREATE FUNCTION hostile.to_jsonb(anyelement) RETURNS jsonb LANGUAGE sql AS $$ SELECT hostile.hijacked()::text::jsonb $$;
-CREATE FUNCTION hostile.row_to_json(public.patients) RETURNS json LANGUAGE sql AS $$ SELECT hostile.hijacked()::text::json $$;
+CREATE FUNCTION hostile.row_to_json(public.patients) RETURNS json LANGUAGE sql AS
+    $$ SELECT hostile.hijacked()::text::json $$;
 CREATE TYPE hostile.audit_context AS (user_id text, username text, request_id text, client_addr text, reason text,
                                       on_behalf_of text);
 CREATE FUNCTION hostile.hstore(public.patients) RETURNS public.hstore LANGUAGE sql AS

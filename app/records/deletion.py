@@ -65,6 +65,7 @@ KEPT_RECORDS = {
     "documents": ("archived document", "archived documents"),
     "prescriptions": ("prescription", "prescriptions"),
     "hospitalisation_reports": ("hospitalisation report", "hospitalisation reports"),
+    "consultations": ("consultation", "consultations"),
 }
 
 
@@ -93,6 +94,7 @@ def why_not_deletable(patient_id: int, session=None) -> str | None:
 STAYS_AS_WRITTEN = {
     "documents": None,
     "prescriptions": lambda table: table.c.status == "draft",
+    "consultations": lambda table: table.c.status == "draft",
     "appointments": lambda table: table.c.status.notin_(("completed", "cancelled", "postponed")),
 }
 

@@ -36,6 +36,9 @@ ROLE_MATRIX_SCREEN = "RoleMatrix"
 JOBS = "BackgroundJob"  # the job queue's screen: administrators only
 ALERTS = "Alert"  # alerts from the audit stream: administrators only
 ALERT_RULES = "AlertRule"
+CONSULTATIONS = "Consultation"  # with their diagnoses and addenda
+PROBLEMS = "PatientProblem"  # problem list and past history
+OBSERVATIONS = "Observation"  # vital signs
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -53,6 +56,7 @@ ACCESS_LOG_MENU = "Journal of reads"
 JOBS_MENU = "Background jobs"
 ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
+CONSULTATIONS_MENU = "Consultations"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -75,6 +79,9 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     JOBS: (JOBS_MENU,),
     ALERTS: (ALERTS_MENU,),
     ALERT_RULES: (ALERT_RULES_MENU,),
+    CONSULTATIONS: (CONSULTATIONS_MENU,),
+    PROBLEMS: (),  # reached from the patient's page
+    OBSERVATIONS: (),  # reached from the patient's page
 }
 
 ADMIN_ROLE = "Admin"
@@ -141,7 +148,18 @@ DOCUMENT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Radiologist": {DOCUMENTS: RW},
     "Auditor": {DOCUMENTS: RW},
 }
-for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS):
+# The clinical record (app/clinical), merged likewise.  Doctors write
+# consultations (their own: app/clinical/access.py), diagnoses, problems and
+# observations; nurses record observations and read the rest; radiologists
+# read the problem list and the observations (renal failure, diabetes,
+# weight before contrast or a dose of radiation), not the consultations'
+# free text.  Secretaries and auditors see none of it.
+CLINICAL_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {CONSULTATIONS: RW, PROBLEMS: RW, OBSERVATIONS: RW},
+    "Nurse": {CONSULTATIONS: R, PROBLEMS: R, OBSERVATIONS: RW},
+    "Radiologist": {PROBLEMS: R, OBSERVATIONS: R},
+}
+for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS, CLINICAL_GRANTS):
     for _role, _grants in _grants_by_role.items():
         ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
 
@@ -164,6 +182,7 @@ PRESCRIBING_MENU = "Prescribing"
 DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
 ALERTS_CATEGORY = "Alerts"
+CLINICAL_MENU = "Clinical"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -185,6 +204,7 @@ MENU_CATEGORIES = {
     JOBS: SETTINGS_MENU,
     ALERTS: ALERTS_CATEGORY,
     ALERT_RULES: ALERTS_CATEGORY,
+    CONSULTATIONS: CLINICAL_MENU,
 }
 
 # Field by field: each domain's fields in groups, and what each role may do

@@ -5,7 +5,7 @@
 - /api/v1/problems/: the problem list and history (POST, PUT, DELETE);
 - /api/v1/observations/: vital signs (POST; never changed), and
   `GET /chart/<patient_id>/<kind>`, the chart's data (bmi derived);
-- /api/v1/icd10/search?q=: ICD-10 by code or words, accent-insensitive.
+- /api/v1/icd10/search?term=: ICD-10 by code or words, accent-insensitive.
 
 Every write goes through app/clinical/rules.py, like the screens: the role
 matrix decides who reaches an endpoint (FAB's @protect), the rules who
@@ -227,7 +227,7 @@ class Icd10Api(CareTrailApi):
         get:
           summary: Search ICD-10 (WHO 2019, English labels) by code prefix or words, accent-insensitive
           parameters:
-          - {in: query, name: q, required: true, schema: {type: string}}
+          - {in: query, name: term, required: true, schema: {type: string}}
           - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 100}}
           responses:
             200: {description: '[{code, label}]'}
@@ -235,5 +235,5 @@ class Icd10Api(CareTrailApi):
         """
         require(current_actor(), READ, PROBLEMS)
         values = load_query(Icd10SearchSchema(), request.args.to_dict())
-        found = icd10.search(db.session, values["q"], values["limit"])
+        found = icd10.search(db.session, values["term"], values["limit"])
         return self.response(200, result=[entry.as_dict() for entry in found])

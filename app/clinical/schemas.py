@@ -142,5 +142,5 @@ class ObservationSchema(Schema):
 
 
 class Icd10SearchSchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(1, 100))
+    term = fields.String(required=True, validate=validate.Length(1, 100))
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))

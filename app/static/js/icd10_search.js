@@ -12,7 +12,7 @@
     var q = input.value.trim();
     if (q.length < 2) { list.textContent = ""; return; }
     timer = setTimeout(function () {
-      fetch(input.dataset.searchUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+      fetch(input.dataset.searchUrl + "?term=" + encodeURIComponent(q), { credentials: "same-origin" })
         .then(function (answer) { return answer.ok ? answer.json() : { result: [] }; })
         .then(function (found) {
           list.textContent = "";

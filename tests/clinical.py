@@ -1,7 +1,7 @@
 """A small ward for the clinical record's tests, written in SQL (the
 database's rules apply as they would to a DBA in psql)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.agenda import book, make_doctor, make_patient
 
@@ -22,7 +22,7 @@ def make_clinical_ward(conn) -> dict:
         conn,
         dubois,
         martin,
-        datetime.now(timezone.utc) - timedelta(minutes=30),
+        datetime.now(UTC) - timedelta(minutes=30),
         kind="emergency",
         override_reason="chest pain",
     )
@@ -50,5 +50,5 @@ def observation(conn, patient_id: int, kind: str, value, diastolic=None, *, at: 
     return conn.execute(
         "INSERT INTO observations (patient_id, kind, value, diastolic, measured_at) VALUES (%s, %s, %s, %s, %s)"
         " RETURNING id",
-        [patient_id, kind, value, diastolic, at or datetime.now(timezone.utc)],
+        [patient_id, kind, value, diastolic, at or datetime.now(UTC)],
     ).fetchone()[0]

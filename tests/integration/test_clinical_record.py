@@ -3,7 +3,7 @@ never change whoever writes, addenda keep the original, ICD-10 diagnoses feed
 the problem list, observation bounds and units are the database's, and every
 door answers a refusal with a 4xx naming the field."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -12,6 +12,7 @@ from psycopg import errors
 from app.clinical import icd10
 from app.clinical.models import OBSERVATION_KINDS
 from tests.clinical import consultation, make_clinical_ward, observation
+from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD
 
 
 @pytest.fixture
@@ -35,12 +36,12 @@ def test_a_signed_consultation_refuses_update_and_delete_whoever_writes(ward, sq
         sql_conn.execute("UPDATE consultations SET status = 'draft', signed_at = NULL WHERE id = %s", [signed])
     with pytest.raises(errors.CheckViolation):
         sql_conn.execute("DELETE FROM consultations WHERE id = %s", [signed])
-    from tests.conftest import APP_ROLE, APP_ROLE_PASSWORD
-
     conninfo = postgres_server.conninfo(database_name)
-    with psycopg.connect(conninfo, user=APP_ROLE, password=APP_ROLE_PASSWORD, autocommit=True) as app_conn:
-        with pytest.raises(errors.CheckViolation):
-            app_conn.execute("UPDATE consultations SET reason = 'other' WHERE id = %s", [signed])
+    with (
+        psycopg.connect(conninfo, user=APP_ROLE, password=APP_ROLE_PASSWORD, autocommit=True) as app_conn,
+        pytest.raises(errors.CheckViolation),
+    ):
+        app_conn.execute("UPDATE consultations SET reason = 'other' WHERE id = %s", [signed])
     (reason,) = sql_conn.execute("SELECT reason FROM consultations WHERE id = %s", [signed]).fetchone()
     assert reason == "Toux"
 
@@ -48,7 +49,8 @@ def test_a_signed_consultation_refuses_update_and_delete_whoever_writes(ward, sq
 def test_a_signed_consultations_diagnoses_are_frozen_and_addenda_never_change(ward, sql_conn):
     draft = consultation(sql_conn, ward["dubois"], ward["martin"])
     sql_conn.execute(
-        "INSERT INTO consultation_diagnoses (consultation_id, icd10_code, label, rank) VALUES (%s, 'J20', 'Bronchitis', 'principal')",
+        "INSERT INTO consultation_diagnoses (consultation_id, icd10_code, label, rank)"
+        " VALUES (%s, 'J20', 'Bronchitis', 'principal')",
         [draft],
     )
     with pytest.raises(errors.CheckViolation) as refused:
@@ -62,11 +64,13 @@ def test_a_signed_consultations_diagnoses_are_frozen_and_addenda_never_change(wa
         sql_conn.execute("UPDATE consultation_diagnoses SET rank = 'secondary' WHERE consultation_id = %s", [draft])
     with pytest.raises(errors.CheckViolation):
         sql_conn.execute(
-            "INSERT INTO consultation_diagnoses (consultation_id, icd10_code, label) VALUES (%s, 'I10', 'Hypertension')",
+            "INSERT INTO consultation_diagnoses (consultation_id, icd10_code, label)"
+            " VALUES (%s, 'I10', 'Hypertension')",
             [draft],
         )
     (addendum,) = sql_conn.execute(
-        "INSERT INTO consultation_addenda (consultation_id, author_id, body) VALUES (%s, %s, 'Radio normale') RETURNING id",
+        "INSERT INTO consultation_addenda (consultation_id, author_id, body)"
+        " VALUES (%s, %s, 'Radio normale') RETURNING id",
         [draft, ward["martin"]],
     ).fetchone()
     with pytest.raises(errors.CheckViolation) as refused:
@@ -291,7 +295,7 @@ def test_the_unit_is_the_kinds_and_the_future_is_refused(ward, sql_conn):
         )
     assert refused.value.diag.constraint_name == "observations_unit_check"
     with pytest.raises(errors.CheckViolation) as refused:
-        observation(sql_conn, ward["dubois"], "pulse", 70, at=datetime.now(timezone.utc) + timedelta(hours=1))
+        observation(sql_conn, ward["dubois"], "pulse", 70, at=datetime.now(UTC) + timedelta(hours=1))
     assert refused.value.diag.constraint_name == "observations_measured_at_check"
 
 
@@ -375,7 +379,7 @@ def test_the_api_answers_an_observation_out_of_bounds_with_a_422_naming_the_fiel
 
 
 def test_the_chart_data_endpoint_gives_a_kind_over_time_and_the_bmi(client, api, ward, sql_conn):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     observation(sql_conn, ward["dubois"], "temperature", 38.5, at=now - timedelta(hours=2))
     observation(sql_conn, ward["dubois"], "temperature", 37.1, at=now - timedelta(hours=1))
     observation(sql_conn, ward["dubois"], "height", 170, at=now - timedelta(days=30))

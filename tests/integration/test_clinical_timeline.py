@@ -171,3 +171,25 @@ def test_the_patient_record_sheet_carries_the_clinical_summary_for_who_may_read_
         issue(app, "secretary", patient_id=story["dubois"], kind="patient_record", fields={}).content
     )
     assert "Synthèse clinique" not in by_secretary and "Hypertension" not in by_secretary
+
+
+def test_a_consultation_opened_from_the_appointment_page_marks_the_patient_arrived(app, story, sql_conn):
+    doctor = app.test_client()
+    browser_login(doctor, "doctor")
+    appointment = story["appointment"]
+    page = doctor.get(f"/appointments/show/{appointment}").get_data(as_text=True)
+    assert f"/consultations/new?appointment_id={appointment}" in page
+    form = doctor.get(f"/consultations/new?appointment_id={appointment}").get_data(as_text=True)
+    assert "Dubois" in form.upper() or "DUBOIS" in form
+    saved = doctor.post(
+        f"/consultations/new?appointment_id={appointment}",
+        data={
+            "csrf_token": csrf_token(form),
+            "patient_id": story["dubois"],
+            "appointment_id": appointment,
+            "reason": "Douleur",
+        },
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    (status,) = sql_conn.execute("SELECT status FROM appointments WHERE id = %s", [appointment]).fetchone()
+    assert status == "arrived"

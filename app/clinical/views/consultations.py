@@ -13,6 +13,7 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
+from app.agenda.models import Appointment
 from app.clinical import access
 from app.clinical import rules as clinical
 from app.clinical.models import CONSULTATION_TEXTS, Consultation
@@ -90,8 +91,13 @@ class ConsultationView(BaseView):
     @expose("/new", methods=["GET", "POST"])
     @has_access
     def new(self):
-        patient = db.session.get(Patient, request.values.get("patient_id", type=int) or 0)
         appointment_id = request.values.get("appointment_id", type=int)
+        patient_id = request.values.get("patient_id", type=int)
+        if patient_id is None and appointment_id is not None:
+            # Opened from the appointment's page: its patient.
+            appointment = db.session.get(Appointment, appointment_id)
+            patient_id = appointment.patient_id if appointment is not None else None
+        patient = db.session.get(Patient, patient_id or 0)
         if patient is None:
             flash("Open a consultation from the patient's page or their appointment.", "warning")
             return redirect(url_for(f"{self.endpoint}.index"))

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from app.agenda import access as agenda_access
 from app.agenda.models import Appointment
@@ -171,6 +172,7 @@ def patient_consultations(session, actor: Actor, patient_id: int) -> list[Consul
     return list(
         session.scalars(
             sa.select(Consultation)
+            .options(joinedload(Consultation.clinician))
             .where(Consultation.patient_id == patient_id)
             .order_by(Consultation.started_at.desc(), Consultation.id.desc())
         )

@@ -193,3 +193,28 @@ def test_a_consultation_opened_from_the_appointment_page_marks_the_patient_arriv
     assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
     (status,) = sql_conn.execute("SELECT status FROM appointments WHERE id = %s", [appointment]).fetchone()
     assert status == "arrived"
+
+
+def test_the_problems_screen_records_uncoded_history_and_resolves_a_problem(app, story, sql_conn):
+    doctor = app.test_client()
+    browser_login(doctor, "doctor")
+    url = f"/clinical/patients/{story['dubois']}/problems"
+    page = doctor.get(url).get_data(as_text=True)
+    recorded = doctor.post(
+        url,
+        data={"csrf_token": csrf_token(page), "category": "family_history", "label": "Diabète", "relative": "père"},
+    )
+    assert recorded.status_code == 302
+    row = sql_conn.execute(
+        "SELECT is_coded, relative FROM patient_problems WHERE category = 'family_history' AND patient_id = %s",
+        [story["dubois"]],
+    ).fetchone()
+    assert row == (False, "père")
+    (problem,) = sql_conn.execute("SELECT id FROM patient_problems WHERE icd10_code = 'I10'").fetchone()
+    resolved = doctor.post(url, data={"csrf_token": csrf_token(page), "problem_id": problem})
+    assert resolved.status_code == 302
+    assert sql_conn.execute("SELECT status FROM patient_problems WHERE id = %s", [problem]).fetchone()[0] == "resolved"
+    nurse = app.test_client()
+    browser_login(nurse, "nurse")
+    assert nurse.get(url).status_code == 200
+    assert nurse.post(url, data={"csrf_token": csrf_token(page), "label": "x"}).status_code in (403, 422)

@@ -89,7 +89,10 @@ class ClinicalRecordView(BaseView):
             posted = request.form.to_dict()
             try:
                 if posted.get("problem_id"):
-                    clinical.update_problem(db.session, actor, int(posted["problem_id"]), changes=_resolution(posted))
+                    problem = clinical.get_problem(db.session, actor, int(posted["problem_id"]))
+                    if problem.patient_id != patient_id:
+                        abort(404)  # another patient's line, posted on this page
+                    clinical.update_problem(db.session, actor, problem.id, changes=_resolution(posted))
                 else:
                     clinical.record_problem(db.session, actor, patient_id=patient_id, **_problem_values(posted))
             except (CareTrailError, ValueError) as refused:

@@ -218,5 +218,6 @@ def test_the_problems_screen_records_uncoded_history_and_resolves_a_problem(app,
     browser_login(nurse, "nurse")
     nurse_page = nurse.get(url)
     assert nurse_page.status_code == 200 and "Record a problem" not in nurse_page.get_data(as_text=True)
-    refused = nurse.post(url, data={"csrf_token": csrf_token(nurse_page.get_data(as_text=True)), "label": "x"})
+    token = csrf_token(nurse.get(f"/clinical/patients/{story['dubois']}/observations").get_data(as_text=True))
+    refused = nurse.post(url, data={"csrf_token": token, "label": "x"})
     assert refused.status_code == 403

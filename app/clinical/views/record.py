@@ -77,7 +77,7 @@ class ClinicalRecordView(BaseView):
             posted=posted,
             may_record=may(actor, WRITE, OBSERVATIONS),
         )
-        return (page, 422) if error else page
+        return (page, error.status) if error else page  # 403 for a role that may not write
 
     @expose("/patients/<int:patient_id>/problems", methods=["GET", "POST"])
     @has_access
@@ -112,7 +112,7 @@ class ClinicalRecordView(BaseView):
             posted=posted,
             may_write=may(actor, WRITE, PROBLEMS),
         )
-        return (page, 422) if error else page
+        return (page, error.status) if error else page  # 403 for a role that may not write
 
     @staticmethod
     def _patient(patient_id: int) -> Patient:

@@ -81,6 +81,7 @@ class ConsultationApi(CareTrailModelApi):
         changes = load_json_body(ConsultationTexts())
         if not changes:
             raise BadInput("Nothing to change.")
+        self._check_if_match(pk)  # 412 when the draft changed since the client read it
         return self._shown(200, clinical.update_consultation(db.session, current_actor(), pk, changes=changes))
 
     @expose("/<int:pk>/sign", methods=["POST"])
@@ -163,6 +164,7 @@ class ProblemApi(CareTrailModelApi):
         changes = load_json_body(ProblemChangesSchema())
         if not changes:
             raise BadInput("Nothing to change.")
+        self._check_if_match(pk)  # 412 when the problem changed since the client read it
         problem = clinical.update_problem(db.session, current_actor(), pk, changes=changes)
         return self.response(200, id=problem.id, result=ProblemSchema().dump(problem))
 

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Boolean, Date, DateTime, FetchedValue, Foreig
 from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from app.core.models import MAX_LENGTH
+from app.core.models import MAX_LENGTH, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Staff
 
@@ -72,7 +72,7 @@ def trimmed(value: str | None) -> str | None:
     return str(value).strip() or None
 
 
-class Consultation(Model):
+class Consultation(Versioned, Model):
     __tablename__ = "consultations"
     __mapper_args__ = {"eager_defaults": True}
 
@@ -152,7 +152,7 @@ class ConsultationDiagnosis(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=FetchedValue())
 
 
-class PatientProblem(Model):
+class PatientProblem(Versioned, Model):
     __tablename__ = "patient_problems"
     __mapper_args__ = {"eager_defaults": True}
 

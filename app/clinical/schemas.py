@@ -77,6 +77,7 @@ class ConsultationSchema(Schema):
     plan = fields.String()
     signed_at = fields.DateTime()
     signed_by_id = fields.Integer()
+    version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     diagnoses = fields.List(fields.Nested(DiagnosisOutSchema))
@@ -113,6 +114,7 @@ class ProblemSchema(Schema):
     source_diagnosis_id = fields.Integer()
     recorded_by_id = fields.Integer()
     recorded_at = fields.DateTime()
+    version = fields.Integer()
     updated_at = fields.DateTime()
 
 

@@ -88,6 +88,7 @@ CREATE TABLE consultations (
     plan            text,
     signed_at       timestamptz,
     signed_by_id    integer,
+    version         integer     NOT NULL DEFAULT 1 CONSTRAINT consultations_version_check CHECK (version >= 1),
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT consultations_patient_id_fkey FOREIGN KEY (patient_id) REFERENCES patients (id),
@@ -104,6 +105,7 @@ CREATE TABLE consultations (
     CONSTRAINT consultations_conclusion_length CHECK (length(conclusion) <= 20000),
     CONSTRAINT consultations_plan_length CHECK (length(plan) <= 20000)
 );
+COMMENT ON COLUMN consultations.version IS 'Bumped by the database at each change (optimistic locking)';
 COMMENT ON TABLE consultations IS 'Encounters: a draft changes, a signed consultation never does (addenda amend it)';
 CREATE INDEX consultations_patient_idx ON consultations (patient_id, started_at);
 CREATE INDEX consultations_clinician_idx ON consultations (clinician_id, started_at);
@@ -155,6 +157,7 @@ CREATE TABLE patient_problems (
     source_diagnosis_id  bigint,
     recorded_by_id       integer,
     recorded_at          timestamptz  NOT NULL DEFAULT now(),
+    version              integer      NOT NULL DEFAULT 1 CONSTRAINT patient_problems_version_check CHECK (version >= 1),
     created_at           timestamptz  NOT NULL DEFAULT now(),
     updated_at           timestamptz  NOT NULL DEFAULT now(),
     CONSTRAINT patient_problems_patient_id_fkey FOREIGN KEY (patient_id) REFERENCES patients (id)
@@ -174,6 +177,7 @@ CREATE TABLE patient_problems (
         CHECK (relative IS NULL OR (category = 'family_history' AND relative = btrim(relative) AND relative <> '')),
     CONSTRAINT patient_problems_notes_length CHECK (length(notes) <= 2000)
 );
+COMMENT ON COLUMN patient_problems.version IS 'Bumped by the database at each change (optimistic locking)';
 COMMENT ON TABLE patient_problems IS 'Problem list and past medical, surgical and family history';
 COMMENT ON COLUMN patient_problems.is_coded IS 'false: free text, not (yet) coded in ICD-10';
 CREATE INDEX patient_problems_patient_idx ON patient_problems (patient_id, status);

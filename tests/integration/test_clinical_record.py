@@ -396,3 +396,17 @@ def test_the_chart_data_endpoint_gives_a_kind_over_time_and_the_bmi(client, api,
 
 def _appointment_status(conn, appointment_id: int) -> str:
     return conn.execute("SELECT status FROM appointments WHERE id = %s", [appointment_id]).fetchone()[0]
+
+
+def test_a_draft_changed_since_it_was_read_is_not_overwritten(client, api, ward):
+    """Optimistic locking: a PUT with the If-Match of an older version is a 412."""
+    doctor = api("doctor")
+    pk = client.post(
+        "/api/v1/consultations/", headers=doctor, json={"patient_id": ward["dubois"], "reason": "Céphalées"}
+    ).get_json()["id"]
+    etag = client.get(f"/api/v1/consultations/{pk}", headers=doctor).headers["ETag"]
+    first = client.put(f"/api/v1/consultations/{pk}", headers={**doctor, "If-Match": etag}, json={"plan": "Repos"})
+    assert first.status_code == 200, first.get_json()
+    second = client.put(f"/api/v1/consultations/{pk}", headers={**doctor, "If-Match": etag}, json={"plan": "Scanner"})
+    assert second.status_code == 412
+    assert client.get(f"/api/v1/consultations/{pk}", headers=doctor).get_json()["result"]["plan"] == "Repos"

@@ -6,6 +6,11 @@ CREATE TRIGGER consultations_touch_updated_at BEFORE UPDATE ON consultations
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
 CREATE TRIGGER patient_problems_touch_updated_at BEFORE UPDATE ON patient_problems
     FOR EACH ROW EXECUTE FUNCTION touch_updated_at();
+-- Optimistic locking, as the tables of migration 0020 (a draft edited in two places).
+CREATE TRIGGER consultations_version BEFORE UPDATE ON consultations
+    FOR EACH ROW EXECUTE FUNCTION bump_row_version();
+CREATE TRIGGER patient_problems_version BEFORE UPDATE ON patient_problems
+    FOR EACH ROW EXECUTE FUNCTION bump_row_version();
 
 -- A consultation's rules, whoever writes (screen, API, psql):
 --   INSERT: a draft; its appointment, when given, is the same patient's.

@@ -4,6 +4,7 @@ calendar and its iCalendar feeds."""
 
 
 def register(appbuilder) -> None:
+    from app.agenda import timeline  # noqa: F401  (registers its source of the patient timeline)
     from app.agenda.api import AbsenceApi, AppointmentApi, AppointmentTypeApi, ScheduleApi, SlotApi
     from app.agenda.patient_appointments import patient_page_section
     from app.agenda.views.appointments import AppointmentsToRebookView, AppointmentView

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.core.actor import DEMO_LOADER, acting_as
 from app.core.normalize import normalize_email
 from app.demo.agenda import seed_demo_agenda
+from app.demo.clinical import seed_demo_clinical
 from app.demo.documents import seed_demo_documents
 from app.demo.prescribing import demo_allergy, seed_demo_prescribing
 from app.records.models import Patient, Room, Staff
@@ -75,6 +76,7 @@ class DemoSummary:
     appointments: int = 0
     prescribing: object = None  # demo_prescribing.PrescribingSummary
     hospitalisation_reports: int = 0
+    consultations: int = 0
     generated_password: str | None = None
 
     def __str__(self) -> str:
@@ -87,6 +89,7 @@ class DemoSummary:
         if self.prescribing is not None:
             text += f"; prescribing: {self.prescribing}"
         text += f"; documents: {self.hospitalisation_reports} hospitalisation report(s) added"
+        text += f"; clinical record: {self.consultations} consultation(s) with vital signs added"
         if self.generated_password:
             text += (
                 f"; demo users' password: {self.generated_password!r} "
@@ -119,6 +122,7 @@ def _seed_demo_data(appbuilder, *, password: str | None, patient_count: int) -> 
     summary.prescribing = seed_demo_prescribing(session, without_allergy, prescriber)
     first = created[0][0] if created else None
     summary.hospitalisation_reports = seed_demo_documents(session, first, prescriber)
+    summary.consultations = seed_demo_clinical(session, [patient for patient, _allergies in created], prescriber)
     session.commit()
     seed_demo_agenda(session, doctors, [patient.id for patient, _allergies in created], summary)
     if summary.users == 0:

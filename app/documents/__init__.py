@@ -10,6 +10,8 @@ is never changed, its bytes match their SHA-256.
 
 
 def register(appbuilder) -> None:
+    from app.documents import timeline  # noqa: F401  (registers its source of the patient timeline)
+
     """The archive, issuing from the patient's page, certificate templates,
     hospitalisation reports, the letterhead; their REST API."""
     from app.documents.api import DocumentApi, PatientDocumentApi

@@ -74,5 +74,10 @@ def check_may_read_document(actor: Actor, document) -> None:
     # A sheet issued before this rule shows everything.
     groups = shows.get("groups", list(FIELD_GROUPS[PATIENTS]))
     treatments = shows.get("treatments", True)
-    if not set(groups) <= set(field_groups_of(actor, PATIENTS)) or (treatments and not may(actor, READ, PRESCRIPTIONS)):
+    clinical = shows.get("clinical", [])  # the clinical summary's resources (problems, observations)
+    if (
+        not set(groups) <= set(field_groups_of(actor, PATIENTS))
+        or (treatments and not may(actor, READ, PRESCRIPTIONS))
+        or not all(may(actor, READ, resource) for resource in clinical)
+    ):
         raise Forbidden("This patient record shows fields your role may not read.")

@@ -3,6 +3,7 @@ allergies, prescriptions (drafts, checks, signing, renewals, corrections)."""
 
 
 def register(appbuilder) -> None:
+    from app.prescribing import timeline  # noqa: F401  (registers its source of the patient timeline)
     from app.prescribing.api.drug_reference import DrugInteractionApi, MedicationApi, PatientAllergyApi
     from app.prescribing.api.prescriptions import PrescriptionApi
     from app.prescribing.views.drug_reference import (

@@ -65,6 +65,7 @@ KEPT_RECORDS = {
     "documents": ("archived document", "archived documents"),
     "prescriptions": ("prescription", "prescriptions"),
     "hospitalisation_reports": ("hospitalisation report", "hospitalisation reports"),
+    "consultations": ("consultation", "consultations"),
 }
 
 
@@ -94,6 +95,7 @@ STAYS_AS_WRITTEN = {
     "documents": None,
     "break_glass_grants": None,  # a grant stays with the record it opened (its review is evidence)
     "prescriptions": lambda table: table.c.status == "draft",
+    "consultations": lambda table: table.c.status == "draft",
     "appointments": lambda table: table.c.status.notin_(("completed", "cancelled", "postponed")),
 }
 

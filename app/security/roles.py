@@ -37,6 +37,9 @@ JOBS = "BackgroundJob"  # the job queue's screen: administrators only
 ALERTS = "Alert"  # alerts from the audit stream: administrators only
 ALERT_RULES = "AlertRule"
 DELEGATIONS = "Delegation"  # granting and revoking: administrators; the list: auditors too
+CONSULTATIONS = "Consultation"  # with their diagnoses and addenda
+PROBLEMS = "PatientProblem"  # problem list and past history
+OBSERVATIONS = "Observation"  # vital signs
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -56,6 +59,7 @@ JOBS_MENU = "Background jobs"
 ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
 DELEGATIONS_MENU = "Delegations"
+CONSULTATIONS_MENU = "Consultations"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -79,6 +83,9 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     ALERTS: (ALERTS_MENU,),
     ALERT_RULES: (ALERT_RULES_MENU,),
     DELEGATIONS: (DELEGATIONS_MENU,),
+    CONSULTATIONS: (CONSULTATIONS_MENU,),
+    PROBLEMS: (),  # reached from the patient's page
+    OBSERVATIONS: (),  # reached from the patient's page
 }
 
 ADMIN_ROLE = "Admin"
@@ -146,7 +153,18 @@ DOCUMENT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Radiologist": {DOCUMENTS: RW},
     "Auditor": {DOCUMENTS: RW},
 }
-for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS):
+# The clinical record (app/clinical), merged likewise.  Doctors write
+# consultations (their own: app/clinical/access.py), diagnoses, problems and
+# observations; nurses record observations and read the rest; radiologists
+# read the problem list and the observations (renal failure, diabetes,
+# weight before contrast or a dose of radiation), not the consultations'
+# free text.  Secretaries and auditors see none of it.
+CLINICAL_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {CONSULTATIONS: RW, PROBLEMS: RW, OBSERVATIONS: RW},
+    "Nurse": {CONSULTATIONS: R, PROBLEMS: R, OBSERVATIONS: RW},
+    "Radiologist": {PROBLEMS: R, OBSERVATIONS: R},
+}
+for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS, CLINICAL_GRANTS):
     for _role, _grants in _grants_by_role.items():
         ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
 
@@ -169,6 +187,7 @@ PRESCRIBING_MENU = "Prescribing"
 DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
 ALERTS_CATEGORY = "Alerts"
+CLINICAL_MENU = "Clinical"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -191,6 +210,7 @@ MENU_CATEGORIES = {
     ALERTS: ALERTS_CATEGORY,
     ALERT_RULES: ALERTS_CATEGORY,
     DELEGATIONS: SETTINGS_MENU,
+    CONSULTATIONS: CLINICAL_MENU,
 }
 
 # Field by field: each domain's fields in groups, and what each role may do

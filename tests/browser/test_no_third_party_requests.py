@@ -7,7 +7,14 @@ from urllib.parse import urljoin, urlsplit
 
 # Every entry of the admin's menu, plus pages reached from them.
 MENU_LINKS = "() => [...document.querySelectorAll('.navbar a[href]')].map(a => a.getAttribute('href'))"
-MORE_PAGES = ("/", "/patients/show/{patient}", "/audit/stats/", "/users/userinfo/")
+MORE_PAGES = (
+    "/",
+    "/patients/show/{patient}",
+    "/audit/stats/",
+    "/users/userinfo/",
+    "/clinical/patients/{patient}/timeline",
+    "/clinical/patients/{patient}/observations",
+)
 
 
 def test_no_page_requests_another_host(sign_in, live_server, sql_conn):

@@ -1,11 +1,13 @@
 """The patient record sheet: identity, administrative data, allergies,
-current prescriptions, upcoming and recent appointments, each part only
+current prescriptions, the clinical summary (active problems, last vital
+signs: app/clinical/summary.py), upcoming and recent appointments, each part only
 when the issuer's role may read it (app/security/roles.py: a secretary's
 sheet has no blood group, no allergy and no treatment)."""
 
 from datetime import date
 
 from app.agenda.patient_appointments import patient_appointments
+from app.clinical.summary import clinical_summary
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 from app.prescribing.lists import patient_prescribing
 from app.security.policy import READ, field_groups_of, may, readable_fields
@@ -56,6 +58,7 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
     title = f"Dossier patient — {patient.full_name}"
     shown = readable_fields(issuer, PATIENTS)
     show_treatments = may(issuer, READ, PRESCRIPTIONS)
+    clinical = clinical_summary(session, issuer, patient.id)
     html = render_document_html(
         "patient_record.html",
         session=session,
@@ -73,8 +76,9 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         show_treatments=show_treatments,
         prescribing=patient_prescribing(patient.id),
         appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),
+        clinical=clinical,
     )
     # What the sheet shows, kept with it: a reader must be allowed as much
     # (app/documents/access.py, check_may_read_document).
-    shows = {"groups": field_groups_of(issuer, PATIENTS), "treatments": show_treatments}
+    shows = {"groups": field_groups_of(issuer, PATIENTS), "treatments": show_treatments, "clinical": clinical.shown}
     return Draft(title=title, html=html, recorded_fields={"shows": shows})

@@ -27,6 +27,7 @@ from app.care.schemas import (
     OverdueQuery,
     PatientQuery,
     PrescriptionQuery,
+    TaskQuery,
     VaccinationSchema,
     administration_json,
     care_task_json,
@@ -166,7 +167,25 @@ class CareTaskCheckApi(CareTrailApi):
     resource_name = "care_task_checks"
     openapi_spec_tag = TAG
     class_permission_name = CARE_CHECKS
-    method_permission_name = {"check": "write"}
+    method_permission_name = {"check": "write", "listing": "read"}
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def listing(self):
+        """A care task's check-offs.
+        ---
+        get:
+          summary: Who checked off each occurrence of a care task, and when (newest first)
+          parameters:
+          - {in: query, name: care_task_id, required: true, schema: {type: integer}}
+          responses:
+            200: {description: 'result: the check-offs'}
+            400: {$ref: '#/components/responses/400'}
+        """
+        query = load_query(TaskQuery(), request.args)
+        checks = rules.care_task_checks(db.session, current_actor(), query["care_task_id"])
+        return self.response(200, result=[check_json(c) for c in checks])
 
     @expose("/", methods=["POST"])
     @protect()

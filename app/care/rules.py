@@ -45,6 +45,15 @@ OVERDUE_GRACE = timedelta(minutes=30)  # a care task is overdue this long after 
 OVERDUE_LOOKBACK = timedelta(hours=48)  # how far back the worklist looks for missed occurrences
 
 
+class RecordedAlready(Conflict):
+    """A dose or a check-off the database already holds (409); the answer
+    names the field (`"field"` beside the message), as the 422s do."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message, field=field)
+        self.details["field"] = field
+
+
 def may_read(actor: Actor, resource: str) -> bool:
     return may(actor, READ, resource)
 
@@ -59,11 +68,11 @@ def _patient(session, patient_id) -> Patient:
 def _explain_administration(exc) -> Conflict | None:
     constraint = getattr(getattr(getattr(exc, "orig", None), "diag", None), "constraint_name", None)
     if constraint == "medication_administrations_given_once":
-        return Conflict(GIVEN_TWICE, field="planned_at")
+        return RecordedAlready(GIVEN_TWICE, "planned_at")
     if constraint == "medication_administrations_slot_key":
-        return Conflict(ALREADY_RECORDED, field="planned_at")
+        return RecordedAlready(ALREADY_RECORDED, "planned_at")
     if constraint == "care_task_checks_once_key":
-        return Conflict("This occurrence is already checked off.", field="due_at")
+        return RecordedAlready("This occurrence is already checked off.", "due_at")
     return None
 
 
@@ -128,6 +137,16 @@ def check_care_task(session, actor: Actor, task_id: int, *, due_at: datetime, no
     check = CareTaskCheck(care_task_id=task.id, due_at=due_at, done_by_id=actor.user_id, note=note)
     session.add(check)
     return run_and_commit(session, lambda: check, _explain_administration)
+
+
+def care_task_checks(session, actor: Actor, task_id: int) -> list[CareTaskCheck]:
+    require(actor, READ, CARE_CHECKS)
+    _task(session, task_id)
+    return list(
+        session.scalars(
+            sa.select(CareTaskCheck).where(CareTaskCheck.care_task_id == task_id).order_by(CareTaskCheck.due_at.desc())
+        )
+    )
 
 
 def _task(session, task_id) -> CareTask:
@@ -292,7 +311,7 @@ def record_administration(
     )
     if existing is not None:
         given_twice = existing.status == "given" and status == "given"
-        raise Conflict(GIVEN_TWICE if given_twice else ALREADY_RECORDED, field="planned_at")
+        raise RecordedAlready(GIVEN_TWICE if given_twice else ALREADY_RECORDED, "planned_at")
     session.add(record)
     return run_and_commit(session, lambda: record, _explain_administration)
 

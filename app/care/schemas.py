@@ -19,6 +19,10 @@ class PrescriptionQuery(Schema):
     prescription_id = Id(required=True)
 
 
+class TaskQuery(Schema):
+    care_task_id = Id(required=True)
+
+
 class OverdueQuery(Schema):
     patient_id = Id(load_default=None)
 

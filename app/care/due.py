@@ -88,7 +88,7 @@ def _occurrence(step: Step, birth: date, today: date) -> tuple[date, date | None
 def due_vaccinations(birth: date, steps: list[Step], doses: list[Dose], today: date) -> list[DueVaccination]:
     """The steps the patient is due or overdue for on `today`, soonest due first."""
     found = []
-    used: set[int] = set()
+    used: set[tuple[str, int]] = set()  # (disease, dose): a dose counts once per disease
     latest_first = sorted(enumerate(doses), key=lambda pair: pair[1].given_on, reverse=True)
     for step in sorted(steps, key=lambda s: (s.disease, -s.due_age_months, s.code)):
         if step.repeat_every_months:
@@ -108,10 +108,10 @@ def due_vaccinations(birth: date, steps: list[Step], doses: list[Dose], today: d
             ends = add_months(birth, step.until_age_months) if step.until_age_months is not None else None
             covered = False
             for index, dose in latest_first:
-                if index in used or step.disease not in dose.diseases:
+                if (step.disease, index) in used or step.disease not in dose.diseases:
                     continue
                 if starts <= dose.given_on and (ends is None or dose.given_on < ends) and dose.given_on <= today:
-                    used.add(index)
+                    used.add((step.disease, index))
                     covered = True
                     break
             if _occurrence(step, birth, today) is None:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.core.normalize import normalize_email
 from app.demo.agenda import seed_demo_agenda
+from app.demo.care import seed_demo_care
 from app.demo.documents import seed_demo_documents
 from app.demo.prescribing import demo_allergy, seed_demo_prescribing
 from app.records.models import Patient, Room, Staff
@@ -72,6 +73,7 @@ class DemoSummary:
     absences: int = 0
     appointments: int = 0
     prescribing: object = None  # demo_prescribing.PrescribingSummary
+    care: object = None  # app/demo/care.py CareSummary
     hospitalisation_reports: int = 0
     generated_password: str | None = None
 
@@ -84,6 +86,8 @@ class DemoSummary:
         )
         if self.prescribing is not None:
             text += f"; prescribing: {self.prescribing}"
+        if self.care is not None:
+            text += f"; care: {self.care}"
         text += f"; documents: {self.hospitalisation_reports} hospitalisation report(s) added"
         if self.generated_password:
             text += (
@@ -109,6 +113,7 @@ def seed_demo_data(appbuilder, *, password: str | None, patient_count: int = DEM
     prescriber = next((d for d in doctors if d.profession == "doctor" and d.user_id is not None), None)
     without_allergy = next((patient for patient, allergies in created if not allergies), None)
     summary.prescribing = seed_demo_prescribing(session, without_allergy, prescriber)
+    summary.care = seed_demo_care(session, [patient for patient, _allergies in created])
     first = created[0][0] if created else None
     summary.hospitalisation_reports = seed_demo_documents(session, first, prescriber)
     session.commit()

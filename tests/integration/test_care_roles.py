@@ -98,3 +98,27 @@ def test_the_reference_is_written_by_administrators_only(client, api, ward):
     assert client.post("/api/v1/vaccines/", json=body, headers=api("admin")).status_code == 201
     wrong = client.post("/api/v1/vaccines/", json={**body, "code": "BAD", "diseases": ["flu"]}, headers=api("admin"))
     assert wrong.status_code == 422 and "diseases" in wrong.get_json()["message"]
+
+
+def test_the_demo_loads_the_reference_and_care_only_on_its_own_patients(app, sql_conn):
+    """The demo's vaccinations and care tasks go to patients it created; a
+    patient already there gets none; running it again adds nothing."""
+    from app.demo.hospital import seed_demo_data
+    from tests.agenda import make_patient
+
+    mine = make_patient(sql_conn, "Existant", "Patient")
+    with app.app_context():
+        try:
+            first = seed_demo_data(app.appbuilder, password="Demo-Password-42", patient_count=8)
+            again = seed_demo_data(app.appbuilder, password="Demo-Password-42", patient_count=8)
+        finally:
+            db.session.remove()
+    assert first.care.vaccines > 5 and first.care.calendar_steps > 20
+    assert first.care.vaccinations == 3 and first.care.care_tasks == 2
+    assert again.care.vaccines == 0 and again.care.vaccinations == 0
+    counts = sql_conn.execute(
+        "SELECT (SELECT count(*) FROM vaccinations WHERE patient_id = %s),"
+        " (SELECT count(*) FROM care_tasks WHERE patient_id = %s)",
+        [mine, mine],
+    ).fetchone()
+    assert counts == (0, 0)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.orm import joinedload
 
 from app.care import messages  # noqa: F401  (the constraints' messages)
 from app.care.dosing import Slot, slots_on
@@ -387,10 +388,21 @@ def patient_vaccinations(session, actor: Actor, patient_id: int) -> list[Vaccina
     return list(
         session.scalars(
             sa.select(Vaccination)
+            .options(joinedload(Vaccination.vaccine))
             .where(Vaccination.patient_id == patient_id)
             .order_by(Vaccination.given_on.desc(), Vaccination.id.desc())
         )
     )
+
+
+def vaccination_record(session, actor: Actor, patient_id: int) -> tuple[list[Vaccination], list[DueVaccination]]:
+    """The patient page's view: the doses given and what is due (two queries)."""
+    given = patient_vaccinations(session, actor, patient_id)
+    patient = _patient(session, patient_id)
+    if patient.birth_date is None or patient.status == "deceased":
+        return given, []
+    doses = [Dose(v.given_on, frozenset(v.vaccine.diseases)) for v in given]
+    return given, due_vaccinations(patient.birth_date, calendar_steps(session), doses, hospital_today())
 
 
 def calendar_steps(session) -> list[Step]:

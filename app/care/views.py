@@ -236,8 +236,7 @@ def care_on_patient_page(patient_id: int, actor: Actor) -> dict | None:
     """The patient page's care section: due and given vaccinations, overdue care."""
     section = {}
     if may(actor, READ, VACCINATIONS):
-        section["due"] = rules.vaccinations_due(db.session, actor, patient_id)
-        section["vaccinations"] = rules.patient_vaccinations(db.session, actor, patient_id)
+        section["vaccinations"], section["due"] = rules.vaccination_record(db.session, actor, patient_id)
     if may(actor, READ, CARE_TASKS):
         section["overdue"] = rules.overdue_care(db.session, actor, patient_id=patient_id)
     if may(actor, READ, ADMINISTRATIONS):

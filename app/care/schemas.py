@@ -1,9 +1,23 @@
 """What the care API and screens take, and how records are answered."""
 
+from datetime import UTC, date, datetime
+
 from marshmallow import Schema, fields, validate
 
 from app.care.models import ADMINISTRATION_STATUSES, SITES
 from app.core.schemas import Id, Instant, Text
+
+# Days and instants a ward deals with: beyond, Python's calendar would overflow.
+DAYS = validate.Range(min=date(1900, 1, 1), max=date(2200, 12, 31))
+INSTANTS = validate.Range(min=datetime(1900, 1, 1, tzinfo=UTC), max=datetime(2200, 12, 31, tzinfo=UTC))
+
+
+def Day(**kwargs) -> fields.Date:
+    return fields.Date(validate=DAYS, **kwargs)
+
+
+def When(**kwargs) -> Instant:
+    return Instant(validate=INSTANTS, **kwargs)
 
 
 class PatientQuery(Schema):
@@ -12,7 +26,7 @@ class PatientQuery(Schema):
 
 class DayQuery(Schema):
     patient_id = Id(required=True)
-    day = fields.Date(load_default=None)
+    day = Day(load_default=None)
 
 
 class PrescriptionQuery(Schema):
@@ -30,21 +44,21 @@ class OverdueQuery(Schema):
 class CareTaskSchema(Schema):
     patient_id = Id(required=True)
     description = Text(200, required=True)
-    starts_at = Instant(required=True)
+    starts_at = When(required=True)
     every_hours = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(1, 168))
-    ends_at = Instant(allow_none=True, load_default=None)
+    ends_at = When(allow_none=True, load_default=None)
     prescription_item_id = Id(allow_none=True, load_default=None)
 
 
 class CheckSchema(Schema):
     care_task_id = Id(required=True)
-    due_at = Instant(required=True)
+    due_at = When(required=True)
     note = Text(500, allow_none=True, load_default=None)
 
 
 class AdministrationSchema(Schema):
     prescription_item_id = Id(required=True)
-    planned_at = Instant(required=True)
+    planned_at = When(required=True)
     status = fields.String(required=True, validate=validate.OneOf(list(ADMINISTRATION_STATUSES)))
     reason = Text(500, allow_none=True, load_default=None)
     note = Text(500, allow_none=True, load_default=None)
@@ -53,7 +67,7 @@ class AdministrationSchema(Schema):
 class VaccinationSchema(Schema):
     patient_id = Id(required=True)
     vaccine_id = Id(required=True)
-    given_on = fields.Date(required=True)
+    given_on = Day(required=True)
     lot_number = Text(40, required=True)
     site = fields.String(required=True, validate=validate.OneOf(list(SITES)))
     dose_number = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 20))

@@ -12,6 +12,7 @@ from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
 
 from app.care import rules
 from app.care.models import ADMINISTRATION_STATUSES, DISEASES, SITES, CareTask, Vaccination, VaccinationStep, Vaccine
@@ -186,7 +187,9 @@ class VaccinationView(CareTrailModelView):
     search_columns = ["patient", "vaccine", "given_on"]
     base_order = ("given_on", "desc")
     label_columns = {"lot_number": _l("Lot"), "dose_number": _l("Dose")}
-    description_columns = {"site": _l("One of: ") + ", ".join(SITES)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "site": SelectField(_l("Site"), choices=list(SITES.items()), render_kw={"class": "form-control"})
+    }
 
 
 class VaccineView(CareTrailModelView):

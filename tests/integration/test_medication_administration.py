@@ -197,3 +197,41 @@ def test_a_doctor_reads_the_record_but_does_not_write_it(client, api, sql_conn, 
         client.get(f"/api/v1/administrations/planned?patient_id={ward['dubois']}", headers=api("doctor")).status_code
         == 200
     )
+
+
+def test_the_medication_round_screen_records_and_explains_a_refusal(client, login, sql_conn, app):
+    from tests.conftest import csrf_token
+
+    ward = ward_with_line(sql_conn, "once a day")
+    slot = slot_of(app, "once a day")
+    login("nurse")
+    page = client.get(f"/care/rounds/?patient_id={ward['dubois']}").get_data(as_text=True)
+    assert f'data-item-id="{ward["line"]}"' in page and "Paracetamol" in page
+    form = {
+        "csrf_token": csrf_token(page),
+        "patient_id": ward["dubois"],
+        "prescription_item_id": ward["line"],
+        "planned_at": slot.planned_at.isoformat(),
+        "status": "held",
+        "reason": "",
+    }
+    refused = client.post("/care/rounds/record", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "reason: Say why the dose was held." in refused
+    assert sql_conn.execute("SELECT count(*) FROM medication_administrations").fetchone()[0] == 0
+    client.post("/care/rounds/record", data={**form, "status": "given"})
+    assert sql_conn.execute("SELECT status FROM medication_administrations").fetchall() == [("given",)]
+
+
+def test_the_openapi_spec_lists_the_care_endpoints(client, api):
+    paths = client.get("/api/v1/_openapi", headers=api("admin")).get_json()["paths"]
+    for path in (
+        "/care_tasks/",
+        "/care_tasks/overdue",
+        "/care_task_checks/",
+        "/administrations/",
+        "/administrations/planned",
+        "/vaccinations/",
+        "/vaccinations/due",
+        "/vaccines/",
+    ):
+        assert f"/api/v1{path}" in paths, path

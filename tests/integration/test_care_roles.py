@@ -122,3 +122,26 @@ def test_the_demo_loads_the_reference_and_care_only_on_its_own_patients(app, sql
         [mine, mine],
     ).fetchone()
     assert counts == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/care/worklist/",
+        "/care/rounds/",
+        "/caretasks/list/",
+        "/caretasks/add",
+        "/vaccinations/list/",
+        "/vaccinations/add",
+        "/vaccines/list/",
+        "/vaccination_calendar/list/",
+    ],
+)
+def test_the_care_screens_open_for_a_nurse_and_not_for_a_secretary(client, login, ward, path):
+    from tests.conftest import browser_logout
+
+    login("nurse")
+    assert client.get(path).status_code == 200, path
+    browser_logout(client)
+    login("secretary")
+    assert client.get(path).status_code in (302, 403), path

@@ -52,11 +52,6 @@ from app.security.roles import (
 )
 
 TAG = "Care"
-ERRORS = """
-            400: {$ref: '#/components/responses/400'}
-            401: {$ref: '#/components/responses/401'}
-            403: {description: Your role may not do this}
-            422: {$ref: '#/components/responses/422'}"""
 
 
 class CareTaskApi(CareTrailApi):
@@ -87,8 +82,7 @@ class CareTaskApi(CareTrailApi):
     @protect()
     @safe
     def plan(self):
-        (
-            """Plan a care task.
+        """Plan a care task.
         ---
         post:
           summary: Plan a care task (once, or every N hours), by hand or from a signed prescription line
@@ -107,11 +101,12 @@ class CareTaskApi(CareTrailApi):
                     ends_at: {type: string, format: date-time}
                     prescription_item_id: {type: integer}
           responses:
-            201: {description: The task}"""
-            + ERRORS
-            + """
+            201: {description: The task}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {description: Your role may not do this}
+            422: {$ref: '#/components/responses/422'}
         """
-        )
         values = load_json_body(CareTaskSchema())
         task = rules.plan_care_task(db.session, current_actor(), **values)
         return self.response(201, id=task.id, result=care_task_json(task))
@@ -191,8 +186,7 @@ class CareTaskCheckApi(CareTrailApi):
     @protect()
     @safe
     def check(self):
-        (
-            """Check off an occurrence.
+        """Check off an occurrence.
         ---
         post:
           summary: Check off the occurrence of a care task planned at due_at (who and when are recorded)
@@ -209,11 +203,12 @@ class CareTaskCheckApi(CareTrailApi):
                     note: {type: string, maxLength: 500}
           responses:
             201: {description: The check-off}
-            409: {description: Already checked off}"""
-            + ERRORS
-            + """
+            409: {description: Already checked off}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {description: Your role may not do this}
+            422: {$ref: '#/components/responses/422'}
         """
-        )
         values = load_json_body(CheckSchema())
         task_id = values.pop("care_task_id")
         check = rules.check_care_task(db.session, current_actor(), task_id, **values)
@@ -267,8 +262,7 @@ class AdministrationApi(CareTrailApi):
     @protect()
     @safe
     def record(self):
-        (
-            """Record a planned dose's outcome.
+        """Record a planned dose's outcome.
         ---
         post:
           summary: Given, refused or held (refused and held need a reason); a dose is given once in its window
@@ -287,11 +281,12 @@ class AdministrationApi(CareTrailApi):
                     note: {type: string, maxLength: 500}
           responses:
             201: {description: The record}
-            409: {description: The dose was already given within its window, or this slot has an outcome}"""
-            + ERRORS
-            + """
+            409: {description: 'Given already within its window, or this slot has an outcome'}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {description: Your role may not do this}
+            422: {$ref: '#/components/responses/422'}
         """
-        )
         values = load_json_body(AdministrationSchema())
         record = rules.record_administration(db.session, current_actor(), **values)
         return self.response(201, id=record.id, result=administration_json(record))
@@ -325,8 +320,7 @@ class VaccinationApi(CareTrailApi):
     @protect()
     @safe
     def record(self):
-        (
-            """Record a vaccination.
+        """Record a vaccination.
         ---
         post:
           summary: Record a vaccination given (by the signed-in user)
@@ -348,11 +342,12 @@ class VaccinationApi(CareTrailApi):
                     dose_number: {type: integer, minimum: 1, maximum: 20}
                     notes: {type: string, maxLength: 500}
           responses:
-            201: {description: The vaccination}"""
-            + ERRORS
-            + """
+            201: {description: The vaccination}
+            400: {$ref: '#/components/responses/400'}
+            401: {$ref: '#/components/responses/401'}
+            403: {description: Your role may not do this}
+            422: {$ref: '#/components/responses/422'}
         """
-        )
         values = load_json_body(VaccinationSchema())
         vaccination = rules.record_vaccination(db.session, current_actor(), **values)
         return self.response(201, id=vaccination.id, result=vaccination_json(vaccination))

@@ -53,5 +53,15 @@ CONSTRAINT_MESSAGES.update(
         "medication_administrations_patient_check": ("prescription_item_id", "This line is another patient's."),
         "medication_administrations_in_force": ("prescription_item_id", "This line is not in force that day."),
         "medication_administrations_prescription_item_id_fkey": ("prescription_item_id", "No such prescription line."),
+        "medication_administrations_patient_id_fkey": ("patient_id", "No such patient."),
+        "medication_administrations_recorded_by_id_fkey": ("recorded_by_id", "No such user."),
+        "care_task_checks_care_task_id_fkey": ("care_task_id", "No such care task."),
+        "care_task_checks_done_by_id_fkey": ("done_by_id", "No such user."),
+        "care_tasks_planned_by_id_fkey": ("planned_by_id", "No such user."),
+        "vaccinations_given_by_id_fkey": ("given_by_id", "No such user."),
+        "vaccination_reminders_patient_id_fkey": ("patient_id", "No such patient."),
+        "vaccination_reminders_schedule_id_fkey": ("schedule_id", "No such calendar step."),
+        "vaccination_reminders_status_check": ("status", "A reminder is queued, sent, skipped or cancelled."),
+        "vaccination_reminders_sent_check": ("sent_at", "A sent reminder says when, and only it does."),
     }
 )

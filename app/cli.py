@@ -16,12 +16,26 @@ from app.core.cli import acting_user_option
 def register_cli(app: Flask) -> None:
     from app.alerts.cli import alerts
     from app.audit.cli import audit
+    from app.care.cli import vaccines
     from app.documents.cli import documents
     from app.jobs.cli import worker
     from app.prescribing.cli import drugs, prescriptions
     from app.security.cli import accounts, delegations, roles
 
-    groups = (roles, accounts, delegations, setup, seed_demo, audit, alerts, drugs, prescriptions, documents, worker)
+    groups = (
+        roles,
+        accounts,
+        delegations,
+        setup,
+        seed_demo,
+        audit,
+        alerts,
+        drugs,
+        prescriptions,
+        documents,
+        vaccines,
+        worker,
+    )
     for group in groups:
         app.cli.add_command(group)
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from app.core.actor import DEMO_LOADER, acting_as
 from app.core.normalize import normalize_email
 from app.demo.agenda import seed_demo_agenda
+from app.demo.care import seed_demo_care
 from app.demo.clinical import seed_demo_clinical
 from app.demo.documents import seed_demo_documents
 from app.demo.prescribing import demo_allergy, seed_demo_prescribing
@@ -75,6 +76,7 @@ class DemoSummary:
     absences: int = 0
     appointments: int = 0
     prescribing: object = None  # demo_prescribing.PrescribingSummary
+    care: object = None  # app/demo/care.py CareSummary
     hospitalisation_reports: int = 0
     consultations: int = 0
     generated_password: str | None = None
@@ -88,6 +90,8 @@ class DemoSummary:
         )
         if self.prescribing is not None:
             text += f"; prescribing: {self.prescribing}"
+        if self.care is not None:
+            text += f"; care: {self.care}"
         text += f"; documents: {self.hospitalisation_reports} hospitalisation report(s) added"
         text += f"; clinical record: {self.consultations} consultation(s) with vital signs added"
         if self.generated_password:
@@ -120,6 +124,7 @@ def _seed_demo_data(appbuilder, *, password: str | None, patient_count: int) -> 
     prescriber = next((d for d in doctors if d.profession == "doctor" and d.user_id is not None), None)
     without_allergy = next((patient for patient, allergies in created if not allergies), None)
     summary.prescribing = seed_demo_prescribing(session, without_allergy, prescriber)
+    summary.care = seed_demo_care(session, [patient for patient, _allergies in created])
     first = created[0][0] if created else None
     summary.hospitalisation_reports = seed_demo_documents(session, first, prescriber)
     summary.consultations = seed_demo_clinical(session, [patient for patient, _allergies in created], prescriber)

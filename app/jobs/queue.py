@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from app.agenda import reminders as _reminders  # noqa: F401  (declares the appointment reminders)
 from app.alerts import mail as _alert_mail  # noqa: F401  (declares the alert e-mails)
 from app.alerts import reports as _reports  # noqa: F401  (declares the periodic audit reports)
+from app.care import reminders as _vaccination_reminders  # noqa: F401  (declares the vaccination reminders)
 from app.jobs import tasks as _tasks  # noqa: F401  (declares the housekeeping tasks)
 from app.jobs.errors import record_job_errors
 from app.jobs.registry import DECLARED

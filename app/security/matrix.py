@@ -7,10 +7,13 @@ from app.security.roles import (
     ABSENCES,
     ACCESS_LOG,
     ADMIN_ROLE,
+    ADMINISTRATIONS,
     ALLERGIES,
     APPOINTMENT_TYPES,
     APPOINTMENTS,
     AUDIT,
+    CARE_CHECKS,
+    CARE_TASKS,
     CERTIFICATE_TEMPLATES,
     DELEGATIONS,
     CONSULTATIONS,
@@ -29,6 +32,9 @@ from app.security.roles import (
     ROOMS,
     SCHEDULES,
     STAFF,
+    VACCINATION_SCHEDULE,
+    VACCINATIONS,
+    VACCINES,
 )
 
 ROLES = (ADMIN_ROLE, "Doctor", "Nurse", "Secretary", "Radiologist", "Auditor")
@@ -54,6 +60,12 @@ RESOURCES = {
     AUDIT: "Audit",
     ACCESS_LOG: "Journal of reads",
     DELEGATIONS: "Delegations",
+    CARE_TASKS: "Care tasks",
+    CARE_CHECKS: "Care checks",
+    ADMINISTRATIONS: "Administrations",
+    VACCINATIONS: "Vaccinations",
+    VACCINES: "Vaccines",
+    VACCINATION_SCHEDULE: "Vaccination calendar",
 }
 ACTION_WORDS = {READ: "read", WRITE: "write", DELETE: "delete", HISTORY: "history", RESTORE: "restore"}
 NONE = "-"

@@ -40,6 +40,13 @@ DELEGATIONS = "Delegation"  # granting and revoking: administrators; the list: a
 CONSULTATIONS = "Consultation"  # with their diagnoses and addenda
 PROBLEMS = "PatientProblem"  # problem list and past history
 OBSERVATIONS = "Observation"  # vital signs
+# Nursing care, the medication administration record, vaccinations (app/care).
+CARE_TASKS = "CareTask"  # planning care tasks
+CARE_CHECKS = "CareTaskCheck"  # checking them off
+ADMINISTRATIONS = "MedicationAdministration"
+VACCINATIONS = "Vaccination"
+VACCINES = "Vaccine"  # the vaccine reference
+VACCINATION_SCHEDULE = "VaccinationSchedule"  # the calendar
 
 # Menu entries of each resource; a role that may read the resource sees them.
 AUDIT_LOG_MENU = "Audit log"
@@ -60,6 +67,11 @@ ALERTS_MENU = "Alert history"
 ALERT_RULES_MENU = "Alert settings"
 DELEGATIONS_MENU = "Delegations"
 CONSULTATIONS_MENU = "Consultations"
+CARE_WORKLIST_MENU = "Care worklist"
+MAR_MENU = "Medication rounds"
+VACCINATIONS_MENU = "Vaccinations"
+VACCINES_MENU = "Vaccines"
+VACCINATION_SCHEDULE_MENU = "Vaccination calendar"
 MENU_ITEMS: dict[str, tuple[str, ...]] = {
     PATIENTS: ("Patients",),
     STAFF: ("Staff",),
@@ -86,6 +98,12 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     CONSULTATIONS: (CONSULTATIONS_MENU,),
     PROBLEMS: (),  # reached from the patient's page
     OBSERVATIONS: (),  # reached from the patient's page
+    CARE_TASKS: (CARE_WORKLIST_MENU,),
+    CARE_CHECKS: (),  # on the worklist
+    ADMINISTRATIONS: (MAR_MENU,),
+    VACCINATIONS: (VACCINATIONS_MENU,),
+    VACCINES: (VACCINES_MENU,),
+    VACCINATION_SCHEDULE: (VACCINATION_SCHEDULE_MENU,),
 }
 
 ADMIN_ROLE = "Admin"
@@ -164,7 +182,32 @@ CLINICAL_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "Nurse": {CONSULTATIONS: R, PROBLEMS: R, OBSERVATIONS: RW},
     "Radiologist": {PROBLEMS: R, OBSERVATIONS: R},
 }
-for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS, CLINICAL_GRANTS):
+# Care (app/care), merged likewise.  Nurses plan and check off care tasks,
+# record the doses they give (or why not) and vaccinations; doctors plan
+# care tasks, see what was given of their prescriptions and record
+# vaccinations.  Secretaries, radiologists and auditors see none of it: a
+# due vaccination is clinical data too (its reminder goes to the patient by
+# the job queue; administrators see the queue).  The vaccine reference and
+# the calendar are the administrators' to write.
+CARE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Doctor": {
+        CARE_TASKS: RW,
+        CARE_CHECKS: R,
+        ADMINISTRATIONS: R,
+        VACCINATIONS: RW,
+        VACCINES: R,
+        VACCINATION_SCHEDULE: R,
+    },
+    "Nurse": {
+        CARE_TASKS: RW,
+        CARE_CHECKS: RW,
+        ADMINISTRATIONS: RW,
+        VACCINATIONS: RW,
+        VACCINES: R,
+        VACCINATION_SCHEDULE: R,
+    },
+}
+for _grants_by_role in (PRESCRIBING_GRANTS, DOCUMENT_GRANTS, CLINICAL_GRANTS, CARE_GRANTS):
     for _role, _grants in _grants_by_role.items():
         ROLE_MATRIX[_role] = {**ROLE_MATRIX[_role], **_grants}
 
@@ -188,6 +231,7 @@ DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
 ALERTS_CATEGORY = "Alerts"
 CLINICAL_MENU = "Clinical"
+CARE_MENU = "Care"
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,
@@ -211,6 +255,11 @@ MENU_CATEGORIES = {
     ALERT_RULES: ALERTS_CATEGORY,
     DELEGATIONS: SETTINGS_MENU,
     CONSULTATIONS: CLINICAL_MENU,
+    CARE_TASKS: CARE_MENU,
+    ADMINISTRATIONS: CARE_MENU,
+    VACCINATIONS: CARE_MENU,
+    VACCINES: CARE_MENU,
+    VACCINATION_SCHEDULE: CARE_MENU,
 }
 
 # Field by field: each domain's fields in groups, and what each role may do

@@ -63,7 +63,9 @@ def test_pages_cost_no_query_per_menu_entry_or_button(app, client, login, sql_co
     # the patient page journals the read and looks for records merged into
     # it; since issue 19 an admin's top bar counts the new alerts (one query);
     # since issue 21 the patient page's clinical section reads the latest
-    # observations, the active problems and the recent consultations (three).
+    # observations, the active problems and the recent consultations (three),
+    # and its care section the vaccinations, the patient's age, the calendar
+    # and the overdue care (four).
     assert count_queries(app, client, "/patients/list/") <= 10
-    assert count_queries(app, client, f"/patients/show/{pid}") <= 22
+    assert count_queries(app, client, f"/patients/show/{pid}") <= 26
     assert count_queries(app, client, "/audit/") <= 11

@@ -55,9 +55,8 @@ def indexed_text_filter(model, column_name: str, field, condition, value):
     text = str(value).strip()
     if not long_enough(text):
         return too_short(column_name)
-    exact = matches_first(model, condition)
-    if any_match(model, exact):
-        return exact
+    if any_match(model, condition):
+        return matches_first(model, condition)
     note(SIMILAR_SHOWN)
     return matches_first(model, similar_to(folded(field), text))
 
@@ -137,7 +136,7 @@ class FilterPersonName(BaseFilter):
         return query if condition is None else query.filter(condition)
 
 
-def person_name_matches(model, value, *, field: str = "last_name"):
+def person_name_matches(model, value, *, field: str = "last_name", similar_if_none: bool = True):
     """The condition "every word of `value` is in the person's names" (see
     FilterPersonName); None when nothing was typed.  The patient pickers of
     the agenda screens search with it too.  A user whose role may not read
@@ -160,7 +159,7 @@ def person_name_matches(model, value, *, field: str = "last_name"):
         conditions += [folded(_names_text(model)).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
     indexed = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words if long_enough(w)]
     exact = and_(matches_first(model, and_(*indexed)), *conditions)
-    if any_match(model, exact):
+    if not similar_if_none or any_match(model, and_(*conditions)):
         return exact
     note(SIMILAR_SHOWN)
     return similar_names(model, words)

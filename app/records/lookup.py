@@ -10,7 +10,7 @@ indexed normalize_search_text() expression.
 import sqlalchemy as sa
 
 from app.core.extensions import db
-from app.core.search import person_name_matches
+from app.core.search import person_name_matches, similar_names
 from app.records.models import Patient
 
 MAX_MATCHES = 20
@@ -19,9 +19,17 @@ MAX_MATCHES = 20
 def find_patients(text: str, *, limit: int = 10) -> list[Patient]:
     """Patients matching every word of `text`, by name; [] when nothing useful
     was typed.  The pickers book appointments: deceased patients are left out."""
-    condition = person_name_matches(Patient, (text or "").strip())
+    text = (text or "").strip()
+    condition = person_name_matches(Patient, text, similar_if_none=False)
     if condition is None:
         return []
+    found = _first_patients(condition, limit)
+    if not found:  # a typo: similar names (app/core/name_search.py)
+        found = _first_patients(similar_names(Patient, text.split()), limit)
+    return found
+
+
+def _first_patients(condition, limit: int) -> list[Patient]:
     query = (
         sa.select(Patient)
         .where(condition, Patient.status != "deceased")

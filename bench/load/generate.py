@@ -29,7 +29,37 @@ SLOTS_PER_DAY = 20  # 08:00 to 17:30 every 30 minutes
 FILL_RATIO = 0.85
 # Syllables for the long tail of surnames: two or three of them make 27,000
 # names that are not in the common list (a hospital's surnames are mostly rare).
-SYLLABLES = "ber lan dou mar ti gau chet vil ro pin fon tai ne lou ri ca mou lin bes son char pen tier gui lot ra vel dri quin".split()
+SYLLABLES = [
+    "ber",
+    "lan",
+    "dou",
+    "mar",
+    "ti",
+    "gau",
+    "chet",
+    "vil",
+    "ro",
+    "pin",
+    "fon",
+    "tai",
+    "ne",
+    "lou",
+    "ri",
+    "ca",
+    "mou",
+    "lin",
+    "bes",
+    "son",
+    "char",
+    "pen",
+    "tier",
+    "gui",
+    "lot",
+    "ra",
+    "vel",
+    "dri",
+    "quin",
+]
 
 DOCTORS_SQL = """
 INSERT INTO staff (last_name, first_name, profession, specialty, rpps)
@@ -63,9 +93,11 @@ SELECT last_name, first_name, birth_name, birth_date, sex, 'Lyon', '69003',
                                   THEN (%(syl)s::text[])[1 + floor(random() * cardinality(%(syl)s::text[]))::int]
                                   ELSE '' END)
            END AS last_name,
-           (%(first_names)s::text[])[1 + floor(cardinality(%(first_names)s::text[]) * random() ^ 1.3)::int] AS first_name,
+           (%(first_names)s::text[])[1 + floor(cardinality(%(first_names)s::text[]) * random() ^ 1.3)::int]
+               AS first_name,
            CASE WHEN random() < 0.08
-                THEN (%(surnames)s::text[])[1 + floor(cardinality(%(surnames)s::text[]) * random())::int] END AS birth_name,
+                THEN (%(surnames)s::text[])[1 + floor(cardinality(%(surnames)s::text[]) * random())::int]
+           END AS birth_name,
            date '1925-01-01' + floor(random() * 36000)::int AS birth_date,
            CASE WHEN random() < 0.52 THEN 'F' ELSE 'M' END AS sex
       FROM generate_series(%(first)s::int, %(last)s::int) AS i
@@ -96,11 +128,14 @@ SELECT living.id, numbered.doctor_id, t.id, numbered.starts_at, t.default_durati
        CASE WHEN st.status = 'cancelled' THEN 'Patient request' END
   FROM numbered
   JOIN living ON living.rank = (numbered.k * 7919) %% %(living)s
-  JOIN appointment_types t ON t.code = (ARRAY['consultation', 'consultation', 'follow_up', 'teleconsultation'])[1 + numbered.k %% 4]
+  JOIN appointment_types t
+    ON t.code = (ARRAY['consultation', 'consultation', 'follow_up', 'teleconsultation'])[1 + numbered.k %% 4]
   CROSS JOIN LATERAL (
     SELECT CASE WHEN numbered.day < current_date
-                THEN CASE WHEN numbered.k %% 100 < 85 THEN 'completed' WHEN numbered.k %% 100 < 93 THEN 'cancelled' ELSE 'no_show' END
-                ELSE CASE WHEN numbered.k %% 10 < 7 THEN 'scheduled' WHEN numbered.k %% 10 < 9 THEN 'confirmed' ELSE 'cancelled' END
+                THEN CASE WHEN numbered.k %% 100 < 85 THEN 'completed'
+                          WHEN numbered.k %% 100 < 93 THEN 'cancelled' ELSE 'no_show' END
+                ELSE CASE WHEN numbered.k %% 10 < 7 THEN 'scheduled'
+                          WHEN numbered.k %% 10 < 9 THEN 'confirmed' ELSE 'cancelled' END
            END AS status
   ) AS st
  ORDER BY numbered.k
@@ -131,7 +166,8 @@ def generate(conninfo: str, scale: float, audit_entries: int = 0, batch: int = 5
                 conn,
                 f"patients {first:,}-{last:,}",
                 PATIENTS_SQL,
-                {"first": first, "last": last, "alive": alive, "surnames": SURNAMES, "first_names": FIRST_NAMES, "syl": SYLLABLES},
+                {"first": first, "last": last, "alive": alive}
+                | {"surnames": SURNAMES, "first_names": FIRST_NAMES, "syl": SYLLABLES},
             )
         if conn.execute("SELECT count(*) FROM appointments").fetchone()[0] == 0:
             living = conn.execute("SELECT count(*) FROM patients WHERE status <> 'deceased'").fetchone()[0]

@@ -18,7 +18,7 @@ Bouvier Julien Prevost Millet Perrot Daniel Cousin Germain Breton Besson Langloi
 Leblanc Barre Lebrun Marchal Weber Mallet Hamon Boulanger Jacob Monnier Michaud Rodriguez Guichard Gillet Etienne
 Grondin Poulain Tessier Chevallier Collin Chauvin Bouvet Gay Lemaitre Benard Marechal Humbert Reynaud Antoine
 Hoarau Perret Barthelemy Cordier Pichon Lejeune Gilbert Lamy Delaunay Pasquier Carlier Laporte Fontane Dubuisson
-""".split()
+""".split()  # noqa: SIM905 (a paragraph of names reads better than a list)
 
 FIRST_NAMES = """
 Marie Jean Pierre Michel Philippe Nathalie Isabelle Sylvie Catherine Francoise Alain Patrick Nicolas Christophe
@@ -26,4 +26,4 @@ Christine Monique Martine Valerie Jacques Sandrine Stephane Laurent Eric Frederi
 Lea Manon Chloe Emma Ines Sarah Laura Julie Lucas Hugo Louis Thomas Theo Nathan Antoine Maxime Alexandre Clement
 Helene Anne Brigitte Veronique Celine Aurelie Emilie Elodie Pauline Mathilde Claire Juliette Louise Alice Jeanne
 Paul Arthur Raphael Gabriel Jules Adam Leo Ethan Noah Victor Baptiste Romain Quentin Vincent Guillaume Benoit
-""".split()
+""".split()  # noqa: SIM905

@@ -5,7 +5,7 @@ so "my agenda" is theirs), bench_nurse1..2, bench_auditor1..2; all with the
 password PASSWORD.  The load test serves the app with MFA_REQUIRED_ROLES
 empty: a benchmark has no phone to read a code from."""
 
-PASSWORD = "Bench-Load-2026!"
+PASSWORD = "Bench-Load-2026!"  # noqa: S105 (the generated bench users only)
 USERS = (
     [(f"bench_secretary{i}", "Secretary") for i in range(1, 11)]
     + [(f"bench_doctor{i}", "Doctor") for i in range(1, 7)]
@@ -29,7 +29,8 @@ def ensure_users(database_url: str) -> None:
         for username, role in USERS:
             user = sm.find_user(username=username)
             if user is None:
-                user = sm.add_user(username, username, "Bench", f"{username}@bench.local", sm.find_role(role), password=PASSWORD)
+                email = f"{username}@bench.local"
+                user = sm.add_user(username, username, "Bench", email, sm.find_role(role), password=PASSWORD)
             if role == "Doctor":
                 rpps = f"{90000000000 + int(username.removeprefix('bench_doctor')):011d}"
                 db.session.execute(

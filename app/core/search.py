@@ -187,6 +187,12 @@ def similar_names(model, words: list[str]):
     return and_(matches_first(model, indexed), *each_word)
 
 
+def similarity_order(model, words: list[str]):
+    """Most similar last names first (the pickers' order for similar names)."""
+    scores = [func.similarity(folded(model.last_name), folded(literal(w))) for w in words if long_enough(w)]
+    return func.greatest(*scores).desc() if scores else model.id
+
+
 class ColumnFilters(Filters):
     """FAB's Filters, but an API filter `opr` is resolved among the column's
     own filters.  FAB looks it up in a process-wide map where the last filter

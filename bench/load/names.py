@@ -17,7 +17,7 @@ Carre Charles Renault Charpentier Menard Maillard Baron Bertin Bailly Herve Schn
 Bouvier Julien Prevost Millet Perrot Daniel Cousin Germain Breton Besson Langlois Remy Pelletier Leveque Perrier
 Leblanc Barre Lebrun Marchal Weber Mallet Hamon Boulanger Jacob Monnier Michaud Rodriguez Guichard Gillet Etienne
 Grondin Poulain Tessier Chevallier Collin Chauvin Bouvet Gay Lemaitre Benard Marechal Humbert Reynaud Antoine
-Hoarau Perret Barthelemy Cordier Pichon Lejeune Gilbert Lamy Delaunay Pasquier Carlier Laporte Fontane Dubuisson
+Hoarau Perret Barthelemy Cordier Pichon Lejeune Gilbert Lamy Delaunay Pasquier Carlier Laporte Fontan Dubosc
 """.split()  # noqa: SIM905 (a paragraph of names reads better than a list)
 
 FIRST_NAMES = """

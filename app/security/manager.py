@@ -15,12 +15,20 @@ per menu entry and button), and the login protections of issue 18:
   request as soon as the user is loaded: their roles count in every check,
   and "act for Dr X" (the session's choice, or the API's X-On-Behalf-Of
   header) is in g before the first write, so the audit attributes it.
+
+Permissions cost no query per check (issue 22): the user comes with their
+roles and groups in one query, the effective role names are worked out once
+per request, and a role the matrix does not describe (one made by hand in
+the screens, or the Public role) has its pairs read once per request in one
+query, where FAB ran one SELECT per menu entry and button.
 """
 
-from flask import current_app, flash, g, request
+from flask import current_app, flash, g, has_request_context, request
 from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_babel import lazy_gettext
+from sqlalchemy import text
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
@@ -32,6 +40,9 @@ from app.security.passwords import check_password_rules
 from app.security.policy import knows_roles, role_may
 from app.security.users import CareTrailUserDBModelView
 from app.security.views import CareTrailAuthDBView, CareTrailResetMyPasswordView, CareTrailResetPasswordView
+
+# g.<this>: the request's effective role names by user id (effective_role_names).
+EFFECTIVE_ROLES_CACHE = "ct_effective_roles"
 
 
 class CareTrailSecurityManager(SecurityManager):
@@ -103,19 +114,12 @@ class CareTrailSecurityManager(SecurityManager):
         setattr(g, DELEGATED_POWERS, powers)
         setattr(g, ON_BEHALF_OF, powers.on_behalf_of)
         g.pop("caretrail_actor", None)
+        g.pop(EFFECTIVE_ROLES_CACHE, None)  # worked out again with the delegated roles
 
     def actor_for(self, user, act_for: str | None = None) -> Actor:
         """The Actor of a command run --as this user (and --on-behalf-of):
         the delegations in force now apply as they would to a request."""
         return Actor.of(user, delegation.powers_for(self.session, user.id, act_for))
-
-    def _role_names(self, user) -> list[str]:
-        """The user's roles, with those the request's delegations add."""
-        names = [role.name for role in self.get_user_roles(user)]
-        powers = g.get(DELEGATED_POWERS)
-        if powers is not None and powers.user_id == getattr(user, "id", None):
-            names = sorted(set(names) | powers.roles)
-        return names
 
     def is_locked(self, user) -> bool:
         config = current_app.config
@@ -159,17 +163,74 @@ class CareTrailSecurityManager(SecurityManager):
         ended = sessions.end_all(user.id, "password changed")
         seclog.record("password_changed", user=user, detail=f"{ended} sessions and tokens ended")
 
+    def get_user_by_id(self, pk):
+        """The user with their roles and groups (FAB lazy-loads them: two more queries a request)."""
+        user_model, group_model = self.user_model, self.group_model
+        return self.session.get(
+            user_model,
+            pk,
+            options=[joinedload(user_model.roles), joinedload(user_model.groups).joinedload(group_model.roles)],
+        )
+
+    def effective_role_names(self, user) -> frozenset[str]:
+        """The names of the roles the user acts with (own and through groups),
+        worked out once per request: every permission decision of the request
+        reads them, with the roles the request's delegations add."""
+        cache = _request_cache(EFFECTIVE_ROLES_CACHE)
+        key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+        if key not in cache:
+            names = frozenset(role.name for role in self.get_user_roles(user))
+            powers = g.get(DELEGATED_POWERS) if has_request_context() else None
+            if powers is not None and key is not None and powers.user_id == key:
+                names |= powers.roles  # the delegations in force (_load_delegations)
+            cache[key] = names
+        return cache[key]
+
+    def database_pairs(self, role_names: frozenset[str]) -> frozenset[tuple[str, str]]:
+        """(permission, view_menu) pairs the database grants these roles: for
+        roles the matrix does not describe; one query per request."""
+        cache = _request_cache("ct_database_pairs")
+        if role_names not in cache:
+            rows = self.session.execute(
+                text(
+                    "SELECT p.name, v.name FROM ab_role r"
+                    " JOIN ab_permission_view_role pvr ON pvr.role_id = r.id"
+                    " JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id"
+                    " JOIN ab_permission p ON p.id = pv.permission_id"
+                    " JOIN ab_view_menu v ON v.id = pv.view_menu_id"
+                    " WHERE r.name = ANY(:names)"
+                ),
+                {"names": sorted(role_names)},
+            )
+            cache[role_names] = frozenset((permission, view) for permission, view in rows)
+        return cache[role_names]
+
+    def roles_may(self, role_names: frozenset[str], permission_name: str, view_name: str) -> bool:
+        """The matrix's answer for roles it describes, the database's otherwise
+        (what FAB's exist_permission_on_roles would find, without its query)."""
+        if knows_roles(role_names):
+            return role_may(role_names, permission_name, view_name)
+        return (permission_name, view_name) in self.database_pairs(role_names)
+
+    def is_item_public(self, permission_name, view_name):
+        if self.builtin_roles:
+            return super().is_item_public(permission_name, view_name)
+        return self.roles_may(frozenset([self.auth_role_public]), permission_name, view_name)
+
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
-        roles = self._role_names(user)
-        if not knows_roles(roles):
+        roles = self.effective_role_names(user)
+        if self.builtin_roles:
             return super()._has_view_access(user, permission_name, view_name)
-        return role_may(roles, permission_name, view_name)
+        return self.roles_may(roles, permission_name, view_name)
 
     def _get_user_permission_view_menus(self, user, permission_name: str, view_menus_name: list[str]) -> set[str]:
         """The menu entries (or views) among `view_menus_name` the user may reach."""
-        if user is None or view_menus_name is None:
+        if view_menus_name is None or self.builtin_roles:
             return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        roles = self._role_names(user)
-        if not knows_roles(roles):
-            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        return {name for name in view_menus_name if role_may(roles, permission_name, name)}
+        roles = frozenset([self.auth_role_public]) if user is None else self.effective_role_names(user)
+        return {name for name in view_menus_name if self.roles_may(roles, permission_name, name)}
+
+
+def _request_cache(name: str) -> dict:
+    """A dict that lasts as long as the request (a fresh one outside requests)."""
+    return g.setdefault(name, {}) if has_request_context() else {}

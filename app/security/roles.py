@@ -311,7 +311,19 @@ FIELD_MATRIX: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
 BREAK_GLASS_ROLE = "Break-the-glass (reading)"
 BREAK_GLASS_GRANTS: dict[str, tuple[str, ...]] = {
     resource: R
-    for resource in (PATIENTS, PRESCRIPTIONS, ALLERGIES, DOCUMENTS, HOSPITALISATION_REPORTS)
+    for resource in (
+        PATIENTS,
+        PRESCRIPTIONS,
+        ALLERGIES,
+        DOCUMENTS,
+        HOSPITALISATION_REPORTS,
+        CONSULTATIONS,
+        PROBLEMS,
+        OBSERVATIONS,
+        CARE_TASKS,
+        ADMINISTRATIONS,
+        VACCINATIONS,
+    )
     if READ in ROLE_MATRIX["Doctor"].get(resource, ())
 }
 BREAK_GLASS_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {

@@ -106,6 +106,18 @@ def test_the_patient_page_shows_the_overdue_booster(client, login, calendar):
     assert "patient-vaccinations-due" not in client.get(f"/patients/show/{patient}").get_data(as_text=True)
 
 
+def test_the_patient_record_sheet_lists_vaccinations_given_and_due_for_who_may_read_them(app, calendar):
+    from tests.documents import issue, pdf_text
+
+    patient = patient_aged(calendar, 66 * 12, today=TODAY)
+    give(calendar, patient, "FLU", TODAY - timedelta(days=10))
+    by_doctor = pdf_text(issue(app, "doctor", patient_id=patient, kind="patient_record", fields={}).content)
+    assert "Vaccinations" in by_doctor and "en retard" in by_doctor  # the 65-year dTP booster
+    assert calendar.execute("SELECT name FROM vaccines WHERE code = 'FLU'").fetchone()[0].split(" ")[0] in by_doctor
+    by_secretary = pdf_text(issue(app, "secretary", patient_id=patient, kind="patient_record", fields={}).content)
+    assert "Vaccinations" not in by_secretary and "en retard" not in by_secretary
+
+
 @pytest.fixture
 def smtp(app):
     port = free_port()

@@ -1,17 +1,18 @@
 """The patient record sheet: identity, administrative data, allergies,
 current prescriptions, the clinical summary (active problems, last vital
-signs: app/clinical/summary.py), upcoming and recent appointments, each part only
+signs: app/clinical/summary.py; vaccinations given and due: app/care), upcoming and recent appointments, each part only
 when the issuer's role may read it (app/security/roles.py: a secretary's
 sheet has no blood group, no allergy and no treatment)."""
 
 from datetime import date
 
 from app.agenda.patient_appointments import patient_appointments
+from app.care.rules import vaccination_record
 from app.clinical.summary import clinical_summary
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 from app.prescribing.lists import patient_prescribing
 from app.security.policy import READ, field_groups_of, may, readable_fields
-from app.security.roles import ALLERGIES, PATIENTS, PRESCRIPTIONS
+from app.security.roles import ALLERGIES, PATIENTS, PRESCRIPTIONS, VACCINATIONS
 
 # Enough for the sheet a doctor takes to a consultation; the screens list everything.
 APPOINTMENTS_SHOWN = 50
@@ -59,6 +60,10 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
     shown = readable_fields(issuer, PATIENTS)
     show_treatments = may(issuer, READ, PRESCRIPTIONS)
     clinical = clinical_summary(session, issuer, patient.id)
+    vaccinations = None  # (given, due), for the roles that read them (app/care)
+    if may(issuer, READ, VACCINATIONS):
+        vaccinations = vaccination_record(session, issuer, patient.id)
+        clinical.shown.append(VACCINATIONS)
     html = render_document_html(
         "patient_record.html",
         session=session,
@@ -77,6 +82,7 @@ def build(session, *, patient, fields, issuer, engine) -> Draft:
         prescribing=patient_prescribing(patient.id),
         appointments=patient_appointments(patient.id, limit=APPOINTMENTS_SHOWN),
         clinical=clinical,
+        vaccinations=vaccinations,
     )
     # What the sheet shows, kept with it: a reader must be allowed as much
     # (app/documents/access.py, check_may_read_document).

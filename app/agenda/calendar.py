@@ -10,18 +10,29 @@ the browser's own zone, a secretary in Paris and a doctor reading from
 abroad see 09:00 for the same appointment.
 """
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.orm import selectinload
 
-from app.agenda.models import INACTIVE_STATUSES, STATUSES, TRANSITIONS, Appointment, DoctorAbsence, DoctorSchedule
+from app.agenda.models import (
+    INACTIVE_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    Appointment,
+    AppointmentType,
+    DoctorAbsence,
+    DoctorSchedule,
+)
 from app.agenda.rules import ARRIVAL_STATUSES, is_ahead, patient_label
 from app.core.errors import BadInput
 from app.core.extensions import db
-from app.core.timezone import hospital_zone
-from app.records.models import Staff
+from app.core.timezone import hospital_zone, today
+from app.records.models import Patient, Room, Staff
 
 # One colour per status (the legend on the calendar page uses the same).
 STATUS_COLOURS = {
@@ -47,16 +58,24 @@ def check_period(starts: datetime, ends: datetime) -> None:
         raise BadInput(f"Ask for at most {MAX_PERIOD.days} days at a time.", field="end")
 
 
-def local_wall_time(moment: datetime) -> str:
+def local_wall_time(moment: datetime, zone=None) -> str:
     """The hospital's local time, without offset, as FullCalendar expects it."""
-    return moment.astimezone(hospital_zone()).replace(tzinfo=None).isoformat(timespec="seconds")
+    return moment.astimezone(zone or hospital_zone()).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def next_statuses(status: str, starts_at: datetime | None = None) -> list[str]:
+def next_statuses(status: str, starts_at: datetime | None = None, *, ahead: bool | None = None) -> list[str]:
     """Where a status change from the calendar may lead (postponing is a move
     to a new time; arrived and completed wait for the appointment's day)."""
-    ahead = starts_at is not None and is_ahead(starts_at)
+    if ahead is None:
+        ahead = starts_at is not None and is_ahead(starts_at)
     return [s for s in TRANSITIONS.get(status, ()) if s != "postponed" and not (ahead and s in ARRIVAL_STATUSES)]
+
+
+# The longest an appointment may last (appointments_duration_check: 5 to 720
+# minutes): an appointment overlapping a period started at most this long
+# before it, which lets the feed's query use the index on starts_at instead
+# of scanning every appointment that ends after the period's start.
+LONGEST_APPOINTMENT = timedelta(minutes=720)
 
 
 def appointment_events(
@@ -69,15 +88,52 @@ def appointment_events(
     may_write: Callable[[int], bool] = lambda _doctor_id: False,
 ) -> list[dict]:
     """Appointments overlapping [starts, ends), as FullCalendar events;
-    `may_write(doctor_id)` says whether the user may move them."""
+    `may_write(doctor_id)` says whether the user may move them.  Only the
+    columns the events show are read, in one query (issue 22: loading whole
+    patients, doctors, types and rooms took most of an all-doctors week)."""
+    zone, first_day_ahead = hospital_zone(), today() + timedelta(days=1)
+    patient, doctor, room, kind = (
+        sa.orm.aliased(Patient),
+        sa.orm.aliased(Staff),
+        sa.orm.aliased(Room),
+        sa.orm.aliased(AppointmentType),
+    )
     query = (
-        sa.select(Appointment)
-        .where(Appointment.starts_at < ends, Appointment.ends_at > starts)
-        .options(
-            selectinload(Appointment.patient),
-            selectinload(Appointment.doctor),
-            selectinload(Appointment.room),
-            selectinload(Appointment.type),
+        sa.select(
+            Appointment.id,
+            Appointment.status,
+            Appointment.needs_rebooking,
+            Appointment.starts_at,
+            Appointment.ends_at,
+            Appointment.patient_id,
+            Appointment.doctor_id,
+            Appointment.room_id,
+            Appointment.type_id,
+            Appointment.duration_minutes,
+            Appointment.notes,
+            Appointment.cancellation_reason,
+            Appointment.absence_exception_reason,
+            patient.sex.label("patient_sex"),
+            patient.last_name.label("patient_last_name"),
+            patient.first_name.label("patient_first_name"),
+            doctor.profession.label("doctor_profession"),
+            doctor.last_name.label("doctor_last_name"),
+            doctor.first_name.label("doctor_first_name"),
+            room.code.label("room_code"),
+            room.name.label("room_name"),
+            kind.name.label("type_name"),
+            # The wall times, converted by PostgreSQL (zoneinfo per event cost more than the query).
+            sa.func.timezone(zone.key, Appointment.starts_at).label("local_start"),
+            sa.func.timezone(zone.key, Appointment.ends_at).label("local_end"),
+        )
+        .join(patient, patient.id == Appointment.patient_id)
+        .join(doctor, doctor.id == Appointment.doctor_id)
+        .join(kind, kind.id == Appointment.type_id)
+        .outerjoin(room, room.id == Appointment.room_id)
+        .where(
+            Appointment.starts_at < ends,
+            Appointment.ends_at > starts,
+            Appointment.starts_at > starts - LONGEST_APPOINTMENT,
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )
@@ -89,50 +145,102 @@ def appointment_events(
         query = query.where(Appointment.status.not_in(INACTIVE_STATUSES))
     writable: dict[int, bool] = {}
     events = []
-    for appointment in db.session.scalars(query):
-        if appointment.doctor_id not in writable:
-            writable[appointment.doctor_id] = may_write(appointment.doctor_id)
-        events.append(appointment_event(appointment, writable=writable[appointment.doctor_id]))
+    for row in db.session.execute(query):
+        if row.doctor_id not in writable:
+            writable[row.doctor_id] = may_write(row.doctor_id)
+        events.append(
+            _event(
+                row,
+                patient=SimpleNamespace(
+                    sex=row.patient_sex, last_name=row.patient_last_name, first_name=row.patient_first_name
+                ),
+                doctor_name=_doctor_name(row.doctor_profession, row.doctor_first_name, row.doctor_last_name),
+                room_label=f"{row.room_code} - {row.room_name}" if row.room_code is not None else None,
+                type_name=row.type_name,
+                writable=writable[row.doctor_id],
+                zone=zone,
+                ahead=row.local_start.date() >= first_day_ahead,
+                local=(row.local_start.isoformat(timespec="seconds"), row.local_end.isoformat(timespec="seconds")),
+            )
+        )
     return events
 
 
+def _doctor_name(profession: str, first_name: str, last_name: str) -> str:
+    """Staff.display_name, from its columns (keep the two alike)."""
+    prefix = "Dr " if profession in ("doctor", "radiologist") else ""
+    return f"{prefix}{first_name} {last_name.upper()}"
+
+
 def appointment_event(appointment: Appointment, *, writable: bool = False) -> dict:
-    status = appointment.status
     room = appointment.room
+    return _event(
+        appointment,
+        patient=appointment.patient,
+        doctor_name=appointment.doctor.display_name,
+        room_label=f"{room.code} - {room.name}" if room else None,
+        type_name=appointment.type.name,
+        writable=writable,
+        zone=hospital_zone(),
+        ahead=is_ahead(appointment.starts_at),
+    )
+
+
+def _event(appointment, *, patient, doctor_name, room_label, type_name, writable, zone, ahead, local=None) -> dict:
+    """One FullCalendar event; `appointment` is an Appointment or a row with
+    its columns; `local` its start and end already in the hospital's wall time."""
+    status, needs_rebooking = appointment.status, appointment.needs_rebooking
+    look = _status_look(status, needs_rebooking, writable, ahead)
+    start, end = local or (local_wall_time(appointment.starts_at, zone), local_wall_time(appointment.ends_at, zone))
     return {
         "id": str(appointment.id),
-        "title": f"{patient_label(appointment.patient)} · {appointment.type.name}"
-        + (" · to be rebooked" if appointment.needs_rebooking and appointment.is_active else ""),
-        "start": local_wall_time(appointment.starts_at),
-        "end": local_wall_time(appointment.ends_at),
-        "color": STATUS_COLOURS.get(status, "#337ab7"),
-        "classNames": [f"ct-status-{status}", *(["ct-to-rebook"] if appointment.needs_rebooking else [])],
-        "editable": writable and status in MOVABLE_STATUSES,
+        "title": f"{patient_label(patient)} · {type_name}{look['title_suffix']}",
+        "start": start,
+        "end": end,
+        "color": look["color"],
+        "classNames": look["classNames"],
+        "editable": look["editable"],
         "extendedProps": {
             "kind": "appointment",
             "status": status,
-            "status_label": STATUSES.get(status, status),
-            "next_statuses": [{"code": s, "label": STATUSES[s]} for s in next_statuses(status, appointment.starts_at)]
-            if writable
-            else [],
+            "status_label": look["status_label"],
+            "next_statuses": look["next_statuses"],
             # Postponing picks the new time with the slot finder (a page of its own).
-            "can_postpone": writable and "postponed" in TRANSITIONS.get(status, ()),
+            "can_postpone": look["can_postpone"],
             "patient_id": appointment.patient_id,
-            "patient": appointment.patient.full_name,
+            "patient": f"{patient.last_name.upper()} {patient.first_name}",
             "doctor_id": appointment.doctor_id,
-            "doctor": appointment.doctor.display_name,
+            "doctor": doctor_name,
             "room_id": appointment.room_id,
-            "room": f"{room.code} - {room.name}" if room else None,
+            "room": room_label,
             "type_id": appointment.type_id,
-            "type": appointment.type.name,
+            "type": type_name,
             "duration_minutes": appointment.duration_minutes,
             "notes": appointment.notes,
             "cancellation_reason": appointment.cancellation_reason,
-            "needs_rebooking": appointment.needs_rebooking,
+            "needs_rebooking": needs_rebooking,
             "absence_exception_reason": appointment.absence_exception_reason,
             "starts_at": appointment.starts_at.isoformat(),
             "ends_at": appointment.ends_at.isoformat(),
         },
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _status_look(status: str, needs_rebooking: bool, writable: bool, ahead: bool) -> dict:
+    """What an event's status decides (colour, classes, the next statuses...),
+    worked out once per combination rather than for each of 3,000 events.
+    Callers must not change what it returns (shared between events)."""
+    return {
+        "title_suffix": " · to be rebooked" if needs_rebooking and status not in INACTIVE_STATUSES else "",
+        "color": STATUS_COLOURS.get(status, "#337ab7"),
+        "classNames": [f"ct-status-{status}", *(["ct-to-rebook"] if needs_rebooking else [])],
+        "editable": writable and status in MOVABLE_STATUSES,
+        "status_label": str(STATUSES.get(status, status)),
+        "next_statuses": [{"code": s, "label": str(STATUSES[s])} for s in next_statuses(status, ahead=ahead)]
+        if writable
+        else [],
+        "can_postpone": writable and "postponed" in TRANSITIONS.get(status, ()),
     }
 
 

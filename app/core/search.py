@@ -22,9 +22,10 @@ from flask_appbuilder.models.sqla.filters import (
     get_field_setup_query,
 )
 from flask_babel import lazy_gettext
-from sqlalchemy import and_, func, literal
+from sqlalchemy import and_, func, literal, or_
 
 from app.core.actor import current_actor
+from app.core.name_search import SIMILAR_SHOWN, any_match, long_enough, matches_first, note, similar_to, too_short
 from app.core.timezone import hospital_zone
 from app.security.policy import readable_fields
 from app.security.roles import PATIENTS
@@ -40,13 +41,34 @@ def folded(expression):
     return func.normalize_search_text(expression)
 
 
+# Columns with a trigram index on normalize_search_text(column) (the
+# migrations' patients_last_name_search_idx): their text filters search
+# through it (app/core/name_search.py) and ask for 3 letters at least.
+TRIGRAM_INDEXED = {("patients", "last_name")}
+
+
+def indexed_text_filter(model, column_name: str, field, condition, value):
+    """On a trigram-indexed column: matches sorted rather than walked, one
+    more letter asked for below three, similar values when nothing matches."""
+    if (getattr(model, "__tablename__", None), column_name) not in TRIGRAM_INDEXED:
+        return condition
+    text = str(value).strip()
+    if not long_enough(text):
+        return too_short(column_name)
+    if any_match(model, condition):
+        return matches_first(model, condition)
+    note(SIMILAR_SHOWN)
+    return matches_first(model, similar_to(folded(field), text))
+
+
 class FilterContainsFolded(BaseFilter):
     name = lazy_gettext("Contains")
     arg_name = "ct"
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(folded(field).like(folded(literal(_like_pattern(value))), escape="\\"))
+        condition = folded(field).like(folded(literal(_like_pattern(value))), escape="\\")
+        return query.filter(indexed_text_filter(self.model, self.column_name, field, condition, value))
 
 
 class FilterStartsWithFolded(BaseFilter):
@@ -55,7 +77,8 @@ class FilterStartsWithFolded(BaseFilter):
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(folded(field).like(folded(literal(_like_pattern(value, prefix=False))), escape="\\"))
+        condition = folded(field).like(folded(literal(_like_pattern(value, prefix=False))), escape="\\")
+        return query.filter(indexed_text_filter(self.model, self.column_name, field, condition, value))
 
 
 class FoldedFilterConverter(SQLAFilterConverter):
@@ -113,22 +136,61 @@ class FilterPersonName(BaseFilter):
         return query if condition is None else query.filter(condition)
 
 
-def person_name_matches(model, value):
+def person_name_matches(model, value, *, field: str = "last_name", similar_if_none: bool = True):
     """The condition "every word of `value` is in the person's names" (see
     FilterPersonName); None when nothing was typed.  The patient pickers of
     the agenda screens search with it too.  A user whose role may not read
     the NIR (field matrix) does not find a patient by it: each word must
     then also be in the text without the NIR (the indexed expression still
-    narrows the search first)."""
-    haystack = folded(person_name_text(model))
+    narrows the search first).
+
+    Fast at scale (app/core/name_search.py): the words of 3 letters or more
+    find the matches through the trigram index before they are sorted; with
+    none, the user is asked for one more letter; when nothing matches,
+    similar names are offered ("dubuis" finds Dubois)."""
     words = [w for w in str(value).split() if w]
     if not words:
         return None
+    if not any(long_enough(w) for w in words):
+        return too_short(field)
+    haystack = folded(person_name_text(model))
     conditions = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
     if hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS):
-        names = model.last_name + " " + model.first_name + " " + func.coalesce(model.birth_name, "") + " " + model.mrn
-        conditions += [folded(names).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
-    return and_(*conditions)
+        conditions += [folded(_names_text(model)).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
+    indexed = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words if long_enough(w)]
+    exact = and_(matches_first(model, and_(*indexed)), *conditions)
+    if not similar_if_none or any_match(model, and_(*conditions)):
+        return exact
+    note(SIMILAR_SHOWN)
+    return similar_names(model, words)
+
+
+def _names_text(model):
+    """The names (and hospital number) without the NIR."""
+    text = model.last_name + " " + model.first_name
+    if hasattr(model, "birth_name"):
+        text = text + " " + func.coalesce(model.birth_name, "") + " " + model.mrn
+    return text
+
+
+def similar_names(model, words: list[str]):
+    """The typo fallback: a last name similar to one of the longer words
+    (trigram index), and every word similar to the last or first name or
+    found in the names.  Never searches the NIR."""
+    last, first = folded(model.last_name), folded(model.first_name)
+    names = folded(_names_text(model))
+    indexed = or_(*(similar_to(last, w) for w in words if long_enough(w)))
+    each_word = [
+        or_(similar_to(last, w), similar_to(first, w), names.like(folded(literal(_like_pattern(w))), escape="\\"))
+        for w in words
+    ]
+    return and_(matches_first(model, indexed), *each_word)
+
+
+def similarity_order(model, words: list[str]):
+    """Most similar last names first (the pickers' order for similar names)."""
+    scores = [func.similarity(folded(model.last_name), folded(literal(w))) for w in words if long_enough(w)]
+    return func.greatest(*scores).desc() if scores else model.id
 
 
 class ColumnFilters(Filters):

@@ -10,7 +10,7 @@ indexed normalize_search_text() expression.
 import sqlalchemy as sa
 
 from app.core.extensions import db
-from app.core.search import person_name_matches
+from app.core.search import person_name_matches, similar_names, similarity_order
 from app.records.models import Patient
 
 MAX_MATCHES = 20
@@ -19,13 +19,22 @@ MAX_MATCHES = 20
 def find_patients(text: str, *, limit: int = 10) -> list[Patient]:
     """Patients matching every word of `text`, by name; [] when nothing useful
     was typed.  The pickers book appointments: deceased patients are left out."""
-    condition = person_name_matches(Patient, (text or "").strip())
+    text = (text or "").strip()
+    condition = person_name_matches(Patient, text, field="q", similar_if_none=False)
     if condition is None:
         return []
+    found = _first_patients(condition, limit)
+    if not found:  # a typo: similar names (app/core/name_search.py)
+        words = text.split()
+        found = _first_patients(similar_names(Patient, words), limit, similarity_order(Patient, words))
+    return found
+
+
+def _first_patients(condition, limit: int, *first_by) -> list[Patient]:
     query = (
         sa.select(Patient)
         .where(condition, Patient.status != "deceased")
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .order_by(*first_by, Patient.last_name, Patient.first_name, Patient.id)
         .limit(max(1, min(limit, MAX_MATCHES)))
     )
     return list(db.session.scalars(query))

@@ -270,15 +270,17 @@ class PatientView(CareTrailModelView):
         """Each domain's section of the record, built for the signed-in user;
         the record it was merged into, and those merged into it."""
         actor = current_actor()
-        patient = db.session.get(Patient, int(pk))
+        # One query for both: the record this one was merged into, and those merged into it.
+        merged_into_id = sa.select(Patient.merged_into_id).where(Patient.id == int(pk)).scalar_subquery()
+        related = db.session.scalars(
+            sa.select(Patient)
+            .where(sa.or_(Patient.merged_into_id == int(pk), Patient.id == merged_into_id))
+            .order_by(Patient.id)
+        ).all()
         return {
             "sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()],
-            "merged_into": db.session.get(Patient, patient.merged_into_id)
-            if patient and patient.merged_into_id
-            else None,
-            "merged_here": db.session.scalars(
-                sa.select(Patient).where(Patient.merged_into_id == int(pk)).order_by(Patient.id)
-            ).all(),
+            "merged_into": next((p for p in related if p.merged_into_id != int(pk)), None),
+            "merged_here": [p for p in related if p.merged_into_id == int(pk)],
         }
 
     @expose("/merge/<int:pk>", methods=["GET", "POST"])

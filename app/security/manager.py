@@ -11,11 +11,19 @@ per menu entry and button), and the login protections of issue 18:
   (app/security/sessions.py), so they can be ended server-side;
 - passwords under the rules of app/security/passwords.py, and a change ends
   every session and token of the account.
+
+Permissions cost no query per check (issue 22): the user comes with their
+roles and groups in one query, the effective role names are worked out once
+per request, and a role the matrix does not describe (one made by hand in
+the screens, or the Public role) has its pairs read once per request in one
+query, where FAB ran one SELECT per menu entry and button.
 """
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from sqlalchemy import text
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from app.core.db_context import remember_request_user
@@ -116,17 +124,71 @@ class CareTrailSecurityManager(SecurityManager):
         ended = sessions.end_all(user.id, "password changed")
         seclog.record("password_changed", user=user, detail=f"{ended} sessions and tokens ended")
 
+    def get_user_by_id(self, pk):
+        """The user with their roles and groups (FAB lazy-loads them: two more queries a request)."""
+        user_model, group_model = self.user_model, self.group_model
+        return self.session.get(
+            user_model,
+            pk,
+            options=[joinedload(user_model.roles), joinedload(user_model.groups).joinedload(group_model.roles)],
+        )
+
+    def effective_role_names(self, user) -> frozenset[str]:
+        """The names of the roles the user acts with (own and through groups),
+        worked out once per request: every permission decision of the request
+        reads them.  Keyed on the names, so whatever else makes a role
+        effective (a delegation) only has to extend get_user_roles."""
+        cache = _request_cache("ct_effective_roles")
+        key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+        if key not in cache:
+            cache[key] = frozenset(role.name for role in self.get_user_roles(user))
+        return cache[key]
+
+    def database_pairs(self, role_names: frozenset[str]) -> frozenset[tuple[str, str]]:
+        """(permission, view_menu) pairs the database grants these roles: for
+        roles the matrix does not describe; one query per request."""
+        cache = _request_cache("ct_database_pairs")
+        if role_names not in cache:
+            rows = self.session.execute(
+                text(
+                    "SELECT p.name, v.name FROM ab_role r"
+                    " JOIN ab_permission_view_role pvr ON pvr.role_id = r.id"
+                    " JOIN ab_permission_view pv ON pv.id = pvr.permission_view_id"
+                    " JOIN ab_permission p ON p.id = pv.permission_id"
+                    " JOIN ab_view_menu v ON v.id = pv.view_menu_id"
+                    " WHERE r.name = ANY(:names)"
+                ),
+                {"names": sorted(role_names)},
+            )
+            cache[role_names] = frozenset((permission, view) for permission, view in rows)
+        return cache[role_names]
+
+    def roles_may(self, role_names: frozenset[str], permission_name: str, view_name: str) -> bool:
+        """The matrix's answer for roles it describes, the database's otherwise
+        (what FAB's exist_permission_on_roles would find, without its query)."""
+        if knows_roles(role_names):
+            return role_may(role_names, permission_name, view_name)
+        return (permission_name, view_name) in self.database_pairs(role_names)
+
+    def is_item_public(self, permission_name, view_name):
+        if self.builtin_roles:
+            return super().is_item_public(permission_name, view_name)
+        return self.roles_may(frozenset([self.auth_role_public]), permission_name, view_name)
+
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
-        roles = [role.name for role in self.get_user_roles(user)]
-        if not knows_roles(roles):
+        roles = self.effective_role_names(user)
+        if self.builtin_roles:
             return super()._has_view_access(user, permission_name, view_name)
-        return role_may(roles, permission_name, view_name)
+        return self.roles_may(roles, permission_name, view_name)
 
     def _get_user_permission_view_menus(self, user, permission_name: str, view_menus_name: list[str]) -> set[str]:
         """The menu entries (or views) among `view_menus_name` the user may reach."""
-        if user is None or view_menus_name is None:
+        if view_menus_name is None or self.builtin_roles:
             return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        roles = [role.name for role in self.get_user_roles(user)]
-        if not knows_roles(roles):
-            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        return {name for name in view_menus_name if role_may(roles, permission_name, name)}
+        roles = frozenset([self.auth_role_public]) if user is None else self.effective_role_names(user)
+        return {name for name in view_menus_name if self.roles_may(roles, permission_name, name)}
+
+
+def _request_cache(name: str) -> dict:
+    """A dict that lasts as long as the request (a fresh one outside requests)."""
+    return g.setdefault(name, {}) if has_request_context() else {}

@@ -70,9 +70,13 @@ class CalendarView(BaseView):
     def index(self):
         actor = current_actor()
         own_doctor = staff_id_of(db.session, actor)
+        doctors = bookable_doctors()
         doctor_id = request.args.get("doctor_id", type=int)
         if doctor_id is None and "doctor_id" not in request.args:
-            doctor_id = own_doctor  # a doctor opens on their own agenda
+            # A doctor opens on their own agenda, anyone else on the first
+            # doctor's: one doctor's week is what people look at, and the
+            # all-doctors week (doctor_id= empty) is ten times the work.
+            doctor_id = own_doctor or (doctors[0].id if doctors else None)
         config = {
             "timezone": hospital_zone().key,
             "initialView": request.args.get("view") if request.args.get("view") in VIEWS else "timeGridWeek",
@@ -106,7 +110,7 @@ class CalendarView(BaseView):
         return self.render_template(
             "pages/calendar.html",
             config=config,
-            doctors=bookable_doctors(),
+            doctors=doctors,
             rooms=active_rooms(),
             statuses=STATUSES,
             colours=STATUS_COLOURS,

@@ -31,6 +31,14 @@
       picker.dispatchEvent(new CustomEvent("patient-picked", { bubbles: true, detail: patient }));
     }
 
+    function hint(message) {
+      clearMatches();
+      var note = document.createElement("div");
+      note.className = "list-group-item ct-patient-none";
+      note.textContent = message;
+      matches.appendChild(note);
+    }
+
     function show(patients) {
       clearMatches();
       if (!patients.length) {
@@ -55,11 +63,14 @@
     function search() {
       var text = query.value.trim();
       if (inFlight) { inFlight.abort(); }
-      if (text.length < 2) { clearMatches(); return; }
+      if (text.length < 3) { clearMatches(); if (text.length) { hint("Type at least 3 letters."); } return; }
       inFlight = new AbortController();
       fetch(url + "?q=" + encodeURIComponent(text), { credentials: "same-origin", signal: inFlight.signal })
-        .then(function (response) { return response.ok ? response.json() : []; })
-        .then(show)
+        .then(function (response) {
+          // A refusal (one or two letters) says why in its message.
+          return response.json().then(function (body) { return response.ok ? body : { message: body.message }; });
+        })
+        .then(function (body) { if (Array.isArray(body)) { show(body); } else { hint(body.message || "No patient matches."); } })
         .catch(function (error) { if (error.name !== "AbortError") { clearMatches(); } });
     }
 

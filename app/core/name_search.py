@@ -1,0 +1,76 @@
+"""Name searches that stay fast at hospital scale (issue 22).
+
+Three habits, shared by every search door (the lists' quick search and
+"Last name" filter, the agenda's patient picker, the REST API's filters):
+
+- **Matches sorted, not walked.**  Fetching the first page of a common
+  surname sorted by name made PostgreSQL walk the name-order index and
+  filter ~500,000 rows (2 s for "moreau").  The matches are found first
+  through the trigram index, as an array of ids (an InitPlan the planner
+  cannot turn into a walk), then sorted: same rows, same order, ~10 ms.
+  Only for words of at least MIN_LETTERS letters: a trigram index has
+  nothing to look up in one or two letters.
+- **One or two letters ask for one more** (MIN_LETTERS), quickly, instead of
+  scanning every patient for "du".
+- **A typo still finds the patient.**  When nothing matches exactly, names
+  similar to the words typed (pg_trgm similarity, on the same index) are
+  offered instead: "dubuis" finds Dubois and Dupuis.
+"""
+
+import sqlalchemy as sa
+from flask import flash, g, has_request_context, request
+from flask_babel import lazy_gettext
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from app.core.errors import BadInput
+from app.core.extensions import db
+
+MIN_LETTERS = 3
+TOO_SHORT = lazy_gettext("Type at least 3 letters (or digits) to search by name.")
+SIMILAR_SHOWN = lazy_gettext("No exact match: similar names are shown.")
+
+
+def long_enough(text: str) -> bool:
+    return len(text) >= MIN_LETTERS
+
+
+def matches_first(model, indexed_condition):
+    """`model.id = ANY(ARRAY(SELECT id FROM ... WHERE indexed_condition))`:
+    the planner runs the (trigram-indexed) search once, then fetches and sorts
+    its ids, whatever ORDER BY and LIMIT the caller adds."""
+    ids = sa.select(model.id).where(indexed_condition).correlate(None).scalar_subquery()
+    return model.id == sa.any_(sa.func.array(ids, type_=ARRAY(model.id.type)))
+
+
+def any_match(model, condition) -> bool:
+    """Whether some row matches (remembered for the request: FAB applies a
+    list's filters twice, for the count and for the page)."""
+    key = ("ct_any_match", model.__name__, str(condition.compile(compile_kwargs={"literal_binds": True})))
+    cache = g.setdefault("ct_name_search", {}) if has_request_context() else {}
+    if key not in cache:
+        cache[key] = bool(db.session.scalar(sa.select(sa.exists().where(condition))))
+    return cache[key]
+
+
+def similar_to(expression, word: str):
+    """pg_trgm's `%` (similarity above pg_trgm.similarity_threshold, 0.3): indexable."""
+    return expression.op("%")(sa.func.normalize_search_text(sa.literal(word)))
+
+
+def too_short(field: str):
+    """One or two letters: the API refuses (400 naming the field); a screen
+    says so once and shows nothing (answered at once, no scan)."""
+    if not has_request_context() or request.path.startswith("/api/") or g.get("json_endpoint"):
+        raise BadInput(str(TOO_SHORT), field=field)
+    note(TOO_SHORT)
+    return sa.false()
+
+
+def note(message) -> None:
+    """A flashed message, once per request whatever the number of filters applied."""
+    if not has_request_context() or request.path.startswith("/api/") or g.get("json_endpoint"):
+        return
+    shown = g.setdefault("ct_search_notes", set())
+    if str(message) not in shown:
+        shown.add(str(message))
+        flash(message, "info")

@@ -97,4 +97,5 @@ def test_without_a_token_it_is_401(client, people):
 
 def test_in_the_openapi_spec(client, api):
     spec = client.get("/api/v1/_openapi", headers=api("admin")).get_json()
-    assert "/search/" in spec["paths"] or "/search" in spec["paths"]
+    assert "/api/v1/search" in spec["paths"]
+    assert "/api/v1/home/{kind}" in spec["paths"]

@@ -99,9 +99,7 @@ def _by_doctor(session, day: date) -> list[dict]:
 def _to_rebook(session) -> dict:
     where = (Appointment.needs_rebooking.is_(True),)
     count = session.scalar(sa.select(sa.func.count()).select_from(Appointment).where(*where))
-    rows = session.execute(
-        _joined().where(*where).order_by(Appointment.starts_at).limit(SHOWN)
-    ).all()
+    rows = session.execute(_joined().where(*where).order_by(Appointment.starts_at).limit(SHOWN)).all()
     return {"count": count, "appointments": [_row(a, p, d) for a, p, d in rows]}
 
 
@@ -138,7 +136,11 @@ def doctor_home(session, actor: Actor) -> dict:
             .limit(SHOWN)
         ).all()
         figures["unsigned_drafts"] = [
-            {"patient": _name(p), "since": format_date(rx.created_at), "url": url_for("PrescriptionView.show", pk=rx.id)}
+            {
+                "patient": _name(p),
+                "since": format_date(rx.created_at),
+                "url": url_for("PrescriptionView.show", pk=rx.id),
+            }
             for rx, p in drafts
         ]
     return figures
@@ -176,8 +178,7 @@ def oversight_home(session, actor: Actor) -> dict:
         figures["alerts"] = {
             "count": session.scalar(sa.select(sa.func.count()).select_from(Alert).where(Alert.status == "new")),
             "latest": [
-                {"severity": a.severity, "summary": a.summary, "at": format_time_of_day(a.occurred_at)}
-                for a in waiting
+                {"severity": a.severity, "summary": a.summary, "at": format_time_of_day(a.occurred_at)} for a in waiting
             ],
             "url": url_for("AlertHistoryView.index", status="new"),
         }
@@ -234,7 +235,9 @@ def _joined():
 
 def _appointments(session, day: date, *, doctor_id: int | None = None) -> list:
     start = local_midnight(day)
-    query = _joined().where(Appointment.starts_at >= start, Appointment.starts_at < local_midnight(day + timedelta(days=1)))
+    query = _joined().where(
+        Appointment.starts_at >= start, Appointment.starts_at < local_midnight(day + timedelta(days=1))
+    )
     if doctor_id is not None:
         query = query.where(Appointment.doctor_id == doctor_id)
     return session.execute(query.order_by(Staff.last_name, Staff.id, Appointment.starts_at)).all()

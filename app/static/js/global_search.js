@@ -9,6 +9,7 @@
   input.setAttribute("data-ready", "1");
   var labels = JSON.parse(input.getAttribute("data-kind-labels"));
   var timer = null, sequence = 0, selected = -1;
+  var ORDER = ["patients", "appointments", "documents", "prescriptions"];
 
   function links() { return box.querySelectorAll("a"); }
 
@@ -26,8 +27,12 @@
   function show(data) {
     box.textContent = "";
     var count = 0;
-    Object.keys(data.groups || {}).forEach(function (kind) {
-      var rows = data.groups[kind];
+    // JSON objects come back with sorted keys: patients first, whatever the order.
+    var groups = data.groups || {};
+    var kinds = ORDER.filter(function (kind) { return kind in groups; })
+      .concat(Object.keys(groups).filter(function (kind) { return ORDER.indexOf(kind) < 0; }));
+    kinds.forEach(function (kind) {
+      var rows = groups[kind];
       if (!rows.length) { return; }
       var heading = document.createElement("h3");
       heading.textContent = labels[kind] || kind;

@@ -45,3 +45,17 @@ def test_no_sideways_scroll_at_390_px(sign_in, live_server, ward_today):  # noqa
     page.goto(f"{live_server}/patients/show/{ward_today['dubois']}")
     page.locator(".patient-banner").wait_for()
     assert not scrolls_sideways(page), "the patient page is wider than the phone"
+
+
+def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live_server, ward_today):  # noqa: F811
+    page = sign_in("secretary")
+    page.goto(f"{live_server}/calendar/day/")
+    event = page.locator("#day-calendar .ec-event").first
+    event.wait_for()
+    text = page.locator("#day-calendar").inner_text()
+    assert "Dr Paul MARTIN" in text and "Dr Anne PETIT" in text  # the columns' headings
+    assert "Dr Paul MARTIN" in event.inner_text() and "Dubois" in event.inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/calendar/day/")
+    page.locator("#day-calendar .ec-list").wait_for()
+    assert not scrolls_sideways(page)

@@ -106,3 +106,12 @@ def test_the_secretary_banner_has_no_prescribing_and_administrative_first(client
     assert page.index('class="patient-administrative"') < page.index('class="patient-sections"')
     edit = client.get(f"/patients/edit/{ward_today['dubois']}").get_data(as_text=True)
     assert "patient-banner" in edit
+
+
+def test_the_printable_day_list_per_doctor(client, login, ward_today):
+    login("secretary")
+    page = client.get(f"/calendar/day/print?doctor_id={ward_today['martin']}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "DUBOIS" in text and "Dr Paul MARTIN" in text
+    assert client.get("/calendar/day/?by=room").status_code == 200

@@ -99,7 +99,11 @@ def main() -> None:
     with app.app_context():
         query = sa.select(Patient.id).where(similar_names(Patient, ["dubuis"])).limit(8)
         compiled = str(query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-        plan = [row[0] for row in db.session.execute(sa.text("EXPLAIN " + compiled))]
+        raw = db.engine.raw_connection()  # no parameters: the compiled text's %% are plain %
+        try:
+            plan = [row[0] for row in raw.cursor().execute("EXPLAIN " + compiled.replace("%%", "%")).fetchall()]
+        finally:
+            raw.close()
     print("[search] plan of the typo fallback (similar last names to 'dubuis'):")
     for line in plan:
         print("   ", line)

@@ -68,21 +68,27 @@ def is_clinical(actor: Actor) -> bool:
 def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | None:
     if not may(actor, READ, PATIENTS):
         return None
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        return None
     fields = readable_fields(actor, PATIENTS)
+    reads_allergies = may(actor, READ, ALLERGIES)
+    # One query: the patient and, for who may read them, the agents of their active allergies.
+    agents_of = sa.literal(None)
+    if reads_allergies:
+        agent = sa.func.coalesce(
+            PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
+        )
+        agents_of = sa.func.array(
+            sa.select(agent)
+            .where(PatientAllergy.patient_id == Patient.id, PatientAllergy.status == "active")
+            .order_by(PatientAllergy.id)
+            .scalar_subquery()
+        )
+    row = session.execute(sa.select(Patient, agents_of).where(Patient.id == patient_id)).first()
+    if row is None:
+        return None
+    patient, recorded = row
     allergy, agents = "", []
-    if "allergies" in fields or may(actor, READ, ALLERGIES):
-        if may(actor, READ, ALLERGIES):
-            agents = [
-                a.agent
-                for a in session.scalars(
-                    sa.select(PatientAllergy).where(
-                        PatientAllergy.patient_id == patient_id, PatientAllergy.status == "active"
-                    )
-                )
-            ]
+    if "allergies" in fields or reads_allergies:
+        agents = list(recorded or [])
         if "allergies" in fields and patient.allergies:
             agents.append(patient.allergies)
         allergy = "active" if agents else "none"

@@ -115,3 +115,9 @@ def test_the_printable_day_list_per_doctor(client, login, ward_today):
     text = page.get_data(as_text=True)
     assert "DUBOIS" in text and "Dr Paul MARTIN" in text
     assert client.get("/calendar/day/?by=room").status_code == 200
+
+
+def test_the_banner_heads_the_prescription_pages(client, login, ward_today):
+    login("doctor")
+    form = client.get(f"/prescriptions/add?patient_id={ward_today['dubois']}").get_data(as_text=True)
+    assert "patient-banner-allergy" in form

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
-.PHONY: run worker test lint format bench clean-venv
+.PHONY: run serve worker test lint format bench bench-load clean-venv
 
 $(STAMP): requirements.txt
 	@echo "[caretrail] setting up $(VENV) from requirements.txt"
@@ -20,6 +20,10 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	@$(BIN)/python -m app.launcher
 
+## serve: gunicorn (4 workers, --preload: gunicorn.conf.py) against DATABASE_URL, already migrated and set up by `make run` or `flask db upgrade`
+serve: $(STAMP)
+	@$(BIN)/gunicorn run:app
+
 ## worker: run background jobs (queue, periodic tasks) against DATABASE_URL; `make run` starts one itself
 worker: $(STAMP)
 	@$(BIN)/flask --app run.py worker
@@ -31,8 +35,8 @@ test: $(STAMP)
 	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
-## bench: audit overhead (throughput and instructions), audit search, free-slot, prescription-check, PDF and alert-latency benchmarks (minutes; prints ratios and timings)
-bench: $(STAMP)
+## bench: load test short form (10,000 patients, 20 users, 15 s), audit overhead (throughput and instructions), audit search, free-slot, prescription-check, PDF and alert-latency benchmarks (minutes; prints ratios and timings)
+bench: $(STAMP) bench-load
 	@$(BIN)/python -m bench.audit_overhead
 	@$(BIN)/python -m bench.audit_search
 	@$(BIN)/python -m bench.slots
@@ -41,6 +45,10 @@ bench: $(STAMP)
 	@$(BIN)/python -m bench.prescription_check
 	@$(BIN)/python -m bench.pdf
 	@$(BIN)/python -m bench.alert_latency
+
+## bench-load: the load test's short form alone (see README, "Performance at hospital scale", for the full one)
+bench-load: $(STAMP)
+	@$(BIN)/python -m bench.load
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -149,15 +149,16 @@ class Server:
         ]
         command += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "counting_wsgi:app"]
         self.process = subprocess.Popen(command, cwd=self.source, env=env, start_new_session=True)
-        deadline = time.time() + 90
+        deadline = time.time() + 180
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn on {self.source} stopped (exit {self.process.returncode})")
             try:
-                if requests.get(self.base + "/login/", timeout=5).status_code == 200:
+                if requests.get(self.base + "/login/", timeout=30).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.5)
+        self.__exit__()
         raise RuntimeError(f"gunicorn on {self.source} did not answer")
 
     def __exit__(self, *_exc):
@@ -337,6 +338,8 @@ def mix(base: str, fx: Fixtures, users: int, seconds: float) -> tuple[Recorder, 
 def measure(label: str, source: Path, args, fx: Fixtures, port: int) -> dict:
     print(f"[load] {label}: gunicorn -w {args.workers} on {source}", flush=True)
     with Server(source, port, args.workers, args.app_database_url) as server:
+        for _ in range(args.workers * 3):  # every worker builds its app (without --preload) before the clock starts
+            requests.get(server.base + "/login/", timeout=60)
         load_before = os.getloadavg()[0]
         single = one_at_a_time(server.base, fx, args.repeat)
         searches = search_doors(server.base, fx)

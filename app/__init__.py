@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import agenda, alerts, audit, care, clinical, documents, jobs, prescribing, records, security
+from app import agenda, alerts, audit, care, clinical, documents, home, jobs, prescribing, records, search, security
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
@@ -27,7 +27,7 @@ from app.security.policy import may
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # In menu order.
-DOMAINS = (records, agenda, clinical, prescribing, care, documents, audit, alerts, jobs, security)
+DOMAINS = (records, agenda, clinical, prescribing, care, documents, audit, alerts, jobs, search, home, security)
 
 # FAB's own security APIs warn at every start about relation columns they do
 # not filter on; nothing for us to act on.
@@ -76,11 +76,11 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     with app.app_context():
         # One AppBuilder per app (the test-suite builds many apps); code reaches
         # it through current_app.appbuilder.
-        from app.core.views import HomeView
+        from app.home.views import RoleHomeView
         from app.security.manager import CareTrailSecurityManager
 
         appbuilder = AppBuilder(
-            indexview=HomeView, security_manager_class=CareTrailSecurityManager, base_template="pages/base.html"
+            indexview=RoleHomeView, security_manager_class=CareTrailSecurityManager, base_template="pages/base.html"
         )
         appbuilder.init_app(app, db.session)
         for domain in DOMAINS:

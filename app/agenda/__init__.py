@@ -9,6 +9,7 @@ def register(appbuilder) -> None:
     from app.agenda.patient_appointments import patient_page_section
     from app.agenda.views.appointments import AppointmentsToRebookView, AppointmentView
     from app.agenda.views.calendar import CalendarView, PatientLookupView
+    from app.agenda.views.day import CalendarDayView
     from app.agenda.views.feeds import CalendarFeedAdminView, CalendarFeedView
     from app.agenda.views.find_slot import FindSlotView
     from app.agenda.views.schedules import AbsenceView, AppointmentTypeView, ScheduleView
@@ -35,6 +36,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(AbsenceView, MENU_ITEMS[ABSENCES][0], icon="fa-plane", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentTypeView, MENU_ITEMS[APPOINTMENT_TYPES][0], icon="fa-tags", category=AGENDA_MENU)
     appbuilder.add_view_no_menu(PatientLookupView)
+    appbuilder.add_view_no_menu(CalendarDayView)
     appbuilder.add_view_no_menu(CalendarFeedView)
     appbuilder.add_view_no_menu(CalendarFeedAdminView)
     appbuilder.add_api(AppointmentApi)

@@ -157,3 +157,24 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
             return endpoint(*args, **kwargs)
         except Exception as exc:
             return answer_exception(exc)
+
+
+def signed_in(endpoint):
+    """For endpoints open to every signed-in user whose answer depends on
+    what their role may read (the global search, the homes): a browser
+    session or a JWT, else 401.  What each role sees is the domain rules'
+    business, not a permission on the endpoint."""
+
+    @functools.wraps(endpoint)
+    def wraps(self, *args, **kwargs):
+        from flask_jwt_extended import verify_jwt_in_request
+        from flask_login import current_user
+
+        if not (self.allow_browser_login and current_user.is_authenticated):
+            try:
+                verify_jwt_in_request()
+            except Exception:
+                return self.response_401()
+        return endpoint(self, *args, **kwargs)
+
+    return wraps

@@ -36,6 +36,10 @@ def install_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
 
 
+# APIs whose `q` is the text typed, not FAB's Rison (the global search).
+PLAIN_TEXT_Q = frozenset({"/api/v1/search"})
+
+
 def init_input_guard(app: Flask) -> None:
     @app.before_request
     def refuse_malformed_input() -> None:
@@ -50,7 +54,7 @@ def init_input_guard(app: Flask) -> None:
                     _check_text(name, value)
         if request.is_json and request.content_length != 0:
             _check_json(request.get_data(cache=True))
-        if request.path.startswith("/api/") and request.args.get("q"):
+        if request.path.startswith("/api/") and request.args.get("q") and request.path.rstrip("/") not in PLAIN_TEXT_Q:
             _check_rison(request.args["q"])
 
 

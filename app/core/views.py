@@ -15,7 +15,7 @@ again, after checking, goes through.
 import re
 
 from flask import abort, flash, has_request_context, request
-from flask_appbuilder import IndexView, ModelView, expose
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
@@ -323,7 +323,3 @@ class CareTrailModelView(ModelView):
             flash(violation.message, "danger")
             return False
         return True
-
-
-class HomeView(IndexView):
-    index_template = "pages/index.html"

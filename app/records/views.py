@@ -31,6 +31,7 @@ from app.core.db_context import REASON_MAX_LENGTH, clean_reason
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
+from app.core.formatting import format_date, format_datetime
 from app.core.views import CareTrailModelView
 from app.records.deletion import dependent_rows, why_not_deletable
 from app.records.duplicates import likely_duplicates
@@ -157,6 +158,7 @@ class PatientView(CareTrailModelView):
     }
     route_base = "/patients"
     show_template = "pages/patient_show.html"
+    edit_template = "pages/patient_edit.html"
     list_template = "pages/person_list.html"
     list_widget = PatientListWidget
     show_widget = PatientShowWidget
@@ -176,6 +178,13 @@ class PatientView(CareTrailModelView):
     base_filters = [["status", FilterListedStatus, None]]
     search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     label_columns = PATIENT_LABELS
+    # Dates and instants as the hospital reads them, not Python's raw values.
+    formatters_columns = {
+        "birth_date": format_date,
+        "deceased_on": format_date,
+        "created_at": format_datetime,
+        "updated_at": format_datetime,
+    }
     extra_args = {
         **extra_args,
         # Links above the list (templates/pages/person_list.html): FAB's "equal" (2) and "not equal" (5) filters.

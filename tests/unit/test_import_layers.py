@@ -22,6 +22,8 @@ DOMAINS = (
     "security",
     "jobs",
     "alerts",
+    "search",
+    "home",
 )
 # Shared foundations a domain's rules may lean on besides core: who may do what.
 FOUNDATIONS = ("app.core", "app.security.policy", "app.security.roles", "app.security.permissions")

@@ -137,7 +137,8 @@
     bookingForm.reset();
     window.CareTrailPatientPicker.reset(picker);
     showError(bookingError, "");
-    document.getElementById("booking-starts-at").value = wall(start);
+    // The time is the slot clicked, and can be changed in the popup.
+    document.getElementById("booking-starts-at").value = wall(start).slice(0, 16);
     document.getElementById("booking-when").textContent = wall(start).replace("T", " ").slice(0, 16);
     document.getElementById("booking-doctor").value = doctorSelect.value;
     document.getElementById("booking-room").value = roomSelect.value;
@@ -149,11 +150,15 @@
 
   if (bookingForm) {
     typeSelect.addEventListener("change", typeChanged);
+    document.getElementById("booking-starts-at").addEventListener("change", function () {
+      document.getElementById("booking-when").textContent = this.value.replace("T", " ");
+    });
     $("#booking-modal").on("shown.bs.modal", function () { document.getElementById("booking-patient-query").focus(); });
     bookingForm.addEventListener("submit", function (submitEvent) {
       submitEvent.preventDefault();
       var data = {};
       new FormData(bookingForm).forEach(function (value, name) { data[name] = value; });
+      if (data.starts_at && data.starts_at.length === 16) { data.starts_at += ":00"; }
       if (!data.patient_id) { showError(bookingError, "Choose a patient: type a few letters of the name."); return; }
       if (!data.doctor_id) { showError(bookingError, "Choose a doctor."); return; }
       var button = document.getElementById("booking-submit");
@@ -251,7 +256,8 @@
   var calendar = new FullCalendar.Calendar(holder, {
     timeZone: config.timezone,
     now: hospitalNow,
-    initialView: config.initialView,
+    // On a phone the day is a list (columns of a week do not fit 600 px).
+    initialView: window.matchMedia("(max-width: 600px)").matches ? "listDay" : config.initialView,
     initialDate: config.initialDate || undefined,
     firstDay: 1,
     headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth" },
@@ -278,6 +284,14 @@
     editable: config.canWrite,
     eventDurationEditable: true,
     businessHours: false,
+    // With every doctor shown, each event names its doctor.
+    eventDataTransform: function (event) {
+      var props = event.extendedProps || {};
+      if (!doctorSelect.value && props.kind === "appointment" && props.doctor) {
+        event.title = props.doctor + " · " + event.title;
+      }
+      return event;
+    },
     events: {
       url: config.urls.events,
       extraParams: filters,

@@ -1,0 +1,145 @@
+"""The patient at a glance: the banner on every patient page and form.
+
+Name, sex in words, age, hospital number (IPP), NIR spaced the French way
+(for roles that read it), the allergy flag (red when an active allergy is
+recorded or noted), and the actions the role may take: edit, book,
+prescribe, print.  Every part asks the domain that owns it (field matrix,
+role matrix, the documents' and prescriptions' own access rules), so the
+banner offers only what the user may read and do.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import url_for
+
+from app.core.actor import Actor
+from app.core.formatting import format_date
+from app.core.timezone import today
+from app.documents.access import may_issue
+from app.prescribing.access import may_renew
+from app.prescribing.models import PatientAllergy
+from app.records.models import Patient
+from app.security.policy import READ, WRITE, may, readable_fields
+from app.security.roles import ALLERGIES, APPOINTMENTS, PATIENTS
+
+SEX_WORDS = {"F": "female", "M": "male", "U": "unknown", "X": "other"}
+CLINICAL_ROLES = frozenset({"Doctor", "Nurse", "Radiologist"})
+
+
+@dataclass
+class PatientBanner:
+    id: int
+    name: str
+    sex: str
+    age: str
+    birth_date: str
+    mrn: str
+    nir: str | None
+    status: str
+    allergy: str  # "active", "none", or "" when the role may not know
+    allergies: list[str] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+    clinical_first: bool = False
+
+
+def spaced_nir(nir: str | None) -> str | None:
+    """1 85 05 78 006 084 91: sex, year, month, place (2 + 3), order, key."""
+    if not nir or len(nir) != 15:
+        return nir
+    return " ".join((nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13], nir[13:15]))
+
+
+def age_in_words(born: date | None, on: date) -> str:
+    if born is None:
+        return ""
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    if years >= 2:
+        return f"{years} years"
+    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
+    return f"{months} months"
+
+
+def is_clinical(actor: Actor) -> bool:
+    return bool(actor.roles & CLINICAL_ROLES)
+
+
+def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | None:
+    if not may(actor, READ, PATIENTS):
+        return None
+    fields = readable_fields(actor, PATIENTS)
+    reads_allergies = may(actor, READ, ALLERGIES)
+    # One query: the patient and, for who may read them, the agents of their active allergies.
+    agents_of = sa.literal(None)
+    if reads_allergies:
+        agent = sa.func.coalesce(
+            PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
+        )
+        agents_of = sa.func.array(
+            sa.select(agent)
+            .where(PatientAllergy.patient_id == Patient.id, PatientAllergy.status == "active")
+            .order_by(PatientAllergy.id)
+            .scalar_subquery()
+        )
+    row = session.execute(sa.select(Patient, agents_of).where(Patient.id == patient_id)).first()
+    if row is None:
+        return None
+    patient, recorded = row
+    allergy, agents = "", []
+    if "allergies" in fields or reads_allergies:
+        agents = list(recorded or [])
+        if "allergies" in fields and patient.allergies:
+            agents.append(patient.allergies)
+        allergy = "active" if agents else "none"
+    return PatientBanner(
+        id=patient.id,
+        name=f"{patient.last_name.upper()} {patient.first_name}",
+        sex=SEX_WORDS.get(patient.sex, patient.sex or ""),
+        age=age_in_words(patient.birth_date, patient.deceased_on or today()),
+        birth_date=format_date(patient.birth_date),
+        mrn=patient.mrn,
+        nir=spaced_nir(patient.nir) if "nir" in fields else None,
+        status=patient.status,
+        allergy=allergy,
+        allergies=agents,
+        actions=_actions(session, actor, patient),
+        clinical_first=is_clinical(actor),
+    )
+
+
+def _actions(session, actor: Actor, patient: Patient) -> list[dict]:
+    actions = []
+    if may(actor, WRITE, PATIENTS):
+        actions.append(
+            {"name": "edit", "label": "Edit", "icon": "fa-edit", "url": url_for("PatientView.edit", pk=patient.id)}
+        )
+    if may(actor, WRITE, APPOINTMENTS) and patient.status != "deceased":
+        actions.append(
+            {
+                "name": "book",
+                "label": "Book",
+                "icon": "fa-calendar-plus",
+                "url": url_for("FindSlotView.index", patient_id=patient.id),
+            }
+        )
+    if may_renew(session, actor):
+        actions.append(
+            {
+                "name": "prescribe",
+                "label": "Prescribe",
+                "icon": "fa-prescription",
+                "url": url_for("PrescriptionView.add", patient_id=patient.id),
+            }
+        )
+    if may_issue(actor, "patient_record"):
+        actions.append(
+            {
+                "name": "print",
+                "label": "Print record",
+                "icon": "fa-print",
+                "method": "post",
+                "url": url_for("DocumentIssueView.issue", patient_id=patient.id, kind="patient_record"),
+            }
+        )
+    return actions

@@ -1,0 +1,66 @@
+// The day view (templates/pages/calendar_day.html): EventCalendar's
+// resourceTimeGridDay, one column per doctor (or room), fed by the
+// calendar's own events URL.  Times are the hospital's wall times without
+// offset, shown as they are.  On a phone (<= 600 px) the day is a list.
+(function () {
+  "use strict";
+  var holder = document.getElementById("day-calendar");
+  var configNode = document.getElementById("day-config");
+  if (!holder || !configNode || !window.EventCalendar) { return; }
+  var config = JSON.parse(configNode.textContent);
+  var phone = window.matchMedia("(max-width: 600px)");
+  var key = config.by === "room" ? "room_id" : "doctor_id";
+
+  function wall(date) {
+    var pad = function (n) { return String(n).padStart(2, "0"); };
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
+      pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":00";
+  }
+
+  function load(info, success, failure) {
+    var url = config.urls.events + "?start=" + encodeURIComponent(wall(info.start)) +
+      "&end=" + encodeURIComponent(wall(info.end));
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (events) {
+        success(events.filter(function (e) { return e.extendedProps && e.extendedProps[key] != null; })
+          .map(function (e) {
+            var p = e.extendedProps;
+            // Every event names its doctor, in both views.
+            return { id: e.id, resourceIds: [p[key]], start: e.start, end: e.end, backgroundColor: e.color,
+              title: (p.kind === "appointment" ? p.doctor + " · " : "") + e.title, extendedProps: p };
+          }));
+      }, failure);
+  }
+
+  function print() {
+    var link = document.getElementById("day-print");
+    var day = calendar.getOption("date");
+    var iso = day.getFullYear() + "-" + String(day.getMonth() + 1).padStart(2, "0") + "-" + String(day.getDate()).padStart(2, "0");
+    link.href = config.urls.print + "?date=" + iso;
+  }
+
+  var calendar = window.EventCalendar.create(holder, {
+    view: phone.matches ? "listDay" : "resourceTimeGridDay",
+    date: config.date,
+    resources: config.resources,
+    eventSources: [{ events: load }],
+    slotMinTime: "07:00:00",
+    slotMaxTime: "20:00:00",
+    allDaySlot: false,
+    // 24-hour times, as the hospital writes them.
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    nowIndicator: true,
+    headerToolbar: { start: "prev,next today", center: "title", end: "" },
+    eventClick: function (info) {
+      if (info.event.extendedProps.kind === "appointment") {
+        window.location.href = config.urls.show.replace("__ID__", info.event.id);
+      }
+    },
+    datesSet: function () { if (typeof calendar !== "undefined") { print(); } }
+  });
+  phone.addEventListener("change", function (media) {
+    calendar.setOption("view", media.matches ? "listDay" : "resourceTimeGridDay");
+  });
+}());

@@ -1,0 +1,56 @@
+// A role's home (templates/home/): draws its charts with the bundled Chart.js
+// and refreshes its figures from GET /api/v1/home/<kind> (the same JSON the
+// page was built from). window.CareTrailHome.refresh() lets a live
+// notification refresh it at once; otherwise every two minutes.
+(function () {
+  "use strict";
+  var root = document.getElementById("role-home");
+  var dataNode = document.getElementById("home-figures");
+  if (!root || !dataNode) { return; }
+  var charts = {};
+  var STATUS_COLOURS = { scheduled: "#3498db", confirmed: "#2980b9", arrived: "#e67e22", completed: "#27ae60",
+    cancelled: "#95a5a6", no_show: "#c0392b", postponed: "#8e44ad" };
+
+  function pick(figures, path) {
+    return path.split(".").reduce(function (value, key) { return value == null ? value : value[key]; }, figures);
+  }
+
+  function draw(id, config) {
+    var canvas = document.getElementById(id);
+    if (!canvas || !window.Chart) { return; }
+    if (charts[id]) {
+      charts[id].data = config.data;
+      charts[id].update();
+    } else {
+      charts[id] = new window.Chart(canvas, config);
+    }
+  }
+
+  function render(figures) {
+    if (figures.status_counts) {
+      var names = Object.keys(figures.status_counts);
+      draw("home-chart-status", { type: "doughnut", options: { animation: false, plugins: { legend: { position: "right" } } },
+        data: { labels: names, datasets: [{ data: names.map(function (n) { return figures.status_counts[n]; }),
+          backgroundColor: names.map(function (n) { return STATUS_COLOURS[n] || "#7f8c8d"; }) }] } });
+    }
+    if (figures.audit) {
+      draw("home-chart-hours", { type: "bar", options: { animation: false, plugins: { legend: { display: false } } },
+        data: { labels: figures.audit.per_hour.map(function (_, hour) { return hour + "h"; }),
+          datasets: [{ label: "changes", data: figures.audit.per_hour, backgroundColor: "#3c8dbc" }] } });
+    }
+    Array.prototype.forEach.call(root.querySelectorAll("[data-count]"), function (badge) {
+      var value = pick(figures, badge.getAttribute("data-count"));
+      badge.textContent = Array.isArray(value) ? value.length : (value == null ? "" : value);
+    });
+  }
+
+  function refresh() {
+    return fetch(root.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (figures) { if (figures) { render(figures); } }, function () {});
+  }
+
+  render(JSON.parse(dataNode.textContent));
+  window.CareTrailHome = { refresh: refresh };
+  window.setInterval(refresh, 120000);
+}());

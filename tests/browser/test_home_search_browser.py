@@ -1,0 +1,61 @@
+"""In a real browser: each role lands on its home; the top bar's search
+finds a patient from a typo and opens them; the banner shows the allergy
+flag; at 390 px the home and the patient page do not scroll sideways."""
+
+import pytest
+
+from tests.integration.test_role_homes import ward_today  # noqa: F401 (fixture)
+
+HOME_TITLES = {"secretary": "Reception", "doctor": "My day", "nurse": "Today's patients", "auditor": "Oversight"}
+
+
+def scrolls_sideways(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
+
+
+@pytest.mark.parametrize("user", sorted(HOME_TITLES))
+def test_each_role_lands_on_its_home(sign_in, ward_today, user):  # noqa: F811
+    page = sign_in(user)
+    assert page.locator("h1.home-title").inner_text() == HOME_TITLES[user]
+
+
+def test_a_typo_from_the_top_bar_opens_the_patient_with_the_allergy_flag(sign_in, ward_today):  # noqa: F811
+    page = sign_in("doctor")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "global-search-input"
+    page.keyboard.type("dubuis")
+    first = page.locator("#global-search-results a[data-kind=patients]").first
+    first.wait_for()
+    assert "DUBOIS" in first.inner_text()
+    page.keyboard.press("ArrowDown")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"/patients/show/{ward_today['dubois']}" in page.url
+    flag = page.locator(".patient-banner .allergy-flag")
+    assert "penicilline" in flag.inner_text().lower()
+    assert "label-danger" in flag.get_attribute("class")
+
+
+def test_no_sideways_scroll_at_390_px(sign_in, live_server, ward_today):  # noqa: F811
+    page = sign_in("secretary")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/")
+    page.locator("h1.home-title").wait_for()
+    assert not scrolls_sideways(page), "the secretary's home is wider than the phone"
+    page.goto(f"{live_server}/patients/show/{ward_today['dubois']}")
+    page.locator(".patient-banner").wait_for()
+    assert not scrolls_sideways(page), "the patient page is wider than the phone"
+
+
+def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live_server, ward_today):  # noqa: F811
+    page = sign_in("secretary")
+    page.goto(f"{live_server}/calendar/day/")
+    event = page.locator("#day-calendar .ec-event").first
+    event.wait_for()
+    text = page.locator("#day-calendar").inner_text()
+    assert "Dr Paul MARTIN" in text and "Dr Anne PETIT" in text  # the columns' headings
+    assert "Dr Paul MARTIN" in event.inner_text() and "Dubois" in event.inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/calendar/day/")
+    page.locator("#day-calendar .ec-list").wait_for()
+    assert not scrolls_sideways(page)

@@ -1,0 +1,131 @@
+"""Each role lands on its home; GET /api/v1/home/<kind> answers its figures
+under the domains' permissions; the patient banner on the patient's page."""
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from tests.agenda import book
+from tests.prescribing import allergy, make_ward
+
+
+@pytest.fixture
+def ward_today(sql_conn):
+    """The prescribing ward with Hélène Dubois seen today by Dr Martin (the `doctor` login), arrived; an allergy."""
+    ward = make_ward(sql_conn)
+    (today_10,) = sql_conn.execute("SELECT date_trunc('day', now() AT TIME ZONE hospital_time_zone())").fetchone()
+    starts = (today_10 + timedelta(hours=10)).replace(tzinfo=None)
+    zone = sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0]
+    from zoneinfo import ZoneInfo
+
+    starts = datetime.combine(starts.date(), starts.time(), ZoneInfo(zone))
+    appointment = book(sql_conn, ward["dubois"], ward["martin"], starts, kind="emergency", override_reason="test")
+    sql_conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [appointment])
+    allergy(sql_conn, ward["dubois"], substance="PENICILLINE")
+    sql_conn.execute(
+        "UPDATE patients SET sex = 'M', nir = '185057800608491', birth_date = DATE '1985-05-12' WHERE id = %s",
+        [ward["dubois"]],
+    )
+    return {**ward, "appointment": appointment}
+
+
+def home(client, headers, kind):
+    return client.get(f"/api/v1/home/{kind}", headers=headers)
+
+
+def test_the_secretary_home_shows_the_waiting_room(client, api, ward_today):
+    answer = home(client, api("secretary"), "secretary")
+    assert answer.status_code == 200
+    figures = answer.get_json()
+    waiting = figures["waiting_room"]
+    assert [row["id"] for row in waiting] == [ward_today["appointment"]]
+    assert waiting[0]["waiting_since"]  # from the audit of the status change
+    assert figures["days"][0]["doctors"][0]["doctor"] == "Dr Martin"
+    assert figures["status_counts"] == {"arrived": 1}
+
+
+def test_the_doctor_home_is_the_doctors_own(client, api, ward_today):
+    figures = home(client, api("doctor"), "doctor").get_json()
+    assert [row["id"] for row in figures["agenda"]] == [ward_today["appointment"]]
+    assert [row["patient_id"] for row in figures["allergy_alerts"]] == [ward_today["dubois"]]
+    assert figures["renewals_due"] == [] and figures["unsigned_drafts"] == []
+
+
+@pytest.mark.parametrize(
+    ("user", "kind"),
+    [("doctor", "secretary"), ("nurse", "oversight"), ("secretary", "doctor"), ("auditor", "nurse")],
+)
+def test_a_home_is_refused_to_other_roles(client, api, ward_today, user, kind):
+    assert home(client, api(user), kind).status_code == 403
+
+
+def test_an_auditor_sees_the_audit_but_neither_alerts_nor_jobs(client, api, ward_today):
+    figures = home(client, api("auditor"), "oversight").get_json()
+    assert "alerts" not in figures and "failed_jobs" not in figures
+    assert figures["audit"]["total"] >= 1 and len(figures["audit"]["per_hour"]) == 24
+    admin = home(client, api("admin"), "oversight").get_json()
+    assert {"alerts", "audit", "failed_jobs"} <= set(admin)
+
+
+def test_nurse_home_flags_allergies_and_lists_the_overdue_care_tasks(client, api, ward_today, sql_conn):
+    figures = home(client, api("nurse"), "nurse").get_json()
+    assert [(row["patient_id"], row["allergy"]) for row in figures["patients"]] == [(ward_today["dubois"], True)]
+    assert figures["care_tasks"] == [] and figures["care_tasks_available"] is True
+    sql_conn.execute(
+        "INSERT INTO care_tasks (patient_id, description, starts_at) VALUES (%s, 'Pansement', now() - interval '3 hours')",
+        [ward_today["dubois"]],
+    )
+    (task,) = home(client, api("nurse"), "nurse").get_json()["care_tasks"]
+    assert task["task"] == "Pansement" and task["url"] == "/care/worklist/"
+    # A secretary's JSON for this home is refused (the care team's), her own home has no care task.
+    assert home(client, api("secretary"), "nurse").status_code == 403
+
+
+def test_unknown_home_and_no_token(client, api, ward_today):
+    assert home(client, api("admin"), "kitchen").status_code == 404
+    assert client.get("/api/v1/home/secretary").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("user", "title"),
+    [("secretary", "Reception"), ("doctor", "My day"), ("nurse", "Care tasks"), ("auditor", "Oversight")],
+)
+def test_each_role_lands_on_its_home(client, login, ward_today, user, title):
+    page = login(user).get_data(as_text=True)
+    assert title in page
+    assert 'id="global-search-input"' in page
+
+
+def test_the_patient_banner(client, login, ward_today):
+    login("doctor")
+    page = client.get(f"/patients/show/{ward_today['dubois']}").get_data(as_text=True)
+    assert "patient-banner-allergy" in page and "penicilline" in page.lower()
+    assert "1 85 05 78 006 084 91" in page and ">male<" in page
+    assert 'data-action="edit"' in page and 'data-action="prescribe"' in page
+    # clinical first for a doctor: the sections come before the identity tables
+    assert page.index('class="patient-sections"') < page.index('class="patient-administrative"')
+
+
+def test_the_secretary_banner_has_no_prescribing_and_administrative_first(client, login, ward_today):
+    login("secretary")
+    page = client.get(f"/patients/show/{ward_today['dubois']}").get_data(as_text=True)
+    assert 'data-action="edit"' in page and 'data-action="book"' in page
+    assert 'data-action="prescribe"' not in page and "penicilline" not in page.lower()
+    assert page.index('class="patient-administrative"') < page.index('class="patient-sections"')
+    edit = client.get(f"/patients/edit/{ward_today['dubois']}").get_data(as_text=True)
+    assert "patient-banner" in edit
+
+
+def test_the_printable_day_list_per_doctor(client, login, ward_today):
+    login("secretary")
+    page = client.get(f"/calendar/day/print?doctor_id={ward_today['martin']}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "DUBOIS" in text and "Dr Paul MARTIN" in text
+    assert client.get("/calendar/day/?by=room").status_code == 200
+
+
+def test_the_banner_heads_the_prescription_pages(client, login, ward_today):
+    login("doctor")
+    form = client.get(f"/prescriptions/add?patient_id={ward_today['dubois']}").get_data(as_text=True)
+    assert "patient-banner-allergy" in form

@@ -7,8 +7,8 @@ through the security manager (app/security/manager.py)."""
 
 def register(appbuilder) -> None:
     from app.security.api import AccessLogApi
-    from app.security.glass_api import BreakGlassReviewApi, PatientBreakGlassApi
-    from app.security.glass_views import BreakGlassReviewView, BreakGlassView
+    from app.security.break_glass.api import BreakGlassReviewApi, PatientBreakGlassApi
+    from app.security.break_glass.views import BreakGlassReviewView, BreakGlassView
     from app.security.roles import (
         ACCESS_LOG_MENU,
         AUDIT_MENU,

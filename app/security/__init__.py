@@ -9,10 +9,10 @@ def register(appbuilder) -> None:
     from flask import current_app
 
     from app.security.api import AccessLogApi
+    from app.security.break_glass.api import BreakGlassReviewApi, PatientBreakGlassApi
+    from app.security.break_glass.views import BreakGlassReviewView, BreakGlassView
     from app.security.delegation_api import DelegationApi
     from app.security.delegation_views import DelegationView, MyDelegationsView, delegation_badge
-    from app.security.glass_api import BreakGlassReviewApi, PatientBreakGlassApi
-    from app.security.glass_views import BreakGlassReviewView, BreakGlassView
     from app.security.roles import (
         ACCESS_LOG_MENU,
         AUDIT_MENU,

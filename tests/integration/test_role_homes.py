@@ -72,7 +72,8 @@ def test_nurse_home_flags_allergies_and_lists_the_overdue_care_tasks(client, api
     assert [(row["patient_id"], row["allergy"]) for row in figures["patients"]] == [(ward_today["dubois"], True)]
     assert figures["care_tasks"] == [] and figures["care_tasks_available"] is True
     sql_conn.execute(
-        "INSERT INTO care_tasks (patient_id, description, starts_at) VALUES (%s, 'Pansement', now() - interval '3 hours')",
+        "INSERT INTO care_tasks (patient_id, description, starts_at)"
+        " VALUES (%s, 'Pansement', now() - interval '3 hours')",
         [ward_today["dubois"]],
     )
     (task,) = home(client, api("nurse"), "nurse").get_json()["care_tasks"]

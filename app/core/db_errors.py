@@ -379,6 +379,28 @@ CONSTRAINT_MESSAGES.update(
     {name: (field, f"At most {most:,} characters.") for name, (field, most) in TEXT_LENGTHS.items()}
 )
 
+# Break-the-glass (migration 0087): grants, the reads journaled under them, and job errors.
+CONSTRAINT_MESSAGES.update(
+    {
+        "break_glass_grants_user_id_fkey": ("user_id", "No such user."),
+        "break_glass_grants_patient_id_fkey": ("patient_id", "No such patient."),
+        "break_glass_grants_reviewed_by_id_fkey": ("reviewed_by_id", "No such user."),
+        "break_glass_grants_username_length": ("username", "At most 150 characters."),
+        "break_glass_grants_reason_check": ("reason", "A reason is required (at most 500 characters)."),
+        "break_glass_grants_minutes_check": ("minutes", "Break-the-glass lasts 1 to 1,440 minutes."),
+        "break_glass_grants_expiry_check": ("expires_at", "A grant ends after it was given."),
+        "break_glass_grants_verdict_check": ("verdict", "The verdict is justified or unjustified."),
+        "break_glass_grants_review_check": ("verdict", "A review has a verdict, a reviewer and a time, all or none."),
+        "break_glass_grants_unjustified_comment_check": ("comment", "An unjustified verdict needs a comment."),
+        "break_glass_grants_review_comment_check": ("comment", "At most 500 characters."),
+        "break_glass_grants_reviewer_check": ("verdict", "No one reviews their own break-the-glass."),
+        "access_log_break_glass_id_fkey": ("break_glass_id", "No such break-the-glass grant."),
+        "access_log_break_glass_check": ("break_glass_id", "Breaking the glass is journaled with its grant."),
+        "job_errors_job_id_fkey": ("job_id", "No such job."),
+        "job_errors_error_check": ("error", "An error text is required (at most 4,000 characters)."),
+    }
+)
+
 # Every versioned table's <table>_version_check (optimistic locking, migration 0020).
 VERSION_CHECK = "_version_check"
 

@@ -130,10 +130,16 @@ def test_truncate_is_recorded_once_per_table(sql_conn):
     sql_conn.execute("INSERT INTO rooms (code, name, kind) VALUES ('R1', 'Room 1', 'other'), ('R2', 'Room 2', 'other')")
     sql_conn.execute("TRUNCATE rooms CASCADE")  # appointments refer to rooms: truncated with them
     truncated = entries(sql_conn, "operation = 'TRUNCATE'")
-    # ... and the reminders planned for those appointments (issue 19), by the same cascade.
+    # ... and what refers to those appointments, by the same cascade: the
+    # reminders planned for them (issue 19), the consultations opened from
+    # them and what refers to those (issue 21).
     assert sorted(e["table_name"] for e in truncated) == [
         "public.appointment_reminders",
         "public.appointments",
+        "public.consultation_addenda",
+        "public.consultation_diagnoses",
+        "public.consultations",
+        "public.patient_problems",
         "public.rooms",
     ]
     assert all(e["old_row"] is None for e in truncated)

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import agenda, alerts, audit, documents, jobs, prescribing, records, security
+from app import agenda, alerts, audit, documents, interface, jobs, live, prescribing, records, security
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
@@ -27,7 +27,7 @@ from app.security.policy import may
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # In menu order.
-DOMAINS = (records, agenda, prescribing, documents, audit, alerts, jobs, security)
+DOMAINS = (records, agenda, prescribing, documents, audit, alerts, jobs, security, live, interface)
 
 # FAB's own security APIs warn at every start about relation columns they do
 # not filter on; nothing for us to act on.

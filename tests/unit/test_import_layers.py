@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 
 APP = Path(__file__).resolve().parents[2] / "app"
-DOMAINS = ("records", "agenda", "prescribing", "documents", "audit", "demo", "security", "jobs", "alerts")
+DOMAINS = (
+    "records",
+    "agenda",
+    "prescribing",
+    "documents",
+    "audit",
+    "demo",
+    "security",
+    "jobs",
+    "alerts",
+    "live",
+    "interface",
+)
 # Shared foundations a domain's rules may lean on besides core: who may do what.
 FOUNDATIONS = ("app.core", "app.security.policy", "app.security.roles", "app.security.permissions")
 # Doors outside a views/api/cli module: screen pieces other domains' screens

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
-.PHONY: run worker test lint format bench clean-venv
+.PHONY: run worker test lint format bench clean-venv translations
 
 $(STAMP): requirements.txt
 	@echo "[caretrail] setting up $(VENV) from requirements.txt"
@@ -41,6 +41,10 @@ bench: $(STAMP)
 	@$(BIN)/python -m bench.prescription_check
 	@$(BIN)/python -m bench.pdf
 	@$(BIN)/python -m bench.alert_latency
+
+## translations: extract every msgid, merge into translations/fr (.po), compile the committed .mo
+translations: $(STAMP)
+	@$(BIN)/python -m app.interface.translations
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

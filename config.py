@@ -170,6 +170,8 @@ class Config:
     # and their choice is remembered); documents are always in it.
     HOSPITAL_LANGUAGE = os.environ.get("HOSPITAL_LANGUAGE", "fr")
     BABEL_DEFAULT_LOCALE = HOSPITAL_LANGUAGE
+    # Ours, after FAB's own (which it puts first): ours win where both translate.
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
     # Live notifications (app/live): a keep-alive comment every so often, and
     # a stream that ends (the browser reconnects, the login is checked again).
     LIVE_HEARTBEAT_SECONDS = 15

@@ -64,11 +64,13 @@ def offline():
 def init_preferences(app: Flask) -> None:
     app.add_template_global(ui_preferences, "ui_preferences")
 
-    @user_logged_in.connect_via(app)
     def restore_language(_sender, user, **_extra):
         # The language this user chose last time; else the hospital's.
         chosen = preferences_of(db.session, user.id)["locale"]
         session["locale"] = chosen or app.config["BABEL_DEFAULT_LOCALE"]
+
+    # Held strongly: blinker would otherwise drop this local function at once.
+    user_logged_in.connect(restore_language, app, weak=False)
 
     @app.after_request
     def remember_language(response):

@@ -49,9 +49,9 @@ def _strings_of(node):
             for value in node.value.values:
                 if _literal(value) is not None:
                     yield value.lineno, value.value
-        if names & TITLE_ATTRIBUTES or any(MENU_CONSTANT.match(name) for name in names):
-            if node.value is not None and _literal(node.value) is not None:
-                yield node.value.lineno, node.value.value
+        is_title = names & TITLE_ATTRIBUTES or any(MENU_CONSTANT.match(name) for name in names)
+        if is_title and node.value is not None and _literal(node.value) is not None:
+            yield node.value.lineno, node.value.value
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MENU_CALLS:
         if len(node.args) >= 2 and _literal(node.args[1]) is not None:
             yield node.args[1].lineno, node.args[1].value

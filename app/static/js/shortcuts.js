@@ -42,7 +42,11 @@
       toggleHelp(false);
       return;
     }
-    if (typing(event.target)) return;
+    if (typing(event.target)) {
+      // Escape leaves the field, so the shortcuts work again (a list's search box has the focus on load).
+      if (event.key === "Escape") event.target.blur();
+      return;
+    }
     var key = event.key;
     if (pendingG) {
       pendingG = false;

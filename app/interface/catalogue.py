@@ -19,6 +19,10 @@ TITLE_ATTRIBUTES = {"list_title", "show_title", "add_title", "edit_title"}
 MENU_CALLS = {"add_view", "add_link", "add_separator"}
 MENU_KEYWORDS = {"category", "label", "category_label"}
 MENU_CONSTANT = re.compile(r"^[A-Z_]+_(MENU|CATEGORY)$")
+# Messages shown on screens: flash("..."), and refusals whose literal message
+# the error page shows (translated there, app/core/answers.py; the API keeps English).
+MESSAGE_CALLS = {"flash", "BadInput", "Forbidden", "NotFound", "Conflict", "StaleRecord", "TooLarge", "Unavailable"}
+SECOND_ARGUMENT_CALLS = {"ConstraintViolation"}
 
 
 def extract_screen_strings(fileobj, keywords, comment_tags, options):
@@ -52,12 +56,39 @@ def _strings_of(node):
         is_title = names & TITLE_ATTRIBUTES or any(MENU_CONSTANT.match(name) for name in names)
         if is_title and node.value is not None and _literal(node.value) is not None:
             yield node.value.lineno, node.value.value
+    elif isinstance(node, ast.Call) and _called(node) in MESSAGE_CALLS | SECOND_ARGUMENT_CALLS:
+        position = 1 if _called(node) in SECOND_ARGUMENT_CALLS else 0
+        if len(node.args) > position and _literal(node.args[position]) is not None:
+            yield node.args[position].lineno, node.args[position].value
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MENU_CALLS:
         if len(node.args) >= 2 and _literal(node.args[1]) is not None:
             yield node.args[1].lineno, node.args[1].value
         for keyword in node.keywords:
             if keyword.arg in MENU_KEYWORDS and _literal(keyword.value) is not None:
                 yield keyword.value.lineno, keyword.value.value
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def translate_flashes(app) -> None:
+    """Flashed messages read in the user's language when the catalogue has them."""
+    from flask import get_flashed_messages
+    from flask_babel import gettext
+
+    def translated(with_categories=False, category_filter=()):
+        messages = get_flashed_messages(with_categories=with_categories, category_filter=category_filter)
+        if with_categories:
+            return [(category, _translate(message, gettext)) for category, message in messages]
+        return [_translate(message, gettext) for message in messages]
+
+    app.jinja_env.globals["get_flashed_messages"] = translated
+
+
+def _translate(message, gettext):
+    return gettext(message) if isinstance(message, str) and message and "%" not in message else message
 
 
 def translate_screens(appbuilder) -> None:

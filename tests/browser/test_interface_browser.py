@@ -105,9 +105,7 @@ def test_a_booking_for_me_reaches_the_doctors_open_page(sign_in, live_server, sq
 
 def main_pages(page, live_server) -> list[str]:
     """Every page this role's menu offers, and from each list its first show, edit and add pages."""
-    links = page.evaluate(
-        "[...document.querySelectorAll('.navbar a[href^=\"/\"]')].map(a => a.getAttribute('href'))"
-    )
+    links = page.evaluate("[...document.querySelectorAll('.navbar a[href^=\"/\"]')].map(a => a.getAttribute('href'))")
     pages = []
     for link in dict.fromkeys(links):
         if link.startswith(("/lang/", "/logout")) or link in pages:

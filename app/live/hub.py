@@ -118,9 +118,14 @@ class LiveHub:
             return len(self._subscribers)
 
 
+_creating = threading.Lock()
+
+
 def hub_of(app) -> LiveHub:
-    """The app's hub (created on first use; the thread starts with the first page)."""
-    hub = app.extensions.get("caretrail_live_hub")
-    if hub is None:
-        hub = app.extensions["caretrail_live_hub"] = LiveHub(conninfo_of(app.config["SQLALCHEMY_DATABASE_URI"]))
+    """The app's hub (created on first use; the thread starts with the first page).
+    Locked: two first pages at once must not open two LISTEN connections."""
+    with _creating:
+        hub = app.extensions.get("caretrail_live_hub")
+        if hub is None:
+            hub = app.extensions["caretrail_live_hub"] = LiveHub(conninfo_of(app.config["SQLALCHEMY_DATABASE_URI"]))
     return hub

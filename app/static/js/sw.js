@@ -11,6 +11,7 @@ var SHELL = [
   "/static/css/responsive.css",
   "/static/js/interface.js",
   "/static/js/shortcuts.js",
+  "/static/js/a11y.js",
   "/static/icons/icon-192.png",
   "/static/icons/icon-512.png",
   "/static/appbuilder/css/bootstrap.min.css",

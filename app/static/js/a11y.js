@@ -10,6 +10,7 @@
     selectAll: script.dataset.selectAll || "Select all",
     selectRow: script.dataset.selectRow || "Select this row",
     search: script.dataset.search || "Search",
+    matches: script.dataset.matches || "Matches",
   };
 
   function hasName(element) {
@@ -48,6 +49,13 @@
       if (select && select.tagName === "SELECT" && box && !box.getAttribute("aria-label")) {
         box.setAttribute("aria-label", labelOfSelect(select));
       }
+      var rendered = container.querySelector(".select2-selection__rendered[role]");
+      if (select && select.tagName === "SELECT" && rendered && !rendered.getAttribute("aria-label")) {
+        rendered.setAttribute("aria-label", labelOfSelect(select));
+      }
+    });
+    root.querySelectorAll("[role=listbox]:not([aria-label]):not([aria-labelledby])").forEach(function (list) {
+      list.setAttribute("aria-label", words.matches);
     });
     root.querySelectorAll(".fc-icon").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
     root.querySelectorAll(".table-responsive").forEach(function (region) {

@@ -57,6 +57,11 @@
     root.querySelectorAll("[role=listbox]:not([aria-label]):not([aria-labelledby])").forEach(function (list) {
       list.setAttribute("aria-label", words.matches);
     });
+    // select2 draws the chosen values as a <ul> holding more than <li>s: not a list for assistive technology.
+    root.querySelectorAll("ul.select2-selection__rendered").forEach(function (list) {
+      list.setAttribute("role", "none");
+      list.querySelectorAll(":scope > li").forEach(function (item) { item.setAttribute("role", "none"); });
+    });
     root.querySelectorAll(".fc-icon").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
     root.querySelectorAll(".table-responsive").forEach(function (region) {
       if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "0");

@@ -45,7 +45,7 @@ def test_dark_theme_and_french_are_chosen_and_remembered(sign_in, live_server):
     page.goto(f"{live_server}/patients/list/")
     assert background_colour(page) == "rgb(255, 255, 255)"  # headless Chromium prefers light
     page.locator("[data-theme-toggle]").first.click()
-    page.wait_for_function("getComputedStyle(document.body).backgroundColor !== 'rgb(255, 255, 255)'")
+    page.locator("html[data-theme=dark]").wait_for(state="attached")
     page.wait_for_timeout(300)  # the choice is POSTed
     page.reload()
     assert background_colour(page) == "rgb(15, 20, 25)", "the dark theme is remembered"
@@ -86,7 +86,7 @@ def test_keyboard_shortcuts_never_fire_while_typing(sign_in, live_server):
 def test_a_notification_from_another_session_reaches_the_open_page(sign_in, live_server, sql_conn):
     page = sign_in("admin")
     page.goto(f"{live_server}/patients/list/")
-    page.wait_for_function("document.documentElement.dataset.live === 'connected'")
+    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
     before = page.locator(".alert-bell-count").count() and int(page.locator(".alert-bell-count").inner_text() or 0)
     insert_alert(sql_conn, summary="Privilege change by another session")
     toast = page.locator(".live-toast", has_text="Privilege change by another session")
@@ -98,7 +98,7 @@ def test_a_booking_for_me_reaches_the_doctors_open_page(sign_in, live_server, sq
     clinic = make_clinic(sql_conn)
     page = sign_in("doctor")
     page.goto(f"{live_server}/patients/list/")
-    page.wait_for_function("document.documentElement.dataset.live === 'connected'")
+    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
     book(sql_conn, clinic["durand"], clinic["martin"], at(11))
     page.locator(".live-toast[data-type=appointment_booked]", has_text="Durand").wait_for(timeout=8000)
 

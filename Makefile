@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # database (about 0.7 s), so the suite is CPU-bound.
 TEST_WORKERS ?= auto
 
-.PHONY: run serve worker test lint format bench bench-load clean-venv
+.PHONY: run serve worker test lint format bench bench-load clean-venv translations
 
 $(STAMP): requirements.txt
 	@echo "[caretrail] setting up $(VENV) from requirements.txt"
@@ -49,6 +49,10 @@ bench: $(STAMP) bench-load
 ## bench-load: the load test's short form alone (see README, "Performance at hospital scale", for the full one)
 bench-load: $(STAMP)
 	@$(BIN)/python -m bench.load
+
+## translations: extract every msgid, merge into translations/fr (.po), compile the committed .mo
+translations: $(STAMP)
+	@$(BIN)/python -m app.interface.translations
 
 lint: $(STAMP)
 	@$(BIN)/ruff check .

@@ -169,12 +169,24 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_flag("SESSION_COOKIE_SECURE", False)
 
-    BABEL_DEFAULT_LOCALE = "en"
+    # The hospital's language: every screen's default (each user may switch,
+    # and their choice is remembered); documents are always in it.
+    HOSPITAL_LANGUAGE = os.environ.get("HOSPITAL_LANGUAGE", "fr")
+    BABEL_DEFAULT_LOCALE = HOSPITAL_LANGUAGE
+    # Ours, after FAB's own (which it puts first): ours win where both translate.
+    BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+    # Live notifications (app/live): a keep-alive comment every so often, and
+    # a stream that ends (the browser reconnects, the login is checked again).
+    LIVE_HEARTBEAT_SECONDS = 15
+    LIVE_STREAM_SECONDS = 300
     LANGUAGES = {"en": {"flag": "gb", "name": "English"}, "fr": {"flag": "fr", "name": "French"}}
 
 
 class TestingConfig(Config):
     TESTING = True
+    # The suite's assertions read the English screens; the French ones have their own tests.
+    HOSPITAL_LANGUAGE = "en"
+    BABEL_DEFAULT_LOCALE = "en"
     DEMO_DATA = False
     # The suite logs in many times per second from one address.
     AUTH_RATE_LIMITED = False

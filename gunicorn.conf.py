@@ -12,3 +12,8 @@ import os
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 preload_app = True
+# Threads: a page open on the live notifications (app/live, Server-Sent
+# Events) holds one for as long as it stays open; the LISTEN connection each
+# worker shares among them is opened at the first page, after the fork.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "32"))

@@ -11,7 +11,22 @@ from pathlib import Path
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app import agenda, alerts, audit, care, clinical, documents, home, jobs, prescribing, records, search, security
+from app import (
+    agenda,
+    alerts,
+    audit,
+    care,
+    clinical,
+    documents,
+    home,
+    interface,
+    jobs,
+    live,
+    prescribing,
+    records,
+    search,
+    security,
+)
 from app.core.actor import current_actor
 from app.core.answers import init_answers
 from app.core.db_context import init_db_context
@@ -27,7 +42,22 @@ from app.security.policy import may
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # In menu order.
-DOMAINS = (records, agenda, clinical, prescribing, care, documents, audit, alerts, jobs, search, home, security)
+DOMAINS = (
+    records,
+    agenda,
+    clinical,
+    prescribing,
+    care,
+    documents,
+    audit,
+    alerts,
+    jobs,
+    search,
+    home,
+    security,
+    live,
+    interface,
+)
 
 # FAB's own security APIs warn at every start about relation columns they do
 # not filter on; nothing for us to act on.

@@ -115,6 +115,9 @@ def make_test_app(database_url: str, **overrides):
 
 
 def dispose(app) -> None:
+    from app import live
+
+    live.stop(app)  # its LISTEN connection, before the test's database is dropped
     with app.app_context():
         db.engine.dispose()
 

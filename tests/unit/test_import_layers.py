@@ -24,6 +24,8 @@ DOMAINS = (
     "alerts",
     "search",
     "home",
+    "live",
+    "interface",
 )
 # Shared foundations a domain's rules may lean on besides core: who may do what.
 FOUNDATIONS = ("app.core", "app.security.policy", "app.security.roles", "app.security.permissions")

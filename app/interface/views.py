@@ -1,0 +1,91 @@
+"""Routes of the interface layer: theme preference, PWA manifest, service
+worker (served from / so its scope is the whole app), offline page; and the
+language a user picks (FAB's /lang/<locale>) remembered for their next visit."""
+
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory, session
+from flask_babel import get_locale, lazy_gettext
+from flask_login import user_logged_in
+
+from app.core.actor import current_actor
+from app.core.extensions import db
+from app.interface.preferences import LOCALES, preferences_of, save_preference
+
+blueprint = Blueprint("interface", __name__)
+
+
+@blueprint.route("/preferences/theme", methods=["POST"])
+def theme():
+    theme = request.form.get("theme", request.get_json(silent=True, force=True) or {})
+    if isinstance(theme, dict):
+        theme = theme.get("theme", "")
+    save_preference(db.session, current_actor(), theme=theme)
+    return jsonify(theme=theme or None)
+
+
+@blueprint.route("/manifest.webmanifest")
+def manifest():
+    icons = [
+        {"src": f"/static/icons/icon-{size}.png", "sizes": f"{size}x{size}", "type": "image/png", "purpose": "any"}
+        for size in (192, 512)
+    ]
+    icons.append(
+        {"src": "/static/icons/icon-maskable-512.png", "sizes": "512x512", "type": "image/png", "purpose": "maskable"}
+    )
+    body = {
+        "name": "CareTrail",
+        "short_name": "CareTrail",
+        "description": str(lazy_gettext("Hospital administration")),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#2c5f8a",
+        "lang": str(get_locale() or "fr"),
+        "icons": icons,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@blueprint.route("/sw.js")
+def service_worker():
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@blueprint.route("/offline")
+def offline():
+    """The page the service worker shows when the network is down (cached: no patient data in it)."""
+    return render_template("interface/offline.html")
+
+
+def init_preferences(app: Flask) -> None:
+    app.add_template_global(ui_preferences, "ui_preferences")
+
+    def restore_language(_sender, user, **_extra):
+        # The language this user chose last time; else the hospital's.
+        chosen = preferences_of(db.session, user.id)["locale"]
+        session["locale"] = chosen or app.config["BABEL_DEFAULT_LOCALE"]
+
+    # Held strongly: blinker would otherwise drop this local function at once.
+    user_logged_in.connect(restore_language, app, weak=False)
+
+    @app.after_request
+    def remember_language(response):
+        # FAB's /lang/<locale> puts the choice in the session; keep it for next time.
+        if request.endpoint == "LocaleView.index" and response.status_code in (301, 302):
+            locale = (request.view_args or {}).get("locale")
+            actor = current_actor()
+            if locale in LOCALES and actor.user_id is not None:
+                save_preference(db.session, actor, locale=locale)
+        return response
+
+
+def ui_preferences() -> dict:
+    actor = current_actor()
+    saved = g.get("caretrail_ui")
+    if saved is None:
+        saved = g.caretrail_ui = preferences_of(db.session, actor.user_id)
+    return {"locale": str(get_locale() or "en"), "theme": saved["theme"]}

@@ -1,0 +1,202 @@
+"""The interface layer in a real browser: dark theme and French, a keyboard
+shortcut, a live notification caused by another session, no page wider
+than a 390 px phone, axe-core on the main pages, and a service worker that
+keeps no patient data."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.agenda import book
+from tests.agenda_screens import at, make_clinic
+from tests.prescribing import draft, make_reference
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 from npm, served by Playwright itself
+ROLES = ("admin", "doctor", "nurse", "secretary", "auditor")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def hospital(sql_conn):
+    """Two doctors (Martin is the `doctor` login), two patients, a booking, a draft prescription, an alert."""
+    clinic = make_clinic(sql_conn)
+    clinic["appointment"] = book(sql_conn, clinic["dubois"], clinic["martin"], at(10))
+    medications = make_reference(sql_conn)
+    clinic["prescription"] = draft(sql_conn, clinic["dubois"], clinic["martin"], list(medications.values())[:1])
+    insert_alert(sql_conn)
+    return clinic
+
+
+def insert_alert(conn, summary="Patient record changed at 03:12 by nightly-import") -> int:
+    return conn.execute(
+        "INSERT INTO alerts (rule_code, severity, summary, audit_entry_ids, occurred_at) "
+        "VALUES ('off_hours', 'warning', %s, '{1}', now()) RETURNING id",
+        [summary],
+    ).fetchone()[0]
+
+
+def background_colour(page) -> str:
+    return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def test_dark_theme_and_french_are_chosen_and_remembered(sign_in, live_server):
+    page = sign_in("secretary")
+    page.goto(f"{live_server}/patients/list/")
+    assert background_colour(page) == "rgb(255, 255, 255)"  # headless Chromium prefers light
+    page.locator("[data-theme-toggle]").first.click()
+    page.locator("html[data-theme=dark]").wait_for(state="attached")
+    page.wait_for_timeout(300)  # the choice is POSTed
+    page.reload()
+    assert background_colour(page) == "rgb(15, 20, 25)", "the dark theme is remembered"
+    page.goto(f"{live_server}/lang/fr")
+    page.goto(f"{live_server}/patients/list/")
+    assert page.locator(".navbar").get_by_text("Dossiers").count() >= 1
+    assert page.evaluate("document.documentElement.lang") == "fr"
+
+
+def test_the_system_dark_setting_is_followed_by_default(sign_in, live_server):
+    page = sign_in("nurse")
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{live_server}/patients/list/")
+    assert background_colour(page) == "rgb(15, 20, 25)"
+
+
+def test_keyboard_shortcuts_never_fire_while_typing(sign_in, live_server):
+    page = sign_in("secretary")
+    page.goto(f"{live_server}/patients/list/")
+    field = page.locator("input[type=text], input[type=search]").first
+    field.focus()
+    page.keyboard.type("?ga")  # typed into the field: no shortcut fires
+    page.wait_for_timeout(300)
+    assert not page.locator("#shortcuts-help").is_visible()
+    assert "/patients/list/" in page.url and field.input_value().endswith("?ga")
+    page.keyboard.press("Escape")  # leaves the field
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts-help").is_visible()
+    page.keyboard.press("Escape")
+    assert not page.locator("#shortcuts-help").is_visible()
+    page.keyboard.press("g")
+    page.keyboard.press("a")
+    page.wait_for_url(re.compile(r"/appointments/list/"))
+    page.keyboard.press("n")
+    page.wait_for_url(re.compile(r"/appointments/add"))
+
+
+def test_a_notification_from_another_session_reaches_the_open_page(sign_in, live_server, sql_conn):
+    page = sign_in("admin")
+    page.goto(f"{live_server}/patients/list/")
+    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
+    before = page.locator(".alert-bell-count").count() and int(page.locator(".alert-bell-count").inner_text() or 0)
+    insert_alert(sql_conn, summary="Privilege change by another session")
+    toast = page.locator(".live-toast", has_text="Privilege change by another session")
+    toast.wait_for(timeout=8000)
+    assert int(page.locator(".alert-bell-count").inner_text()) == (before or 0) + 1
+
+
+def test_a_booking_for_me_reaches_the_doctors_open_page(sign_in, live_server, sql_conn):
+    clinic = make_clinic(sql_conn)
+    page = sign_in("doctor")
+    page.goto(f"{live_server}/patients/list/")
+    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
+    book(sql_conn, clinic["durand"], clinic["martin"], at(11))
+    page.locator(".live-toast[data-type=appointment_booked]", has_text="Durand").wait_for(timeout=8000)
+
+
+def main_pages(page, live_server) -> list[str]:
+    """Every page this role's menu offers, and from each list its first show, edit and add pages."""
+    links = page.evaluate("[...document.querySelectorAll('.navbar a[href^=\"/\"]')].map(a => a.getAttribute('href'))")
+    pages = []
+    for link in dict.fromkeys(links):
+        if link.startswith(("/lang/", "/logout")) or link in pages:
+            continue
+        pages.append(link)
+    found = []
+    for link in list(pages):
+        page.goto(f"{live_server}{link}")
+        found += page.evaluate(
+            """['/show/', '/edit/', '/add'].map(part =>
+                 [...document.querySelectorAll('main a[href]')].map(a => a.getAttribute('href'))
+                   .find(h => h.startsWith('/') && h.includes(part) && !h.includes('/api/'))).filter(Boolean)"""
+        )
+    return list(dict.fromkeys(pages + found))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_main_page_scrolls_sideways_on_a_phone(sign_in, live_server, hospital, role):
+    page = sign_in(role)
+    page.set_viewport_size(PHONE)
+    visited, too_wide = [], []
+    for path in main_pages(page, live_server):
+        answer = page.goto(f"{live_server}{path}")
+        if answer is None or answer.status >= 400 or "text/html" not in answer.headers.get("content-type", ""):
+            continue
+        visited.append(path)
+        width = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+        if width[0] > width[1]:
+            too_wide.append((path, width[0]))
+    assert len(visited) >= 5, visited
+    assert not too_wide, f"wider than {PHONE['width']} px as {role}: {too_wide}"
+
+
+def test_the_admins_top_bar_is_one_row_at_1366_px(sign_in, live_server):
+    page = sign_in("admin")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server}/patients/list/")
+    assert page.evaluate("document.querySelector('.navbar').getBoundingClientRect().height") <= 60
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """async () => {
+             const result = await axe.run(document, {resultTypes: ['violations']});
+             return result.violations.filter(v => ['serious', 'critical'].includes(v.impact))
+               .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+           }"""
+    )
+
+
+@pytest.mark.parametrize("role", ("admin", "doctor", "secretary"))
+def test_axe_finds_no_serious_violation_on_the_main_pages(sign_in, live_server, hospital, role):
+    page = sign_in(role)
+    failures = {}
+    for path in main_pages(page, live_server):
+        answer = page.goto(f"{live_server}{path}")
+        if answer is None or answer.status >= 400 or "text/html" not in answer.headers.get("content-type", ""):
+            continue
+        for violation in axe_violations(page):
+            failures.setdefault(f"{violation['impact']} {violation['id']}", []).append((path, violation["nodes"]))
+    summary = {rule: (len(where), where[:2]) for rule, where in failures.items()}
+    assert not failures, summary
+
+
+def test_the_service_worker_caches_no_patient_data(sign_in, live_server, hospital):
+    page = sign_in("doctor")
+    page.goto(f"{live_server}/patients/list/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now controlled by the worker
+    page.goto(f"{live_server}/patients/show/{hospital['dubois']}")
+    page.evaluate("fetch('/api/v1/patients/', {credentials: 'same-origin'}).then(r => r.status)")
+    page.goto(f"{live_server}/prescriptions/show/{hospital['prescription']}")
+    cached = page.evaluate(
+        """async () => {
+             const urls = [];
+             for (const name of await caches.keys()) {
+               const cache = await caches.open(name);
+               for (const request of await cache.keys()) urls.push(new URL(request.url).pathname);
+             }
+             return urls;
+           }"""
+    )
+    assert "/offline" in cached, "the offline page is in the app shell"
+    assert all(url.startswith("/static/") or url == "/offline" for url in cached), cached
+    assert not [url for url in cached if "/api/" in url or "/patients/" in url or "/prescriptions/" in url]
+
+
+def test_the_manifest_makes_the_app_installable(page, live_server):
+    manifest = page.goto(f"{live_server}/manifest.webmanifest").json()
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
+    offline = page.goto(f"{live_server}/offline")
+    assert offline.status == 200

@@ -35,10 +35,11 @@ BATCH_LIMIT = 5000
 SKIPPED_TABLES = ("public.alerts",)
 SIGN_IN_REASONS = ("sign-in", "failed sign-in")
 # The worker's own scheduled work (prescriptions expiring at night, reminders
-# sent) and the start-up steps (role sync) are no person working off-hours
-# nor a mass change.  Known by name and by having no user id (a user named
-# so is a person).
-MACHINE_ACTORS = frozenset({WORKER.username, SETUP.username})
+# sent), the start-up steps (role sync) and the migrations' own rows (sql/env.py
+# works as "migration") are no person working off-hours nor a mass change.
+# Known by name and by having no user id (a user named so is a person).
+MIGRATION_USERNAME = "migration"
+MACHINE_ACTORS = frozenset({WORKER.username, SETUP.username, MIGRATION_USERNAME})
 
 
 def is_machine_work(entry: dict) -> bool:

@@ -398,6 +398,10 @@ CONSTRAINT_MESSAGES.update(
         "access_log_break_glass_check": ("break_glass_id", "Breaking the glass is journaled with its grant."),
         "job_errors_job_id_fkey": ("job_id", "No such job."),
         "job_errors_error_check": ("error", "An error text is required (at most 4,000 characters)."),
+        # A user's interface preferences (migration 0115).
+        "user_preferences_user_id_fkey": ("user_id", "No such user."),
+        "user_preferences_locale_check": ("locale", "The language is en or fr."),
+        "user_preferences_theme_check": ("theme", "The theme is light or dark."),
     }
 )
 

@@ -82,7 +82,10 @@ def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | No
             .order_by(PatientAllergy.id)
             .scalar_subquery()
         )
-    row = session.execute(sa.select(Patient, agents_of).where(Patient.id == patient_id)).first()
+    # No autoflush: a form shown again after a refusal still holds the edit
+    # the database refused; flushing it here would raise the refusal again.
+    with session.no_autoflush:
+        row = session.execute(sa.select(Patient, agents_of).where(Patient.id == patient_id)).first()
     if row is None:
         return None
     patient, recorded = row

@@ -2,7 +2,7 @@
 worker (served from / so its scope is the whole app), offline page; and the
 language a user picks (FAB's /lang/<locale>) remembered for their next visit."""
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory, session
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, send_from_directory, session
 from flask_babel import get_locale, lazy_gettext
 from flask_login import user_logged_in
 
@@ -11,6 +11,9 @@ from app.core.extensions import db
 from app.interface.preferences import LOCALES, preferences_of, save_preference
 
 blueprint = Blueprint("interface", __name__)
+# The signed-in user's theme, kept in their session from sign-in on: the
+# pages read it there, not from user_preferences (a query on every page).
+THEME_KEY = "caretrail_theme"
 
 
 @blueprint.route("/preferences/theme", methods=["POST"])
@@ -19,6 +22,7 @@ def theme():
     if isinstance(theme, dict):
         theme = theme.get("theme", "")
     save_preference(db.session, current_actor(), theme=theme)
+    session[THEME_KEY] = theme or None
     return jsonify(theme=theme or None)
 
 
@@ -66,8 +70,9 @@ def init_preferences(app: Flask) -> None:
 
     def restore_language(_sender, user, **_extra):
         # The language this user chose last time; else the hospital's.
-        chosen = preferences_of(db.session, user.id)["locale"]
-        session["locale"] = chosen or app.config["BABEL_DEFAULT_LOCALE"]
+        chosen = preferences_of(db.session, user.id)
+        session["locale"] = chosen["locale"] or app.config["BABEL_DEFAULT_LOCALE"]
+        session[THEME_KEY] = chosen["theme"]
 
     # Held strongly: blinker would otherwise drop this local function at once.
     user_logged_in.connect(restore_language, app, weak=False)
@@ -85,7 +90,8 @@ def init_preferences(app: Flask) -> None:
 
 def ui_preferences() -> dict:
     actor = current_actor()
-    saved = g.get("caretrail_ui")
-    if saved is None:
-        saved = g.caretrail_ui = preferences_of(db.session, actor.user_id)
-    return {"locale": str(get_locale() or "en"), "theme": saved["theme"]}
+    if actor.user_id is None:
+        return {"locale": str(get_locale() or "en"), "theme": None}
+    if THEME_KEY not in session:  # a session opened before the theme was kept in it
+        session[THEME_KEY] = preferences_of(db.session, actor.user_id)["theme"]
+    return {"locale": str(get_locale() or "en"), "theme": session[THEME_KEY]}

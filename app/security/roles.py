@@ -231,7 +231,7 @@ DOCUMENTS_CATEGORY = "Documents"
 SETTINGS_MENU = "Settings"
 ALERTS_CATEGORY = "Alerts"
 CLINICAL_MENU = "Clinical"
-CARE_MENU = "Care"
+CARE_MENU = CLINICAL_MENU  # one menu for the record and the care: the top bar stays one row at 1366 px
 MENU_CATEGORIES = {
     PATIENTS: RECORDS_MENU,
     STAFF: RECORDS_MENU,

@@ -353,6 +353,13 @@ def test_the_start_up_role_sync_is_no_off_hours_work(app, engine, sql_conn):
     engine()
     assert alerts(sql_conn, "off_hours") == []
 
+    # A migration's own rows (sql/env.py attributes them to "migration") are no night work either.
+    with as_app_user(sql_conn, "migration") as conn:
+        conn.execute("UPDATE alert_rules SET severity = severity WHERE code = 'off_hours'")
+        conn.execute("INSERT INTO rooms (code, name, kind) VALUES ('MIG', 'Migrated', 'other')")
+    engine()
+    assert alerts(sql_conn, "off_hours") == []
+
     with as_app_user(sql_conn, "admin") as conn:
         conn.execute("SELECT set_config('caretrail.user_id', '1', true)")
         make_patient(conn, "Night", "Person")

@@ -122,17 +122,28 @@ def _seed_demo_data(appbuilder, *, password: str | None, patient_count: int) -> 
     created = _seed_patients(session, patient_count, summary)
     doctors = _demo_doctors(session)
     prescriber = next((d for d in doctors if d.profession == "doctor" and d.user_id is not None), None)
-    without_allergy = next((patient for patient, allergies in created if not allergies), None)
+    # The demo's warfarin, consultations and adult vital signs go to adults:
+    # a child on warfarin at 71 kg would puzzle any clinician trying the demo.
+    adults = [(patient, allergies) for patient, allergies in created if _is_adult(patient)]
+    without_allergy = next((patient for patient, allergies in adults if not allergies), None)
     summary.prescribing = seed_demo_prescribing(session, without_allergy, prescriber)
     summary.care = seed_demo_care(session, [patient for patient, _allergies in created])
     first = created[0][0] if created else None
     summary.hospitalisation_reports = seed_demo_documents(session, first, prescriber)
-    summary.consultations = seed_demo_clinical(session, [patient for patient, _allergies in created], prescriber)
+    summary.consultations = seed_demo_clinical(session, [patient for patient, _allergies in adults], prescriber)
     session.commit()
     seed_demo_agenda(session, doctors, [patient.id for patient, _allergies in created], summary)
     if summary.users == 0:
         summary.generated_password = None  # nobody got it: don't print a useless secret
     return summary
+
+
+ADULT_AGE = 18
+
+
+def _is_adult(patient) -> bool:
+    born, today = patient.birth_date, date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) >= ADULT_AGE
 
 
 def _check_roles(sm) -> None:

@@ -138,3 +138,15 @@ def test_a_later_start_adds_no_absence_over_booked_appointments(app, sql_conn):
     ).fetchone()[0]
     assert covered == 0
     assert sql_conn.execute("SELECT count(*) FROM doctor_absence").fetchone()[0] >= before
+
+
+def test_the_demos_treatment_consultations_and_vital_signs_go_to_adults(app, sql_conn):
+    """No warfarin nor adult vital signs for a child of the demo."""
+    with app.app_context():
+        seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=60)
+    ages = sql_conn.execute(
+        "SELECT date_part('year', age(p.birth_date)) FROM patients p WHERE p.id IN ("
+        " SELECT patient_id FROM prescriptions UNION SELECT patient_id FROM consultations"
+        " UNION SELECT patient_id FROM observations)"
+    ).fetchall()
+    assert ages and all(age >= 18 for (age,) in ages)

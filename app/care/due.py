@@ -21,6 +21,8 @@ at the next fixed age).  Everything is in whole calendar months of age.
 from dataclasses import dataclass
 from datetime import date
 
+from app.core.ages import months_on
+
 DUE = "due"
 OVERDUE = "overdue"
 
@@ -39,8 +41,7 @@ def add_months(day: date, months: int) -> date:
 
 def months_between(start: date, end: date) -> int:
     """Whole months from start to end (age in months on `end`)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if end.day < start.day else months
+    return months_on(start, end)
 
 
 @dataclass(frozen=True)

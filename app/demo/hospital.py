@@ -20,6 +20,7 @@ from faker import Faker
 from sqlalchemy import select
 
 from app.core.actor import DEMO_LOADER, acting_as
+from app.core.ages import age_on
 from app.core.normalize import normalize_email
 from app.demo.agenda import seed_demo_agenda
 from app.demo.care import seed_demo_care
@@ -142,8 +143,7 @@ ADULT_AGE = 18
 
 
 def _is_adult(patient) -> bool:
-    born, today = patient.birth_date, date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) >= ADULT_AGE
+    return age_on(patient.birth_date, date.today()) >= ADULT_AGE
 
 
 def _check_roles(sm) -> None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from app.core.actor import Actor
+from app.core.ages import age_on, months_on
 from app.core.formatting import format_date
 from app.core.timezone import today
 from app.documents.access import may_issue
@@ -54,11 +55,10 @@ def spaced_nir(nir: str | None) -> str | None:
 def age_in_words(born: date | None, on: date) -> str:
     if born is None:
         return ""
-    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    years = age_on(born, on)
     if years >= 2:
         return f"{years} years"
-    months = (on.year - born.year) * 12 + on.month - born.month - (on.day < born.day)
-    return f"{months} months"
+    return f"{months_on(born, on)} months"
 
 
 def is_clinical(actor: Actor) -> bool:

@@ -7,11 +7,11 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from app.core.ages import age_on
 from app.core.errors import Forbidden
 from app.documents.certificates import clean_values, display_values, render_certificate_body, validate_fields_definition
 from app.documents.errors import DocumentInputError, TemplateError
 from app.documents.kinds.draft import Draft, Letterhead, french_date, no_other_fields, render_document_html, required_id
-from app.documents.kinds.patient_record import age_on
 from app.documents.models import CertificateTemplate
 from app.records.models import Staff
 

@@ -9,6 +9,7 @@ from datetime import date
 from app.agenda.patient_appointments import patient_appointments
 from app.care.rules import vaccination_record
 from app.clinical.summary import clinical_summary
+from app.core.ages import age_on
 from app.documents.kinds.draft import Draft, no_other_fields, render_document_html
 from app.prescribing.lists import patient_prescribing
 from app.security.policy import READ, field_groups_of, may, readable_fields
@@ -48,10 +49,6 @@ ALLERGY_SEVERITY_LABELS = {
 
 def type_label(appointment_type) -> str:
     return SHIPPED_TYPE_LABELS.get((appointment_type.code, appointment_type.name), appointment_type.name)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def build(session, *, patient, fields, issuer, engine) -> Draft:

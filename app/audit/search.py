@@ -33,6 +33,11 @@ ACTIONS = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MASKED = "[masked]"
+
+# Columns PostgreSQL computes from the others (GENERATED ... STORED): kept in
+# the audited rows, not shown as fields of their own (nobody changes them;
+# the restore leaves them to the database).
+DERIVED_COLUMNS = {"patients": ("search_text",)}
 # A search that would read most of the log is stopped rather than left to
 # hold a connection: the user is asked to narrow it.
 SEARCH_TIMEOUT = "15s"
@@ -274,6 +279,7 @@ class AuditEntry:
             changed = set(self.changed_columns or ())
             if self.operation in ("INSERT", "DELETE"):
                 changed = set(old) | set(new)
+            derived = DERIVED_COLUMNS.get(self.table, ())
             self._fields = [
                 FieldChange(
                     name=name,
@@ -283,6 +289,7 @@ class AuditEntry:
                     masked=MASKED in (old.get(name), new.get(name)),
                 )
                 for name in sorted(set(old) | set(new))
+                if name not in derived
             ]
         return self._fields
 

@@ -113,14 +113,14 @@ class FoldedFilterConverter(SQLAFilterConverter):
         return filters
 
 
-def person_name_text(model):
-    """The text a name search looks into, built as the exact expression the
-    migrations index (concat_ws is not IMMUTABLE, hence ||): last and first
-    name, plus for patients the birth name, hospital number and NIR."""
-    text = model.last_name + " " + model.first_name
-    if hasattr(model, "birth_name"):
-        text = text + " " + func.coalesce(model.birth_name, "") + " " + model.mrn + " " + func.coalesce(model.nir, "")
-    return text
+def person_search_text(model):
+    """The folded text a name search looks into: for patients their stored
+    search_text (names, birth name, hospital number and NIR; migration 0120),
+    for staff their last and first name as the migrations index them
+    (concat_ws is not IMMUTABLE, hence ||)."""
+    if hasattr(model, "search_text"):
+        return model.search_text
+    return folded(model.last_name + " " + model.first_name)
 
 
 class FilterPersonName(BaseFilter):
@@ -153,12 +153,13 @@ def person_name_matches(model, value, *, field: str = "last_name", similar_if_no
         return None
     if not any(long_enough(w) for w in words):
         return too_short(field)
-    haystack = folded(person_name_text(model))
+    haystack = person_search_text(model)
     conditions = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
     if hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS):
         conditions += [folded(_names_text(model)).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
-    indexed = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words if long_enough(w)]
-    exact = and_(matches_first(model, and_(*indexed)), *conditions)
+    # Every condition inside: checked once per candidate the index finds, not
+    # again on the rows fetched (the words of 3 letters or more use the index).
+    exact = matches_first(model, and_(*conditions))
     if not similar_if_none or any_match(model, and_(*conditions)):
         return exact
     note(SIMILAR_SHOWN)

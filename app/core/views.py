@@ -14,7 +14,7 @@ again, after checking, goes through.
 
 import re
 
-from flask import abort, flash, has_request_context, request
+from flask import abort, flash, g, has_request_context, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
@@ -24,6 +24,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.actor import current_actor
+from app.core.datamodel import MAY_ESTIMATE_COUNT
 from app.core.errors import BadInput, CareTrailError, StaleRecord
 from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
@@ -223,6 +224,8 @@ class CareTrailModelView(ModelView):
 
     def _list(self, **kwargs):
         self._check_list_arguments()
+        # Nothing filtered: a large list may show an estimated count (app/core/datamodel.py).
+        g.setdefault(MAY_ESTIMATE_COUNT, not any(map(FILTER_ARGUMENT.match, request.args)))
         return super()._list(**kwargs)
 
     def _check_list_arguments(self) -> None:

@@ -4,7 +4,7 @@ slot, appointment form) ask here.
 Every word typed must appear in the patient's last, first or birth name,
 hospital number (IPP) or NIR, whatever the accents and capitals: the same
 condition as the patients list's quick search (app/core/search.py), on the same
-indexed normalize_search_text() expression.
+indexed search text (patients.search_text).
 """
 
 import sqlalchemy as sa

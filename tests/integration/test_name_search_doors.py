@@ -104,3 +104,27 @@ def test_one_or_two_letters_ask_for_one_more(client, login, api, people):
     assert "at least 3 letters" in str(answer.get_json()["message"])
     # A short word beside a longer one narrows the search as before.
     assert [p["id"] for p in picker(client, "dubois j").get_json()] == [people["dubois jean"]]
+
+
+def test_the_search_text_is_kept_by_the_database_from_the_names(sql_conn, people):
+    """patients.search_text (migration 0120) follows every change of the names,
+    folded as normalize_search_text() folds them, and nobody writes it."""
+    pid = people["lefevre anne"]
+    sql_conn.execute("UPDATE patients SET first_name = 'Anne-Hélène', nir = NULL WHERE id = %s", [pid])
+    text, mrn = sql_conn.execute("SELECT search_text, mrn FROM patients WHERE id = %s", [pid]).fetchone()
+    assert text == f"lefevre anne-helene dubois {mrn.lower()} "
+    with pytest.raises(Exception, match="generated"):
+        sql_conn.execute("UPDATE patients SET search_text = 'x' WHERE id = %s", [pid])
+
+
+def test_a_name_search_reads_the_stored_text_through_its_trigram_index(sql_conn, people):
+    """The quick search's condition is on the column, so the index's candidates are
+    rechecked without recomputing the folding (EXPLAIN, sequential scans off as on a big table)."""
+    sql_conn.execute("SET enable_seqscan = off")
+    plan = "\n".join(
+        row[0]
+        for row in sql_conn.execute(
+            "EXPLAIN SELECT id FROM patients WHERE search_text LIKE normalize_search_text(%s)", ["%dubois%"]
+        ).fetchall()
+    )
+    assert "patients_search_text_idx" in plan and "normalize_search_text(" not in plan.split("Recheck Cond")[-1]

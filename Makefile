@@ -32,7 +32,7 @@ worker: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python -m app.embedded_postgres --check-install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "[caretrail] testing against TEST_DATABASE_URL"; \
-	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL"; fi
+	 else echo "[caretrail] testing against a throwaway embedded PostgreSQL: one cluster per test process in /tmp/caretrail-test-*, reachable by its user (caretrail-pg as root), removed afterwards"; fi
 	@$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 ## bench: load test short form (10,000 patients, 20 users, 15 s), audit overhead (throughput and instructions), audit search, free-slot, prescription-check, PDF and alert-latency benchmarks (minutes; prints ratios and timings)

@@ -10,6 +10,7 @@ the infant series, the childhood and adolescent boosters, dTP at 25, 45,
 """
 
 import re
+from functools import partial
 from pathlib import Path
 
 from app.care.models import DISEASES, VaccinationStep, Vaccine
@@ -26,8 +27,11 @@ VACCINE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,19}$")
 STEP_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-def import_vaccines(session, actor: Actor, source=DEFAULT_VACCINES, *, dry_run=False, commit=True) -> ImportReport:
-    """Upsert vaccines by code: code, name, diseases ('|'-separated) [, manufacturer, is_active]."""
+def import_vaccines(
+    session, actor: Actor, source=DEFAULT_VACCINES, *, dry_run=False, commit=True, keep_existing=False
+) -> ImportReport:
+    """Upsert vaccines by code: code, name, diseases ('|'-separated) [, manufacturer, is_active];
+    keep_existing: add the missing ones only (the demo never puts a changed row back as shipped)."""
     require(actor, WRITE, VACCINES)
     return _import(
         session,
@@ -36,14 +40,16 @@ def import_vaccines(session, actor: Actor, source=DEFAULT_VACCINES, *, dry_run=F
         ("code", "name", "diseases"),
         ("manufacturer", "is_active"),
         _vaccine,
-        lambda s, rows: _upsert(s, Vaccine, rows, ("code",)),
+        partial(_upsert, model=Vaccine, key=("code",), keep_existing=keep_existing),
         dry_run=dry_run,
         commit=commit,
     )
 
 
-def import_calendar(session, actor: Actor, source=DEFAULT_CALENDAR, *, dry_run=False, commit=True) -> ImportReport:
-    """Upsert calendar steps by code."""
+def import_calendar(
+    session, actor: Actor, source=DEFAULT_CALENDAR, *, dry_run=False, commit=True, keep_existing=False
+) -> ImportReport:
+    """Upsert calendar steps by code; keep_existing as for import_vaccines."""
     require(actor, WRITE, VACCINATION_SCHEDULE)
     return _import(
         session,
@@ -52,7 +58,7 @@ def import_calendar(session, actor: Actor, source=DEFAULT_CALENDAR, *, dry_run=F
         ("code", "disease", "label", "due_age_months"),
         ("until_age_months", "repeat_every_months", "tolerance_months", "overdue_after_months", "is_active"),
         _step,
-        lambda s, rows: _upsert(s, VaccinationStep, rows, ("code",)),
+        partial(_upsert, model=VaccinationStep, key=("code",), keep_existing=keep_existing),
         dry_run=dry_run,
         commit=commit,
     )

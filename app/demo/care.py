@@ -2,7 +2,8 @@
 calendar (reference data, loaded through the same importers as a
 hospital's files, app/care/data/), and, on patients the demo creates in
 this run only, a flu vaccination given last autumn and a care task every
-8 hours.  Idempotent: the imports upsert, and the records go only with
+8 hours.  Idempotent: the imports add the missing rows only (a row
+someone changed stays as they left it), and the records go only with
 patients just created."""
 
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ class CareSummary:
 def seed_demo_care(session, created: list[Patient]) -> CareSummary:
     """`created`: the patients this run of the demo created.  Flushes; the caller commits."""
     summary = CareSummary()
-    summary.vaccines = import_vaccines(session, SYSTEM, commit=False).added
-    summary.calendar_steps = import_calendar(session, SYSTEM, commit=False).added
+    summary.vaccines = import_vaccines(session, SYSTEM, commit=False, keep_existing=True).added
+    summary.calendar_steps = import_calendar(session, SYSTEM, commit=False, keep_existing=True).added
     flu = session.scalar(sa.select(Vaccine).where(Vaccine.code == "FLU"))
     session.flush()
     for patient in created[:3]:

@@ -58,8 +58,10 @@ def seed_demo_prescribing(session, on_warfarin: Patient | None, prescriber: Staf
     `prescriber`: one of the demo's doctors.  Flushes; the caller commits
     (with the rest of the demo)."""
     summary = PrescribingSummary()
-    summary.medications = import_medications(session, DEMO_LOADER, DEMO_MEDICATIONS, commit=False).added
-    summary.interactions = import_interactions(session, DEMO_LOADER, DEMO_INTERACTIONS, commit=False).added
+    # Missing rows only: a medication or interaction someone changed stays so.
+    only_new = {"commit": False, "keep_existing": True}
+    summary.medications = import_medications(session, DEMO_LOADER, DEMO_MEDICATIONS, **only_new).added
+    summary.interactions = import_interactions(session, DEMO_LOADER, DEMO_INTERACTIONS, **only_new).added
     summary.prescriptions = _patient_on_warfarin(session, on_warfarin, prescriber)
     session.flush()
     return summary

@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -71,8 +72,12 @@ class LineRejected(ValueError):
     pass
 
 
-def import_medications(session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
-    """Upsert medications from a CSV file (path or text stream), by code."""
+def import_medications(
+    session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True, keep_existing: bool = False
+) -> ImportReport:
+    """Upsert medications from a CSV file (path or text stream), by code;
+    keep_existing: add the missing ones only (the demo: a row someone
+    changed is never put back as the file has it)."""
     require(actor, WRITE, MEDICATIONS)
     return _import(
         session,
@@ -81,14 +86,17 @@ def import_medications(session, actor: Actor, source, *, dry_run: bool = False, 
         MEDICATION_REQUIRED,
         MEDICATION_OPTIONAL,
         _medication,
-        _write_medications,
+        partial(_upsert, model=Medication, key=("code",), keep_existing=keep_existing),
         dry_run=dry_run,
         commit=commit,
     )
 
 
-def import_interactions(session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True) -> ImportReport:
-    """Upsert interactions from a CSV file (path or text stream), by pair."""
+def import_interactions(
+    session, actor: Actor, source, *, dry_run: bool = False, commit: bool = True, keep_existing: bool = False
+) -> ImportReport:
+    """Upsert interactions from a CSV file (path or text stream), by pair;
+    keep_existing as for import_medications."""
     require(actor, WRITE, DRUG_INTERACTIONS)
     return _import(
         session,
@@ -97,7 +105,7 @@ def import_interactions(session, actor: Actor, source, *, dry_run: bool = False,
         INTERACTION_REQUIRED,
         INTERACTION_OPTIONAL,
         _interaction,
-        _write_interactions,
+        partial(_upsert, model=DrugInteraction, key=INTERACTION_KEY, keep_existing=keep_existing),
         dry_run=dry_run,
         commit=commit,
     )
@@ -301,10 +309,15 @@ def _count(inserted_flags: Iterable[bool], total: int, report: ImportReport) -> 
     report.unchanged += total - len(flags)
 
 
-def _upsert(session, model, rows: list[dict], key: tuple[str, ...]) -> list[bool]:
+def _upsert(session, rows: list[dict], *, model, key: tuple[str, ...], keep_existing: bool = False) -> list[bool]:
     """INSERT ... ON CONFLICT DO UPDATE, only when something differs; True
-    for each row inserted, False for each updated (unchanged ones return nothing)."""
+    for each row inserted, False for each updated (unchanged ones return
+    nothing).  keep_existing: ON CONFLICT DO NOTHING, a row already there
+    is left as it is (counted unchanged)."""
     statement = insert(model).values(rows)
+    if keep_existing:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key)).returning(sa.literal_column("true"))
+        return [inserted for (inserted,) in session.execute(statement)]
     columns = [name for name in rows[0] if name not in key]
     table = model.__table__
     statement = statement.on_conflict_do_update(
@@ -317,9 +330,4 @@ def _upsert(session, model, rows: list[dict], key: tuple[str, ...]) -> list[bool
     return [inserted for (inserted,) in session.execute(statement)]
 
 
-def _write_medications(session, rows: list[dict]) -> list[bool]:
-    return _upsert(session, Medication, rows, ("code",))
-
-
-def _write_interactions(session, rows: list[dict]) -> list[bool]:
-    return _upsert(session, DrugInteraction, rows, ("a_kind", "a_value", "b_kind", "b_value"))
+INTERACTION_KEY = ("a_kind", "a_value", "b_kind", "b_value")

@@ -43,6 +43,40 @@ def test_the_demo_never_changes_a_patient_it_did_not_create(app, client, api, sq
     assert sql_conn.execute("SELECT count(*) FROM prescriptions").fetchone() == (1,)  # the demo's own patient
 
 
+def test_the_next_start_leaves_the_reference_rows_someone_changed(app, sql_conn):
+    """The vaccines, the vaccination calendar, the medications and the drug
+    interactions the demo also ships are added when missing, never put back
+    as shipped: a pharmacist's or an administrator's change stays after the
+    next start (the demo's imports updated them on every start)."""
+    changes = (
+        ("vaccines", "is_active = false", "code = 'FLU'", "is_active"),
+        (
+            "vaccination_schedule",
+            "label = 'Hospital wording'",
+            "code = (SELECT min(code) FROM vaccination_schedule)",
+            "label",
+        ),
+        ("medications", "is_active = false", "code = 'DEMO-0001'", "is_active"),
+        (
+            "drug_interactions",
+            "severity = 'contraindicated', message = 'Hospital rule: never together.'",
+            "'warfarin' IN (a_value, b_value) AND 'acetylsalicylic acid' IN (a_value, b_value)",
+            "severity || ' ' || message",
+        ),
+    )
+    with app.app_context():
+        seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=5)
+    changed = {}
+    for table, assignment, where, shown in changes:
+        updated = sql_conn.execute(f"UPDATE {table} SET {assignment} WHERE {where} RETURNING {shown}").fetchall()
+        assert len(updated) == 1, table
+        changed[table] = updated
+    with app.app_context():
+        seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=5)
+    for table, _assignment, where, shown in changes:
+        assert sql_conn.execute(f"SELECT {shown} FROM {table} WHERE {where}").fetchall() == changed[table], table
+
+
 def test_the_demo_records_its_own_patients_allergies_without_inventing_a_severity(app, sql_conn):
     with app.app_context():
         summary = seed_demo_data(app.appbuilder, password=DEMO_PASSWORD, patient_count=40)

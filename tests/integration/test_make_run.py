@@ -276,6 +276,38 @@ def test_as_root_a_clone_in_a_private_directory_runs_and_says_where_its_cluster_
         shutil.rmtree(private, ignore_errors=True)
 
 
+@as_root_only
+def test_as_root_make_test_runs_from_a_clone_in_a_private_directory_and_says_where_its_cluster_lives():
+    """`make test` (one small test of the suite) from a clone in a `mktemp -d`:
+    the throwaway cluster lives where caretrail-pg can reach it, and the
+    start-up output says where."""
+    private = Path(tempfile.mkdtemp(prefix="ct-clone-"))  # mode 0700, like /root or `mktemp -d`
+    clone = private / "caretrail"
+    ignored = shutil.ignore_patterns(".venv", ".git", "instance", "__pycache__", ".*_cache", "bench")
+    shutil.copytree(PROJECT_DIR, clone, ignore=ignored)
+    (clone / ".venv").symlink_to(PROJECT_DIR / ".venv")
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "DATABASE_URL", "PYTEST_XDIST_WORKER")}
+    env["PYTEST_ADDOPTS"] = (
+        "-p no:cacheprovider tests/integration/test_constraints.py::test_nir_is_unique_when_present_and_optional"
+    )
+    try:
+        # -o: the clone shares this checkout's .venv, never reinstalled here.
+        done = subprocess.run(
+            ["make", "-o", ".venv/.installed", "test", "TEST_WORKERS=0"],
+            cwd=clone,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "1 passed" in output
+    assert "one cluster per test process in /tmp/caretrail-test-*" in output
+
+
 @pytest.mark.parametrize("command", [["-m", "app.launcher"], ["run.py"]])
 def test_a_database_that_cannot_be_reached_is_one_line_at_start(instance_dir, command):
     """`make run` or `python run.py` with DATABASE_URL on a server that is down:

@@ -33,6 +33,7 @@ from app.core.db_context import init_db_context
 from app.core.extensions import db, mail, migrate
 from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
+from app.core.json_provider import FastJSONProvider
 from app.core.log_redaction import redact_secret_paths
 from app.core.timezone import local_time
 from app.security.csrf import init_csrf
@@ -75,6 +76,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     """Build the app.  Touches no database: the schema comes from migrations
     (`flask --app run.py db upgrade`) and roles from `flask --app run.py roles sync`."""
     app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"), instance_relative_config=False)
+    app.json = FastJSONProvider(app)
     install_converters(app)  # before any route: ids beyond bigint are no records
     app.config.from_object(config_object)
     app.config.update(overrides)

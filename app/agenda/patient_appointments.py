@@ -25,16 +25,24 @@ class PatientAppointments:
 
 
 def patient_appointments(patient_id: int, *, now: datetime | None = None, limit: int = SHOWN) -> PatientAppointments:
+    """One query: the patient's appointments ranked on each side of now
+    (soonest first ahead, latest first behind), limit + 1 of each."""
     now = now or datetime.now(UTC)
+    ahead = Appointment.ends_at > now
+    rank = sa.func.row_number().over(
+        partition_by=ahead, order_by=(sa.case((ahead, Appointment.starts_at)), Appointment.starts_at.desc())
+    )
+    ranked = sa.select(Appointment.id, rank.label("rank")).where(Appointment.patient_id == patient_id).subquery()
     query = (
         sa.select(Appointment)
-        .where(Appointment.patient_id == patient_id)
-        # Joined, not selected in: one query per list instead of up to four (issue 22).
+        .join(ranked, ranked.c.id == Appointment.id)
+        .where(ranked.c.rank <= limit + 1)
+        # Joined, not selected in: one query instead of up to four (issue 22).
         .options(joinedload(Appointment.doctor), joinedload(Appointment.type), joinedload(Appointment.room))
-        .limit(limit + 1)
     )
-    upcoming = list(db.session.scalars(query.where(Appointment.ends_at > now).order_by(Appointment.starts_at)))
-    past = list(db.session.scalars(query.where(Appointment.ends_at <= now).order_by(Appointment.starts_at.desc())))
+    found = list(db.session.scalars(query))
+    upcoming = sorted((a for a in found if a.ends_at > now), key=lambda a: (a.starts_at, a.id))
+    past = sorted((a for a in found if a.ends_at <= now), key=lambda a: (a.starts_at, a.id), reverse=True)
     return PatientAppointments(upcoming[:limit], past[:limit], len(upcoming) > limit, len(past) > limit)
 
 

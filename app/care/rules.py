@@ -196,6 +196,8 @@ def overdue_care(
     rows = session.execute(
         OVERDUE_SQL, {"until": now - OVERDUE_GRACE, "since": now - OVERDUE_LOOKBACK, "patient_id": patient_id}
     ).all()
+    if not rows:
+        return []
     tasks = {t.id: t for t in session.scalars(sa.select(CareTask).where(CareTask.id.in_({r[0] for r in rows})))}
     return [Occurrence(tasks[task_id], due_at) for task_id, due_at in rows]
 

@@ -26,6 +26,9 @@ from app.core.search import ColumnFilters, FoldedFilterConverter
 # always count exactly.
 EXACT_COUNT_UP_TO = 10_000
 
+# The records FAB's get() loaded for this request (kept alive, see get()).
+LOADED_RECORDS = "ct_loaded_records"
+
 # Set in g by a screen's list when the user filtered nothing (app/core/views.py).
 MAY_ESTIMATE_COUNT = "ct_may_estimate_count"
 
@@ -68,6 +71,16 @@ class CareTrailInterface(SQLAInterface):
         compiled = statement.compile(dialect=connection.dialect)
         plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params or None).scalar()
         return int(plan[0]["Plan"]["Plan Rows"])
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load: bool = False):
+        """FAB's get, the record held for the rest of the request: SQLAlchemy's
+        identity map holds it weakly, and the page's sections (the patient's
+        care section, for one) ask for it again by id, which costs no query
+        while it is held."""
+        item = super().get(id, filters, select_columns, outer_default_load)
+        if item is not None and has_request_context():
+            g.setdefault(LOADED_RECORDS, []).append(item)
+        return item
 
     def add(self, item, commit: bool = True) -> None:
         self._rules().save(self.session, current_actor(), item)

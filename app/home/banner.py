@@ -70,25 +70,24 @@ def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | No
         return None
     fields = readable_fields(actor, PATIENTS)
     reads_allergies = may(actor, READ, ALLERGIES)
-    # One query: the patient and, for who may read them, the agents of their active allergies.
-    agents_of = sa.literal(None)
-    if reads_allergies:
-        agent = sa.func.coalesce(
-            PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
-        )
-        agents_of = sa.func.array(
-            sa.select(agent)
-            .where(PatientAllergy.patient_id == Patient.id, PatientAllergy.status == "active")
-            .order_by(PatientAllergy.id)
-            .scalar_subquery()
-        )
+    # The patient as the page read it (held for the request: no query), and
+    # for who may read them the agents of their active allergies (one query).
     # No autoflush: a form shown again after a refusal still holds the edit
     # the database refused; flushing it here would raise the refusal again.
     with session.no_autoflush:
-        row = session.execute(sa.select(Patient, agents_of).where(Patient.id == patient_id)).first()
-    if row is None:
-        return None
-    patient, recorded = row
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            return None
+        recorded = []
+        if reads_allergies:
+            agent = sa.func.coalesce(
+                PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
+            )
+            recorded = session.scalars(
+                sa.select(agent)
+                .where(PatientAllergy.patient_id == patient_id, PatientAllergy.status == "active")
+                .order_by(PatientAllergy.id)
+            ).all()
     allergy, agents = "", []
     if "allergies" in fields or reads_allergies:
         agents = list(recorded or [])

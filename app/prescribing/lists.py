@@ -78,7 +78,9 @@ def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPres
     )
     for allergy in allergies:
         (summary.allergies if allergy.status == "active" else summary.resolved_allergies).append(allergy)
-    summary.free_text_allergies = free_text_allergies(patient_id)
+    summary.free_text_allergies = _note_not_recorded(
+        db.session.get(Patient, patient_id), [*summary.allergies, *summary.resolved_allergies]
+    )
     prescriptions = db.session.scalars(
         sa.select(Prescription)
         .where(Prescription.patient_id == patient_id)
@@ -95,11 +97,13 @@ def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPres
     return summary
 
 
-def free_text_allergies(patient_id: int) -> str | None:
-    """The patient's free-text allergy note (patients.allergies) while no
-    allergy row holds it: the rule prescription_alerts() applies
-    (allergy_texts, sql/versions/0009_prescriptions.py), so the page shows
-    what every prescription check warns about."""
-    note = sa.func.btrim(Patient.allergies)
-    held = sa.exists().where(PatientAllergy.patient_id == Patient.id, PatientAllergy.description == note)
-    return db.session.scalar(sa.select(note).where(Patient.id == patient_id, note != "", ~held))
+def _note_not_recorded(patient: Patient | None, allergies: list) -> str | None:
+    """The patient's free-text allergy note (patients.allergies) while none of
+    their allergy rows holds it: the rule prescription_alerts() applies
+    (allergy_texts, sql/versions/0009_prescriptions.py; its btrim() trims
+    spaces only, as here), so the page shows what every prescription check
+    warns about.  From what the page has read already: no query."""
+    note = ((patient.allergies if patient else None) or "").strip(" ")
+    if not note or any(allergy.description == note for allergy in allergies):
+        return None
+    return note

@@ -15,6 +15,7 @@ from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
 
 from app.core.actor import Actor, current_actor
+from app.core.answers import page_status
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.views import CareTrailModelView
@@ -109,9 +110,9 @@ class PrescriptionView(CareTrailModelView):
             prescribing.sign_prescription(db.session, current_actor(), pk, override_reason=reason)
         except prescribing.OverrideRequired as needed:
             prescription = prescribing.get_prescription(db.session, pk)
-            return self._page(prescription, error=needed.message, override_reason=reason), 422
+            return self._page(prescription, error=needed.message, override_reason=reason), page_status(needed)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message, override_reason=reason), 422
+            return self._page(self._or_404(pk), error=refused.message, override_reason=reason), page_status(refused)
         flash("Prescription signed.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -122,7 +123,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             prescribing.cancel_prescription(db.session, current_actor(), pk, reason=reason)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), 422
+            return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), page_status(refused)
         flash("Prescription cancelled.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -133,7 +134,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             renewal = prescribing.renew_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message), 422
+            return self._page(self._or_404(pk), error=refused.message), page_status(refused)
         flash("Renewal drafted: check it and sign it.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=renewal.id))
 
@@ -144,7 +145,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             correction = prescribing.replace_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message), 422
+            return self._page(self._or_404(pk), error=refused.message), page_status(refused)
         flash(f"Correction drafted: edit it, then sign it to replace prescription {pk}.", "success")
         return redirect(url_for(f"{self.endpoint}.edit", pk=correction.id))
 
@@ -156,7 +157,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             prescribing.delete_draft(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(prescription, error=refused.message), 422
+            return self._page(prescription, error=refused.message), page_status(refused)
         flash("Draft deleted.", "success")
         return redirect(url_for("PatientView.show", pk=patient_id))
 
@@ -217,7 +218,7 @@ class PrescriptionView(CareTrailModelView):
                     flash("Draft saved: review the alerts, then sign.", "success")
                     return redirect(url_for(f"{self.endpoint}.show", pk=saved.id))
             except CareTrailError as refused:
-                error = refused.message
+                error = refused
         return self.render_template(
             "pages/prescription_form.html",
             form=form,
@@ -226,8 +227,8 @@ class PrescriptionView(CareTrailModelView):
             choose_prescriber=admin,
             alerts=alerts,
             needs_override=needs_override(alerts or []),
-            error=error,
-        ), (422 if error else 200)
+            error=error.message if error else None,
+        ), page_status(error)
 
     @staticmethod
     def _save(prescription, patient, values: dict) -> Prescription:

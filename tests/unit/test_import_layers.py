@@ -129,3 +129,28 @@ def test_every_domain_is_one_package_registered_by_create_app():
         assert "def register(appbuilder)" in (APP / domain / "__init__.py").read_text()
         assert domain in source.split("DOMAINS = ")[1].split(")")[0]
     assert not (APP / "views").exists() and not (APP / "services").exists() and not (APP / "api").exists()
+
+
+# What only a rule does: check a permission, commit, roll back.
+RULES_ONLY_CALLS = {"require", "commit", "rollback", "may_write_agenda", "check_agenda_writer"}
+# `--as` ends the read transaction its user lookup opened, before the actor is
+# set for the command's own (app/core/cli.py): no refusal, no write to undo.
+ALLOWED = {"app.core.cli rollback()"}
+
+
+def rule_only_calls(name: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if called in RULES_ONLY_CALLS and f"{name} {called}()" not in ALLOWED:
+                found.append(f"{name}:{node.lineno} {called}()")
+    return found
+
+
+def test_doors_neither_check_a_permission_nor_commit_nor_roll_back():
+    """Screens, APIs and commands call the rules; the permission check, the
+    commit and the rollback after a refusal are the rules' (README, "One door
+    per rule").  Asking may() to decide what to *offer* (a button) is not a check."""
+    found = [call for name in sorted(MODULES) if layer(name) == "door" for call in rule_only_calls(name)]
+    assert found == []

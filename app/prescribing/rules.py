@@ -28,12 +28,14 @@ from app.core.errors import ConstraintViolation, Forbidden, NotFound
 from app.core.rules import RecordRules, refusal_of, run_and_commit
 from app.prescribing import access
 from app.prescribing.checks import check_prescription, needs_override
+from app.prescribing.lists import DEFAULT_DUE_DAYS, prescriptions_ending
 from app.prescribing.models import Medication, Prescription, PrescriptionItem
 from app.records.models import Patient
-from app.security.policy import WRITE, require
+from app.security.policy import READ, WRITE, require
 from app.security.roles import PRESCRIPTIONS
 
 NOT_YOURS = "You may only change your own prescriptions."
+ONLY_YOUR_RENEWALS = "A doctor sees the renewals due of their own prescriptions."
 DEFAULT_VALIDITY_DAYS = 90
 MAX_LINES = 50
 ITEM_FIELDS = (
@@ -222,6 +224,32 @@ def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescri
 def delete_draft(session, actor: Actor, prescription_id: int) -> None:
     prescription = _writable_draft(session, prescription_id, actor)
     _write(session, lambda: session.delete(prescription))
+
+
+def renewals_due(
+    session,
+    actor: Actor,
+    *,
+    prescriber_id: int | None = None,
+    days: int = DEFAULT_DUE_DAYS,
+    today: date | None = None,
+) -> list:
+    """Signed prescriptions ending within `days` that `actor` sees, soonest
+    first (lists.RenewalDue), the one rule behind the screen, the API and
+    the doctor's home.  Whose:
+    - who may not read prescriptions (the role matrix): Forbidden;
+    - a doctor (a login linked to an active doctor, or acting for one under
+      a delegation), unless an admin: their own only; naming another
+      prescriber is Forbidden;
+    - every other reader (admins, nurses, radiologists...): everyone's, or
+      the one prescriber named."""
+    require(actor, READ, PRESCRIPTIONS, "Your role may not read prescriptions.")
+    own = access.own_doctor_id(session, actor)
+    if own is not None and not access.is_admin(actor):
+        if prescriber_id not in (None, own):
+            raise Forbidden(ONLY_YOUR_RENEWALS)
+        prescriber_id = own
+    return prescriptions_ending(session, prescriber_id=prescriber_id, days=days, today=today)
 
 
 def get_prescription(session, prescription_id: int) -> Prescription:

@@ -21,9 +21,9 @@ from app.core.extensions import db
 from app.core.views import CareTrailModelView
 from app.documents.access import may_issue
 from app.prescribing import rules as prescribing
-from app.prescribing.access import is_admin, may_renew, may_sign, may_write, own_doctor_id
+from app.prescribing.access import is_admin, may_renew, may_sign, may_write
 from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
-from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing, renewals_due
+from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing
 from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
 from app.prescribing.views.form import draft_values, form_for, form_patient
 from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
@@ -240,8 +240,9 @@ class PrescriptionView(CareTrailModelView):
 
 
 class RenewalsDueView(BaseView):
-    """A doctor's prescriptions ending soon (everyone's for the others), with
-    one click to draft the renewal."""
+    """Prescriptions ending soon, with one click to draft the renewal: whose
+    (a doctor's own, everyone's for the other readers) is the rule's,
+    prescribing.renewals_due, the same as the API's."""
 
     route_base = "/renewals-due"
     default_view = "index"
@@ -253,15 +254,18 @@ class RenewalsDueView(BaseView):
     def index(self):
         days = max(0, min(request.args.get("days", DEFAULT_DUE_DAYS, type=int), MAX_DUE_DAYS))
         actor = current_actor()
-        own = own_doctor_id(db.session, actor)
-        everyone = request.args.get("everyone") == "1" or own is None
-        rows = renewals_due(prescriber_id=None if everyone else own, days=days)
+        prescriber_id = request.args.get("prescriber_id", type=int)
+        try:
+            rows = prescribing.renewals_due(db.session, actor, prescriber_id=prescriber_id, days=days)
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
+            return self.render_template(
+                "pages/renewals_due.html", rows=[], days=days, may_renew=False, may_read_allergies=False
+            ), page_status(refused)
         return self.render_template(
             "pages/renewals_due.html",
             rows=rows,
             days=days,
-            everyone=everyone,
-            own=own,
             may_renew=may_renew(db.session, actor),
             may_read_allergies=may(actor, READ, ALLERGIES),
         )

@@ -136,8 +136,7 @@ def sign_prescription(
 def cancel_prescription(session, actor: Actor, prescription_id: int, *, reason: str | None) -> Prescription:
     """A draft or a signed prescription, cancelled with a reason (kept with it)."""
     prescription = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, prescription):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, prescription)
     if prescription.status not in ("draft", "signed"):
         raise ConstraintViolation("status", f"This prescription is already {prescription.status}.")
     reason = clean_reason(reason)
@@ -205,8 +204,7 @@ def renew_prescription(
 def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescription:
     """A draft copy that, once signed, replaces (cancels) this signed prescription."""
     previous = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, previous):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, previous)
     if previous.status != "signed":
         raise ConstraintViolation("status", "Only a signed prescription is corrected by a replacement.")
     prescriber = access.prescriber_for(session, actor, None, default=previous.prescriber_id)
@@ -224,6 +222,14 @@ def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescri
 def delete_draft(session, actor: Actor, prescription_id: int) -> None:
     prescription = _writable_draft(session, prescription_id, actor)
     _write(session, lambda: session.delete(prescription))
+
+
+def check_editable(session, actor: Actor, prescription: Prescription) -> None:
+    """Forbidden unless `actor` may change this prescription (an admin, or
+    its prescriber: access.may_write).  What every change asks first (edit,
+    delete, cancel, correct) and what the editor asks before it opens."""
+    if not access.may_write(session, actor, prescription):
+        raise Forbidden(NOT_YOURS)
 
 
 def renewals_due(
@@ -276,8 +282,7 @@ def _sign(session, prescription: Prescription, actor: Actor, reason: str | None)
 
 def _writable_draft(session, prescription_id: int, actor: Actor) -> Prescription:
     prescription = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, prescription):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, prescription)
     if prescription.status != "draft":
         raise ConstraintViolation(
             "status",
@@ -288,11 +293,11 @@ def _writable_draft(session, prescription_id: int, actor: Actor) -> Prescription
 
 def _prescriber(session, actor: Actor, requested: int | None) -> int:
     own = access.own_doctor_id(session, actor)
-    if not access.is_admin(actor) and requested not in (None, own):
+    if not access.may_choose_prescriber(actor) and requested not in (None, own):
         raise Forbidden("A doctor prescribes in their own name.")
     prescriber = access.prescriber_for(session, actor, requested)
     if prescriber is None:
-        if access.is_admin(actor):
+        if access.may_choose_prescriber(actor):
             raise ConstraintViolation("prescriber_id", "Choose the prescribing doctor.")
         raise Forbidden("Your login is not linked to an active doctor.")
     return prescriber

@@ -21,7 +21,7 @@ from app.core.extensions import db
 from app.core.views import CareTrailModelView
 from app.documents.access import may_issue
 from app.prescribing import rules as prescribing
-from app.prescribing.access import is_admin, may_renew, may_sign, may_write
+from app.prescribing.access import may_choose_prescriber, may_renew, may_sign, may_write
 from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
 from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing
 from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
@@ -190,10 +190,13 @@ class PrescriptionView(CareTrailModelView):
         error, alerts = None, None
         patient = prescription.patient if prescription is not None else form_patient(form)
         actor = current_actor()
-        admin = is_admin(actor)
-        if prescription is not None and not may_write(db.session, actor, prescription):
-            flash("You may only change your own prescriptions.", "danger")
-            return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
+        admin = may_choose_prescriber(actor)
+        if prescription is not None:
+            try:
+                prescribing.check_editable(db.session, actor, prescription)
+            except CareTrailError as refused:
+                flash(refused.message, "danger")
+                return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
         if request.method == "POST":
             try:
                 if not form.validate():

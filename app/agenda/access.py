@@ -46,3 +46,10 @@ def check_agenda_writer(session, actor: Actor, *doctor_ids: int | None) -> None:
     for doctor_id in dict.fromkeys(doctor_ids):
         if not may_write_agenda(session, actor, doctor_id):
             raise Forbidden(NOT_YOUR_AGENDA)
+
+
+def agenda_writer(session, actor: Actor):
+    """may_write_agenda() for one actor, as a function of the doctor: what a
+    screen asks to offer only the buttons that will work (the calendar's
+    editable events); the rules still decide at the write."""
+    return lambda doctor_id: may_write_agenda(session, actor, doctor_id)

@@ -15,7 +15,7 @@ writes which row, the database what may be stored (422 naming the field).
 from flask import request
 from flask_appbuilder.api import expose, protect
 
-from app.clinical import charts, icd10
+from app.clinical import charts
 from app.clinical import rules as clinical
 from app.clinical.models import Consultation, Observation, PatientProblem
 from app.clinical.schemas import (
@@ -38,7 +38,6 @@ from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.schemas import load_json_body, load_query
 from app.security.permissions import METHOD_PERMISSION_MAP
-from app.security.policy import READ, require
 from app.security.roles import CONSULTATIONS, OBSERVATIONS, PROBLEMS
 
 
@@ -235,7 +234,6 @@ class Icd10Api(CareTrailApi):
             200: {description: '[{code, label}]'}
             400: {$ref: '#/components/responses/400'}
         """
-        require(current_actor(), READ, PROBLEMS)
         values = load_query(Icd10SearchSchema(), request.args.to_dict())
-        found = icd10.search(db.session, values["term"], values["limit"])
+        found = clinical.search_icd10(db.session, current_actor(), values["term"], values["limit"])
         return self.response(200, result=[entry.as_dict() for entry in found])

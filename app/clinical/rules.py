@@ -436,3 +436,9 @@ class ProblemRules(RecordRules):
 CONSULTATION_RULES = ConsultationRules(CONSULTATIONS)
 PROBLEM_RULES = ProblemRules(PROBLEMS)
 OBSERVATION_RULES = RecordRules(OBSERVATIONS)
+
+
+def search_icd10(session, actor: Actor, term: str, limit: int = icd10.DEFAULT_LIMIT) -> list:
+    """ICD-10 entries by code prefix or words: for those who read problem lists."""
+    require(actor, READ, PROBLEMS)
+    return icd10.search(session, term, limit)

@@ -70,6 +70,13 @@ def error_body(error: CareTrailError, *, screen_json: bool = False) -> dict:
     return {"message": error.message, **error.details}
 
 
+def page_status(error: CareTrailError | None) -> int:
+    """The status of a screen's own page shown again with a refusal on it (a
+    form with the message under its field): the refusal's own status, the one
+    every other door answers it with; 200 when nothing was refused."""
+    return 200 if error is None else error.status
+
+
 def json_answer(error: CareTrailError):
     return jsonify(error_body(error, screen_json=not is_api_request())), error.status
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.actor import Actor
-from app.core.db_context import audit_reason
+from app.core.db_context import audit_reason, clean_reason
 from app.core.db_errors import violation_from_db_error
 from app.core.errors import CareTrailError, DatabaseUnreachable, DatabaseWriteFailed
 from app.core.versions import check_version
@@ -101,6 +101,7 @@ class RecordRules:
 
     def delete(self, session, actor: Actor, item, *, reason: str | None = None, expected_version=None) -> None:
         require(actor, DELETE, self.resource)
+        reason = clean_reason(reason)  # over 500 characters: refused here, whichever door typed it
         check_version(session, item, expected_version)
         self.check(session, actor, item, deleting=True)
         # Without a reason of its own, the caller's (an API's X-Audit-Reason) stands.

@@ -26,8 +26,8 @@ from app.core.actor import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.formatting import format_date, format_time_of_day
 from app.core.timezone import hospital_zone, local_midnight, now, today
-from app.prescribing.lists import renewals_due
 from app.prescribing.models import PatientAllergy, Prescription
+from app.prescribing.rules import renewals_due
 from app.records.models import Patient, Staff
 from app.security.policy import READ, may, readable_fields
 from app.security.roles import ADMIN_ROLE, ALERTS, APPOINTMENTS, AUDIT, CARE_TASKS, JOBS, PATIENTS, PRESCRIPTIONS
@@ -114,7 +114,7 @@ def doctor_home(session, actor: Actor) -> dict:
         "status_counts": _status_counts(todays),
     }
     if may(actor, READ, PRESCRIPTIONS):
-        due = renewals_due(prescriber_id=own)
+        due = renewals_due(session, actor, prescriber_id=own)
         figures["renewals_due"] = [
             {
                 "patient": _name(due_item.prescription.patient),

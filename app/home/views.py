@@ -23,6 +23,5 @@ class RoleHomeView(IndexView):
                 try:
                     figures = home_figures(db.session, actor, kind)
                 except CareTrailError:  # e.g. a doctor's login linked to no doctor yet
-                    db.session.rollback()
                     figures = None
         return self.render_template(self.index_template, appbuilder=self.appbuilder, kind=kind, figures=figures)

@@ -57,6 +57,11 @@ def may_renew(session, actor: Actor) -> bool:
     return may(actor, WRITE, PRESCRIPTIONS) and (is_admin(actor) or own_doctor_id(session, actor) is not None)
 
 
+def may_choose_prescriber(actor: Actor) -> bool:
+    """An admin names the prescriber of a draft; a doctor prescribes in their own name."""
+    return is_admin(actor)
+
+
 def prescriber_for(session, actor: Actor, requested: int | None, *, default: int | None = None) -> int | None:
     """Who prescribes a new prescription: a doctor always themselves, an
     admin whom they name (or `default`, e.g. the renewed prescription's)."""

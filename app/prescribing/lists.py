@@ -25,11 +25,14 @@ class RenewalDue:
         return (self.prescription.valid_until - date.today()).days
 
 
-def renewals_due(*, prescriber_id: int | None, days: int = DEFAULT_DUE_DAYS, today: date | None = None) -> list:
+def prescriptions_ending(
+    session, *, prescriber_id: int | None, days: int = DEFAULT_DUE_DAYS, today: date | None = None
+) -> list:
     """Signed prescriptions ending within `days` (of one prescriber, or
     everyone's), soonest first.  One per chain: signing a renewal turns what
     it renews into 'renewed' in the database (migration 0062), so the
-    original and its renewal are never both here."""
+    original and its renewal are never both here.  The query only: whose
+    list an actor sees is the rule's, app/prescribing/rules.renewals_due."""
     today = today or date.today()
     days = max(0, min(days, MAX_DUE_DAYS))
     original = aliased(Prescription)
@@ -52,7 +55,7 @@ def renewals_due(*, prescriber_id: int | None, days: int = DEFAULT_DUE_DAYS, tod
     )
     if prescriber_id is not None:
         query = query.where(Prescription.prescriber_id == prescriber_id)
-    return [RenewalDue(p, left, draft_id) for p, left, draft_id in db.session.execute(query).all()]
+    return [RenewalDue(p, left, draft_id) for p, left, draft_id in session.execute(query).all()]
 
 
 @dataclass

@@ -28,12 +28,14 @@ from app.core.errors import ConstraintViolation, Forbidden, NotFound
 from app.core.rules import RecordRules, refusal_of, run_and_commit
 from app.prescribing import access
 from app.prescribing.checks import check_prescription, needs_override
+from app.prescribing.lists import DEFAULT_DUE_DAYS, prescriptions_ending
 from app.prescribing.models import Medication, Prescription, PrescriptionItem
 from app.records.models import Patient
-from app.security.policy import WRITE, require
+from app.security.policy import READ, WRITE, require
 from app.security.roles import PRESCRIPTIONS
 
 NOT_YOURS = "You may only change your own prescriptions."
+ONLY_YOUR_RENEWALS = "A doctor sees the renewals due of their own prescriptions."
 DEFAULT_VALIDITY_DAYS = 90
 MAX_LINES = 50
 ITEM_FIELDS = (
@@ -134,8 +136,7 @@ def sign_prescription(
 def cancel_prescription(session, actor: Actor, prescription_id: int, *, reason: str | None) -> Prescription:
     """A draft or a signed prescription, cancelled with a reason (kept with it)."""
     prescription = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, prescription):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, prescription)
     if prescription.status not in ("draft", "signed"):
         raise ConstraintViolation("status", f"This prescription is already {prescription.status}.")
     reason = clean_reason(reason)
@@ -203,8 +204,7 @@ def renew_prescription(
 def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescription:
     """A draft copy that, once signed, replaces (cancels) this signed prescription."""
     previous = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, previous):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, previous)
     if previous.status != "signed":
         raise ConstraintViolation("status", "Only a signed prescription is corrected by a replacement.")
     prescriber = access.prescriber_for(session, actor, None, default=previous.prescriber_id)
@@ -222,6 +222,40 @@ def replace_prescription(session, actor: Actor, prescription_id: int) -> Prescri
 def delete_draft(session, actor: Actor, prescription_id: int) -> None:
     prescription = _writable_draft(session, prescription_id, actor)
     _write(session, lambda: session.delete(prescription))
+
+
+def check_editable(session, actor: Actor, prescription: Prescription) -> None:
+    """Forbidden unless `actor` may change this prescription (an admin, or
+    its prescriber: access.may_write).  What every change asks first (edit,
+    delete, cancel, correct) and what the editor asks before it opens."""
+    if not access.may_write(session, actor, prescription):
+        raise Forbidden(NOT_YOURS)
+
+
+def renewals_due(
+    session,
+    actor: Actor,
+    *,
+    prescriber_id: int | None = None,
+    days: int = DEFAULT_DUE_DAYS,
+    today: date | None = None,
+) -> list:
+    """Signed prescriptions ending within `days` that `actor` sees, soonest
+    first (lists.RenewalDue), the one rule behind the screen, the API and
+    the doctor's home.  Whose:
+    - who may not read prescriptions (the role matrix): Forbidden;
+    - a doctor (a login linked to an active doctor, or acting for one under
+      a delegation), unless an admin: their own only; naming another
+      prescriber is Forbidden;
+    - every other reader (admins, nurses, radiologists...): everyone's, or
+      the one prescriber named."""
+    require(actor, READ, PRESCRIPTIONS, "Your role may not read prescriptions.")
+    own = access.own_doctor_id(session, actor)
+    if own is not None and not access.is_admin(actor):
+        if prescriber_id not in (None, own):
+            raise Forbidden(ONLY_YOUR_RENEWALS)
+        prescriber_id = own
+    return prescriptions_ending(session, prescriber_id=prescriber_id, days=days, today=today)
 
 
 def get_prescription(session, prescription_id: int) -> Prescription:
@@ -248,8 +282,7 @@ def _sign(session, prescription: Prescription, actor: Actor, reason: str | None)
 
 def _writable_draft(session, prescription_id: int, actor: Actor) -> Prescription:
     prescription = get_prescription(session, prescription_id)
-    if not access.may_write(session, actor, prescription):
-        raise Forbidden(NOT_YOURS)
+    check_editable(session, actor, prescription)
     if prescription.status != "draft":
         raise ConstraintViolation(
             "status",
@@ -260,11 +293,11 @@ def _writable_draft(session, prescription_id: int, actor: Actor) -> Prescription
 
 def _prescriber(session, actor: Actor, requested: int | None) -> int:
     own = access.own_doctor_id(session, actor)
-    if not access.is_admin(actor) and requested not in (None, own):
+    if not access.may_choose_prescriber(actor) and requested not in (None, own):
         raise Forbidden("A doctor prescribes in their own name.")
     prescriber = access.prescriber_for(session, actor, requested)
     if prescriber is None:
-        if access.is_admin(actor):
+        if access.may_choose_prescriber(actor):
             raise ConstraintViolation("prescriber_id", "Choose the prescribing doctor.")
         raise Forbidden("Your login is not linked to an active doctor.")
     return prescriber

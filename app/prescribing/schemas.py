@@ -75,7 +75,7 @@ class CheckSchema(Schema):
 
 
 class DueSchema(Schema):
-    """GET /renewals_due: within how many days, whose prescriptions (default: one's own)."""
+    """GET /renewals_due: within how many days, whose prescriptions (rules.renewals_due decides)."""
 
     days = fields.Integer(load_default=DEFAULT_DUE_DAYS, validate=validate.Range(0, MAX_DUE_DAYS))
     prescriber_id = fields.Integer(validate=validate.Range(1, MAX_ID), load_default=None)

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from app.core.actor import current_actor
 from app.core.api import CareTrailModelApi, safe
 from app.core.datamodel import CareTrailInterface
-from app.core.db_context import REASON_MAX_LENGTH, clean_reason
+from app.core.db_context import REASON_MAX_LENGTH
 from app.core.extensions import db
 from app.core.schemas import Id, load_json_body
 from app.records.models import (
@@ -58,7 +58,8 @@ READ_COLUMNS = ["id", "mrn", *EDITABLE_PATIENT_FIELDS, "merged_into_id", "create
 
 class MergeSchema(Schema):
     into = Id(required=True, metadata={"description": "the patient kept"})
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=REASON_MAX_LENGTH))
+    # Its length is the rule's to refuse (app/core/db_context.py), as at every door.
+    reason = fields.String(load_default=None, allow_none=True, metadata={"maxLength": REASON_MAX_LENGTH})
 
 
 class PatientApi(CareTrailModelApi):
@@ -123,8 +124,7 @@ class PatientApi(CareTrailModelApi):
             422: {$ref: '#/components/responses/422'}
         """
         values = load_json_body(MergeSchema())
-        reason = clean_reason(values["reason"])
-        result = merge_patients(db.session, current_actor(), pk, values["into"], reason=reason)
+        result = merge_patients(db.session, current_actor(), pk, values["into"], reason=values["reason"])
         return self.response(200, **result)
 
     def _init_model_schemas(self):

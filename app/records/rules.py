@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import inspect
 
 from app.core.actor import Actor
-from app.core.db_context import audit_reason
+from app.core.db_context import audit_reason, clean_reason
 from app.core.errors import Conflict, ConstraintViolation, Forbidden, NotFound
 from app.core.rules import RecordRules, run_and_commit
 from app.records.deletion import move_references, why_not_deletable
@@ -158,6 +158,7 @@ def merge_patients(session, actor: Actor, merged_id: int, keep_id: int, *, reaso
     the merge as its reason, and can be put back from the audit.
     Returns {"moved": {table: rows}, "kept": {table: rows}}."""
     require(actor, DELETE, PATIENTS)
+    reason = clean_reason(reason)
     if merged_id == keep_id:
         raise ConstraintViolation("into", "A record cannot be merged into itself.")
     merged, keep = session.get(Patient, merged_id), session.get(Patient, keep_id)

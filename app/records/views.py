@@ -26,8 +26,9 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.core.actor import Actor, current_actor
+from app.core.answers import page_status
 from app.core.datamodel import CareTrailInterface
-from app.core.db_context import REASON_MAX_LENGTH, clean_reason
+from app.core.db_context import REASON_MAX_LENGTH
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
@@ -325,10 +326,9 @@ class PatientView(CareTrailModelView):
                     raise ConstraintViolation("into", "Choose the record to keep, or type its hospital number.")
                 keep = db.session.get(Patient, int(keep_id))
                 who = f"{patient.full_name} ({patient.mrn})"
-                merge_patients(db.session, current_actor(), pk, int(keep_id), reason=clean_reason(reason))
+                merge_patients(db.session, current_actor(), pk, int(keep_id), reason=reason)
             except CareTrailError as problem:
-                db.session.rollback()
-                error = problem.message
+                error = problem
             else:
                 flash(f"Patient {who} merged into {keep.full_name} ({keep.mrn}).", "success")
                 return redirect(url_for(f"{self.endpoint}.show", pk=int(keep_id)))
@@ -339,8 +339,8 @@ class PatientView(CareTrailModelView):
             reason=reason,
             typed=typed,
             reason_max_length=REASON_MAX_LENGTH,
-            error=error,
-        ), (400 if error else 200)
+            error=error.message if error else None,
+        ), page_status(error)
 
     @expose("/export.csv")
     @has_access
@@ -377,9 +377,9 @@ class PatientView(CareTrailModelView):
         if request.method == "POST":
             reason = request.form.get("reason", "")
             try:
-                who = delete_patient(db.session, current_actor(), patient, reason=clean_reason(reason))
+                who = delete_patient(db.session, current_actor(), patient, reason=reason)
             except CareTrailError as problem:
-                error = problem.message
+                error = problem
             else:
                 flash(self._deleted_message(who), "success")
                 return redirect(url_for(f"{self.endpoint}.list"))
@@ -390,8 +390,8 @@ class PatientView(CareTrailModelView):
             kept_by_law=why_not_deletable(pk),
             reason=reason,
             reason_max_length=REASON_MAX_LENGTH,
-            error=error,
-        ), (400 if error else 200)
+            error=error.message if error else None,
+        ), page_status(error)
 
     def _deleted_message(self, who: str) -> Markup:
         if not may(current_actor(), READ, AUDIT):

@@ -139,7 +139,7 @@ def test_a_reason_over_500_characters_is_refused_and_kept_in_the_form(client, lo
     login("admin")
     refused = post_delete(client, pid, "x" * 501)
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 400 and "A reason is at most 500 characters." in html
+    assert refused.status_code == 422 and "A reason is at most 500 characters." in html
     assert "x" * 501 in html  # what was typed is still there
     assert exists(sql_conn, pid)
     assert post_delete(client, pid, "y" * 500).status_code == 302
@@ -160,7 +160,8 @@ def test_rows_that_refuse_the_deletion_are_announced_and_nothing_is_deleted(clie
     assert "1 row of invoices_test refer to them" in html and "Mark the patient inactive" in html
     token = csrf_token(client.get(LIST).get_data(as_text=True))  # the page offers no delete form
     refused = client.post(confirm_url(pid), data={"csrf_token": token, "reason": "should fail"})
-    assert refused.status_code == 400 and "This patient cannot be deleted" in refused.get_data(as_text=True)
+    # A Conflict (409), as the API answers it.
+    assert refused.status_code == 409 and "This patient cannot be deleted" in refused.get_data(as_text=True)
     assert exists(sql_conn, pid) and deletions(sql_conn) == []
 
 

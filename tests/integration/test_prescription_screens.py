@@ -275,3 +275,15 @@ def test_after_a_renewal_the_screens_show_the_renewal_in_force(client, login, wa
     assert (
         "Renewed" in shown and f'/prescriptions/show/{renewal}">prescription {renewal}</a> (the one in force)' in shown
     )
+
+
+def test_the_editor_of_another_doctors_draft_is_refused_by_the_rule(client, login, ward):
+    """The editor asks prescribing.check_editable, the rule every save asks:
+    the screen holds no permission check of its own."""
+    conn = ward["conn"]
+    petits = draft(conn, ward["dubois"], ward["petit"], [ward["med"]["PARA"]])
+    login("doctor")
+    response = client.get(f"/prescriptions/edit/{petits}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/prescriptions/show/{petits}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You may only change your own prescriptions." in page

@@ -150,3 +150,12 @@ def test_rules_run_as_the_actor_a_job_names(app, sql_conn):
         "SELECT app_username FROM audit_log WHERE table_name = 'public.appointments' AND operation = 'INSERT'"
     ).fetchone()
     assert who == "secretary"
+
+
+def test_clinical_the_icd10_search_is_refused_by_the_rule_to_who_reads_no_problem_list(app, sql_conn):
+    from app.clinical.rules import search_icd10
+
+    with app.app_context():
+        assert search_icd10(db.session, actor(app, "doctor"), "I10", 5)
+        with pytest.raises(Forbidden):
+            search_icd10(db.session, actor(app, "secretary"), "I10", 5)

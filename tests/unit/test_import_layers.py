@@ -129,3 +129,71 @@ def test_every_domain_is_one_package_registered_by_create_app():
         assert "def register(appbuilder)" in (APP / domain / "__init__.py").read_text()
         assert domain in source.split("DOMAINS = ")[1].split(")")[0]
     assert not (APP / "views").exists() and not (APP / "services").exists() and not (APP / "api").exists()
+
+
+# What only a rule does: check a permission, commit, roll back.
+RULES_ONLY_CALLS = {"require", "commit", "rollback", "may_write_agenda", "check_agenda_writer"}
+# `--as` ends the read transaction its user lookup opened, before the actor is
+# set for the command's own (app/core/cli.py): no refusal, no write to undo.
+ALLOWED = {"app.core.cli rollback()"}
+
+
+def rule_only_calls(name: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if called in RULES_ONLY_CALLS and f"{name} {called}()" not in ALLOWED:
+                found.append(f"{name}:{node.lineno} {called}()")
+    return found
+
+
+def test_doors_neither_check_a_permission_nor_commit_nor_roll_back():
+    """Screens, APIs and commands call the rules; the permission check, the
+    commit and the rollback after a refusal are the rules' (README, "One door
+    per rule").  Asking may() to decide what to *offer* (a button) is not a check."""
+    found = [call for name in sorted(MODULES) if layer(name) == "door" for call in rule_only_calls(name)]
+    assert found == []
+
+
+# What a refusal looks like at a door: a permission predicate (may, may_write,
+# may_issue...) deciding to flash, redirect, abort or raise.  The rule refuses
+# (a CareTrailError) and the door answers it; asking may_*() only to decide
+# what to offer (a button, a section of a page) is not a refusal.
+REFUSALS = {"flash", "redirect", "abort"}
+# Doors that still refuse on their own (to move into their rules): the
+# certificate editor (documents) and the hospitalisation report editor.
+REFUSING_DOORS = {"app.documents.views.issue may_issue()", "app.documents.views.reports may_write_report()"}
+
+
+def _called(node) -> str | None:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+
+
+def door_refusals(name: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if not isinstance(node, ast.If):
+            continue
+        predicates = [
+            _called(call)
+            for call in ast.walk(node.test)
+            if isinstance(call, ast.Call) and (_called(call) or "").startswith("may")
+        ]
+        refuses = any(
+            isinstance(inner, ast.Raise) or (isinstance(inner, ast.Call) and _called(inner) in REFUSALS)
+            for statement in node.body
+            for inner in ast.walk(statement)
+        )
+        for predicate in predicates if refuses else []:
+            if f"{name} {predicate}()" not in REFUSING_DOORS:
+                found.append(f"{name}:{node.lineno} {predicate}()")
+    return found
+
+
+def test_no_door_refuses_on_a_permission_predicate_of_its_own():
+    """A screen that asked may_write() and flashed "not yours" itself held a
+    rule the save path also held (the prescription editor): the door asks
+    the rule, which refuses; the door only answers."""
+    found = [call for name in sorted(MODULES) if layer(name) == "door" for call in door_refusals(name)]
+    assert found == []

@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.agenda import rules as booking
-from app.agenda.access import may_write_agenda
+from app.agenda.access import agenda_writer
 from app.agenda.calendar import STATUS_COLOURS
 from app.agenda.feeds import appointment_calendar
 from app.agenda.models import STATUSES, TRANSITIONS, Appointment
@@ -190,9 +190,8 @@ class AppointmentView(AgendaOwnedView):
 
 def may_postpone_from_here(appointment: Appointment) -> bool:
     """An appointment still to be seen, in an agenda the user writes (the rules decide in the end)."""
-    return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write_agenda(
-        db.session, current_actor(), appointment.doctor_id
-    )
+    may_write = agenda_writer(db.session, current_actor())
+    return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write(appointment.doctor_id)
 
 
 class AppointmentsToRebookView(AppointmentView):

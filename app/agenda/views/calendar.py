@@ -16,7 +16,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access, has_access_api
 
 from app.agenda import rules as booking
-from app.agenda.access import may_write_agenda, staff_id_of
+from app.agenda.access import agenda_writer, staff_id_of
 from app.agenda.calendar import (
     STATUS_COLOURS,
     absence_events,
@@ -130,7 +130,7 @@ class CalendarView(BaseView):
             doctor_id=period["doctor_id"],
             room_id=period["room_id"],
             include_inactive=request.args.get("inactive") == "1",
-            may_write=lambda doctor_id: may_write_agenda(db.session, actor, doctor_id),
+            may_write=agenda_writer(db.session, actor),
         )
         if period["room_id"] is None or period["doctor_id"] is not None:
             events += absence_events(period["start"], period["end"], doctor_id=period["doctor_id"])

@@ -3,7 +3,7 @@ diagnoses and addenda; sign, add an addendum, delete a draft), and the
 editor of a draft (texts, and ICD-10 diagnoses found by code or words).
 
 Every write goes through app/clinical/rules.py, as the API does; a refusal
-is shown on the page (422) with the rule's words.
+is shown on the page with its own status (as the API answers it) and the rule's words.
 """
 
 import re
@@ -18,6 +18,7 @@ from app.clinical import access
 from app.clinical import rules as clinical
 from app.clinical.models import CONSULTATION_TEXTS, Consultation
 from app.core.actor import current_actor
+from app.core.answers import page_status
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.records.models import Patient
@@ -115,7 +116,8 @@ class ConsultationView(BaseView):
                 **values,
             )
         except CareTrailError as refused:
-            return self._form(None, patient, appointment_id=appointment_id, values=values, error=refused), 422
+            page = self._form(None, patient, appointment_id=appointment_id, values=values, error=refused)
+            return page, page_status(refused)
         flash("Consultation saved as a draft.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=consultation.id))
 
@@ -133,8 +135,7 @@ class ConsultationView(BaseView):
             changes = {**values, "diagnoses": parse_diagnoses(request.form.get("diagnoses", ""))}
             clinical.update_consultation(db.session, current_actor(), pk, changes=changes)
         except CareTrailError as refused:
-            db.session.rollback()
-            return self._form(consultation, consultation.patient, values=values, error=refused), 422
+            return self._form(consultation, consultation.patient, values=values, error=refused), page_status(refused)
         flash("Draft saved.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -144,7 +145,9 @@ class ConsultationView(BaseView):
         try:
             clinical.sign_consultation(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(clinical.get_consultation(db.session, current_actor(), pk), error=refused.message), 422
+            return self._page(
+                clinical.get_consultation(db.session, current_actor(), pk), error=refused.message
+            ), page_status(refused)
         flash("Consultation signed.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -156,7 +159,7 @@ class ConsultationView(BaseView):
             clinical.add_addendum(db.session, current_actor(), pk, body=body)
         except CareTrailError as refused:
             consultation = clinical.get_consultation(db.session, current_actor(), pk)
-            return self._page(consultation, error=refused.message, addendum=body), 422
+            return self._page(consultation, error=refused.message, addendum=body), page_status(refused)
         flash("Addendum added.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -168,7 +171,7 @@ class ConsultationView(BaseView):
         try:
             clinical.delete_draft(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(consultation, error=refused.message), 422
+            return self._page(consultation, error=refused.message), page_status(refused)
         flash("Draft deleted.", "success")
         return redirect(url_for("PatientView.show", pk=patient_id))
 

@@ -96,7 +96,6 @@ class ClinicalRecordView(BaseView):
                 else:
                     clinical.record_problem(db.session, actor, patient_id=patient_id, **_problem_values(posted))
             except (CareTrailError, ValueError) as refused:
-                db.session.rollback()
                 error = refused if isinstance(refused, CareTrailError) else ConstraintViolation(None, "Bad value.")
             else:
                 flash("Problem list updated.", "success")

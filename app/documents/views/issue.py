@@ -17,6 +17,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.core.actor import Actor, current_actor
+from app.core.answers import page_status
 from app.core.errors import CareTrailError, Forbidden, NotFound
 from app.core.extensions import db
 from app.documents.access import may_issue, readable_kinds
@@ -155,7 +156,7 @@ class DocumentIssueView(BaseView):
                 name = (refused.field or "").removeprefix("values.")
                 if name in values:
                     errors[name] = refused.message
-                error = refused.message
+                error = refused
             else:
                 flash(f"{document.title}: issued and archived.", "success")
                 return redirect(url_for("DocumentView.print_pdf", pk=document.id), code=303)
@@ -166,9 +167,9 @@ class DocumentIssueView(BaseView):
             fields=fields,
             values=values,
             errors=errors,
-            error=error,
+            error=error.message if error else None,
             input_types=INPUT_TYPES,
-        ), (422 if error else 200)
+        ), page_status(error)
 
     def _issue(self, patient_id: int, kind: str, fields: dict, *, back: str | None = None):
         """Issue and archive, then show the PDF; a refusal goes back to the page, explained."""

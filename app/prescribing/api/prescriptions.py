@@ -21,9 +21,7 @@ from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.schemas import load_json_body, load_query
 from app.prescribing import rules as prescribing
-from app.prescribing.access import is_admin, own_doctor_id
 from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
-from app.prescribing.lists import renewals_due
 from app.prescribing.models import Prescription
 from app.prescribing.schemas import (
     CancelSchema,
@@ -265,20 +263,20 @@ class PrescriptionApi(CareTrailModelApi):
         """Prescriptions ending soon.
         ---
         get:
-          summary: Signed prescriptions ending within `days` (a doctor's own by default)
+          summary: Signed prescriptions ending within `days` (a doctor's own; everyone's, or one prescriber's, for
+            the other readers)
           parameters:
           - {in: query, name: days, schema: {type: integer, default: 14, maximum: 92}}
-          - {in: query, name: prescriber_id, schema: {type: integer}, description: 'default: yours (doctors)'}
+          - {in: query, name: prescriber_id, schema: {type: integer}, description: 'a doctor: only their own'}
           responses:
             200: {description: The prescriptions, soonest first, with the renewals left}
             400: {$ref: '#/components/responses/400'}
+            403: {$ref: '#/components/responses/403'}
         """
         args = load_query(DueSchema(), request.args.to_dict())
-        days, prescriber_id = args["days"], args["prescriber_id"]
-        actor = current_actor()
-        if prescriber_id is None and not is_admin(actor):
-            prescriber_id = own_doctor_id(db.session, actor)
-        rows = renewals_due(prescriber_id=prescriber_id, days=days)
+        rows = prescribing.renewals_due(
+            db.session, current_actor(), prescriber_id=args["prescriber_id"], days=args["days"]
+        )
         schema = PrescriptionSchema()
         return self.response(
             200,

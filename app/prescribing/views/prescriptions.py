@@ -15,14 +15,15 @@ from flask_appbuilder.security.decorators import has_access
 from markupsafe import Markup
 
 from app.core.actor import Actor, current_actor
+from app.core.answers import page_status
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.views import CareTrailModelView
 from app.documents.access import may_issue
 from app.prescribing import rules as prescribing
-from app.prescribing.access import is_admin, may_renew, may_sign, may_write, own_doctor_id
+from app.prescribing.access import may_choose_prescriber, may_renew, may_sign, may_write
 from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
-from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing, renewals_due
+from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing
 from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
 from app.prescribing.views.form import draft_values, form_for, form_patient
 from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
@@ -109,9 +110,9 @@ class PrescriptionView(CareTrailModelView):
             prescribing.sign_prescription(db.session, current_actor(), pk, override_reason=reason)
         except prescribing.OverrideRequired as needed:
             prescription = prescribing.get_prescription(db.session, pk)
-            return self._page(prescription, error=needed.message, override_reason=reason), 422
+            return self._page(prescription, error=needed.message, override_reason=reason), page_status(needed)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message, override_reason=reason), 422
+            return self._page(self._or_404(pk), error=refused.message, override_reason=reason), page_status(refused)
         flash("Prescription signed.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -122,7 +123,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             prescribing.cancel_prescription(db.session, current_actor(), pk, reason=reason)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), 422
+            return self._page(self._or_404(pk), error=refused.message, cancel_reason=reason), page_status(refused)
         flash("Prescription cancelled.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=pk))
 
@@ -133,7 +134,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             renewal = prescribing.renew_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message), 422
+            return self._page(self._or_404(pk), error=refused.message), page_status(refused)
         flash("Renewal drafted: check it and sign it.", "success")
         return redirect(url_for(f"{self.endpoint}.show", pk=renewal.id))
 
@@ -144,7 +145,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             correction = prescribing.replace_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(self._or_404(pk), error=refused.message), 422
+            return self._page(self._or_404(pk), error=refused.message), page_status(refused)
         flash(f"Correction drafted: edit it, then sign it to replace prescription {pk}.", "success")
         return redirect(url_for(f"{self.endpoint}.edit", pk=correction.id))
 
@@ -156,7 +157,7 @@ class PrescriptionView(CareTrailModelView):
         try:
             prescribing.delete_draft(db.session, current_actor(), pk)
         except CareTrailError as refused:
-            return self._page(prescription, error=refused.message), 422
+            return self._page(prescription, error=refused.message), page_status(refused)
         flash("Draft deleted.", "success")
         return redirect(url_for("PatientView.show", pk=patient_id))
 
@@ -189,10 +190,13 @@ class PrescriptionView(CareTrailModelView):
         error, alerts = None, None
         patient = prescription.patient if prescription is not None else form_patient(form)
         actor = current_actor()
-        admin = is_admin(actor)
-        if prescription is not None and not may_write(db.session, actor, prescription):
-            flash("You may only change your own prescriptions.", "danger")
-            return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
+        admin = may_choose_prescriber(actor)
+        if prescription is not None:
+            try:
+                prescribing.check_editable(db.session, actor, prescription)
+            except CareTrailError as refused:
+                flash(refused.message, "danger")
+                return redirect(url_for(f"{self.endpoint}.show", pk=prescription.id))
         if request.method == "POST":
             try:
                 if not form.validate():
@@ -217,7 +221,7 @@ class PrescriptionView(CareTrailModelView):
                     flash("Draft saved: review the alerts, then sign.", "success")
                     return redirect(url_for(f"{self.endpoint}.show", pk=saved.id))
             except CareTrailError as refused:
-                error = refused.message
+                error = refused
         return self.render_template(
             "pages/prescription_form.html",
             form=form,
@@ -226,8 +230,8 @@ class PrescriptionView(CareTrailModelView):
             choose_prescriber=admin,
             alerts=alerts,
             needs_override=needs_override(alerts or []),
-            error=error,
-        ), (422 if error else 200)
+            error=error.message if error else None,
+        ), page_status(error)
 
     @staticmethod
     def _save(prescription, patient, values: dict) -> Prescription:
@@ -239,8 +243,9 @@ class PrescriptionView(CareTrailModelView):
 
 
 class RenewalsDueView(BaseView):
-    """A doctor's prescriptions ending soon (everyone's for the others), with
-    one click to draft the renewal."""
+    """Prescriptions ending soon, with one click to draft the renewal: whose
+    (a doctor's own, everyone's for the other readers) is the rule's,
+    prescribing.renewals_due, the same as the API's."""
 
     route_base = "/renewals-due"
     default_view = "index"
@@ -252,15 +257,18 @@ class RenewalsDueView(BaseView):
     def index(self):
         days = max(0, min(request.args.get("days", DEFAULT_DUE_DAYS, type=int), MAX_DUE_DAYS))
         actor = current_actor()
-        own = own_doctor_id(db.session, actor)
-        everyone = request.args.get("everyone") == "1" or own is None
-        rows = renewals_due(prescriber_id=None if everyone else own, days=days)
+        prescriber_id = request.args.get("prescriber_id", type=int)
+        try:
+            rows = prescribing.renewals_due(db.session, actor, prescriber_id=prescriber_id, days=days)
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
+            return self.render_template(
+                "pages/renewals_due.html", rows=[], days=days, may_renew=False, may_read_allergies=False
+            ), page_status(refused)
         return self.render_template(
             "pages/renewals_due.html",
             rows=rows,
             days=days,
-            everyone=everyone,
-            own=own,
             may_renew=may_renew(db.session, actor),
             may_read_allergies=may(actor, READ, ALLERGIES),
         )

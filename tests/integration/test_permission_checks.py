@@ -100,7 +100,7 @@ def test_main_pages_and_api_stay_within_their_query_budget(app, client, login, a
         f"/calendar/events?{week}": 6,
         "/calendar/": 9,
     }
-    budgets[f"/patients/show/{pid}"] = 10  # 15 before the clinical and care sections (issue 21), then 22, now issue 22's bound
+    budgets[f"/patients/show/{pid}"] = 10  # issue 22's bound (15, then 22 with the clinical and care sections)
     for path, budget in budgets.items():
         assert count_queries(app, client, path) <= budget, path
     # The record read through the API is journaled (one INSERT), and a secretary may break the glass:

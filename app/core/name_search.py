@@ -48,7 +48,13 @@ def any_match(model, condition) -> bool:
     key = ("ct_any_match", model.__name__, str(condition.compile(compile_kwargs={"literal_binds": True})))
     cache = g.setdefault("ct_name_search", {}) if has_request_context() else {}
     if key not in cache:
-        cache[key] = bool(db.session.scalar(sa.select(sa.exists().where(condition))))
+        # Through the (trigram) index, never a walk: a plain EXISTS lets the
+        # planner expect an early hit and walk the name-order index, which
+        # once the table is vacuumed (index-only) read 302,000 names to reach
+        # "moreau" (0.5 s).  A materialized CTE is planned for all its rows
+        # (a bitmap scan); EXISTS then reads its first: 2 ms.
+        matches = sa.select(model.id).where(condition).cte("matches").prefix_with("MATERIALIZED")
+        cache[key] = bool(db.session.scalar(sa.select(sa.exists().select_from(matches))))
     return cache[key]
 
 

@@ -1,6 +1,6 @@
 // Live notifications (app/live): one EventSource per open page.  The server
-// sends "hello" (the bell's count) and "notify" events (a toast; the bell
-// follows).  EventSource reconnects by itself after `retry` ms, sending
+// sends "hello" (the bell's count) and "notify" events (a toast unless quiet;
+// the bell follows; a role's home refreshes its lists).  EventSource reconnects by itself after `retry` ms, sending
 // Last-Event-ID, so nothing that happened while the page was away is lost.
 (function () {
   "use strict";
@@ -58,7 +58,9 @@
   });
   source.addEventListener("notify", function (message) {
     var event = JSON.parse(message.data);
-    toast(event);
+    if (!event.quiet) toast(event);
     if (typeof event.bell === "number") setBell(event.bell);
+    // A role's home (static/js/home.js) redraws its lists: the waiting room follows arrivals and calls.
+    if (event.refresh === "home" && window.CareTrailHome) window.CareTrailHome.refresh();
   });
 })();

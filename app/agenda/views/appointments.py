@@ -77,6 +77,7 @@ class AppointmentView(AgendaOwnedView):
     class_permission_name = APPOINTMENTS
     method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read", "call": "write"}
     route_base = "/appointments"
+    patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
     show_widget = AppointmentShowWidget
 
     list_title = "Appointments"

@@ -2,6 +2,7 @@
 // resourceTimeGridDay, one column per doctor (or room), fed by the
 // calendar's own events URL.  Times are the hospital's wall times without
 // offset, shown as they are.  On a phone (<= 600 px) the day is a list.
+// Clicking an empty slot of a doctor's column books there (the calendar's popup).
 (function () {
   "use strict";
   var holder = document.getElementById("day-calendar");
@@ -53,6 +54,14 @@
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     nowIndicator: true,
     headerToolbar: { start: "prev,next today", center: "title", end: "" },
+    // An empty slot of a doctor's column: the calendar's booking popup for that doctor, at that time.
+    dateClick: function (info) {
+      if (!config.canWrite || !info.resource) { return; }
+      var at = wall(info.date);
+      window.location.href = config.urls.book + "?" + new URLSearchParams({
+        doctor_id: info.resource.id, date: at.slice(0, 10), view: "timeGridDay", book: at
+      }).toString();
+    },
     eventClick: function (info) {
       if (info.event.extendedProps.kind === "appointment") {
         window.location.href = config.urls.show.replace("__ID__", info.event.id);

@@ -69,6 +69,24 @@
     },
     datesSet: function () { if (typeof calendar !== "undefined") { print(); } }
   });
+  // EventCalendar marks its layout up as an ARIA table whose rows also hold its
+  // toolbar, side columns and event buttons, which a table may not (axe:
+  // aria-required-children, critical).  The layout is read as plain boxes
+  // instead: each event stays a button naming its time, doctor and patient.
+  var LAYOUT_ROLES = ["table", "rowgroup", "row", "columnheader", "rowheader", "cell", "gridcell", "list", "listitem"];
+  var LAYOUT_ATTRIBUTES = ["aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
+  function plainLayout() {
+    Array.prototype.forEach.call(holder.querySelectorAll("[role]"), function (node) {
+      if (LAYOUT_ROLES.indexOf(node.getAttribute("role")) >= 0) { node.removeAttribute("role"); }
+    });
+    LAYOUT_ATTRIBUTES.forEach(function (name) {
+      Array.prototype.forEach.call(holder.querySelectorAll("[" + name + "]"), function (node) { node.removeAttribute(name); });
+    });
+  }
+  plainLayout();
+  new MutationObserver(plainLayout).observe(holder, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["role"].concat(LAYOUT_ATTRIBUTES)
+  });
   phone.addEventListener("change", function (media) {
     calendar.setOption("view", media.matches ? "listDay" : "resourceTimeGridDay");
   });

@@ -20,6 +20,7 @@ def register(appbuilder) -> None:
         APPOINTMENT_TYPES,
         APPOINTMENTS_MENU,
         CALENDAR_MENU,
+        DAY_MENU,
         FIND_SLOT_MENU,
         MENU_ITEMS,
         SCHEDULES,
@@ -29,6 +30,7 @@ def register(appbuilder) -> None:
     appbuilder.add_view(
         CalendarView, CALENDAR_MENU, icon="fa-calendar-alt", category=AGENDA_MENU, category_icon="fa-calendar"
     )
+    appbuilder.add_view(CalendarDayView, DAY_MENU, icon="fa-columns", category=AGENDA_MENU)
     appbuilder.add_view(FindSlotView, FIND_SLOT_MENU, icon="fa-search", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentView, APPOINTMENTS_MENU, icon="fa-list", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentsToRebookView, TO_REBOOK_MENU, icon="fa-redo", category=AGENDA_MENU)
@@ -36,7 +38,6 @@ def register(appbuilder) -> None:
     appbuilder.add_view(AbsenceView, MENU_ITEMS[ABSENCES][0], icon="fa-plane", category=AGENDA_MENU)
     appbuilder.add_view(AppointmentTypeView, MENU_ITEMS[APPOINTMENT_TYPES][0], icon="fa-tags", category=AGENDA_MENU)
     appbuilder.add_view_no_menu(PatientLookupView)
-    appbuilder.add_view_no_menu(CalendarDayView)
     appbuilder.add_view_no_menu(CalendarFeedView)
     appbuilder.add_view_no_menu(CalendarFeedAdminView)
     appbuilder.add_api(AppointmentApi)

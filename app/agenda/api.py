@@ -50,6 +50,8 @@ APPOINTMENT_COLUMNS = [
     "override_reason",
     "postponed_to_id",
     "booked_by_id",
+    "called_at",
+    "called_by_id",
     "created_at",
     "updated_at",
 ]
@@ -60,7 +62,7 @@ class AppointmentApi(CareTrailModelApi):
     datamodel = CareTrailInterface(Appointment, rules=booking.APPOINTMENT_RULES)
     class_permission_name = APPOINTMENTS
     openapi_spec_tag = "Appointments"
-    method_permission_name = {**CareTrailModelApi.method_permission_name, "postpone": "write"}
+    method_permission_name = {**CareTrailModelApi.method_permission_name, "postpone": "write", "call": "write"}
 
     list_columns = show_columns = APPOINTMENT_COLUMNS
     order_columns = ["id", "starts_at", "ends_at", "status", "doctor_id", "patient_id", "updated_at"]
@@ -127,6 +129,28 @@ class AppointmentApi(CareTrailModelApi):
         values = load_json_body(PostponeSchema())
         appointment = booking.postpone_appointment(db.session, current_actor(), pk, **values)
         return self._shown(201, appointment)
+
+    @expose("/<int:pk>/call", methods=["POST"])
+    @protect()
+    @safe
+    def call(self, pk):
+        """Call the waiting patient in (the time and the caller are stored).
+        ---
+        post:
+          summary: Call an arrived patient in from the waiting room
+          description: >-
+            A doctor calls their own patients, the reception anyone's; only an
+            arrived appointment, on its day.
+          parameters:
+          - {in: path, name: pk, required: true, schema: {type: integer}}
+          responses:
+            200: {description: The appointment, with called_at and called_by_id}
+            403: {description: 'Not your patient: {"message": {"doctor_id": [...]}}'}
+            404: {$ref: '#/components/responses/404'}
+            422: {description: 'Not arrived, or not today: {"message": {"status" or "starts_at": [...]}}'}
+        """
+        appointment = booking.call_patient(db.session, current_actor(), pk)
+        return self._shown(200, appointment)
 
     def _shown(self, status: int, appointment):
         response = self.response(status, id=appointment.id, result=self.show_model_schema.dump(appointment))

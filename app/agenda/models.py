@@ -142,7 +142,12 @@ class Appointment(Versioned, Timestamped, Model):
     needs_rebooking: Mapped[bool] = mapped_column(Boolean, server_default=FetchedValue())
     absence_exception_reason: Mapped[str | None] = mapped_column(String(500))
     booked_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
-    booked_by: Mapped[User | None] = relationship(User)
+    booked_by: Mapped[User | None] = relationship(User, foreign_keys=[booked_by_id])
+    # The waiting patient called in: when and by whom (migration 0116; the
+    # database allows it only while arrived, on the appointment's day).
+    called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    called_by_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    called_by: Mapped[User | None] = relationship(User, foreign_keys=[called_by_id])
 
     @validates("cancellation_reason", "override_reason", "absence_exception_reason")
     def _clean_reason(self, _key, value):

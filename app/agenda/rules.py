@@ -16,16 +16,17 @@ appointment in the way ("Dr Martin already sees Mme Dubois from 10:00 to
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.agenda.access import check_agenda_writer
+from app.agenda.access import check_agenda_writer, may_write_agenda
 from app.agenda.models import INACTIVE_STATUSES, Appointment, AppointmentType
 from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
-from app.core.errors import Conflict, ConstraintViolation, NotFound
+from app.core.errors import Conflict, ConstraintViolation, Forbidden, NotFound
 from app.core.rules import RecordRules, refusal_of
-from app.core.timezone import aware, hospital_zone, today
+from app.core.timezone import aware, hospital_zone, now, today
 from app.core.versions import check_version
 from app.security.policy import WRITE, require
 from app.security.roles import APPOINTMENT_TYPES, APPOINTMENTS, SCHEDULES
@@ -231,6 +232,41 @@ def _check_arrival_day(appointment: Appointment, changes: dict) -> None:
             f"This appointment is on {day:%d/%m/%Y}: it can be marked {label} on that day, not before.",
             "appointments_arrival_day",
         )
+
+
+def call_patient(session, actor: Actor, appointment_id: int) -> Appointment:
+    """The waiting patient is called in: the time and the caller are stored
+    (called again, the newer call replaces the older).  A doctor calls their
+    own patients; the reception (who manages every agenda) anyone's.  Only
+    while the appointment is arrived, on its day: the database's trigger
+    appointments_called_when_arrived (migration 0116) holds the same rule."""
+    require(actor, WRITE, APPOINTMENTS)
+    appointment = get_appointment(session, appointment_id)
+    if not may_write_agenda(session, actor, appointment.doctor_id):
+        raise Forbidden(gettext("You may only call your own patients."), field="doctor_id")
+    if appointment.status != "arrived":
+        raise ConstraintViolation(
+            "status",
+            gettext(
+                "Only a patient who has arrived can be called: this appointment is %(status)s.",
+                status=gettext(appointment.status_label).lower(),
+            ),
+            "appointments_called_when_arrived",
+        )
+    if appointment.starts_at.astimezone(hospital_zone()).date() != today():
+        raise ConstraintViolation(
+            "starts_at",
+            gettext("This appointment is not today: a patient is called on the day of their appointment."),
+            "appointments_called_on_the_day",
+        )
+
+    def change(values: dict) -> Appointment:
+        appointment.called_at = now()
+        appointment.called_by_id = actor.user_id
+        values.update(appointment_values(appointment))
+        return appointment
+
+    return _write(session, change)
 
 
 def get_appointment(session, appointment_id: int) -> Appointment:

@@ -136,6 +136,7 @@ class CareTaskView(CareTrailModelView):
     datamodel = CareTrailInterface(CareTask, rules=CareTaskRules(CARE_TASKS))
     class_permission_name = CARE_TASKS
     route_base = "/caretasks"
+    patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
     list_title = _l("Care tasks")
     show_title = _l("Care task")
     add_title = _l("Plan a care task")
@@ -178,6 +179,7 @@ class VaccinationView(CareTrailModelView):
     datamodel = CareTrailInterface(Vaccination, rules=VaccinationRules(VACCINATIONS))
     class_permission_name = VACCINATIONS
     route_base = "/vaccinations"
+    patient_banner = True
     list_title = _l("Vaccinations")
     show_title = _l("Vaccination")
     add_title = _l("Record a vaccination")

@@ -111,6 +111,13 @@ CONSTRAINT_MESSAGES: dict[str, tuple[str | None, str]] = {
         "status",
         "Arrived and Completed are for today's appointments or past ones, not for a day still to come.",
     ),
+    "appointments_called_check": ("called_at", "Only a patient who has arrived can be called."),
+    "appointments_called_when_arrived": (
+        "status",
+        "Only a patient who has arrived can be called: not before they come, nor once the appointment is completed.",
+    ),
+    "appointments_called_on_the_day": ("starts_at", "A patient is called on the day of their appointment."),
+    "appointments_called_by_id_fkey": ("called_by_id", "No such user."),
     "appointments_postponed_check": ("postponed_to_id", "A postponed appointment names its new appointment."),
     "appointments_postponed_to_self_check": ("postponed_to_id", "An appointment cannot be postponed to itself."),
     "appointments_doctor_overlap": ("starts_at", "The doctor already has an appointment at that time."),

@@ -8,11 +8,16 @@ def register(appbuilder) -> None:
     from app.core.actor import current_actor
     from app.core.extensions import db
     from app.home.api import HomeApi
-    from app.home.banner import patient_banner
+    from app.home.banner import patient_banner, record_banner
 
     appbuilder.add_api(HomeApi)
     # Any patient page or form shows the banner: {% with banner = patient_banner_for(pk) %}.
     current_app.add_template_global(
         lambda pk: patient_banner(db.session, current_actor(), int(pk)) if str(pk or "").isdigit() else None,
         "patient_banner_for",
+    )
+    # A record of one patient (an appointment, a care task...): its patient's
+    # banner above the page, for views that say `patient_banner = True` (templates/pages/base.html).
+    current_app.add_template_global(
+        lambda: record_banner(db.session, current_actor(), appbuilder), "record_patient_banner"
     )

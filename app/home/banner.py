@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import request, url_for
 
 from app.core.actor import Actor
 from app.core.ages import age_on, months_on
@@ -108,6 +108,33 @@ def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | No
         actions=_actions(session, actor, patient),
         clinical_first=is_clinical(actor),
     )
+
+
+# Views saying `patient_banner = True` show a patient's banner above their
+# pages: the show and edit pages of a record that belongs to one patient,
+# and any page whose URL names the patient (patient_id).
+RECORD_PAGES = ("show", "edit")
+
+
+def record_banner(session, actor: Actor, appbuilder) -> PatientBanner | None:
+    """The banner of the patient whose record this page shows or edits (one
+    query for the record's patient_id), or None on any other page."""
+    view_name, _, page = (request.endpoint or "").rpartition(".")
+    args = request.view_args or {}
+    if not view_name or not (str(args.get("patient_id") or "").isdigit() or page in RECORD_PAGES):
+        return None
+    view = next((v for v in appbuilder.baseviews if v.endpoint == view_name), None)
+    if view is None or not getattr(view, "patient_banner", False):
+        return None
+    if str(args.get("patient_id") or "").isdigit():  # a page about one patient: /clinical/patients/<id>/...
+        return patient_banner(session, actor, int(args["patient_id"]))
+    pk = args.get("pk")
+    if not str(pk or "").isdigit():
+        return None
+    model = view.datamodel.obj
+    with session.no_autoflush:
+        patient_id = session.scalar(sa.select(model.patient_id).where(model.id == int(pk)))
+    return patient_banner(session, actor, patient_id) if patient_id is not None else None
 
 
 def _actions(session, actor: Actor, patient: Patient) -> list[dict]:

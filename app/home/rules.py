@@ -17,6 +17,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import gettext
 
 from app.agenda.access import manages_every_agenda, staff_id_of
 from app.agenda.models import INACTIVE_STATUSES, Appointment
@@ -29,7 +31,7 @@ from app.core.timezone import hospital_zone, local_midnight, now, today
 from app.prescribing.models import PatientAllergy, Prescription
 from app.prescribing.rules import renewals_due
 from app.records.models import Patient, Staff
-from app.security.policy import READ, may, readable_fields
+from app.security.policy import READ, WRITE, may, readable_fields
 from app.security.roles import ADMIN_ROLE, ALERTS, APPOINTMENTS, AUDIT, CARE_TASKS, JOBS, PATIENTS, PRESCRIPTIONS
 
 HOME_KINDS = ("secretary", "doctor", "nurse", "oversight")
@@ -78,7 +80,9 @@ def secretary_home(session, actor: Actor) -> dict:
     return {
         "days": days,
         "to_check_in": [_row(a, p, d) for a, p, d in todays if a.status in TO_CHECK_IN],
-        "waiting_room": _waiting_room(session, [(a, p, d) for a, p, d in todays if a.status in WAITING]),
+        "waiting_room": _waiting_room(
+            session, [(a, p, d) for a, p, d in todays if a.status in WAITING], may_call=may(actor, WRITE, APPOINTMENTS)
+        ),
         "to_rebook": _to_rebook(session),
         "status_counts": _status_counts(todays),
     }
@@ -109,7 +113,9 @@ def doctor_home(session, actor: Actor) -> dict:
     todays = _appointments(session, today(), doctor_id=own)
     figures = {
         "agenda": [_row(a, p, d) for a, p, d in todays],
-        "waiting": _waiting_room(session, [(a, p, d) for a, p, d in todays if a.status in WAITING]),
+        "waiting": _waiting_room(  # all the doctor's own: they may call each
+            session, [(a, p, d) for a, p, d in todays if a.status in WAITING], may_call=may(actor, WRITE, APPOINTMENTS)
+        ),
         "allergy_alerts": _allergy_alerts(session, actor, [p.id for _, p, _ in todays]),
         "status_counts": _status_counts(todays),
     }
@@ -278,9 +284,10 @@ def _status_counts(rows) -> dict[str, int]:
     return counts
 
 
-def _waiting_room(session, rows) -> list[dict]:
+def _waiting_room(session, rows, *, may_call: bool = False) -> list[dict]:
     """Arrived patients, longest waiting first: the arrival is the audit's
-    record of the status turning to arrived (no column of its own)."""
+    record of the status turning to arrived (no column of its own); the call
+    is the appointment's own called_at and called_by (migration 0116)."""
     if not rows:
         return []
     arrived = dict(
@@ -294,6 +301,7 @@ def _waiting_room(session, rows) -> list[dict]:
             {"ids": [str(a.id) for a, _, _ in rows], "since": local_midnight(today())},
         ).all()
     )
+    callers = _callers(session, {a.called_by_id for a, _, _ in rows if a.called_by_id is not None})
     moment = now()
     waiting = []
     for appointment, patient, doctor in rows:
@@ -301,9 +309,37 @@ def _waiting_room(session, rows) -> list[dict]:
         since = arrived.get(str(appointment.id))
         row["waiting_since"] = format_time_of_day(since) if since else ""
         row["waiting_minutes"] = int((moment - since).total_seconds() // 60) if since else None
-        row["called"] = False  # the consultation's opening calls the patient in (clinical domain, issue 21)
+        row["called"] = appointment.called_at is not None
+        row["called_at"] = format_time_of_day(appointment.called_at) if appointment.called_at else ""
+        row["called_by"] = callers.get(appointment.called_by_id, "")
+        row["called_label"] = _called_label(row)
+        row["may_call"] = may_call
+        row["call_url"] = url_for("AppointmentView.call", pk=appointment.id)
         waiting.append(row)
-    return sorted(waiting, key=lambda r: -(r["waiting_minutes"] or 0))
+    return sorted(waiting, key=lambda r: (r["called"], -(r["waiting_minutes"] or 0)))
+
+
+def _callers(session, user_ids: set[int]) -> dict[int, str]:
+    """Who called, in one query: "Dr Martin" for a doctor, else the user's name."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        sa.select(User.id, User.first_name, User.last_name, Staff.last_name, Staff.profession)
+        .outerjoin(Staff, Staff.user_id == User.id)
+        .where(User.id.in_(user_ids))
+    ).all()
+    return {
+        user_id: f"Dr {staff_last}" if profession in ("doctor", "radiologist") else f"{first} {last}".strip()
+        for user_id, first, last, staff_last, profession in rows
+    }
+
+
+def _called_label(row: dict) -> str:
+    if not row["called"]:
+        return ""
+    if row["called_by"]:
+        return gettext("called at %(time)s by %(who)s", time=row["called_at"], who=row["called_by"])
+    return gettext("called at %(time)s", time=row["called_at"])
 
 
 def _allergy_alerts(session, actor: Actor, patient_ids: list[int]) -> list[dict]:

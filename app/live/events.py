@@ -3,14 +3,16 @@
 The database says only "alert 42" or "appointment 7 booked"; here each open
 page's user gets an event if, and only if, the rules let them see it:
 alerts to those who may read alerts (with the bell's new count),
-appointments booked or arrivals to the doctor whose agenda it is.
+appointments booked or arrivals to the doctor whose agenda it is; an
+arrival or a patient called in, quietly (no toast: the page refreshes its
+waiting room), to the reception, who manages every agenda.
 Nothing else leaves the server.
 """
 
 import sqlalchemy as sa
 from flask_babel import gettext
 
-from app.agenda.access import staff_id_of
+from app.agenda.access import manages_every_agenda, staff_id_of
 from app.agenda.models import Appointment
 from app.agenda.rules import patient_label
 from app.alerts.models import Alert
@@ -31,7 +33,7 @@ def event_for(session, actor: Actor, news: dict) -> dict | None:
     kind = news["kind"]
     if kind == "alert":
         return _alert_event(session, actor, news["id"])
-    if kind in ("appointment_booked", "patient_arrived"):
+    if kind in ("appointment_booked", "patient_arrived", "patient_called"):
         return _appointment_event(session, actor, news["id"], kind)
     return None
 
@@ -54,16 +56,20 @@ def _alert_event(session, actor: Actor, alert_id: int) -> dict | None:
 
 
 def _appointment_event(session, actor: Actor, appointment_id: int, kind: str) -> dict | None:
-    if not may(actor, READ, APPOINTMENTS):
+    if actor.is_system or not may(actor, READ, APPOINTMENTS):
         return None
+    quiet = {"type": kind, "id": appointment_id, "quiet": True, "refresh": "home"}
+    reception = manages_every_agenda(actor)
     my_staff_id = staff_id_of(session, actor)
     if my_staff_id is None:
-        return None
+        return quiet if reception and kind != "appointment_booked" else None
     appointment = session.execute(
         sa.select(Appointment).where(Appointment.id == appointment_id, Appointment.doctor_id == my_staff_id)
     ).scalar_one_or_none()
     if appointment is None:
-        return None
+        return quiet if reception and kind != "appointment_booked" else None
+    if kind == "patient_called":
+        return quiet  # the doctor's own "my patients waiting" follows; no toast for a call
     who = patient_label(appointment.patient) if may(actor, READ, PATIENTS) else ""
     when = format_datetime(appointment.starts_at)
     if kind == "patient_arrived":
@@ -78,4 +84,5 @@ def _appointment_event(session, actor: Actor, appointment_id: int, kind: str) ->
         "title": title,
         "text": text,
         "url": f"/appointments/show/{appointment.id}",
+        "refresh": "home",
     }

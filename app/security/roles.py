@@ -54,6 +54,7 @@ AUDIT_STATS_MENU = "Audit statistics"
 DELETED_PATIENTS_MENU = "Deleted patients"
 SECURITY_LOG_MENU = "Security log"
 CALENDAR_MENU = "Calendar"
+DAY_MENU = "Day by doctor"
 FIND_SLOT_MENU = "Find a slot"
 APPOINTMENTS_MENU = "Appointments"
 TO_REBOOK_MENU = "To be rebooked"
@@ -77,7 +78,7 @@ MENU_ITEMS: dict[str, tuple[str, ...]] = {
     STAFF: ("Staff",),
     ROOMS: ("Rooms",),
     AUDIT: (AUDIT_LOG_MENU, AUDIT_STATS_MENU, DELETED_PATIENTS_MENU, SECURITY_LOG_MENU),
-    APPOINTMENTS: (CALENDAR_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU, TO_REBOOK_MENU),
+    APPOINTMENTS: (CALENDAR_MENU, DAY_MENU, FIND_SLOT_MENU, APPOINTMENTS_MENU, TO_REBOOK_MENU),
     SCHEDULES: ("Working hours",),
     ABSENCES: ("Absences",),
     APPOINTMENT_TYPES: ("Appointment types",),

@@ -84,3 +84,32 @@ def sign_in(page, live_server):
         return page
 
     return _sign_in
+
+
+@pytest.fixture
+def other_browser(playwright, tmp_path, live_server):
+    """other_browser(username): a second, separate Chromium signed in as that
+    user (its own profile and cookies: another person at another desk); returns its page."""
+    contexts = []
+
+    def _open(username: str, password: str = TEST_PASSWORD):
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"chromium-profile-{len(contexts)}-{username}"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        other = context.pages[0] if context.pages else context.new_page()
+        other.goto(f"{live_server}/login/")
+        other.fill("input[name=username]", username)
+        other.fill("input[name=password]", password)
+        with other.expect_navigation():
+            other.click("input[type=submit]")
+        assert "/login/" not in other.url, "the login form refused the test user"
+        return other
+
+    yield _open
+    for context in contexts:
+        context.close()

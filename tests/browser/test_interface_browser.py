@@ -94,15 +94,6 @@ def test_a_notification_from_another_session_reaches_the_open_page(sign_in, live
     assert int(page.locator(".alert-bell-count").inner_text()) == (before or 0) + 1
 
 
-def test_a_booking_for_me_reaches_the_doctors_open_page(sign_in, live_server, sql_conn):
-    clinic = make_clinic(sql_conn)
-    page = sign_in("doctor")
-    page.goto(f"{live_server}/patients/list/")
-    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
-    book(sql_conn, clinic["durand"], clinic["martin"], at(11))
-    page.locator(".live-toast[data-type=appointment_booked]", has_text="Durand").wait_for(timeout=8000)
-
-
 def main_pages(page, live_server) -> list[str]:
     """Every page this role's menu offers, and from each list its first show, edit and add pages."""
     links = page.evaluate("[...document.querySelectorAll('.navbar a[href^=\"/\"]')].map(a => a.getAttribute('href'))")

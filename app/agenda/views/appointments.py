@@ -8,12 +8,13 @@ was opened at): the same database rules, the same plain-words refusals
 form next to the field; the rules also refuse another doctor's agenda.
 """
 
-from flask import Response, abort
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ShowWidget
+from flask_babel import gettext
 from markupsafe import Markup
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -30,7 +31,7 @@ from app.core.actor import current_actor
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
-from app.core.timezone import local_time
+from app.core.timezone import hospital_zone, local_time, today
 from app.records.fields import PatientPickerField, PatientShownField
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.roles import APPOINTMENTS
@@ -74,8 +75,9 @@ def _status_badge(status: str) -> Markup:
 class AppointmentView(AgendaOwnedView):
     datamodel = AppointmentInterface(Appointment, rules=booking.APPOINTMENT_RULES)
     class_permission_name = APPOINTMENTS
-    method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read"}
+    method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read", "call": "write"}
     route_base = "/appointments"
+    patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
     show_widget = AppointmentShowWidget
 
     list_title = "Appointments"
@@ -103,6 +105,8 @@ class AppointmentView(AgendaOwnedView):
         "needs_rebooking",
         "absence_exception_reason",
         "booked_by",
+        "called_at",
+        "called_by",
         "created_at",
         "updated_at",
     ]
@@ -129,6 +133,8 @@ class AppointmentView(AgendaOwnedView):
         "needs_rebooking": "To be rebooked (the doctor is away)",
         "absence_exception_reason": "Kept during the doctor's absence because",
         "booked_by": "Booked by",
+        "called_at": "Called in at",
+        "called_by": "Called in by",
         "created_at": "Created",
         "updated_at": "Last changed",
     }
@@ -144,6 +150,8 @@ class AppointmentView(AgendaOwnedView):
         "status": _status_badge,
         "room": lambda room: room or "",
         "booked_by": lambda user: user or "",
+        "called_at": lambda called_at: local_time(called_at) if called_at else "",
+        "called_by": lambda user: user or "",
     }
     add_template = "pages/appointment_form.html"
     search_form_extra_fields = {
@@ -172,7 +180,20 @@ class AppointmentView(AgendaOwnedView):
         """FAB's show widget, with the Postpone button when it applies."""
         widgets = super()._get_show_widget(pk, item, widgets=widgets, actions=actions, show_fieldsets=show_fieldsets)
         widgets["show"].template_args["can_postpone"] = may_postpone_from_here(item)
+        widgets["show"].template_args["can_call"] = may_call_from_here(item)
         return widgets
+
+    @expose("/call/<int:pk>", methods=["POST"])
+    @has_access
+    def call(self, pk: int):
+        """Call the waiting patient in (app/agenda/rules.call_patient), then
+        back to the page the button was on (the home, or this appointment)."""
+        booking.call_patient(db.session, current_actor(), pk)
+        flash(gettext("Patient called in."), "success")
+        back = request.form.get("next") or ""
+        if not back.startswith("/") or back.startswith("//"):
+            back = url_for(f"{self.endpoint}.show", pk=pk)
+        return redirect(back)
 
     @expose("/ics/<int:pk>")
     @has_access
@@ -192,6 +213,15 @@ def may_postpone_from_here(appointment: Appointment) -> bool:
     """An appointment still to be seen, in an agenda the user writes (the rules decide in the end)."""
     may_write = agenda_writer(db.session, current_actor())
     return "postponed" in TRANSITIONS.get(appointment.status, ()) and may_write(appointment.doctor_id)
+
+
+def may_call_from_here(appointment: Appointment) -> bool:
+    """An arrived patient, today, in an agenda the user writes (the rules decide in the end)."""
+    return (
+        appointment.status == "arrived"
+        and appointment.starts_at.astimezone(hospital_zone()).date() == today()
+        and may_write_agenda(db.session, current_actor(), appointment.doctor_id)
+    )
 
 
 class AppointmentsToRebookView(AppointmentView):

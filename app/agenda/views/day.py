@@ -3,7 +3,9 @@
 views are not open source), and a printable day list per doctor.
 
 The events are the calendar's own feed (CalendarView.events), so the same
-rules decide what is shown; each event names its doctor.  On a phone
+rules decide what is shown; each event names its doctor.  For who may book,
+clicking an empty slot in a doctor's column opens the calendar's booking
+popup for that doctor at that time (the same form and rules).  On a phone
 (<= 600 px) the script shows the day as a list instead of columns.
 """
 
@@ -15,8 +17,10 @@ from flask_appbuilder.security.decorators import has_access
 
 from app.agenda.calendar import appointment_events, bookable_doctors
 from app.agenda.views.calendar import active_rooms
+from app.core.actor import current_actor
 from app.core.formatting import format_date
 from app.core.timezone import hospital_zone, local_midnight, today
+from app.security.policy import WRITE, may
 from app.security.roles import APPOINTMENTS
 
 
@@ -46,10 +50,12 @@ class CalendarDayView(BaseView):
             "by": "room" if by_room else "doctor",
             "resources": resources,
             "timezone": hospital_zone().key,
+            "canWrite": may(current_actor(), WRITE, APPOINTMENTS) and not by_room,
             "urls": {
                 "events": url_for("CalendarView.events"),
                 "show": url_for("AppointmentView.show", pk=0).replace("/0", "/__ID__"),
                 "print": url_for("CalendarDayView.print_list"),
+                "book": url_for("CalendarView.index"),
             },
         }
         return self.render_template("pages/calendar_day.html", config=config, by_room=by_room)

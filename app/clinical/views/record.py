@@ -33,6 +33,7 @@ PROBLEM_FORM_FIELDS = ("category", "icd10_code", "label", "status", "onset_on", 
 
 class ClinicalRecordView(BaseView):
     route_base = "/clinical"
+    patient_banner = True  # the patient's banner above each page (app/home/banner.py)
     class_permission_name = PATIENTS
     method_permission_name = {"timeline": "read", "observations": "read", "problems": "read"}
 

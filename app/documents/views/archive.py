@@ -96,6 +96,7 @@ class DocumentView(CareTrailModelView):
     base_permissions = DOCUMENT_PERMISSIONS
     include_route_methods = {"list", "show", "download_pdf", "print_pdf"}
     route_base = "/documents"
+    patient_banner = True  # its patient's banner on the document's page (app/home/banner.py)
     base_filters = [["kind", FilterInFunction, readable_kinds_of_user]]
 
     list_title = "Documents"

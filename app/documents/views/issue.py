@@ -73,6 +73,7 @@ def documents_on_patient_page(patient_id: int, actor: Actor):
 
 class DocumentIssueView(BaseView):
     route_base = "/issue-document"
+    patient_banner = True  # the certificate form under the patient's banner (app/home/banner.py)
     class_permission_name = DOCUMENTS
     method_permission_name = {
         "issue": "write",

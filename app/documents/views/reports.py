@@ -69,6 +69,7 @@ class HospitalisationReportView(CareTrailModelView):
     datamodel = PatientRecordInterface(HospitalisationReport, rules=REPORT_RULES)
     class_permission_name = HOSPITALISATION_REPORTS
     route_base = "/hospitalisation-reports"
+    patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
     add_template = "pages/appointment_form.html"  # FAB's form with the patient picker's script
     show_template = "pages/document_report_show.html"
     list_title = "Hospitalisation reports"

@@ -253,6 +253,9 @@
   });
 
   // ---- the calendar
+  // Sent here by the day view's columns (?book=2026-12-07T14:00:00): the popup opens for that
+  // time once the calendar is drawn (read first: drawing rewrites the address).
+  var asked = new URLSearchParams(window.location.search).get("book");
   var calendar = new FullCalendar.Calendar(holder, {
     timeZone: config.timezone,
     now: hospitalNow,
@@ -312,6 +315,11 @@
   });
   calendar.render();
   window.careTrailCalendar = calendar;  // for the browser tests and the curious
+
+  if (bookingForm && /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(asked || "")) {
+    var from = new Date(asked.slice(0, 16) + ":00Z");  // wall time, as the calendar's UTC-coerced dates
+    openBooking(from, new Date(from.valueOf() + 15 * 60000));
+  }
 
   function filtersChanged() {
     messageBox.hidden = true;

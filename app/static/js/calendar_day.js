@@ -2,6 +2,7 @@
 // resourceTimeGridDay, one column per doctor (or room), fed by the
 // calendar's own events URL.  Times are the hospital's wall times without
 // offset, shown as they are.  On a phone (<= 600 px) the day is a list.
+// Clicking an empty slot of a doctor's column books there (the calendar's popup).
 (function () {
   "use strict";
   var holder = document.getElementById("day-calendar");
@@ -53,12 +54,38 @@
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     nowIndicator: true,
     headerToolbar: { start: "prev,next today", center: "title", end: "" },
+    // An empty slot of a doctor's column: the calendar's booking popup for that doctor, at that time.
+    dateClick: function (info) {
+      if (!config.canWrite || !info.resource) { return; }
+      var at = wall(info.date);
+      window.location.href = config.urls.book + "?" + new URLSearchParams({
+        doctor_id: info.resource.id, date: at.slice(0, 10), view: "timeGridDay", book: at
+      }).toString();
+    },
     eventClick: function (info) {
       if (info.event.extendedProps.kind === "appointment") {
         window.location.href = config.urls.show.replace("__ID__", info.event.id);
       }
     },
     datesSet: function () { if (typeof calendar !== "undefined") { print(); } }
+  });
+  // EventCalendar marks its layout up as an ARIA table whose rows also hold its
+  // toolbar, side columns and event buttons, which a table may not (axe:
+  // aria-required-children, critical).  The layout is read as plain boxes
+  // instead: each event stays a button naming its time, doctor and patient.
+  var LAYOUT_ROLES = ["table", "rowgroup", "row", "columnheader", "rowheader", "cell", "gridcell", "list", "listitem"];
+  var LAYOUT_ATTRIBUTES = ["aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
+  function plainLayout() {
+    Array.prototype.forEach.call(holder.querySelectorAll("[role]"), function (node) {
+      if (LAYOUT_ROLES.indexOf(node.getAttribute("role")) >= 0) { node.removeAttribute("role"); }
+    });
+    LAYOUT_ATTRIBUTES.forEach(function (name) {
+      Array.prototype.forEach.call(holder.querySelectorAll("[" + name + "]"), function (node) { node.removeAttribute(name); });
+    });
+  }
+  plainLayout();
+  new MutationObserver(plainLayout).observe(holder, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["role"].concat(LAYOUT_ATTRIBUTES)
   });
   phone.addEventListener("change", function (media) {
     calendar.setOption("view", media.matches ? "listDay" : "resourceTimeGridDay");

@@ -44,7 +44,25 @@
     });
   }
 
+  // The lists (waiting room, agendas) are the server's own HTML: the home
+  // page is read again and each [data-live-part] swapped for its new copy.
+  function swapParts(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    Array.prototype.forEach.call(root.querySelectorAll("[data-live-part]"), function (part) {
+      var copy = fresh.querySelector('[data-live-part="' + part.getAttribute("data-live-part") + '"]');
+      if (copy) { part.innerHTML = copy.innerHTML; }
+    });
+    var figures = fresh.getElementById("home-figures");
+    if (figures) { render(JSON.parse(figures.textContent)); }
+    root.setAttribute("data-refreshed", String(Date.now()));
+  }
+
   function refresh() {
+    if (root.querySelector("[data-live-part]")) {
+      return fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) { if (html) { swapParts(html); } }, function () {});
+    }
     return fetch(root.getAttribute("data-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (figures) { if (figures) { render(figures); } }, function () {});

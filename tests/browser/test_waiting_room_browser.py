@@ -1,0 +1,85 @@
+"""Calling a waiting patient in, in a real browser: the doctor presses Call
+(on their home or on the appointment's page) or the secretary does, and the
+secretary's open home shows "called at 10:42 by Dr Martin" without reloading."""
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.agenda import book
+from tests.agenda_screens import make_clinic
+
+
+@pytest.fixture
+def waiting_room(sql_conn):
+    """Hélène Dubois arrived today for Dr Martin (the `doctor` login)."""
+    clinic = make_clinic(sql_conn)
+    zone = ZoneInfo(sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0])
+    starts = datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone) + timedelta(hours=10)
+    appointment = book(sql_conn, clinic["dubois"], clinic["martin"], starts, kind="emergency", override_reason="test")
+    sql_conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [appointment])
+    return {**clinic, "appointment": appointment}
+
+
+def waiting_row(page, appointment_id):
+    return page.locator(f"[data-live-part=waiting_room] tr[data-appointment-id='{appointment_id}']")
+
+
+def test_the_doctors_call_reaches_the_secretarys_open_home(sign_in, other_browser, live_server, waiting_room):
+    reception = sign_in("secretary")
+    reception.goto(f"{live_server}/")
+    row = waiting_row(reception, waiting_room["appointment"])
+    assert "Not yet" in row.inner_text()
+    reception.locator("html[data-live=connected]").wait_for(state="attached")
+    reception.evaluate("window.notReloaded = true")
+
+    doctor = other_browser("doctor")
+    doctor.goto(f"{live_server}/")
+    mine = doctor.locator(f"[data-live-part=waiting] tr[data-appointment-id='{waiting_room['appointment']}']")
+    with doctor.expect_navigation():
+        mine.locator("button[data-action=call]").click()
+    assert re.search(r"called at \d\d:\d\d by Dr Martin", mine.inner_text())
+
+    row.locator(".waiting-called-label").wait_for(timeout=8000)
+    assert re.search(r"called at \d\d:\d\d by Dr Martin", row.inner_text())
+    assert reception.evaluate("window.notReloaded") is True  # no reload: the list was refreshed live
+
+
+def test_the_secretary_calls_from_the_waiting_room(sign_in, live_server, waiting_room):
+    reception = sign_in("secretary")
+    reception.goto(f"{live_server}/")
+    row = waiting_row(reception, waiting_room["appointment"])
+    with reception.expect_navigation():
+        row.locator("button[data-action=call]").click()
+    assert re.search(
+        r"called at \d\d:\d\d by Secretary", waiting_row(reception, waiting_room["appointment"]).inner_text()
+    )
+
+
+def test_the_doctor_calls_from_the_appointments_page(sign_in, live_server, waiting_room, sql_conn):
+    doctor = sign_in("doctor")
+    doctor.goto(f"{live_server}/appointments/show/{waiting_room['appointment']}")
+    with doctor.expect_navigation():
+        doctor.locator("button.appointment-call").click()
+    assert "/appointments/show/" in doctor.url
+    called = sql_conn.execute(
+        "SELECT called_at IS NOT NULL FROM appointments WHERE id = %s", [waiting_room["appointment"]]
+    ).fetchone()[0]
+    assert called
+    assert doctor.locator("text=Called in at").count() >= 1
+
+
+def test_no_call_button_for_a_patient_not_arrived(sign_in, live_server, waiting_room, sql_conn):
+    other = book(
+        sql_conn,
+        waiting_room["durand"],
+        waiting_room["martin"],
+        datetime.now(ZoneInfo("UTC")) + timedelta(days=1, hours=1),
+        kind="emergency",
+        override_reason="test",
+    )
+    doctor = sign_in("doctor")
+    doctor.goto(f"{live_server}/appointments/show/{other}")
+    assert doctor.locator("button.appointment-call").count() == 0

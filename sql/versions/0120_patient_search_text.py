@@ -1,7 +1,7 @@
 """The patients' search text, stored.
 
 Revision ID: 0120
-Revises: 0115
+Revises: 0116
 Create Date: 2026-12-06
 
 Every name search of a patient (quick search, pickers, the API's name
@@ -21,7 +21,7 @@ the audit screens do not show it (app/audit/search.py).
 from alembic import op
 
 revision = "0120"
-down_revision = "0115"
+down_revision = "0116"
 branch_labels = None
 depends_on = None
 

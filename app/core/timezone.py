@@ -35,10 +35,10 @@ def local_midnight(day: date) -> datetime:
 
 
 def local_time(value) -> str:
-    """An instant as the hospital reads it: Mon 07/12/2026 10:00."""
-    if not isinstance(value, datetime):
-        return "" if value is None else str(value)
-    return value.astimezone(hospital_zone()).strftime("%a %d/%m/%Y %H:%M")
+    """An instant as the hospital reads it, the day in the user's language: Mon 07/12/2026 10:00."""
+    from app.core.formatting import format_day_and_time
+
+    return format_day_and_time(value)
 
 
 def local_clock(value: datetime) -> str:

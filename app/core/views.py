@@ -19,6 +19,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
+from flask_babel import gettext, lazy_gettext
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional
@@ -89,8 +90,29 @@ class FieldNarrowed:
         view.__dict__[f"_full_{self.name}"] = value
 
 
+def lazy_label(text):
+    """A screen string read in each request's language (a msgid of the catalogue); other values as they are."""
+    return lazy_gettext(text) if isinstance(text, str) and text.strip() and "%" not in text else text
+
+
+def translate_form_labels(form) -> None:
+    """The labels and hints of a form's fields (FAB's generated ones and a
+    view's extra fields) through the catalogue: FAB renders field.label.text
+    and field.description as they are."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if not isinstance(field, UnboundField):
+            continue
+        if field.args and isinstance(field.args[0], str):
+            field.args = (lazy_label(field.args[0]), *field.args[1:])
+        if isinstance(field.kwargs.get("label"), str):
+            field.kwargs["label"] = lazy_label(field.kwargs["label"])
+        if isinstance(field.kwargs.get("description"), str):
+            field.kwargs["description"] = lazy_label(field.kwargs["description"])
+
+
 def yes_or_no(value) -> str:
-    return "" if value is None else "Yes" if value else "No"
+    return "" if value is None else gettext("Yes") if value else gettext("No")
 
 
 class CareTrailModelView(ModelView):
@@ -132,6 +154,24 @@ class CareTrailModelView(ModelView):
         for name in hidden:
             del form[name]
 
+    def _init_titles(self):
+        """FAB's generated titles ("List Patients", "Show Patient") through the
+        catalogue: "List %(name)s" with the prettified model name, itself a msgid."""
+        own = {name: getattr(self, name) for name in ("list_title", "show_title", "add_title", "edit_title")}
+        super()._init_titles()
+        # The model's name is a msgid of app/interface/fab_strings.py.
+        name = lazy_gettext(self._prettify_name(self.datamodel.model_name))
+        generated = {
+            "list_title": lazy_gettext("List %(name)s", name=name),
+            "show_title": lazy_gettext("Show %(name)s", name=name),
+            "add_title": lazy_gettext("Add %(name)s", name=name),
+            "edit_title": lazy_gettext("Edit %(name)s", name=name),
+        }
+        for attribute, title in generated.items():
+            if not own[attribute]:
+                setattr(self, attribute, title)
+        self.title = self.list_title
+
     def _init_properties(self):
         super()._init_properties()
         # A yes/no column reads "Yes" or "No" on lists and show pages, not
@@ -172,6 +212,8 @@ class CareTrailModelView(ModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             self._label_blank_choices(form)
+            translate_form_labels(form)
+        translate_form_labels(self.search_form)  # the list's "Add filter" menu reads its labels
         # Hidden fields are rendered by the form's hidden_tag(), and this one
         # is never copied onto the record (it is not an edit column).
         self.edit_form = type(self.edit_form.__name__, (self.edit_form,), {OPENED_VERSION: HiddenField()})
@@ -185,7 +227,7 @@ class CareTrailModelView(ModelView):
                 and field.kwargs.get("allow_blank")
                 and not field.kwargs.get("blank_text")
             ):
-                field.kwargs["blank_text"] = self.blank_choice_labels.get(name, NO_CHOICE)
+                field.kwargs["blank_text"] = lazy_label(self.blank_choice_labels.get(name, NO_CHOICE))
 
     def _use_local_date_fields(self) -> None:
         """Date columns are typed as the user's language writes them
@@ -252,7 +294,7 @@ class CareTrailModelView(ModelView):
 
     def saved_message(self, item) -> str:
         """'Patient DUBOIS Marie saved.' rather than FAB's "Added Row" / "Changed Row"."""
-        return f"{self.show_title} {self.record_label(item)} saved."
+        return gettext("%(what)s %(name)s saved.", what=self.show_title, name=self.record_label(item))
 
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
@@ -313,7 +355,10 @@ class CareTrailModelView(ModelView):
             saved_by = stale.details["changed_by"]
             for name, values in stale.details["changes"].items():
                 if name in form:
-                    form[name].errors = [*form[name].errors, f"Now: {values['now']!r} (saved by {saved_by})"]
+                    form[name].errors = [
+                        *form[name].errors,
+                        gettext("Now: %(value)s (saved by %(user)s)", value=repr(values["now"]), user=saved_by),
+                    ]
             flash(stale.message, "warning")
             return False
         except CareTrailError as violation:

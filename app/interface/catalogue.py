@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext
 
 LABELLED_ATTRIBUTES = {"label_columns", "description_columns"}
 TITLE_ATTRIBUTES = {"list_title", "show_title", "add_title", "edit_title"}
+FIELDSET_ATTRIBUTES = {"show_fieldsets", "add_fieldsets", "edit_fieldsets"}
 MENU_CALLS = {"add_view", "add_link", "add_separator"}
 MENU_KEYWORDS = {"category", "label", "category_label"}
 MENU_CONSTANT = re.compile(r"^[A-Z_]+_(MENU|CATEGORY)$")
@@ -92,8 +93,10 @@ def _translate(message, gettext):
 
 
 def translate_screens(appbuilder) -> None:
-    """Every registered screen's menu labels, column labels, hints and titles through gettext (lazily:
-    each request reads them in its own language)."""
+    """Every registered screen's menu labels, column labels, hints, titles, fieldsets and form labels
+    through gettext (lazily: each request reads them in its own language)."""
+    from app.core.views import translate_form_labels
+
     for item in appbuilder.menu.get_list():
         _translate_menu_item(item)
     for view in appbuilder.baseviews:
@@ -105,6 +108,14 @@ def translate_screens(appbuilder) -> None:
             title = getattr(view, attribute, None)
             if isinstance(title, str):
                 setattr(view, attribute, _lazy(title))
+        for attribute in ("add_form", "edit_form", "search_form"):
+            form = getattr(view, attribute, None)
+            if form is not None:
+                translate_form_labels(form)  # FAB renders field.label.text as it is
+        for attribute in FIELDSET_ATTRIBUTES:
+            fieldsets = getattr(view, attribute, None)
+            if isinstance(fieldsets, list):
+                setattr(view, attribute, [(_lazy(title), fields) for title, fields in fieldsets])
 
 
 def _translate_menu_item(item) -> None:

@@ -21,6 +21,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
@@ -184,15 +185,18 @@ class PatientView(CareTrailModelView):
         "deceased_on": format_date,
         "created_at": format_datetime,
         "updated_at": format_datetime,
+        # Codes stored, words shown in the user's language.
+        "sex": lambda code: SEXES.get(code, code or ""),
+        "status": lambda code: PATIENT_STATUSES.get(code, code or ""),
     }
     extra_args = {
         **extra_args,
         # Links above the list (templates/pages/person_list.html): FAB's "equal" (2) and "not equal" (5) filters.
         "status_links": [
-            ("Active", None),
-            ("Inactive", "_flt_2_status=inactive"),
-            ("Deceased", "_flt_2_status=deceased"),
-            ("All", "_flt_5_status=-"),
+            (_l("Active"), None),
+            (_l("Inactive"), "_flt_2_status=inactive"),
+            (_l("Deceased"), "_flt_2_status=deceased"),
+            (_l("All"), "_flt_5_status=-"),
         ],
     }
 

@@ -21,6 +21,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, StringField
@@ -316,7 +317,7 @@ class PatientView(CareTrailModelView):
         duplicates are offered, any other is named by its hospital number."""
         patient = self.datamodel.get(pk, self._base_filters)
         if patient is None:
-            flash(f"Patient #{pk} does not exist.", "warning")
+            flash(gettext("Patient #%(n)s does not exist.", n=pk), "warning")
             return redirect(url_for(f"{self.endpoint}.list"))
         reason, error, typed = "", None, ""
         if request.method == "POST":
@@ -334,7 +335,12 @@ class PatientView(CareTrailModelView):
                 db.session.rollback()
                 error = problem.message
             else:
-                flash(f"Patient {who} merged into {keep.full_name} ({keep.mrn}).", "success")
+                flash(
+                    gettext(
+                        "Patient %(name)s merged into %(kept)s (%(mrn)s).", name=who, kept=keep.full_name, mrn=keep.mrn
+                    ),
+                    "success",
+                )
                 return redirect(url_for(f"{self.endpoint}.show", pk=int(keep_id)))
         return self.render_template(
             "pages/patient_merge.html",
@@ -375,7 +381,7 @@ class PatientView(CareTrailModelView):
         reason stamped on every audit entry of the transaction (cascades too)."""
         patient = self.datamodel.get(pk, self._base_filters)
         if patient is None:
-            flash(f"Patient #{pk} does not exist (already deleted?).", "warning")
+            flash(gettext("Patient #%(n)s does not exist (already deleted?).", n=pk), "warning")
             return redirect(url_for(f"{self.endpoint}.list"))
         reason, error = "", None
         if request.method == "POST":

@@ -85,7 +85,7 @@ def _column(label: str) -> str:
 
 
 def _when(match) -> str:
-    return f"à {match.group(1)} le {day_name(_DAYS[match.group(2)]).lower()} {match.group(3)}"
+    return f"à {match.group(1)} le {day_name(_DAYS[match.group(2)], language='fr').lower()} {match.group(3)}"
 
 
 def summary_in_language(summary: str | None, language: str) -> str:

@@ -95,16 +95,12 @@ def install_filters(app) -> None:
     app.add_template_filter(format_day_and_date, "day_and_date")
 
 
-def _babel_locale() -> str:
-    return _language()
-
-
-def day_name(iso_weekday: int, width: str = "wide") -> str:
-    """A day of the week (ISO: 1 Monday) in the user's language, from Babel's
-    locale data: Lundi, Monday; width "abbreviated": lun., Mon."""
+def day_name(iso_weekday: int, width: str = "wide", language: str | None = None) -> str:
+    """A day of the week (ISO: 1 Monday) in the user's language (or `language`),
+    from Babel's locale data: Lundi, Monday; width "abbreviated": Lun., Mon."""
     from babel.dates import get_day_names
 
-    name = get_day_names(width, locale=_babel_locale())[(int(iso_weekday) - 1) % 7]
+    name = get_day_names(width, locale=language or _language())[(int(iso_weekday) - 1) % 7]
     return name[:1].upper() + name[1:]
 
 

@@ -9,7 +9,7 @@ are); a summary it does not recognise is shown as stored.
 
 import re
 
-from app.core.formatting import day_name
+from app.core.formatting import day_name, language
 
 _DAYS = {"Monday": 1, "Tuesday": 2, "Wednesday": 3, "Thursday": 4, "Friday": 5, "Saturday": 6, "Sunday": 7}
 
@@ -95,3 +95,8 @@ def summary_in_language(summary: str | None, language: str) -> str:
     for pattern, french in _FRENCH:
         text = re.sub(pattern, french or _when, text)
     return text
+
+
+def alert_summary(summary) -> str:
+    """An alert's stored summary in the current user's language (template filter alert_summary)."""
+    return summary_in_language(summary, language())

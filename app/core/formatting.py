@@ -90,7 +90,6 @@ def install_filters(app) -> None:
     app.add_template_filter(format_datetime_seconds, "datetime_seconds")
     app.add_template_filter(format_time_of_day, "time_of_day")
     app.add_template_filter(format_day_and_time, "day_and_time")
-    app.add_template_filter(alert_summary, "alert_summary")
     app.add_template_filter(screen_word, "screen_word")
     app.add_template_filter(format_day_and_date, "day_and_date")
 
@@ -121,11 +120,9 @@ def format_day_and_date(value) -> str:
     return f"{day_name(value.isoweekday(), 'abbreviated')} {value.strftime(formats()[0])}"
 
 
-def alert_summary(summary) -> str:
-    """An alert's stored summary in the user's language (app/alerts/wording.py)."""
-    from app.alerts.wording import summary_in_language
-
-    return summary_in_language(summary, _language())
+def language() -> str:
+    """The current user's language (en, fr)."""
+    return _language()
 
 
 def screen_word(value):

@@ -30,6 +30,7 @@ from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
 from app.core.models import text_limits
 from app.core.versions import version_of
+from app.interface.catalogue import lazy_label, translate_form_labels
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import grouped_fields, readable_fields, writable_fields
 
@@ -88,27 +89,6 @@ class FieldNarrowed:
 
     def __set__(self, view, value):
         view.__dict__[f"_full_{self.name}"] = value
-
-
-def lazy_label(text):
-    """A screen string read in each request's language (a msgid of the catalogue); other values as they are."""
-    return lazy_gettext(text) if isinstance(text, str) and text.strip() and "%" not in text else text
-
-
-def translate_form_labels(form) -> None:
-    """The labels and hints of a form's fields (FAB's generated ones and a
-    view's extra fields) through the catalogue: FAB renders field.label.text
-    and field.description as they are."""
-    for name in dir(form):
-        field = getattr(form, name, None)
-        if not isinstance(field, UnboundField):
-            continue
-        if field.args and isinstance(field.args[0], str):
-            field.args = (lazy_label(field.args[0]), *field.args[1:])
-        if isinstance(field.kwargs.get("label"), str):
-            field.kwargs["label"] = lazy_label(field.kwargs["label"])
-        if isinstance(field.kwargs.get("description"), str):
-            field.kwargs["description"] = lazy_label(field.kwargs["description"])
 
 
 def yes_or_no(value) -> str:

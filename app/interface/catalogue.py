@@ -13,6 +13,7 @@ import ast
 import re
 
 from flask_babel import lazy_gettext
+from wtforms.fields.core import UnboundField
 
 LABELLED_ATTRIBUTES = {"label_columns", "description_columns"}
 TITLE_ATTRIBUTES = {"list_title", "show_title", "add_title", "edit_title"}
@@ -95,8 +96,6 @@ def _translate(message, gettext):
 def translate_screens(appbuilder) -> None:
     """Every registered screen's menu labels, column labels, hints, titles, fieldsets and form labels
     through gettext (lazily: each request reads them in its own language)."""
-    from app.core.views import translate_form_labels
-
     for item in appbuilder.menu.get_list():
         _translate_menu_item(item)
     for view in appbuilder.baseviews:
@@ -127,3 +126,24 @@ def _translate_menu_item(item) -> None:
 
 def _lazy(text):
     return lazy_gettext(text) if isinstance(text, str) and text and "%" not in text else text
+
+
+def lazy_label(text):
+    """A screen string read in each request's language (a msgid of the catalogue); other values as they are."""
+    return lazy_gettext(text) if isinstance(text, str) and text.strip() and "%" not in text else text
+
+
+def translate_form_labels(form) -> None:
+    """The labels and hints of a form's fields (FAB's generated ones and a
+    view's extra fields) through the catalogue: FAB renders field.label.text
+    and field.description as they are."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if not isinstance(field, UnboundField):
+            continue
+        if field.args and isinstance(field.args[0], str):
+            field.args = (lazy_label(field.args[0]), *field.args[1:])
+        if isinstance(field.kwargs.get("label"), str):
+            field.kwargs["label"] = lazy_label(field.kwargs["label"])
+        if isinstance(field.kwargs.get("description"), str):
+            field.kwargs["description"] = lazy_label(field.kwargs["description"])

@@ -15,8 +15,9 @@ from app.agenda.models import Appointment
 from app.agenda.rules import patient_label
 from app.alerts.models import Alert
 from app.alerts.rules import unread_count
+from app.alerts.wording import alert_summary
 from app.core.actor import Actor
-from app.core.formatting import alert_summary, format_datetime
+from app.core.formatting import format_datetime
 from app.security.policy import READ, may
 from app.security.roles import ALERTS, APPOINTMENTS, PATIENTS
 

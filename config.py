@@ -179,7 +179,7 @@ class Config:
     # a stream that ends (the browser reconnects, the login is checked again).
     LIVE_HEARTBEAT_SECONDS = 15
     LIVE_STREAM_SECONDS = 300
-    LANGUAGES = {"en": {"flag": "gb", "name": "English"}, "fr": {"flag": "fr", "name": "French"}}
+    LANGUAGES = {"en": {"flag": "gb", "name": "English"}, "fr": {"flag": "fr", "name": "Français"}}
 
 
 class TestingConfig(Config):

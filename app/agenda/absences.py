@@ -20,7 +20,7 @@ from app.agenda.models import Appointment, AppointmentType, DoctorAbsence
 from app.agenda.rules import AgendaRowRules, patient_label
 from app.core.actor import Actor
 from app.core.errors import Conflict, ConstraintViolation
-from app.core.timezone import aware, hospital_zone
+from app.core.timezone import aware, hospital_zone, local_time
 from app.security.roles import ABSENCES
 
 KEEP, REBOOK = "keep", "rebook"
@@ -87,7 +87,7 @@ def covered_summary(appointment: Appointment) -> dict:
         "id": appointment.id,
         "starts_at": appointment.starts_at.isoformat(),
         "ends_at": appointment.ends_at.isoformat(),
-        "when": f"{start:%a %d/%m/%Y %H:%M}",
+        "when": local_time(start),
         "patient_id": appointment.patient_id,
         "patient": f"{patient.last_name.upper()} {patient.first_name}",
         "mrn": patient.mrn,

@@ -10,6 +10,8 @@ from datetime import date, datetime, time
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -27,21 +29,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.core.formatting import day_name
 from app.core.models import MAX_LENGTH, Timestamped, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Room, Staff
 
 # ISO days of the week, as stored in doctor_schedule.day_of_week.
-WEEKDAYS = {1: "Monday", 2: "Tuesday", 3: "Wednesday", 4: "Thursday", 5: "Friday", 6: "Saturday", 7: "Sunday"}
+# Their names come from Babel's locale data, in the user's language (Lundi, Monday).
+WEEKDAYS = {day: LazyString(day_name, day) for day in range(1, 8)}
 
 STATUSES = {
-    "scheduled": "Scheduled",
-    "confirmed": "Confirmed",
-    "arrived": "Arrived",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-    "postponed": "Postponed",
+    "scheduled": _l("Scheduled"),
+    "confirmed": _l("Confirmed"),
+    "arrived": _l("Arrived"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("No-show"),
+    "postponed": _l("Postponed"),
 }
 # Statuses that no longer hold the slot (the exclusion constraints skip them).
 INACTIVE_STATUSES = ("cancelled", "postponed", "no_show")

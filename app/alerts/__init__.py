@@ -9,6 +9,7 @@ def register(appbuilder) -> None:
     from app.alerts.api import AlertApi
     from app.alerts.rules import unread_count
     from app.alerts.views import AlertHistoryView, AlertSettingsView
+    from app.alerts.wording import alert_summary
     from app.core.actor import current_actor
     from app.core.extensions import db
     from app.security.roles import ALERT_RULES_MENU, ALERTS_CATEGORY, ALERTS_MENU
@@ -19,3 +20,4 @@ def register(appbuilder) -> None:
     appbuilder.add_view(AlertSettingsView, ALERT_RULES_MENU, icon="fa-sliders-h", category=ALERTS_CATEGORY)
     appbuilder.add_api(AlertApi)
     current_app.add_template_global(lambda: unread_count(db.session, current_actor()), "alert_bell")
+    current_app.add_template_filter(alert_summary, "alert_summary")  # stored as written, read in the user's language

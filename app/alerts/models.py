@@ -4,12 +4,16 @@ from datetime import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, DateTime, FetchedValue, ForeignKey, Identity, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 SEVERITIES = ("info", "warning", "critical")
 ALERT_STATUSES = ("new", "acknowledged")
+# How the screens name them, in the user's language (the stored values and the API keep the codes).
+SEVERITY_LABELS = {"info": _l("Information"), "warning": _l("Warning"), "critical": _l("Critical")}
+ALERT_STATUS_LABELS = {"new": _l("New"), "acknowledged": _l("Acknowledged")}
 
 
 class AlertRule(Model):

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.alerts.models import ALERT_STATUSES, SEVERITIES, Alert, AlertRule
 from app.core.actor import Actor
@@ -16,15 +17,15 @@ from app.security.policy import READ, WRITE, may, require
 from app.security.roles import ALERT_RULES, ALERTS
 
 RULE_LABELS = {
-    "off_hours": "Change outside working hours",
-    "mass_change": "Many patients changed by one user",
-    "sensitive_field": "Sensitive field changed",
-    "new_patient": "New patient",
-    "sensitive_deletion": "Sensitive deletion",
-    "privilege_change": "Privilege change",
-    "outside_app": "Change outside the application",
-    "break_glass": "Break-the-glass access",
-    "off_hours_read": "Record read outside working hours",
+    "off_hours": _l("Change outside working hours"),
+    "mass_change": _l("Many patients changed by one user"),
+    "sensitive_field": _l("Sensitive field changed"),
+    "new_patient": _l("New patient"),
+    "sensitive_deletion": _l("Sensitive deletion"),
+    "privilege_change": _l("Privilege change"),
+    "outside_app": _l("Change outside the application"),
+    "break_glass": _l("Break-the-glass access"),
+    "off_hours_read": _l("Record read outside working hours"),
 }
 PAGE_SIZE = 50
 

@@ -4,9 +4,10 @@ settings of each rule (administrators)."""
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 
 from app.alerts import rules
-from app.alerts.models import ALERT_STATUSES, SEVERITIES
+from app.alerts.models import ALERT_STATUS_LABELS, ALERT_STATUSES, SEVERITIES, SEVERITY_LABELS
 from app.core.actor import current_actor
 from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
@@ -36,6 +37,8 @@ class AlertHistoryView(BaseView):
             rule_labels=rules.RULE_LABELS,
             severities=SEVERITIES,
             statuses=ALERT_STATUSES,
+            severity_labels=SEVERITY_LABELS,
+            status_labels=ALERT_STATUS_LABELS,
         )
 
     @expose("/<int:alert_id>/acknowledge", methods=["POST"])
@@ -43,7 +46,7 @@ class AlertHistoryView(BaseView):
     def acknowledge(self, alert_id: int):
         try:
             rules.acknowledge_alert(db.session, current_actor(), alert_id, request.form.get("comment"))
-            flash(f"Alert {alert_id} acknowledged.", "success")
+            flash(gettext("Alert %(n)s acknowledged.", n=alert_id), "success")
         except CareTrailError as refused:
             flash(refused.message, "danger")
         return redirect(url_for("AlertHistoryView.index", **{k: v for k, v in request.args.items() if v}))
@@ -84,8 +87,11 @@ class AlertSettingsView(BaseView):
                 recipient_usernames=form.get("recipient_usernames", ""),
                 recipient_emails=form.get("recipient_emails", ""),
             )
-            flash(f"Rule {rules.RULE_LABELS.get(code, code)} saved.", "success")
+            flash(gettext("Rule %(name)s saved.", name=rules.RULE_LABELS.get(code, code)), "success")
         except CareTrailError as refused:
             field = f"{refused.field}: " if getattr(refused, "field", None) else ""
-            flash(f"{rules.RULE_LABELS.get(code, code)} not saved. {field}{refused.message}", "danger")
+            flash(
+                gettext("%(name)s not saved.", name=rules.RULE_LABELS.get(code, code)) + f" {field}{refused.message}",
+                "danger",
+            )
         return redirect(url_for("AlertSettingsView.index"))

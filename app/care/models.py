@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -34,43 +35,43 @@ from app.records.models import Patient
 
 # What a vaccine protects against (the migration's CHECK holds the same list).
 DISEASES = {
-    "diphtheria": "Diphtheria",
-    "tetanus": "Tetanus",
-    "pertussis": "Pertussis",
-    "polio": "Poliomyelitis",
-    "hib": "Haemophilus influenzae b",
-    "hepatitis_a": "Hepatitis A",
-    "hepatitis_b": "Hepatitis B",
-    "pneumococcus": "Pneumococcus",
-    "meningococcus_b": "Meningococcus B",
-    "meningococcus_c": "Meningococcus C",
-    "meningococcus_acwy": "Meningococcus ACWY",
-    "measles": "Measles",
-    "mumps": "Mumps",
-    "rubella": "Rubella",
-    "varicella": "Varicella",
-    "hpv": "Human papillomavirus",
-    "influenza": "Influenza",
-    "zoster": "Shingles (zoster)",
-    "covid19": "COVID-19",
-    "rotavirus": "Rotavirus",
-    "rsv": "Respiratory syncytial virus",
-    "tuberculosis": "Tuberculosis (BCG)",
-    "yellow_fever": "Yellow fever",
-    "typhoid": "Typhoid",
-    "rabies": "Rabies",
+    "diphtheria": _l("Diphtheria"),
+    "tetanus": _l("Tetanus"),
+    "pertussis": _l("Pertussis"),
+    "polio": _l("Poliomyelitis"),
+    "hib": _l("Haemophilus influenzae b"),
+    "hepatitis_a": _l("Hepatitis A"),
+    "hepatitis_b": _l("Hepatitis B"),
+    "pneumococcus": _l("Pneumococcus"),
+    "meningococcus_b": _l("Meningococcus B"),
+    "meningococcus_c": _l("Meningococcus C"),
+    "meningococcus_acwy": _l("Meningococcus ACWY"),
+    "measles": _l("Measles"),
+    "mumps": _l("Mumps"),
+    "rubella": _l("Rubella"),
+    "varicella": _l("Varicella"),
+    "hpv": _l("Human papillomavirus"),
+    "influenza": _l("Influenza"),
+    "zoster": _l("Shingles (zoster)"),
+    "covid19": _l("COVID-19"),
+    "rotavirus": _l("Rotavirus"),
+    "rsv": _l("Respiratory syncytial virus"),
+    "tuberculosis": _l("Tuberculosis (BCG)"),
+    "yellow_fever": _l("Yellow fever"),
+    "typhoid": _l("Typhoid"),
+    "rabies": _l("Rabies"),
 }
 SITES = {
-    "left_deltoid": "Left deltoid",
-    "right_deltoid": "Right deltoid",
-    "left_thigh": "Left thigh",
-    "right_thigh": "Right thigh",
-    "oral": "Oral",
-    "intranasal": "Intranasal",
-    "other": "Other",
+    "left_deltoid": _l("Left deltoid"),
+    "right_deltoid": _l("Right deltoid"),
+    "left_thigh": _l("Left thigh"),
+    "right_thigh": _l("Right thigh"),
+    "oral": _l("Oral"),
+    "intranasal": _l("Intranasal"),
+    "other": _l("Other"),
 }
-ADMINISTRATION_STATUSES = {"given": "Given", "refused": "Refused", "held": "Held"}
-CARE_TASK_STATUSES = {"active": "Active", "stopped": "Stopped"}
+ADMINISTRATION_STATUSES = {"given": _l("Given"), "refused": _l("Refused"), "held": _l("Held")}
+CARE_TASK_STATUSES = {"active": _l("Active"), "stopped": _l("Stopped")}
 
 
 class Vaccine(Versioned, Timestamped, Model):
@@ -94,7 +95,7 @@ class Vaccine(Versioned, Timestamped, Model):
 
     @property
     def diseases_text(self) -> str:
-        return ", ".join(DISEASES.get(d, d) for d in self.diseases or ())
+        return ", ".join(str(DISEASES.get(d, d)) for d in self.diseases or ())
 
     def __repr__(self) -> str:
         return f"{self.name} [{self.code}]"

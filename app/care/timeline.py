@@ -49,7 +49,7 @@ def vaccinations(session, patient_id: int, actor):
             at=datetime.combine(v.given_on, time(12), tzinfo=zone),
             kind="vaccination",
             title=gettext("Vaccination: %(vaccine)s (dose %(dose)s)", vaccine=v.vaccine.name, dose=v.dose_number),
-            detail=", ".join(DISEASES.get(d, d) for d in v.vaccine.diseases),
+            detail=", ".join(str(DISEASES.get(d, d)) for d in v.vaccine.diseases),
             url=f"/vaccinations/show/{v.id}",
         )
         for v in patient_vaccinations(session, actor, patient_id)

@@ -11,6 +11,8 @@ Chart.js served from app/static/vendor/chartjs (no CDN).
 from bisect import bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext
+
 from app.clinical import rules
 from app.clinical.models import DIASTOLIC_NORMAL, OBSERVATION_KINDS, Observation
 from app.core.actor import Actor
@@ -22,7 +24,7 @@ BMI_NORMAL = (Decimal("18.5"), Decimal("25"))
 
 
 def chart_kinds() -> dict[str, str]:
-    return {**{kind: spec.label for kind, spec in OBSERVATION_KINDS.items()}, BMI: "Body-mass index"}
+    return {**{kind: gettext(spec.label) for kind, spec in OBSERVATION_KINDS.items()}, BMI: gettext("Body-mass index")}
 
 
 def chart_series(session, actor: Actor, patient_id: int, kind: str) -> dict:
@@ -34,7 +36,7 @@ def chart_series(session, actor: Actor, patient_id: int, kind: str) -> dict:
     observations = rules.patient_observations(session, actor, patient_id, kind=kind)
     series = {
         "kind": kind,
-        "label": spec.label,
+        "label": gettext(spec.label),
         "unit": spec.unit,
         "normal_low": _number(spec.normal_low),
         "normal_high": _number(spec.normal_high),
@@ -74,7 +76,7 @@ def _bmi_series(session, actor: Actor, patient_id: int) -> dict:
             )
     return {
         "kind": BMI,
-        "label": "Body-mass index",
+        "label": gettext("Body-mass index"),
         "unit": "kg/m²",
         "normal_low": float(BMI_NORMAL[0]),
         "normal_high": float(BMI_NORMAL[1]),

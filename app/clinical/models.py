@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, FetchedValue, ForeignKey, Identity, Integer, Numeric, String
 from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -22,16 +24,16 @@ from app.core.models import MAX_LENGTH, Versioned
 from app.core.normalize import clean_text
 from app.records.models import Patient, Staff
 
-CONSULTATION_STATUSES = {"draft": "Draft", "signed": "Signed"}
+CONSULTATION_STATUSES = {"draft": _l("Draft"), "signed": _l("Signed")}
 CONSULTATION_TEXTS = ("reason", "history", "examination", "conclusion", "plan")
-DIAGNOSIS_RANKS = {"principal": "Principal", "secondary": "Secondary"}
+DIAGNOSIS_RANKS = {"principal": _l("Principal"), "secondary": _l("Secondary")}
 PROBLEM_CATEGORIES = {
-    "problem": "Problem",
-    "medical_history": "Past medical history",
-    "surgical_history": "Past surgical history",
-    "family_history": "Family history",
+    "problem": _l("Problem"),
+    "medical_history": _l("Past medical history"),
+    "surgical_history": _l("Past surgical history"),
+    "family_history": _l("Family history"),
 }
-PROBLEM_STATUSES = {"active": "Active", "resolved": "Resolved"}
+PROBLEM_STATUSES = {"active": _l("Active"), "resolved": _l("Resolved")}
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class ObservationKind:
     normal_high: Decimal | None = None
 
 
+def N_(text: str) -> str:
+    """A msgid for the catalogue, translated where it is shown (gettext(kind.label))."""
+    return text
+
+
 def _d(value) -> Decimal:
     return Decimal(str(value))
 
@@ -51,15 +58,15 @@ def _d(value) -> Decimal:
 # Same as observation_unit(), observation_is_abnormal() and the
 # observations_<kind>_bounds CHECKs of migration 0091.
 OBSERVATION_KINDS: dict[str, ObservationKind] = {
-    "temperature": ObservationKind("Temperature", "°C", _d(25), _d(45), _d(36), _d(38)),
-    "pulse": ObservationKind("Pulse", "/min", _d(20), _d(250), _d(50), _d(100)),
-    "blood_pressure": ObservationKind("Blood pressure", "mmHg", _d(40), _d(300), _d(90), _d(140)),
-    "respiratory_rate": ObservationKind("Respiratory rate", "/min", _d(4), _d(80), _d(12), _d(20)),
-    "spo2": ObservationKind("SpO2", "%", _d(50), _d(100), _d(94), None),
-    "weight": ObservationKind("Weight", "kg", _d("0.3"), _d(400)),
-    "height": ObservationKind("Height", "cm", _d(20), _d(250)),
-    "pain_score": ObservationKind("Pain score", "/10", _d(0), _d(10), None, _d(3)),
-    "glycaemia": ObservationKind("Glycaemia", "g/L", _d("0.1"), _d(10), _d("0.7"), _d("1.8")),
+    "temperature": ObservationKind(N_("Temperature"), "°C", _d(25), _d(45), _d(36), _d(38)),
+    "pulse": ObservationKind(N_("Pulse"), "/min", _d(20), _d(250), _d(50), _d(100)),
+    "blood_pressure": ObservationKind(N_("Blood pressure"), "mmHg", _d(40), _d(300), _d(90), _d(140)),
+    "respiratory_rate": ObservationKind(N_("Respiratory rate"), "/min", _d(4), _d(80), _d(12), _d(20)),
+    "spo2": ObservationKind(N_("SpO2"), "%", _d(50), _d(100), _d(94), None),
+    "weight": ObservationKind(N_("Weight"), "kg", _d("0.3"), _d(400)),
+    "height": ObservationKind(N_("Height"), "cm", _d(20), _d(250)),
+    "pain_score": ObservationKind(N_("Pain score"), "/10", _d(0), _d(10), None, _d(3)),
+    "glycaemia": ObservationKind(N_("Glycaemia"), "g/L", _d("0.1"), _d(10), _d("0.7"), _d("1.8")),
 }
 DIASTOLIC_BOUNDS = (_d(20), _d(200))
 DIASTOLIC_NORMAL = (_d(60), _d(90))
@@ -211,7 +218,7 @@ class Observation(Model):
 
     @property
     def label(self) -> str:
-        return OBSERVATION_KINDS[self.kind].label
+        return gettext(OBSERVATION_KINDS[self.kind].label)
 
     @property
     def shown_value(self) -> str:

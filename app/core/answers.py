@@ -64,7 +64,8 @@ def json_endpoint(view):
 
 def error_body(error: CareTrailError, *, screen_json: bool = False) -> dict:
     if screen_json:
-        return {"ok": False, "message": error.message, "field": error.field, **error.details}
+        # A screen shows it to its user: in their language when the catalogue has it (the API keeps English).
+        return {"ok": False, "message": _screen_text(error.message), "field": error.field, **error.details}
     if error.status in FIELD_STATUSES and error.field:
         return {"message": error.as_messages(), **error.details}
     return {"message": error.message, **error.details}
@@ -75,6 +76,12 @@ def page_status(error: CareTrailError | None) -> int:
     form with the message under its field): the refusal's own status, the one
     every other door answers it with; 200 when nothing was refused."""
     return 200 if error is None else error.status
+
+
+def _screen_text(message):
+    from flask_babel import gettext
+
+    return gettext(message) if isinstance(message, str) and message and "%" not in message else message
 
 
 def json_answer(error: CareTrailError):

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import LazyString, gettext, lazy_gettext
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField
 from wtforms.fields import DateField, DateTimeLocalField
@@ -19,10 +20,21 @@ from app.core.timezone import hospital_zone
 FORM_CONTROL = {"class": "form-control"}  # Bootstrap's look, as FAB's own fields have it
 
 
+def _code_and_label(code: str, text) -> LazyString | str:
+    """ "F - Female", "F - Féminin": the label read in each request's language."""
+    if str(code) == str(text):
+        return code
+    return LazyString(_code_dash_label, code, text)
+
+
+def _code_dash_label(code: str, text) -> str:
+    return f"{code} - {gettext(text) if isinstance(text, str) else text}"
+
+
 def code_select(label: str, choices: dict[str, str], *, required: bool = True) -> SelectField:
-    options = [SelectChoice(code, f"{code} - {text}" if code != text else code) for code, text in choices.items()]
+    options = [SelectChoice(code, _code_and_label(code, text)) for code, text in choices.items()]
     # A required code starts empty: a hurried user must choose, not inherit the first option.
-    options.insert(0, SelectChoice("", "Unknown" if not required else "Choose..."))
+    options.insert(0, SelectChoice("", lazy_gettext("Unknown") if not required else lazy_gettext("Choose...")))
     return SelectField(
         label,
         choices=options,

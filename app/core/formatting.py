@@ -89,3 +89,46 @@ def install_filters(app) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_datetime_seconds, "datetime_seconds")
     app.add_template_filter(format_time_of_day, "time_of_day")
+    app.add_template_filter(format_day_and_time, "day_and_time")
+    app.add_template_filter(screen_word, "screen_word")
+    app.add_template_filter(format_day_and_date, "day_and_date")
+
+
+def day_name(iso_weekday: int, width: str = "wide", language: str | None = None) -> str:
+    """A day of the week (ISO: 1 Monday) in the user's language (or `language`),
+    from Babel's locale data: Lundi, Monday; width "abbreviated": Lun., Mon."""
+    from babel.dates import get_day_names
+
+    name = get_day_names(width, locale=language or _language())[(int(iso_weekday) - 1) % 7]
+    return name[:1].upper() + name[1:]
+
+
+def format_day_and_time(value) -> str:
+    """An instant with its day of the week, to the minute: Lun. 07/12/2026 10:00, Mon 07/12/2026 10:00."""
+    if not isinstance(value, datetime):
+        return "" if value is None else str(value)
+    moment = value.astimezone(hospital_zone()) if value.tzinfo else value
+    return f"{day_name(moment.isoweekday(), 'abbreviated')} {moment.strftime(formats()[1])}"
+
+
+def format_day_and_date(value) -> str:
+    """A date with its day of the week: Lun. 07/12/2026."""
+    if isinstance(value, datetime):
+        value = value.astimezone(hospital_zone()) if value.tzinfo else value
+    if not isinstance(value, date):
+        return "" if value is None else str(value)
+    return f"{day_name(value.isoweekday(), 'abbreviated')} {value.strftime(formats()[0])}"
+
+
+def language() -> str:
+    """The current user's language (en, fr)."""
+    return _language()
+
+
+def screen_word(value):
+    """A name the code uses (a role, a menu, a resource) in the user's language when the catalogue has it."""
+    from flask_babel import gettext
+
+    if isinstance(value, str) and value.strip() and "%" not in value:
+        return gettext(value)
+    return value

@@ -35,10 +35,25 @@ def local_midnight(day: date) -> datetime:
 
 
 def local_time(value) -> str:
-    """An instant as the hospital reads it: Mon 07/12/2026 10:00."""
+    """An instant as the hospital reads it, the day in the user's language: Mon 07/12/2026 10:00."""
     if not isinstance(value, datetime):
         return "" if value is None else str(value)
-    return value.astimezone(hospital_zone()).strftime("%a %d/%m/%Y %H:%M")
+    moment = value.astimezone(hospital_zone()) if value.tzinfo else value
+    return f"{_short_day_name(moment)} {moment:%d/%m/%Y %H:%M}"
+
+
+def _short_day_name(moment: datetime) -> str:
+    """Mon, Lun.: Babel's abbreviated day name in the user's language (en outside a request)."""
+    from babel.dates import get_day_names
+
+    try:
+        from flask_babel import get_locale
+
+        language = getattr(get_locale(), "language", None)
+    except (RuntimeError, KeyError, AttributeError):
+        language = None
+    name = get_day_names("abbreviated", locale=language if language in ("en", "fr") else "en")[moment.weekday()]
+    return name[:1].upper() + name[1:]
 
 
 def local_clock(value: datetime) -> str:

@@ -19,6 +19,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
+from flask_babel import gettext, lazy_gettext
 from wtforms import HiddenField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional
@@ -30,6 +31,7 @@ from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
 from app.core.models import text_limits
 from app.core.versions import version_of
+from app.interface.catalogue import lazy_label, translate_form_labels
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import grouped_fields, readable_fields, writable_fields
 
@@ -91,7 +93,7 @@ class FieldNarrowed:
 
 
 def yes_or_no(value) -> str:
-    return "" if value is None else "Yes" if value else "No"
+    return "" if value is None else gettext("Yes") if value else gettext("No")
 
 
 class CareTrailModelView(ModelView):
@@ -133,6 +135,24 @@ class CareTrailModelView(ModelView):
         for name in hidden:
             del form[name]
 
+    def _init_titles(self):
+        """FAB's generated titles ("List Patients", "Show Patient") through the
+        catalogue: "List %(name)s" with the prettified model name, itself a msgid."""
+        own = {name: getattr(self, name) for name in ("list_title", "show_title", "add_title", "edit_title")}
+        super()._init_titles()
+        # The model's name is a msgid of app/interface/fab_strings.py.
+        name = lazy_gettext(self._prettify_name(self.datamodel.model_name))
+        generated = {
+            "list_title": lazy_gettext("List %(name)s", name=name),
+            "show_title": lazy_gettext("Show %(name)s", name=name),
+            "add_title": lazy_gettext("Add %(name)s", name=name),
+            "edit_title": lazy_gettext("Edit %(name)s", name=name),
+        }
+        for attribute, title in generated.items():
+            if not own[attribute]:
+                setattr(self, attribute, title)
+        self.title = self.list_title
+
     def _init_properties(self):
         super()._init_properties()
         # A yes/no column reads "Yes" or "No" on lists and show pages, not
@@ -173,6 +193,8 @@ class CareTrailModelView(ModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             self._label_blank_choices(form)
+            translate_form_labels(form)
+        translate_form_labels(self.search_form)  # the list's "Add filter" menu reads its labels
         # Hidden fields are rendered by the form's hidden_tag(), and this one
         # is never copied onto the record (it is not an edit column).
         self.edit_form = type(self.edit_form.__name__, (self.edit_form,), {OPENED_VERSION: HiddenField()})
@@ -186,7 +208,7 @@ class CareTrailModelView(ModelView):
                 and field.kwargs.get("allow_blank")
                 and not field.kwargs.get("blank_text")
             ):
-                field.kwargs["blank_text"] = self.blank_choice_labels.get(name, NO_CHOICE)
+                field.kwargs["blank_text"] = lazy_label(self.blank_choice_labels.get(name, NO_CHOICE))
 
     def _use_local_date_fields(self) -> None:
         """Date columns are typed as the user's language writes them
@@ -255,7 +277,7 @@ class CareTrailModelView(ModelView):
 
     def saved_message(self, item) -> str:
         """'Patient DUBOIS Marie saved.' rather than FAB's "Added Row" / "Changed Row"."""
-        return f"{self.show_title} {self.record_label(item)} saved."
+        return gettext("%(what)s %(name)s saved.", what=self.show_title, name=self.record_label(item))
 
     def _add(self):
         get_filter_args(self._filters, disallow_if_not_in_search=False)
@@ -316,7 +338,10 @@ class CareTrailModelView(ModelView):
             saved_by = stale.details["changed_by"]
             for name, values in stale.details["changes"].items():
                 if name in form:
-                    form[name].errors = [*form[name].errors, f"Now: {values['now']!r} (saved by {saved_by})"]
+                    form[name].errors = [
+                        *form[name].errors,
+                        gettext("Now: %(value)s (saved by %(user)s)", value=repr(values["now"]), user=saved_by),
+                    ]
             flash(stale.message, "warning")
             return False
         except CareTrailError as violation:

@@ -64,7 +64,7 @@ def _seed_absences(session, doctors: list[Staff], today: date, summary) -> None:
     zone = hospital_zone()
     plans = [
         (1, _next(3, today), time(13, 30), time(17, 30), "Training: ultrasound workshop"),
-        (2, _next(5, today), time(8, 0), time(18, 0), "Day off"),
+        (2, _next(5, today), time(8, 0), time(18, 0), "Congé"),
         (3, _next(2, today) + timedelta(days=7), time(8, 0), time(18, 0), "Congress"),
     ]
     for index, day, start, end, reason in plans:

@@ -13,6 +13,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import request, url_for
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 from app.core.actor import Actor
 from app.core.ages import age_on, months_on
@@ -25,7 +27,7 @@ from app.records.models import Patient
 from app.security.policy import READ, WRITE, may, readable_fields
 from app.security.roles import ALLERGIES, APPOINTMENTS, PATIENTS
 
-SEX_WORDS = {"F": "female", "M": "male", "U": "unknown", "X": "other"}
+SEX_WORDS = {"F": _l("female"), "M": _l("male"), "U": _l("unknown"), "X": _l("other")}
 CLINICAL_ROLES = frozenset({"Doctor", "Nurse", "Radiologist"})
 
 
@@ -57,8 +59,8 @@ def age_in_words(born: date | None, on: date) -> str:
         return ""
     years = age_on(born, on)
     if years >= 2:
-        return f"{years} years"
-    return f"{months_on(born, on)} months"
+        return gettext("%(num)s years", num=years)
+    return ngettext("%(num)s month", "%(num)s months", months_on(born, on))
 
 
 def is_clinical(actor: Actor) -> bool:
@@ -97,7 +99,7 @@ def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | No
     return PatientBanner(
         id=patient.id,
         name=f"{patient.last_name.upper()} {patient.first_name}",
-        sex=SEX_WORDS.get(patient.sex, patient.sex or ""),
+        sex=str(SEX_WORDS.get(patient.sex, patient.sex or "")),
         age=age_in_words(patient.birth_date, patient.deceased_on or today()),
         birth_date=format_date(patient.birth_date),
         mrn=patient.mrn,
@@ -141,13 +143,18 @@ def _actions(session, actor: Actor, patient: Patient) -> list[dict]:
     actions = []
     if may(actor, WRITE, PATIENTS):
         actions.append(
-            {"name": "edit", "label": "Edit", "icon": "fa-edit", "url": url_for("PatientView.edit", pk=patient.id)}
+            {
+                "name": "edit",
+                "label": gettext("Edit"),
+                "icon": "fa-edit",
+                "url": url_for("PatientView.edit", pk=patient.id),
+            }
         )
     if may(actor, WRITE, APPOINTMENTS) and patient.status != "deceased":
         actions.append(
             {
                 "name": "book",
-                "label": "Book",
+                "label": gettext("Book"),
                 "icon": "fa-calendar-plus",
                 "url": url_for("FindSlotView.index", patient_id=patient.id),
             }
@@ -156,7 +163,7 @@ def _actions(session, actor: Actor, patient: Patient) -> list[dict]:
         actions.append(
             {
                 "name": "prescribe",
-                "label": "Prescribe",
+                "label": gettext("Prescribe"),
                 "icon": "fa-prescription",
                 "url": url_for("PrescriptionView.add", patient_id=patient.id),
             }
@@ -165,7 +172,7 @@ def _actions(session, actor: Actor, patient: Patient) -> list[dict]:
         actions.append(
             {
                 "name": "print",
-                "label": "Print record",
+                "label": gettext("Print record"),
                 "icon": "fa-print",
                 "method": "post",
                 "url": url_for("DocumentIssueView.issue", patient_id=patient.id, kind="patient_record"),

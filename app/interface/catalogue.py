@@ -13,9 +13,11 @@ import ast
 import re
 
 from flask_babel import lazy_gettext
+from wtforms.fields.core import UnboundField
 
 LABELLED_ATTRIBUTES = {"label_columns", "description_columns"}
 TITLE_ATTRIBUTES = {"list_title", "show_title", "add_title", "edit_title"}
+FIELDSET_ATTRIBUTES = {"show_fieldsets", "add_fieldsets", "edit_fieldsets"}
 MENU_CALLS = {"add_view", "add_link", "add_separator"}
 MENU_KEYWORDS = {"category", "label", "category_label"}
 MENU_CONSTANT = re.compile(r"^[A-Z_]+_(MENU|CATEGORY)$")
@@ -92,8 +94,8 @@ def _translate(message, gettext):
 
 
 def translate_screens(appbuilder) -> None:
-    """Every registered screen's menu labels, column labels, hints and titles through gettext (lazily:
-    each request reads them in its own language)."""
+    """Every registered screen's menu labels, column labels, hints, titles, fieldsets and form labels
+    through gettext (lazily: each request reads them in its own language)."""
     for item in appbuilder.menu.get_list():
         _translate_menu_item(item)
     for view in appbuilder.baseviews:
@@ -105,6 +107,14 @@ def translate_screens(appbuilder) -> None:
             title = getattr(view, attribute, None)
             if isinstance(title, str):
                 setattr(view, attribute, _lazy(title))
+        for attribute in ("add_form", "edit_form", "search_form"):
+            form = getattr(view, attribute, None)
+            if form is not None:
+                translate_form_labels(form)  # FAB renders field.label.text as it is
+        for attribute in FIELDSET_ATTRIBUTES:
+            fieldsets = getattr(view, attribute, None)
+            if isinstance(fieldsets, list):
+                setattr(view, attribute, [(_lazy(title), fields) for title, fields in fieldsets])
 
 
 def _translate_menu_item(item) -> None:
@@ -116,3 +126,24 @@ def _translate_menu_item(item) -> None:
 
 def _lazy(text):
     return lazy_gettext(text) if isinstance(text, str) and text and "%" not in text else text
+
+
+def lazy_label(text):
+    """A screen string read in each request's language (a msgid of the catalogue); other values as they are."""
+    return lazy_gettext(text) if isinstance(text, str) and text.strip() and "%" not in text else text
+
+
+def translate_form_labels(form) -> None:
+    """The labels and hints of a form's fields (FAB's generated ones and a
+    view's extra fields) through the catalogue: FAB renders field.label.text
+    and field.description as they are."""
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if not isinstance(field, UnboundField):
+            continue
+        if field.args and isinstance(field.args[0], str):
+            field.args = (lazy_label(field.args[0]), *field.args[1:])
+        if isinstance(field.kwargs.get("label"), str):
+            field.kwargs["label"] = lazy_label(field.kwargs["label"])
+        if isinstance(field.kwargs.get("description"), str):
+            field.kwargs["description"] = lazy_label(field.kwargs["description"])

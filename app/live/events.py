@@ -17,6 +17,7 @@ from app.agenda.models import Appointment
 from app.agenda.rules import patient_label
 from app.alerts.models import Alert
 from app.alerts.rules import unread_count
+from app.alerts.wording import alert_summary
 from app.core.actor import Actor
 from app.core.formatting import format_datetime
 from app.security.policy import READ, may
@@ -49,7 +50,7 @@ def _alert_event(session, actor: Actor, alert_id: int) -> dict | None:
         "id": alert.id,
         "severity": alert.severity,
         "title": gettext("New alert"),
-        "text": alert.summary,
+        "text": alert_summary(alert.summary),  # stored as written, read in the user's language
         "url": "/alerts/?status=new",
         "bell": unread_count(session, actor),
     }

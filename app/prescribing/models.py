@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -150,21 +151,21 @@ def term_label(kind: str, value: str) -> str:
 
 
 PRESCRIPTION_STATUSES = {
-    "draft": "Draft",
-    "signed": "Signed",
-    "cancelled": "Cancelled",
-    "expired": "Expired",
-    "renewed": "Renewed",  # replaced by its signed renewal (renewed_by_id), set by the database
+    "draft": _l("Draft"),
+    "signed": _l("Signed"),
+    "cancelled": _l("Cancelled"),
+    "expired": _l("Expired"),
+    "renewed": _l("Renewed"),  # replaced by its signed renewal (renewed_by_id), set by the database
 }
 ALLERGY_SEVERITIES = {
-    "unknown": "Unknown",
-    "mild": "Mild",
-    "moderate": "Moderate",
-    "severe": "Severe",
-    "anaphylaxis": "Anaphylaxis",
+    "unknown": _l("Unknown"),
+    "mild": _l("Mild"),
+    "moderate": _l("Moderate"),
+    "severe": _l("Severe"),
+    "anaphylaxis": _l("Anaphylaxis"),
 }
-ALLERGY_STATUSES = {"active": "Active", "resolved": "Resolved"}
-ALLERGY_SOURCES = {"recorded": "Recorded", "imported": "Imported free text"}
+ALLERGY_STATUSES = {"active": _l("Active"), "resolved": _l("Resolved")}
+ALLERGY_SOURCES = {"recorded": _l("Recorded"), "imported": _l("Imported free text")}
 
 
 class PatientAllergy(Versioned, Timestamped, Model):

@@ -4,13 +4,14 @@ from datetime import date
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Computed, Date, FetchedValue, ForeignKey, Identity, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.models import MAX_LENGTH, Timestamped, Versioned
 from app.core.normalize import clean_text, normalize_email, normalize_nir, normalize_phone
 
-SEXES = {"F": "Female", "M": "Male", "X": "Unspecified / other"}
+SEXES = {"F": _l("Female"), "M": _l("Male"), "X": _l("Unspecified / other")}
 BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 
 
@@ -32,7 +33,11 @@ EDITABLE_PATIENT_FIELDS = IDENTITY_FIELDS + CONTACT_FIELDS + MEDICAL_FIELDS + ST
 
 # A patient whose records are kept (archived documents, prescriptions) is
 # marked inactive or deceased rather than deleted; deceased ones are not booked.
-PATIENT_STATUSES = {"active": "Active", "inactive": "Inactive (no longer followed here)", "deceased": "Deceased"}
+PATIENT_STATUSES = {
+    "active": _l("Active"),
+    "inactive": _l("Inactive (no longer followed here)"),
+    "deceased": _l("Deceased"),
+}
 
 
 class Patient(Versioned, Timestamped, Model):
@@ -163,11 +168,11 @@ class Staff(Versioned, Timestamped, Model):
 
 
 ROOM_KINDS = {
-    "consultation": "Consultation",
-    "imaging": "Imaging",
-    "operating": "Operating theatre",
-    "ward": "Ward",
-    "other": "Other",
+    "consultation": _l("Consultation"),
+    "imaging": _l("Imaging"),
+    "operating": _l("Operating theatre"),
+    "ward": _l("Ward"),
+    "other": _l("Other"),
 }
 
 

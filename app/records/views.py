@@ -21,6 +21,8 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
@@ -185,15 +187,18 @@ class PatientView(CareTrailModelView):
         "deceased_on": format_date,
         "created_at": format_datetime,
         "updated_at": format_datetime,
+        # Codes stored, words shown in the user's language.
+        "sex": lambda code: SEXES.get(code, code or ""),
+        "status": lambda code: PATIENT_STATUSES.get(code, code or ""),
     }
     extra_args = {
         **extra_args,
         # Links above the list (templates/pages/person_list.html): FAB's "equal" (2) and "not equal" (5) filters.
         "status_links": [
-            ("Active", None),
-            ("Inactive", "_flt_2_status=inactive"),
-            ("Deceased", "_flt_2_status=deceased"),
-            ("All", "_flt_5_status=-"),
+            (_l("Active"), None),
+            (_l("Inactive"), "_flt_2_status=inactive"),
+            (_l("Deceased"), "_flt_2_status=deceased"),
+            (_l("All"), "_flt_5_status=-"),
         ],
     }
 
@@ -313,7 +318,7 @@ class PatientView(CareTrailModelView):
         duplicates are offered, any other is named by its hospital number."""
         patient = self.datamodel.get(pk, self._base_filters)
         if patient is None:
-            flash(f"Patient #{pk} does not exist.", "warning")
+            flash(gettext("Patient #%(n)s does not exist.", n=pk), "warning")
             return redirect(url_for(f"{self.endpoint}.list"))
         reason, error, typed = "", None, ""
         if request.method == "POST":
@@ -330,7 +335,12 @@ class PatientView(CareTrailModelView):
             except CareTrailError as problem:
                 error = problem
             else:
-                flash(f"Patient {who} merged into {keep.full_name} ({keep.mrn}).", "success")
+                flash(
+                    gettext(
+                        "Patient %(name)s merged into %(kept)s (%(mrn)s).", name=who, kept=keep.full_name, mrn=keep.mrn
+                    ),
+                    "success",
+                )
                 return redirect(url_for(f"{self.endpoint}.show", pk=int(keep_id)))
         return self.render_template(
             "pages/patient_merge.html",
@@ -371,7 +381,7 @@ class PatientView(CareTrailModelView):
         reason stamped on every audit entry of the transaction (cascades too)."""
         patient = self.datamodel.get(pk, self._base_filters)
         if patient is None:
-            flash(f"Patient #{pk} does not exist (already deleted?).", "warning")
+            flash(gettext("Patient #%(n)s does not exist (already deleted?).", n=pk), "warning")
             return redirect(url_for(f"{self.endpoint}.list"))
         reason, error = "", None
         if request.method == "POST":

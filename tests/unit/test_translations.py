@@ -24,9 +24,14 @@ def test_the_compiled_catalogue_matches_the_po_file():
     french = read_catalog("fr")
     with po_path("fr").with_suffix(".mo").open("rb") as handle:
         compiled = read_mo(handle)
-    as_po = {m.id: m.string for m in french if m.id and m.string and not m.fuzzy}
-    as_mo = {m.id: m.string for m in compiled if m.id}
+    as_po = {_key(m.id): _key(m.string) for m in french if m.id and m.string and not m.fuzzy}
+    as_mo = {_key(m.id): _key(m.string) for m in compiled if m.id}
     assert as_mo == as_po, "translations/fr/LC_MESSAGES/messages.mo is stale: run `make translations`"
+
+
+def _key(value):
+    """A plural message's id and strings as a tuple (read_po gives lists, read_mo tuples)."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def test_placeholders_survive_translation():

@@ -220,7 +220,7 @@ def may_call_from_here(appointment: Appointment) -> bool:
     return (
         appointment.status == "arrived"
         and appointment.starts_at.astimezone(hospital_zone()).date() == today()
-        and may_write_agenda(db.session, current_actor(), appointment.doctor_id)
+        and agenda_writer(db.session, current_actor())(appointment.doctor_id)
     )
 
 

@@ -11,6 +11,7 @@
 from flask import Response, abort, flash, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 
 from app.agenda.access import manages_every_agenda, staff_id_of
 from app.agenda.calendar import bookable_doctors
@@ -77,9 +78,9 @@ class CalendarFeedAdminView(BaseView):
             flash(refused.message, "danger")
         else:
             if revoked:
-                flash(f"The calendar address of {doctor.display_name} no longer works.", "success")
+                flash(gettext("The calendar address of %(name)s no longer works.", name=doctor.display_name), "success")
             else:
-                flash(f"{doctor.display_name} had no calendar address.", "info")
+                flash(gettext("%(name)s had no calendar address.", name=doctor.display_name), "info")
         return redirect(url_for("CalendarFeedAdminView.index"))
 
     def _render(self, new_feed: dict | None = None):

@@ -8,6 +8,7 @@ acknowledged with a checkbox (the API's `force`).
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext, ngettext
 
 from app.audit import restore as audit_restore
 from app.audit.deleted_patients import deleted_patients
@@ -47,7 +48,7 @@ class AuditRestoreView(BaseView):
         back = _local(request.values.get("next")) or url_for("AuditLogView.index")
         entry = get_entry(entry_id)
         if entry is None:
-            flash(f"No audit entry {entry_id}.", "danger")
+            flash(gettext("No audit entry %(n)s.", n=entry_id), "danger")
             return redirect(back)
         error = None
         if request.method == "POST":
@@ -68,7 +69,12 @@ class AuditRestoreView(BaseView):
                 if outcome.status == "unchanged":
                     flash("Nothing to restore: the record is already in that state.", "info")
                 else:
-                    flash(f"Restored ({outcome.changed_rows} row(s) changed).", "success")
+                    flash(
+                        ngettext(
+                            "Restored (%(num)s row changed).", "Restored (%(num)s rows changed).", outcome.changed_rows
+                        ),
+                        "success",
+                    )
                 return redirect(back)
         try:
             preview = audit_restore.preview(db.session, current_actor(), entry_id, mode)

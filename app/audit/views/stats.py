@@ -9,6 +9,7 @@ from flask_appbuilder.security.decorators import has_access
 from app.audit.search import AuditFilters, AuditQueryError
 from app.audit.stats import audit_statistics
 from app.core.errors import BadInput
+from app.core.formatting import day_name
 from app.security.roles import AUDIT
 
 DEFAULT_DAYS = 30
@@ -43,5 +44,5 @@ class AuditStatsView(BaseView):
             error=error,
             peak=peak or 1,
             params=params,
-            weekdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+            weekdays=[day_name(day, "abbreviated") for day in range(1, 8)],
         ), (400 if error else 200)

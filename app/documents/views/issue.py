@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 
 from app.core.actor import Actor, current_actor
 from app.core.answers import page_status
@@ -159,7 +160,7 @@ class DocumentIssueView(BaseView):
                     errors[name] = refused.message
                 error = refused
             else:
-                flash(f"{document.title}: issued and archived.", "success")
+                flash(gettext("%(name)s: issued and archived.", name=document.title), "success")
                 return redirect(url_for("DocumentView.print_pdf", pk=document.id), code=303)
         return self.render_template(
             "pages/document_certificate.html",

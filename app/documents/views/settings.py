@@ -10,6 +10,7 @@ time zone is not edited here: `flask setup` keeps it equal to TIMEZONE.
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FileField, Form, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -47,39 +48,44 @@ def _multiline(value):
 
 class HospitalSettingsForm(Form):
     name = StringField(
-        "Hospital name", validators=[DataRequired(), Length(max=200)], filters=[_text], render_kw=FORM_CONTROL
+        _l("Hospital name"), validators=[DataRequired(), Length(max=200)], filters=[_text], render_kw=FORM_CONTROL
     )
     address = TextAreaField(
-        "Address", validators=[Optional(), Length(max=500)], filters=[_multiline], render_kw={**FORM_CONTROL, "rows": 3}
+        _l("Address"),
+        validators=[Optional(), Length(max=500)],
+        filters=[_multiline],
+        render_kw={**FORM_CONTROL, "rows": 3},
     )
     phone = StringField(
-        "Phone",
+        _l("Phone"),
         validators=[Optional(), FormRule(phone_rule)],
         filters=[_text],
-        description="French or international number; stored as +33…",
+        description=_l("French or international number; stored as +33…"),
         render_kw=FORM_CONTROL,
     )
     finess = StringField(
-        "FINESS number",
+        _l("FINESS number"),
         # Checked by the database alone (hospital_settings_finess_check): its message comes back here.
         validators=[Optional()],
         filters=[lambda value: (value or "").replace(" ", "").upper() or None],
-        description="9 characters: the département (2A/2B in Corsica) then 7 digits",
+        description=_l("9 characters: the département (2A/2B in Corsica) then 7 digits"),
         render_kw=FORM_CONTROL,
     )
     footer = TextAreaField(
-        "Footer",
+        _l("Footer"),
         validators=[Optional(), Length(max=500)],
         filters=[_multiline],
-        description="Printed at the bottom of every page (legal mentions, opening hours...)",
+        description=_l("Printed at the bottom of every page (legal mentions, opening hours...)"),
         render_kw={**FORM_CONTROL, "rows": 2},
     )
     logo = FileField(
-        "New logo",
-        description=f"PNG, JPEG or SVG, {LOGO_MAX_BYTES // 1024} KB at most; leave empty to keep the current one",
+        _l("New logo"),
+        description=_l(
+            "PNG, JPEG or SVG, %(kb)s KB at most; leave empty to keep the current one", kb=LOGO_MAX_BYTES // 1024
+        ),
         render_kw={"accept": "image/png,image/jpeg,image/svg+xml"},
     )
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(_l("Remove the logo"))
 
     def validate_logo(self, field) -> None:
         upload = request.files.get(field.name)

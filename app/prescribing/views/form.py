@@ -10,6 +10,8 @@ what is acceptable, and its messages name the line ("Line 2: ...").
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -37,15 +39,15 @@ LABEL_CODE = re.compile(r"\[([^\]]+)\]\s*$")  # "Amoxicillin 1 g [DEMO-0023]" ->
 
 class ItemForm(Form):
     medication_id = HiddenField()
-    medication = StringField("Medication", render_kw={**FORM_CONTROL, "autocomplete": "off"})
-    dose = StringField("Dose", render_kw={**FORM_CONTROL, "inputmode": "decimal"})
-    dose_unit = StringField("Unit", render_kw={**FORM_CONTROL, "placeholder": "mg, tablet..."})
-    frequency = StringField("How often", render_kw={**FORM_CONTROL, "placeholder": "3 times a day"})
-    duration_days = IntegerField("Days", validators=[Optional(), NumberRange(1, 366)], render_kw=FORM_CONTROL)
-    route = StringField("Route", render_kw={**FORM_CONTROL, "placeholder": "oral..."})
-    quantity = IntegerField("Packs", validators=[Optional(), NumberRange(1, 9999)], render_kw=FORM_CONTROL)
-    instructions = StringField("Instructions", render_kw=FORM_CONTROL)
-    is_ald = BooleanField("ALD (long-term condition)")
+    medication = StringField(_l("Medication"), render_kw={**FORM_CONTROL, "autocomplete": "off"})
+    dose = StringField(_l("Dose"), render_kw={**FORM_CONTROL, "inputmode": "decimal"})
+    dose_unit = StringField(_l("Unit"), render_kw={**FORM_CONTROL, "placeholder": _l("mg, tablet...")})
+    frequency = StringField(_l("How often"), render_kw={**FORM_CONTROL, "placeholder": _l("3 times a day")})
+    duration_days = IntegerField(_l("Days"), validators=[Optional(), NumberRange(1, 366)], render_kw=FORM_CONTROL)
+    route = StringField(_l("Route"), render_kw={**FORM_CONTROL, "placeholder": _l("oral...")})
+    quantity = IntegerField(_l("Packs"), validators=[Optional(), NumberRange(1, 9999)], render_kw=FORM_CONTROL)
+    instructions = StringField(_l("Instructions"), render_kw=FORM_CONTROL)
+    is_ald = BooleanField(_l("ALD (long-term condition)"))
 
     def is_blank(self) -> bool:
         # The ALD box alone does not make a line.
@@ -55,13 +57,13 @@ class ItemForm(Form):
 
 class PrescriptionForm(Form):
     patient_id = HiddenField()
-    prescriber_id = SelectField("Prescriber", coerce=str, validate_choice=False, render_kw=FORM_CONTROL)
-    valid_until = DateField("Valid until", validators=[Optional()], render_kw=FORM_CONTROL)
+    prescriber_id = SelectField(_l("Prescriber"), coerce=str, validate_choice=False, render_kw=FORM_CONTROL)
+    valid_until = DateField(_l("Valid until"), validators=[Optional()], render_kw=FORM_CONTROL)
     renewals_allowed = IntegerField(
-        "Renewals allowed", validators=[Optional(), NumberRange(0, 12)], default=0, render_kw=FORM_CONTROL
+        _l("Renewals allowed"), validators=[Optional(), NumberRange(0, 12)], default=0, render_kw=FORM_CONTROL
     )
-    notes = TextAreaField("Notes", render_kw={**FORM_CONTROL, "rows": 2})
-    override_reason = TextAreaField("Override reason", render_kw={**FORM_CONTROL, "rows": 2})
+    notes = TextAreaField(_l("Notes"), render_kw={**FORM_CONTROL, "rows": 2})
+    override_reason = TextAreaField(_l("Override reason"), render_kw={**FORM_CONTROL, "rows": 2})
     items = FieldList(FormField(ItemForm), min_entries=1)
 
 
@@ -69,7 +71,10 @@ def prescriber_choices() -> list[SelectChoice]:
     doctors = db.session.scalars(
         sa.select(Staff).where(Staff.profession == "doctor", Staff.is_active).order_by(Staff.last_name)
     )
-    return [SelectChoice("", "Choose..."), *(SelectChoice(str(doctor.id), doctor.display_name) for doctor in doctors)]
+    return [
+        SelectChoice("", gettext("Choose...")),
+        *(SelectChoice(str(doctor.id), doctor.display_name) for doctor in doctors),
+    ]
 
 
 def form_for(prescription=None, formdata=None, *, patient_id: int | None = None) -> PrescriptionForm:

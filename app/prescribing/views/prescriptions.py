@@ -12,6 +12,7 @@ the buttons that will work.
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from markupsafe import Markup
 
 from app.core.actor import Actor, current_actor
@@ -146,7 +147,7 @@ class PrescriptionView(CareTrailModelView):
             correction = prescribing.replace_prescription(db.session, current_actor(), pk)
         except CareTrailError as refused:
             return self._page(self._or_404(pk), error=refused.message), page_status(refused)
-        flash(f"Correction drafted: edit it, then sign it to replace prescription {pk}.", "success")
+        flash(gettext("Correction drafted: edit it, then sign it to replace prescription %(n)s.", n=pk), "success")
         return redirect(url_for(f"{self.endpoint}.edit", pk=correction.id))
 
     @expose("/delete-draft/<int:pk>", methods=["POST"])

@@ -23,6 +23,11 @@
   var inactiveBox = document.getElementById("calendar-inactive");
   var messageBox = document.getElementById("calendar-message");
   var $ = window.jQuery;
+  // The page's words in the user's language (templates/pages/calendar.html, #calendar-messages).
+  var messagesNode = document.getElementById("calendar-messages");
+  var messages = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+  function t(text) { return messages[text] || text; }
+  var language = document.documentElement.lang || "en";
 
   function url(name, id) { return config.urls[name].replace("__ID__", String(id)); }
 
@@ -63,10 +68,10 @@
         function (data) { return { ok: response.ok && data.ok !== false, status: response.status, data: data }; },
         function () {
           return { ok: false, status: response.status, data: {
-            message: "The page is out of date or your session has ended: reload the page and try again." } };
+            message: t("The page is out of date or your session has ended: reload the page and try again.") } };
         });
     }, function () {
-      return { ok: false, status: 0, data: { message: "The server could not be reached; nothing was changed." } };
+      return { ok: false, status: 0, data: { message: t("The server could not be reached; nothing was changed.") } };
     });
   }
 
@@ -107,10 +112,10 @@
     }).then(function (answer) {
       if (!answer.ok) {
         info.revert();
-        showMessage(answer.data.message || "This change was refused.", "danger");
+        showMessage(answer.data.message || t("This change was refused."), "danger");
         return;
       }
-      showMessage("Moved: " + event.title + ", " + answer.data.event.start.replace("T", " ").slice(0, 16) + ".", "success");
+      showMessage(t("Moved: ") + event.title + ", " + answer.data.event.start.replace("T", " ").slice(0, 16) + ".", "success");
       calendar.refetchEvents();
     });
   }
@@ -159,15 +164,15 @@
       var data = {};
       new FormData(bookingForm).forEach(function (value, name) { data[name] = value; });
       if (data.starts_at && data.starts_at.length === 16) { data.starts_at += ":00"; }
-      if (!data.patient_id) { showError(bookingError, "Choose a patient: type a few letters of the name."); return; }
-      if (!data.doctor_id) { showError(bookingError, "Choose a doctor."); return; }
+      if (!data.patient_id) { showError(bookingError, t("Choose a patient: type a few letters of the name.")); return; }
+      if (!data.doctor_id) { showError(bookingError, t("Choose a doctor.")); return; }
       var button = document.getElementById("booking-submit");
       button.disabled = true;
       postJson(config.urls.book, data).then(function (answer) {
         button.disabled = false;
-        if (!answer.ok) { showError(bookingError, answer.data.message || "This booking was refused."); return; }
+        if (!answer.ok) { showError(bookingError, answer.data.message || t("This booking was refused.")); return; }
         $("#booking-modal").modal("hide");
-        showMessage("Booked: " + answer.data.event.title + ", " +
+        showMessage(t("Booked: ") + answer.data.event.title + ", " +
                     answer.data.event.start.replace("T", " ").slice(0, 16) + ".", "success");
         calendar.refetchEvents();
       });
@@ -192,7 +197,7 @@
   function changeStatus(status, reason) {
     postJson(url("status", shownEvent.id), { status: status, cancellation_reason: reason || null })
       .then(function (answer) {
-        if (!answer.ok) { showError(eventError, answer.data.message || "This change was refused."); return; }
+        if (!answer.ok) { showError(eventError, answer.data.message || t("This change was refused.")); return; }
         $("#event-modal").modal("hide");
         showMessage(shownEvent.title + ": " + answer.data.event.extendedProps.status_label + ".", "success");
         calendar.refetchEvents();
@@ -208,17 +213,17 @@
     document.getElementById("event-title").textContent = event.title;
     var list = document.getElementById("event-details");
     list.innerHTML = "";
-    detail(list, "When", event.startStr.slice(0, 16).replace("T", " ") + " - " + event.endStr.slice(11, 16) +
+    detail(list, t("When"), event.startStr.slice(0, 16).replace("T", " ") + " - " + event.endStr.slice(11, 16) +
            " (" + props.duration_minutes + " min)");
-    detail(list, "Patient", props.patient);
-    detail(list, "Doctor", props.doctor);
-    detail(list, "Type", props.type);
-    detail(list, "Room", props.room);
-    detail(list, "Status", props.status_label);
-    detail(list, "Cancelled because", props.cancellation_reason);
-    detail(list, "Doctor away", props.needs_rebooking ? "To be rebooked (postpone it)" : null);
-    detail(list, "Kept during the absence", props.absence_exception_reason);
-    detail(list, "Notes", props.notes);
+    detail(list, t("Patient"), props.patient);
+    detail(list, t("Doctor"), props.doctor);
+    detail(list, t("Type"), props.type);
+    detail(list, t("Room"), props.room);
+    detail(list, t("Status"), props.status_label);
+    detail(list, t("Cancelled because"), props.cancellation_reason);
+    detail(list, t("Doctor away"), props.needs_rebooking ? t("To be rebooked (postpone it)") : null);
+    detail(list, t("Kept during the absence"), props.absence_exception_reason);
+    detail(list, t("Notes"), props.notes);
     var actions = document.getElementById("event-actions");
     actions.innerHTML = "";
     props.next_statuses.forEach(function (next) {
@@ -226,7 +231,7 @@
       button.type = "button";
       button.className = "btn btn-sm " + (next.code === "cancelled" ? "btn-danger" : "btn-default");
       button.dataset.status = next.code;
-      button.textContent = next.code === "cancelled" ? "Cancel..." : next.label;
+      button.textContent = next.code === "cancelled" ? t("Cancel...") : next.label;
       button.addEventListener("click", function () {
         if (next.code === "cancelled") { cancelGroup.hidden = false; document.getElementById("event-cancel-reason").focus(); return; }
         changeStatus(next.code);
@@ -238,7 +243,7 @@
       var postpone = document.createElement("a");
       postpone.className = "btn btn-sm btn-warning ct-postpone";
       postpone.href = url("postpone", event.id);
-      postpone.textContent = "Postpone...";
+      postpone.textContent = t("Postpone...");
       actions.appendChild(postpone);
     }
     document.getElementById("event-open").href = url("show", event.id);
@@ -248,7 +253,7 @@
 
   document.getElementById("event-cancel-confirm").addEventListener("click", function () {
     var reason = document.getElementById("event-cancel-reason").value.trim();
-    if (!reason) { showError(eventError, "Give a reason for the cancellation."); return; }
+    if (!reason) { showError(eventError, t("Give a reason for the cancellation.")); return; }
     changeStatus("cancelled", reason);
   });
 
@@ -263,8 +268,11 @@
     initialView: window.matchMedia("(max-width: 600px)").matches ? "listDay" : config.initialView,
     initialDate: config.initialDate || undefined,
     firstDay: 1,
+    // Titles and list headings in the user's language (the browser's Intl data; no locale file to load).
+    locales: [{ code: language, week: { dow: 1, doy: 4 }, noEventsText: t("No appointment") }],
+    locale: language,
     headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth" },
-    buttonText: { today: "Today", day: "Day", week: "Week", month: "Month" },
+    buttonText: { today: t("Today"), day: t("Day"), week: t("Week"), month: t("Month") },
     allDaySlot: false,
     slotDuration: "00:15:00",
     slotLabelInterval: "01:00",
@@ -276,7 +284,7 @@
     dayHeaderContent: function (arg) {
       // "Mon 07/12": day first, as the hospital writes dates (arg.date is UTC-coerced).
       var day = arg.date;
-      var weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][day.getUTCDay()];
+      var weekday = new Intl.DateTimeFormat(language, { weekday: "short", timeZone: "UTC" }).format(day);
       if (arg.view.type === "dayGridMonth") { return weekday; }
       return weekday + " " + String(day.getUTCDate()).padStart(2, "0") + "/" + String(day.getUTCMonth() + 1).padStart(2, "0");
     },
@@ -298,7 +306,7 @@
     events: {
       url: config.urls.events,
       extraParams: filters,
-      failure: function () { showMessage("The calendar could not load its appointments; reload the page.", "danger"); }
+      failure: function () { showMessage(t("The calendar could not load its appointments; reload the page."), "danger"); }
     },
     select: function (info) {
       calendar.unselect();

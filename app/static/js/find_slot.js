@@ -8,7 +8,7 @@
       var patientId = chosen ? chosen.value : form.elements.patient_id.value;
       if (!patientId) {
         event.preventDefault();
-        window.alert("Choose the patient first: type a few letters of the name above.");
+        window.alert(form.getAttribute("data-choose-patient") || "Choose the patient first: type a few letters of the name above.");
         if (chosen) { document.getElementById("slot-patient-query").focus(); }
         return;
       }

@@ -17,6 +17,7 @@
     var query = picker.querySelector(".ct-patient-query");
     var hidden = picker.querySelector(".ct-patient-id");
     var matches = picker.querySelector(".ct-patient-matches");
+    var noMatch = picker.getAttribute("data-no-match") || "No patient matches.";  // in the page's language
     var url = picker.getAttribute("data-lookup-url");
     var timer = null;
     var inFlight = null;
@@ -44,7 +45,7 @@
       if (!patients.length) {
         var none = document.createElement("div");
         none.className = "list-group-item ct-patient-none";
-        none.textContent = "No patient matches.";
+        none.textContent = noMatch;
         matches.appendChild(none);
         return;
       }
@@ -70,7 +71,7 @@
           // A refusal (one or two letters) says why in its message.
           return response.json().then(function (body) { return response.ok ? body : { message: body.message }; });
         })
-        .then(function (body) { if (Array.isArray(body)) { show(body); } else { hint(body.message || "No patient matches."); } })
+        .then(function (body) { if (Array.isArray(body)) { show(body); } else { hint(body.message || noMatch); } })
         .catch(function (error) { if (error.name !== "AbortError") { clearMatches(); } });
     }
 

@@ -362,6 +362,18 @@ def test_a_doctor_does_not_edit_another_doctors_report(client, login, ward):
     assert "You may only change your own hospitalisation reports." in response.get_data(as_text=True)
 
 
+def test_the_editor_of_another_doctors_report_is_refused_by_the_rule(client, login, ward):
+    """The report editor asks documents.reports.check_may_write_report, the
+    rule every save asks (REPORT_RULES): the screen holds no check of its own."""
+    report = add_report(ward["conn"], ward["dubois"], ward["petit"])
+    login("doctor")
+    response = client.get(f"/hospitalisation-reports/edit/{report}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/hospitalisation-reports/show/{report}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You may only change your own hospitalisation reports." in shown
+
+
 def test_a_nurse_reads_and_prints_a_report_but_does_not_write_one(client, login, ward):
     conn = ward["conn"]
     report = add_report(conn, ward["dubois"], ward["martin"])

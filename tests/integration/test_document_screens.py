@@ -251,6 +251,20 @@ def test_a_certificate_is_filled_in_from_its_template_fields_then_opens(client, 
     }
 
 
+def test_the_certificate_editor_is_refused_by_the_rule_to_who_may_not_issue_one(client, login, ward):
+    """A nurse may issue documents, not a certificate: the editor asks
+    documents.access.check_may_issue, the rule issue_document asks on every
+    save (screen or API), and only answers the refusal."""
+    template_id = add_template(ward["conn"])
+    login("nurse")
+    response = client.get(f"/issue-document/patient/{ward['dubois']}/certificate?template_id={template_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/patients/show/{ward['dubois']}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Only a doctor issues a medical certificate." in shown
+    assert documents(ward["conn"]) == []
+
+
 def templates(conn):
     return conn.execute("SELECT title, version, is_active, fields FROM certificate_templates ORDER BY id").fetchall()
 

@@ -53,9 +53,16 @@ def readable_kinds(actor: Actor) -> list[str]:
     return [kind for kind in ISSUERS if may_read(actor, kind)]
 
 
+# Why a kind is refused, where there is more to say than "not this kind".
+NOT_ISSUED_BY_YOU = {"certificate": "Only a doctor issues a medical certificate."}
+
+
 def check_may_issue(actor: Actor, kind: str) -> None:
+    """Forbidden unless `actor` may issue this kind (may_issue): what
+    issue_document asks before every issue (screens, API, CLI) and what the
+    certificate editor asks before it opens."""
     if kind in ISSUERS and not may_issue(actor, kind):
-        raise Forbidden("You may not issue this kind of document.")
+        raise Forbidden(NOT_ISSUED_BY_YOU.get(kind, "You may not issue this kind of document."))
 
 
 def check_may_read(actor: Actor, kind: str) -> None:

@@ -26,10 +26,18 @@ def may_write_report(session, actor: Actor, report: HospitalisationReport) -> bo
     return is_admin(actor) or actor.is_system or own_doctor_id(session, actor) == report.author_id
 
 
+def check_may_write_report(session, actor: Actor, report: HospitalisationReport) -> None:
+    """Forbidden unless `actor` may change this report (an administrator, or
+    its author: may_write_report).  What every change asks first (REPORT_RULES,
+    on save and delete) and what the editor asks before it opens."""
+    if not may_write_report(session, actor, report):
+        raise Forbidden(NOT_YOURS)
+
+
 class ReportRules(RecordRules):
     def check(self, session, actor: Actor, item, *, deleting: bool = False) -> None:
-        if item.id is not None and not may_write_report(session, actor, _stored(session, item)):
-            raise Forbidden(NOT_YOURS)
+        if item.id is not None:
+            check_may_write_report(session, actor, _stored(session, item))
         if deleting or is_admin(actor) or actor.is_system:
             return
         own = own_doctor_id(session, actor)

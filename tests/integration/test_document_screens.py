@@ -251,6 +251,20 @@ def test_a_certificate_is_filled_in_from_its_template_fields_then_opens(client, 
     }
 
 
+def test_the_certificate_editor_is_refused_by_the_rule_to_who_may_not_issue_one(client, login, ward):
+    """A nurse may issue documents, not a certificate: the editor asks
+    documents.access.check_may_issue, the rule issue_document asks on every
+    save (screen or API), and only answers the refusal."""
+    template_id = add_template(ward["conn"])
+    login("nurse")
+    response = client.get(f"/issue-document/patient/{ward['dubois']}/certificate?template_id={template_id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/patients/show/{ward['dubois']}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Only a doctor issues a medical certificate." in shown
+    assert documents(ward["conn"]) == []
+
+
 def templates(conn):
     return conn.execute("SELECT title, version, is_active, fields FROM certificate_templates ORDER BY id").fetchall()
 
@@ -360,6 +374,18 @@ def test_a_doctor_does_not_edit_another_doctors_report(client, login, ward):
     login("doctor")
     response = client.get(f"/hospitalisation-reports/edit/{report}", follow_redirects=True)
     assert "You may only change your own hospitalisation reports." in response.get_data(as_text=True)
+
+
+def test_the_editor_of_another_doctors_report_is_refused_by_the_rule(client, login, ward):
+    """The report editor asks documents.reports.check_may_write_report, the
+    rule every save asks (REPORT_RULES): the screen holds no check of its own."""
+    report = add_report(ward["conn"], ward["dubois"], ward["petit"])
+    login("doctor")
+    response = client.get(f"/hospitalisation-reports/edit/{report}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/hospitalisation-reports/show/{report}")
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You may only change your own hospitalisation reports." in shown
 
 
 def test_a_nurse_reads_and_prints_a_report_but_does_not_write_one(client, login, ward):

@@ -21,7 +21,7 @@ from app.core.actor import Actor, current_actor
 from app.core.answers import page_status
 from app.core.errors import CareTrailError, Forbidden, NotFound
 from app.core.extensions import db
-from app.documents.access import may_issue, readable_kinds
+from app.documents.access import check_may_issue, may_issue, readable_kinds
 from app.documents.archive import issue_document
 from app.documents.certificates import validate_fields_definition
 from app.documents.errors import DocumentInputError
@@ -130,8 +130,10 @@ class DocumentIssueView(BaseView):
         patient = db.session.get(Patient, patient_id)
         if patient is None:
             abort(404)
-        if not may_issue(current_actor(), "certificate"):
-            flash("Only a doctor issues a medical certificate.", "danger")
+        try:
+            check_may_issue(current_actor(), "certificate")
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
             return redirect(url_for("PatientView.show", pk=patient_id))
         source = request.form if request.method == "POST" else request.args
         template_id = source.get("template_id", type=int)

@@ -17,13 +17,14 @@ from wtforms import DateField, TextAreaField
 from wtforms.validators import DataRequired
 
 from app.core.actor import current_actor
+from app.core.errors import CareTrailError
 from app.core.extensions import db
 from app.core.fields import FORM_CONTROL
 from app.core.timezone import local_time
 from app.core.views import CareTrailModelView
 from app.documents.access import may_issue
 from app.documents.models import HospitalisationReport
-from app.documents.reports import NOT_YOURS, REPORT_RULES, may_write_report
+from app.documents.reports import REPORT_RULES, check_may_write_report
 from app.prescribing.access import is_admin, own_doctor_id
 from app.records.fields import PATIENT_SEARCH_FIELDS, PatientPickerField, PatientRecordInterface
 from app.records.models import Staff
@@ -134,11 +135,14 @@ class HospitalisationReportView(CareTrailModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        """Someone else's report is read, not edited (an admin edits any)."""
+        """Someone else's report is read, not edited (an admin edits any): the
+        editor asks the rule every save asks, and only answers its refusal."""
         report = self.datamodel.get(pk)
         if report is None:
             abort(404)
-        if not may_write_report(db.session, current_actor(), report):
-            flash(NOT_YOURS, "danger")
+        try:
+            check_may_write_report(db.session, current_actor(), report)
+        except CareTrailError as refused:
+            flash(refused.message, "danger")
             return redirect(url_for(f"{self.endpoint}.show", pk=report.id))
         return super().edit(pk)

@@ -71,12 +71,12 @@ def home_figures(session, actor: Actor, kind: str) -> dict:
 def secretary_home(session, actor: Actor) -> dict:
     if not (may(actor, READ, APPOINTMENTS) and manages_every_agenda(actor)):
         raise Forbidden("This home is the reception's: your role does not manage every agenda.")
-    day = today()
-    days = []
-    for offset in (0, 1):
-        when = day + timedelta(days=offset)
-        days.append({"day": when.isoformat(), "label": format_date(when), "doctors": _by_doctor(session, when)})
-    todays = _appointments(session, day)
+    day, tomorrow = today(), today() + timedelta(days=1)
+    todays = _appointments(session, day)  # read once: the day's columns, the check-ins and the waiting room
+    days = [
+        {"day": when.isoformat(), "label": format_date(when), "doctors": _by_doctor(rows)}
+        for when, rows in ((day, todays), (tomorrow, _appointments(session, tomorrow)))
+    ]
     return {
         "days": days,
         "to_check_in": [_row(a, p, d) for a, p, d in todays if a.status in TO_CHECK_IN],
@@ -88,16 +88,20 @@ def secretary_home(session, actor: Actor) -> dict:
     }
 
 
-def _by_doctor(session, day: date) -> list[dict]:
+def _by_doctor(rows) -> list[dict]:
     doctors: dict[int, dict] = {}
-    for appointment, patient, doctor in _appointments(session, day):
+    for appointment, patient, doctor in rows:
         entry = doctors.setdefault(doctor.id, {"doctor": f"Dr {doctor.last_name}", "appointments": []})
         entry["appointments"].append(_row(appointment, patient, doctor))
     return list(doctors.values())
 
 
+# As appointments_to_rebook_idx says it (migration 0121): `IS TRUE` would not use it.
+TO_REBOOK = (Appointment.needs_rebooking,)
+
+
 def _to_rebook(session) -> dict:
-    where = (Appointment.needs_rebooking.is_(True),)
+    where = TO_REBOOK
     count = session.scalar(sa.select(sa.func.count()).select_from(Appointment).where(*where))
     rows = session.execute(_joined().where(*where).order_by(Appointment.starts_at).limit(SHOWN)).all()
     return {"count": count, "appointments": [_row(a, p, d) for a, p, d in rows]}

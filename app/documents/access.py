@@ -53,8 +53,14 @@ def readable_kinds(actor: Actor) -> list[str]:
     return [kind for kind in ISSUERS if may_read(actor, kind)]
 
 
+def N_(text: str) -> str:
+    """A msgid for `make translations`, left as it is: the screens translate
+    a refusal when they show it (app/core/answers.py), the API keeps English."""
+    return text
+
+
 # Why a kind is refused, where there is more to say than "not this kind".
-NOT_ISSUED_BY_YOU = {"certificate": "Only a doctor issues a medical certificate."}
+NOT_ISSUED_BY_YOU = {"certificate": N_("Only a doctor issues a medical certificate.")}
 
 
 def check_may_issue(actor: Actor, kind: str) -> None:
@@ -62,7 +68,7 @@ def check_may_issue(actor: Actor, kind: str) -> None:
     issue_document asks before every issue (screens, API, CLI) and what the
     certificate editor asks before it opens."""
     if kind in ISSUERS and not may_issue(actor, kind):
-        raise Forbidden(NOT_ISSUED_BY_YOU.get(kind, "You may not issue this kind of document."))
+        raise Forbidden(NOT_ISSUED_BY_YOU.get(kind, N_("You may not issue this kind of document.")))
 
 
 def check_may_read(actor: Actor, kind: str) -> None:

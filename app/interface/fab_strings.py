@@ -65,6 +65,7 @@ SCREEN_STRINGS = [
     N_("Form"),
     N_("Given By"),
     N_("Given On"),
+    N_("Search Text"),  # patients.search_text (migration 0120): a label FAB makes, never shown
     N_("Hospitalisation Report"),
     N_("Identity"),
     N_("Is Active"),

@@ -162,6 +162,26 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(sign_in, live_server, 
     assert not failures, summary
 
 
+@pytest.mark.parametrize("role", ("admin", "doctor", "secretary"))
+def test_axe_finds_no_serious_violation_on_a_phone(sign_in, live_server, hospital, role):
+    """The same check at 390 x 844, where the navigation is collapsed behind
+    its button (which needs a name of its own) and tables scroll in their box."""
+    page = sign_in(role)
+    page.set_viewport_size(PHONE)
+    failures, visited = {}, []
+    for path in ("/", "/patients/list/", f"/patients/show/{hospital['dubois']}", "/calendar/"):
+        answer = page.goto(f"{live_server}{path}")
+        if answer is None or answer.status >= 400:
+            continue
+        visited.append(path)
+        for violation in axe_violations(page):
+            failures.setdefault(f"{violation['impact']} {violation['id']}", []).append((path, violation["nodes"]))
+    assert len(visited) >= 3, visited
+    assert page.locator(".navbar-toggle").is_visible(), "the navigation is collapsed at 390 px"
+    summary = {rule: (len(where), where[:2]) for rule, where in failures.items()}
+    assert not failures, summary
+
+
 def test_the_service_worker_caches_no_patient_data(sign_in, live_server, hospital):
     page = sign_in("doctor")
     page.goto(f"{live_server}/patients/list/")

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from app.agenda import rules as booking
-from app.agenda.access import agenda_writer
+from app.agenda.access import agenda_writer, may_write_agenda
 from app.agenda.calendar import STATUS_COLOURS
 from app.agenda.feeds import appointment_calendar
 from app.agenda.models import STATUSES, TRANSITIONS, Appointment

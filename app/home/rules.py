@@ -79,7 +79,11 @@ def secretary_home(session, actor: Actor) -> dict:
     ]
     return {
         "days": days,
-        "to_check_in": [_row(a, p, d) for a, p, d in todays if a.status in TO_CHECK_IN],
+        "to_check_in": [
+            _check_in_row(a, p, d, may_check_in=may(actor, WRITE, APPOINTMENTS))
+            for a, p, d in todays
+            if a.status in TO_CHECK_IN
+        ],
         "waiting_room": _waiting_room(
             session, [(a, p, d) for a, p, d in todays if a.status in WAITING], may_call=may(actor, WRITE, APPOINTMENTS)
         ),
@@ -279,6 +283,15 @@ def _row(appointment: Appointment, patient: Patient, doctor: Staff) -> dict:
         "status_label": appointment.status_label,
         "url": url_for("AppointmentView.show", pk=appointment.id),
     }
+
+
+def _check_in_row(appointment: Appointment, patient: Patient, doctor: Staff, *, may_check_in: bool) -> dict:
+    """An arrival to check in, with its Check in button (AppointmentView.check_in:
+    the booking rules' set_status decide in the end)."""
+    row = _row(appointment, patient, doctor)
+    row["may_check_in"] = may_check_in
+    row["check_in_url"] = url_for("AppointmentView.check_in", pk=appointment.id)
+    return row
 
 
 def _status_counts(rows) -> dict[str, int]:

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from app.alerts.watch import evaluate_all
+from app.core.actor import acting_as
+from app.core.extensions import db
+from app.jobs.registry import WORKER
 from tests.agenda import book
 from tests.agenda_screens import at, make_clinic
+from tests.integration.test_break_glass import make_patient
 from tests.prescribing import draft, make_reference
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 from npm, served by Playwright itself
@@ -83,15 +88,53 @@ def test_keyboard_shortcuts_never_fire_while_typing(sign_in, live_server):
     page.wait_for_url(re.compile(r"/appointments/add"))
 
 
-def test_a_notification_from_another_session_reaches_the_open_page(sign_in, live_server, sql_conn):
-    page = sign_in("admin")
-    page.goto(f"{live_server}/patients/list/")
-    page.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
-    before = page.locator(".alert-bell-count").count() and int(page.locator(".alert-bell-count").inner_text() or 0)
-    insert_alert(sql_conn, summary="Privilege change by another session")
-    toast = page.locator(".live-toast", has_text="Privilege change by another session")
+def alert_pass(app) -> int:
+    """One pass of the alert job (app/alerts/watch.evaluate_all), run here as its worker would."""
+    with app.app_context(), acting_as(WORKER):
+        try:
+            return evaluate_all(db.session)[1]
+        finally:
+            db.session.remove()
+
+
+def alert_bell_count(page) -> int:
+    badge = page.locator(".alert-bell-count")
+    return int(badge.inner_text() or 0) if badge.count() else 0
+
+
+def test_a_break_the_glass_in_another_session_reaches_the_administrators_open_page(
+    app, sign_in, other_browser, live_server, sql_conn
+):
+    """A secretary, at her own desk, breaks the glass on a record with a
+    reason; the alert job's pass (not the request) raises the alert, and the
+    page an administrator has open shows its toast and counts it on the bell,
+    unreloaded.  Administrators: the alerts' bell and toasts are theirs
+    (ALERTS, app/security/roles.py); auditors get this rule's e-mail and the
+    break-the-glass review queue, not the bell."""
+    patient = make_patient(sql_conn)
+    sql_conn.execute("UPDATE alert_rules SET is_enabled = (code = 'break_glass')")
+    alert_pass(app)  # the history of the template database: nothing of it reaches the page
+    oversight = sign_in("admin")
+    oversight.goto(f"{live_server}/")
+    oversight.locator("html[data-live=connected]").wait_for(state="attached")  # no eval: the CSP forbids it
+    oversight.evaluate("window.notReloaded = true")
+    before = alert_bell_count(oversight)
+
+    desk = other_browser("secretary")
+    desk.goto(f"{live_server}/patients/show/{patient}")
+    desk.fill("#break-glass-reason", "Collapsed in the waiting room, family asks about allergies")
+    with desk.expect_navigation():
+        desk.click(".break-glass-form button[type=submit]")
+    assert desk.locator(".break-glass-active").is_visible()
+    raised = "SELECT count(*) FROM alerts WHERE rule_code = 'break_glass'"
+    assert sql_conn.execute(raised).fetchone()[0] == 0  # not in the request: the alert job raises it
+    assert alert_pass(app) >= 1  # the job's pass over the journal, in-process
+
+    toast = oversight.locator(".live-toast", has_text="broke the glass on the record of GARNIER Luc")
     toast.wait_for(timeout=8000)
-    assert int(page.locator(".alert-bell-count").inner_text()) == (before or 0) + 1
+    assert "Collapsed in the waiting room" in toast.inner_text()
+    assert alert_bell_count(oversight) == before + 1
+    assert oversight.evaluate("window.notReloaded") is True
 
 
 def main_pages(page, live_server) -> list[str]:
@@ -158,6 +201,26 @@ def test_axe_finds_no_serious_violation_on_the_main_pages(sign_in, live_server, 
             continue
         for violation in axe_violations(page):
             failures.setdefault(f"{violation['impact']} {violation['id']}", []).append((path, violation["nodes"]))
+    summary = {rule: (len(where), where[:2]) for rule, where in failures.items()}
+    assert not failures, summary
+
+
+@pytest.mark.parametrize("role", ("admin", "doctor", "secretary"))
+def test_axe_finds_no_serious_violation_on_a_phone(sign_in, live_server, hospital, role):
+    """The same check at 390 x 844, where the navigation is collapsed behind
+    its button (which needs a name of its own) and tables scroll in their box."""
+    page = sign_in(role)
+    page.set_viewport_size(PHONE)
+    failures, visited = {}, []
+    for path in ("/", "/patients/list/", f"/patients/show/{hospital['dubois']}", "/calendar/"):
+        answer = page.goto(f"{live_server}{path}")
+        if answer is None or answer.status >= 400:
+            continue
+        visited.append(path)
+        for violation in axe_violations(page):
+            failures.setdefault(f"{violation['impact']} {violation['id']}", []).append((path, violation["nodes"]))
+    assert len(visited) >= 3, visited
+    assert page.locator(".navbar-toggle").is_visible(), "the navigation is collapsed at 390 px"
     summary = {rule: (len(where), where[:2]) for rule, where in failures.items()}
     assert not failures, summary
 

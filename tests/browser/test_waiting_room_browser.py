@@ -83,3 +83,57 @@ def test_no_call_button_for_a_patient_not_arrived(sign_in, live_server, waiting_
     doctor = sign_in("doctor")
     doctor.goto(f"{live_server}/appointments/show/{other}")
     assert doctor.locator("button.appointment-call").count() == 0
+
+
+@pytest.fixture
+def expected_today(sql_conn):
+    """Hélène Dubois expected today at 10:00 by Dr Martin, not yet arrived."""
+    clinic = make_clinic(sql_conn)
+    zone = ZoneInfo(sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0])
+    starts = datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone) + timedelta(hours=10)
+    appointment = book(sql_conn, clinic["dubois"], clinic["martin"], starts, kind="emergency", override_reason="test")
+    return {**clinic, "appointment": appointment}
+
+
+def arrival_row(page, appointment_id):
+    return page.locator(f"[data-live-part=to_check_in] li[data-appointment-id='{appointment_id}']")
+
+
+def test_the_secretary_checks_a_patient_in_from_her_home(sign_in, live_server, expected_today, sql_conn):
+    reception = sign_in("secretary")
+    reception.goto(f"{live_server}/")
+    assert waiting_row(reception, expected_today["appointment"]).count() == 0
+    reception.evaluate("window.notReloaded = true")
+    arrival_row(reception, expected_today["appointment"]).locator("button[data-action=check-in]").click()
+
+    row = waiting_row(reception, expected_today["appointment"])
+    row.wait_for(timeout=8000)
+    cells = row.locator("td")
+    assert "DUBOIS" in cells.nth(0).inner_text()
+    assert re.fullmatch(r"\d\d:\d\d", cells.nth(3).inner_text().strip()), "waiting since"
+    assert "Not yet" in row.inner_text()
+    assert arrival_row(reception, expected_today["appointment"]).count() == 0
+    assert "Patient checked in." in reception.locator(".home-messages").inner_text()
+    assert reception.evaluate("window.notReloaded") is True  # no reload: the lists were redrawn
+    status = sql_conn.execute(
+        "SELECT status FROM appointments WHERE id = %s", [expected_today["appointment"]]
+    ).fetchone()[0]
+    assert status == "arrived"
+
+
+def test_a_refused_check_in_is_shown_as_a_message(sign_in, live_server, expected_today, sql_conn):
+    reception = sign_in("secretary")
+    reception.goto(f"{live_server}/")
+    button = arrival_row(reception, expected_today["appointment"]).locator("button[data-action=check-in]")
+    sql_conn.execute(  # cancelled at another desk meanwhile: cancelled never turns arrived
+        "UPDATE appointments SET status = 'cancelled', cancellation_reason = 'test' WHERE id = %s",
+        [expected_today["appointment"]],
+    )
+    button.click()
+    reception.locator(".home-messages .alert-danger").wait_for(timeout=8000)
+    assert "not allowed" in reception.locator(".home-messages").inner_text()
+    assert waiting_row(reception, expected_today["appointment"]).count() == 0
+    status = sql_conn.execute(
+        "SELECT status FROM appointments WHERE id = %s", [expected_today["appointment"]]
+    ).fetchone()[0]
+    assert status == "cancelled"

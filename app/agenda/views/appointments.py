@@ -8,7 +8,7 @@ was opened at): the same database rules, the same plain-words refusals
 form next to the field; the rules also refuse another doctor's agenda.
 """
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
@@ -28,7 +28,9 @@ from app.agenda.models import STATUSES, TRANSITIONS, Appointment
 from app.agenda.views.filters import AgendaFilterConverter
 from app.agenda.views.schedules import AgendaOwnedView
 from app.core.actor import current_actor
+from app.core.answers import wants_json
 from app.core.datamodel import CareTrailInterface
+from app.core.errors import CareTrailError
 from app.core.extensions import db
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.timezone import hospital_zone, local_time, today
@@ -75,7 +77,7 @@ def _status_badge(status: str) -> Markup:
 class AppointmentView(AgendaOwnedView):
     datamodel = AppointmentInterface(Appointment, rules=booking.APPOINTMENT_RULES)
     class_permission_name = APPOINTMENTS
-    method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read", "call": "write"}
+    method_permission_name = {**METHOD_PERMISSION_MAP, "ics": "read", "call": "write", "check_in": "write"}
     route_base = "/appointments"
     patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
     show_widget = AppointmentShowWidget
@@ -190,6 +192,29 @@ class AppointmentView(AgendaOwnedView):
         back to the page the button was on (the home, or this appointment)."""
         booking.call_patient(db.session, current_actor(), pk)
         flash(gettext("Patient called in."), "success")
+        back = request.form.get("next") or ""
+        if not back.startswith("/") or back.startswith("//"):
+            back = url_for(f"{self.endpoint}.show", pk=pk)
+        return redirect(back)
+
+    @expose("/check-in/<int:pk>", methods=["POST"])
+    @has_access
+    def check_in(self, pk: int):
+        """The patient has arrived (the reception's Check in button, on its
+        home): app/agenda/rules.set_status to arrived, whose rules decide (the
+        agenda's writer, the transition, the arrival's day).  A refusal is a
+        message on the page the button was on; asked for JSON (static/js/home.js),
+        the answer is JSON and the home redraws its lists without reloading."""
+        try:
+            booking.set_status(db.session, current_actor(), pk, "arrived")
+        except CareTrailError as refusal:
+            if wants_json():
+                raise  # answered {"ok": false, "message": ...} (app/core/answers.py)
+            flash(refusal.message, "danger")
+        else:
+            if wants_json():
+                return jsonify({"ok": True, "id": pk, "status": "arrived", "message": gettext("Patient checked in.")})
+            flash(gettext("Patient checked in."), "success")
         back = request.form.get("next") or ""
         if not back.startswith("/") or back.startswith("//"):
             back = url_for(f"{self.endpoint}.show", pk=pk)

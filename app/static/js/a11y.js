@@ -66,6 +66,13 @@
     root.querySelectorAll(".table-responsive").forEach(function (region) {
       if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "0");
     });
+    // On a phone every table is its own scroll box (css/responsive.css): one
+    // wider than the screen is reached by keyboard too, even with no link inside.
+    root.querySelectorAll("table:not([tabindex])").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1 && getComputedStyle(table).overflowX !== "visible") {
+        table.setAttribute("tabindex", "0");
+      }
+    });
   }
 
   var pending = false;
@@ -79,4 +86,5 @@
     new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
   });
   window.addEventListener("load", soon);
+  window.addEventListener("resize", soon);
 })();

@@ -68,6 +68,46 @@
       .then(function (figures) { if (figures) { render(figures); } }, function () {});
   }
 
+  // The reception's Check in buttons (templates/home/_appointments.html): the
+  // form is POSTed in the background (its CSRF token with it), the lists are
+  // redrawn (the row moves to the waiting room) and a refusal is shown as a
+  // message; without this script the same form posts and the page comes back.
+  function say(text, kind) {
+    var box = root.querySelector(".home-messages");
+    if (!box) { return; }
+    var message = document.createElement("div");
+    message.className = "alert alert-" + kind;
+    message.textContent = text;
+    box.textContent = "";
+    box.appendChild(message);
+  }
+
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("home-check-in-form")) { return; }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    if (button) { button.disabled = true; }
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (answer) { return { ok: response.ok && answer.ok, answer: answer }; },
+          function () { return { ok: false, answer: {} }; });
+      })
+      .then(function (result) {
+        if (!result.ok) {
+          say(result.answer.message || form.getAttribute("data-refused"), "danger");
+          if (button) { button.disabled = false; }
+        } else {
+          say(result.answer.message || "", "success");
+        }
+        return refresh();
+      }, function () {
+        say(form.getAttribute("data-refused"), "danger");
+        if (button) { button.disabled = false; }
+      });
+  });
+
   render(JSON.parse(dataNode.textContent));
   window.CareTrailHome = { refresh: refresh };
   window.setInterval(refresh, 120000);

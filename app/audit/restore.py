@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
 
+from app.audit.search import DERIVED_COLUMNS
 from app.core.actor import Actor
 from app.core.db_errors import violation_from_db_error
 from app.core.errors import Conflict, ConstraintViolation, DatabaseWriteFailed, NotFound
@@ -101,9 +102,19 @@ def _call(session, entry_id: int, mode: str, reason: str | None, force: bool) ->
         status=result["status"],
         mode=result["mode"],
         entry_id=result["entry_id"],
-        actions=result["actions"],
-        conflicts=result["conflicts"],
+        actions=[_without_derived(action, "changes") for action in result["actions"]],
+        conflicts=[_without_derived(conflict, "fields") for conflict in result["conflicts"]],
     )
+
+
+def _without_derived(item: dict, key: str) -> dict:
+    """An action or conflict without the columns the database derives from
+    others (patients.search_text): restored with their row, never a field
+    of their own to show (app/audit/search.py DERIVED_COLUMNS)."""
+    derived = DERIVED_COLUMNS.get(str(item.get("table", "")).removeprefix("public."), ())
+    if not derived or not isinstance(item.get(key), dict):
+        return item
+    return {**item, key: {name: value for name, value in item[key].items() if name not in derived}}
 
 
 def _explain(exc: DBAPIError, entry_id: int) -> Exception:

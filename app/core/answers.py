@@ -28,17 +28,19 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import BadInput, CareTrailError, DatabaseUnreachable
+from app.interface.fab_strings import N_
 
 log = logging.getLogger(__name__)
 
 # A refusal about one field names it: malformed (400), not the role's to
 # read or write (403, field-level permissions), refused value (422).
 FIELD_STATUSES = (400, 403, 422)
+# Marked for extraction (N_): pages/error.html shows them through gettext.
 SCREEN_MESSAGES = {
-    403: "Your role does not give access to this page.",
-    404: "This page or record does not exist (any more).",
-    405: "This page cannot be used that way.",
-    413: "What was sent is too large.",
+    403: N_("Your role does not give access to this page."),
+    404: N_("This page or record does not exist (any more)."),
+    405: N_("This page cannot be used that way."),
+    413: N_("What was sent is too large."),
 }
 
 

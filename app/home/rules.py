@@ -21,7 +21,7 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext
 
 from app.agenda.access import manages_every_agenda, staff_id_of
-from app.agenda.models import INACTIVE_STATUSES, Appointment
+from app.agenda.models import INACTIVE_STATUSES, STATUSES, Appointment
 from app.alerts.models import Alert
 from app.care.rules import overdue_care
 from app.core.actor import Actor
@@ -89,6 +89,7 @@ def secretary_home(session, actor: Actor) -> dict:
         ),
         "to_rebook": _to_rebook(session),
         "status_counts": _status_counts(todays),
+        "status_labels": _status_labels(),
     }
 
 
@@ -126,6 +127,7 @@ def doctor_home(session, actor: Actor) -> dict:
         ),
         "allergy_alerts": _allergy_alerts(session, actor, [p.id for _, p, _ in todays]),
         "status_counts": _status_counts(todays),
+        "status_labels": _status_labels(),
     }
     if may(actor, READ, PRESCRIPTIONS):
         due = renewals_due(session, actor, prescriber_id=own)
@@ -292,6 +294,11 @@ def _check_in_row(appointment: Appointment, patient: Patient, doctor: Staff, *, 
     row["may_check_in"] = may_check_in
     row["check_in_url"] = url_for("AppointmentView.check_in", pk=appointment.id)
     return row
+
+
+def _status_labels() -> dict[str, str]:
+    """The statuses' names in the user's language, for the chart's legend (home.js)."""
+    return {code: str(label) for code, label in STATUSES.items()}
 
 
 def _status_counts(rows) -> dict[str, int]:

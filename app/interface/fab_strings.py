@@ -32,6 +32,7 @@ FAB_STRINGS = [
     N_("User confirmation needed"),
     N_("Add"),  # the list's add button for screen readers (lib.html lnk_add)
     N_("Add Filter"),  # FAB's French reads "Ajouter un filter"
+    N_("Record Count"),  # FAB's French reads "Nombre de record"
 ]
 
 
@@ -65,6 +66,7 @@ SCREEN_STRINGS = [
     N_("Form"),
     N_("Given By"),
     N_("Given On"),
+    N_("Record details"),  # the patient's fieldset (created, updated), not the verb "Record"
     N_("Search Text"),  # patients.search_text (migration 0120): a label FAB makes, never shown
     N_("Hospitalisation Report"),
     N_("Identity"),

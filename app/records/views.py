@@ -207,7 +207,8 @@ class PatientView(CareTrailModelView):
         ("Contact", {"fields": CONTACT_FIELDS}),
         ("Medical", {"fields": MEDICAL_FIELDS}),
         ("Status", {"fields": STATUS_FIELDS}),
-        ("Record", {"fields": ["created_at", "updated_at"], "expanded": False}),
+        # Not "Record": that msgid is the verb of the clinical forms' buttons ("Enregistrer").
+        ("Record details", {"fields": ["created_at", "updated_at"], "expanded": False}),
     ]
     edit_columns = EDITABLE_PATIENT_FIELDS
     add_columns = [*EDITABLE_PATIENT_FIELDS, CONFIRM_DUPLICATE]

@@ -33,7 +33,7 @@ from app.core.timezone import now
 from app.documents.access import readable_kinds
 from app.documents.models import Document
 from app.prescribing.models import Prescription
-from app.records.models import Patient, Staff
+from app.records.models import SEXES, Patient, Staff
 from app.security.policy import READ, may, readable_fields
 from app.security.roles import APPOINTMENTS, DOCUMENTS, PATIENTS, PRESCRIPTIONS
 
@@ -124,7 +124,8 @@ def _patient_condition(text: str, fields: frozenset[str]):
 
 
 def _patient_row(patient: Patient) -> dict:
-    sex = {"F": "female", "M": "male"}.get(patient.sex, "other")
+    # The records' own sex labels, in the user's language (lazy strings).
+    sex = str(SEXES.get(patient.sex, SEXES["X"]))
     return {
         "id": patient.id,
         "label": f"{patient.last_name.upper()} {patient.first_name}",

@@ -150,6 +150,10 @@ ENGLISH = [
     "female",
     "male",
     "French",
+    # FAB's list footer ("Nombre de record" in its catalogue) and the merged patient's banner
+    "Record Count",
+    "Records merged",
+    "Your role does not give access",
 ]
 # Data, not the interface: FAB's role names (keys of its permissions) where
 # roles are administered, the test users' names, FAB's permission and view

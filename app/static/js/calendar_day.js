@@ -11,6 +11,11 @@
   var config = JSON.parse(configNode.textContent);
   var phone = window.matchMedia("(max-width: 600px)");
   var key = config.by === "room" ? "room_id" : "doctor_id";
+  // The page's words in the user's language (templates/pages/calendar_day.html, #day-messages), as calendar.js does.
+  var messagesNode = document.getElementById("day-messages");
+  var messages = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+  function t(text) { return messages[text] || text; }
+  var language = document.documentElement.lang || "en";
 
   function wall(date) {
     var pad = function (n) { return String(n).padStart(2, "0"); };
@@ -53,6 +58,10 @@
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     nowIndicator: true,
+    // Titles and day names through the browser's Intl data; the library's own words from the page.
+    locale: language,
+    buttonText: function (text) { return Object.assign({}, text, { today: t("Today"), close: t("Close") }); },
+    noEventsContent: t("No appointment"),
     headerToolbar: { start: "prev,next today", center: "title", end: "" },
     // An empty slot of a doctor's column: the calendar's booking popup for that doctor, at that time.
     dateClick: function (info) {

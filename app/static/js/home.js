@@ -29,8 +29,10 @@
   function render(figures) {
     if (figures.status_counts) {
       var names = Object.keys(figures.status_counts);
+      // The legend names each status in the user's language (status_labels, app/home/rules.py), never its code.
+      var labels = figures.status_labels || {};
       draw("home-chart-status", { type: "doughnut", options: { animation: false, plugins: { legend: { position: "right" } } },
-        data: { labels: names, datasets: [{ data: names.map(function (n) { return figures.status_counts[n]; }),
+        data: { labels: names.map(function (n) { return labels[n] || n; }), datasets: [{ data: names.map(function (n) { return figures.status_counts[n]; }),
           backgroundColor: names.map(function (n) { return STATUS_COLOURS[n] || "#7f8c8d"; }) }] } });
     }
     if (figures.audit) {

@@ -21,6 +21,7 @@ from sqlalchemy import Text as SqlText
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.models import MAX_LENGTH, Versioned
+from app.core.msgids import N_
 from app.core.normalize import clean_text
 from app.records.models import Patient, Staff
 
@@ -44,11 +45,6 @@ class ObservationKind:
     highest: Decimal
     normal_low: Decimal | None = None  # the abnormal flag's range (None: no flag)
     normal_high: Decimal | None = None
-
-
-def N_(text: str) -> str:
-    """A msgid for the catalogue, translated where it is shown (gettext(kind.label))."""
-    return text
 
 
 def _d(value) -> Decimal:

@@ -28,7 +28,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import BadInput, CareTrailError, DatabaseUnreachable
-from app.interface.fab_strings import N_
+from app.core.msgids import N_
 
 log = logging.getLogger(__name__)
 

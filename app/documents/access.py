@@ -14,6 +14,7 @@ Administrators and auditors may read (download) every document issued.
 
 from app.core.actor import Actor
 from app.core.errors import Forbidden
+from app.core.msgids import N_
 from app.security.policy import READ, WRITE, field_groups_of, may
 from app.security.roles import ADMIN_ROLE, BREAK_GLASS_ROLE, DOCUMENTS, FIELD_GROUPS, PATIENTS, PRESCRIPTIONS
 
@@ -51,12 +52,6 @@ def may_read(actor: Actor, kind: str) -> bool:
 def readable_kinds(actor: Actor) -> list[str]:
     """The kinds this user may list and download (the documents screen filters on it)."""
     return [kind for kind in ISSUERS if may_read(actor, kind)]
-
-
-def N_(text: str) -> str:
-    """A msgid for `make translations`, left as it is: the screens translate
-    a refusal when they show it (app/core/answers.py), the API keeps English."""
-    return text
 
 
 # Why a kind is refused, where there is more to say than "not this kind".

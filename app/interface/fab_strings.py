@@ -10,10 +10,7 @@
   lists every screen string of every view and fails on one without French.
 """
 
-
-def N_(text: str) -> str:
-    return text
-
+from app.core.msgids import N_
 
 FAB_STRINGS = [
     N_("Add Group"),

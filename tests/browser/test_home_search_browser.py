@@ -59,3 +59,17 @@ def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live
     page.goto(f"{live_server}/calendar/day/")
     page.locator("#day-calendar .ec-list").wait_for()
     assert not scrolls_sideways(page)
+
+
+def test_the_admin_opens_a_search_result_with_a_click_at_1366_px(sign_in, live_server, ward_today):  # noqa: F811
+    page = sign_in("admin")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server}/lang/fr")
+    page.goto(f"{live_server}/")
+    page.locator("#global-search-input").click()
+    page.keyboard.type("dubuis")
+    first = page.locator("#global-search-results a[data-kind=patients]").first
+    first.wait_for()
+    with page.expect_navigation():
+        first.click()
+    assert f"/patients/show/{ward_today['dubois']}" in page.url

@@ -103,6 +103,25 @@
       });
   }
 
+  // ---- the hours shown: 07:00-20:00, stretched to the whole hour around any appointment outside them
+  // (an emergency at 20:30 must be seen).  Background events (absences) span whole days: not counted.
+  var DAY_START = 7 * 60, DAY_END = 20 * 60;
+  function hhmm(minutes) { return String(Math.floor(minutes / 60)).padStart(2, "0") + ":" + String(minutes % 60).padStart(2, "0") + ":00"; }
+  function coverEvents(events) {
+    var first = DAY_START, last = DAY_END;
+    events.forEach(function (event) {
+      if (event.allDay || !event.start || event.display === "background") { return; }
+      var start = event.start, end = event.end || new Date(start.valueOf() + 30 * 60000);
+      var sameDay = wall(start).slice(0, 10) === wall(new Date(end.valueOf() - 1)).slice(0, 10);
+      first = Math.min(first, sameDay ? start.getUTCHours() * 60 + start.getUTCMinutes() : 0);
+      last = Math.max(last, sameDay ? Math.ceil((end.valueOf() - Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate())) / 60000) : 24 * 60);
+    });
+    first = Math.floor(first / 60) * 60;
+    last = Math.min(24 * 60, Math.ceil(last / 60) * 60);
+    if (calendar.getOption("slotMinTime") !== hhmm(first)) { calendar.setOption("slotMinTime", hhmm(first)); }
+    if (calendar.getOption("slotMaxTime") !== hhmm(last)) { calendar.setOption("slotMaxTime", hhmm(last)); }
+  }
+
   // ---- moving and resizing
   function move(info) {
     var event = info.event;
@@ -277,7 +296,7 @@
     slotDuration: "00:15:00",
     slotLabelInterval: "01:00",
     slotMinTime: "07:00:00",
-    slotMaxTime: "20:00:00",
+    slotMaxTime: "20:00:00",  // widened by coverEvents() when an appointment falls outside
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     nowIndicator: true,
@@ -317,6 +336,7 @@
       info.jsEvent.preventDefault();
       if (info.event.extendedProps.kind === "appointment") { openEvent(info.event); }
     },
+    eventsSet: function (events) { coverEvents(events); },
     eventDrop: move,
     eventResize: move,
     datesSet: function () { refreshHours(); rememberInUrl(); }

@@ -23,12 +23,31 @@
       pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":00";
   }
 
+  // The hours shown: 07:00-20:00, stretched to the whole hour around any appointment outside them
+  // (an emergency at 20:30 must be seen).  Times are wall-clock strings ("2026-12-07T20:30:00").
+  function minutesOf(text) { return +text.slice(11, 13) * 60 + +text.slice(14, 16); }
+  function hhmm(minutes) { return String(Math.floor(minutes / 60)).padStart(2, "0") + ":" + String(minutes % 60).padStart(2, "0") + ":00"; }
+  function coverEvents(events) {
+    var first = 7 * 60, last = 20 * 60;
+    events.forEach(function (e) {
+      if (e.display === "background" || e.allDay || !e.start || e.start.length < 16) { return; }
+      var end = e.end && e.end.length >= 16 ? e.end : e.start;
+      var sameDay = end.slice(0, 10) === e.start.slice(0, 10);
+      first = Math.min(first, minutesOf(e.start));
+      last = Math.max(last, sameDay ? minutesOf(end) : 24 * 60);
+    });
+    var min = hhmm(Math.floor(first / 60) * 60), max = hhmm(Math.min(24 * 60, Math.ceil(last / 60) * 60));
+    if (calendar.getOption("slotMinTime") !== min) { calendar.setOption("slotMinTime", min); }
+    if (calendar.getOption("slotMaxTime") !== max) { calendar.setOption("slotMaxTime", max); }
+  }
+
   function load(info, success, failure) {
     var url = config.urls.events + "?start=" + encodeURIComponent(wall(info.start)) +
       "&end=" + encodeURIComponent(wall(info.end));
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
       .then(function (events) {
+        coverEvents(events);
         success(events.filter(function (e) { return e.extendedProps && e.extendedProps[key] != null; })
           .map(function (e) {
             var p = e.extendedProps;

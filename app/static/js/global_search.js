@@ -91,6 +91,9 @@
       if (target) { event.preventDefault(); window.location.href = target.href; }
     } else if (event.key === "Escape") { close(); }
   });
+  // Pressing on a result keeps the focus in the box: a blur there shrinks the box (search.css, below
+  // 1400 px) and reflows the admin's crowded bar between the press and the click.
+  box.addEventListener("mousedown", function (event) { event.preventDefault(); });
   document.addEventListener("click", function (event) { if (!event.target.closest(".global-search")) { close(); } });
   document.addEventListener("keydown", function (event) {
     var field = event.target.closest("input, textarea, select, [contenteditable]");

@@ -103,6 +103,10 @@ def test_the_secretary_checks_a_patient_in_from_her_home(sign_in, live_server, e
     reception = sign_in("secretary")
     reception.goto(f"{live_server}/")
     assert waiting_row(reception, expected_today["appointment"]).count() == 0
+    day_status = reception.locator(
+        f"[data-live-part=days] .home-day li[data-appointment-id='{expected_today['appointment']}'] .home-status"
+    ).first
+    assert day_status.inner_text().strip() != "Arrived"
     reception.evaluate("window.notReloaded = true")
     arrival_row(reception, expected_today["appointment"]).locator("button[data-action=check-in]").click()
 
@@ -114,6 +118,7 @@ def test_the_secretary_checks_a_patient_in_from_her_home(sign_in, live_server, e
     assert "Not yet" in row.inner_text()
     assert arrival_row(reception, expected_today["appointment"]).count() == 0
     assert "Patient checked in." in reception.locator(".home-messages").inner_text()
+    assert day_status.inner_text().strip() == "Arrived", "the day's list of the doctor follows the check-in"
     assert reception.evaluate("window.notReloaded") is True  # no reload: the lists were redrawn
     status = sql_conn.execute(
         "SELECT status FROM appointments WHERE id = %s", [expected_today["appointment"]]

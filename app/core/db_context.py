@@ -149,6 +149,17 @@ def remember_request_user(user) -> None:
         _apply(session.connection())
 
 
+def stamp_transaction() -> None:
+    """Set the context again on the request's transaction in progress, if
+    any: for a block run under acting_as() after the transaction began (the
+    sign-in's second step writes before anyone is signed in)."""
+    from app.core.extensions import db
+
+    session = db.session()
+    if session.in_transaction():
+        _apply(session.connection())
+
+
 def _apply(connection) -> None:
     connection.execute(SET_CONTEXT, {"context": context_record(current_context())})
 

@@ -91,7 +91,7 @@ class SecurityApi(TokenSecurityApi):
         if mfa.is_enrolled(user.id):
             if not fields["otp"]:
                 return self.response(401, message="Two-factor sign-in: send the code as `otp`.")
-            how = mfa.verify(user.id, fields["otp"])
+            how = mfa.verify(user, fields["otp"])
             if not how:
                 seclog.record("mfa_failed", user=user)
                 return self.response_401()

@@ -12,6 +12,7 @@ import hashlib
 import io
 import secrets
 import time
+from contextlib import contextmanager
 
 import pyotp
 import segno
@@ -19,6 +20,8 @@ from cryptography.fernet import Fernet
 from flask import current_app
 from sqlalchemy import text
 
+from app.core.actor import Actor, acting_as
+from app.core.db_context import stamp_transaction
 from app.core.extensions import db
 
 RECOVERY_CODES = 10
@@ -109,8 +112,25 @@ def enrol(user_id: int, secret: str, code: str) -> list[str] | None:
     return codes
 
 
-def verify(user_id: int, code: str) -> str | None:
-    """'totp' or 'recovery' when the code is good (and now used), else None."""
+@contextmanager
+def _as_signing_in(user):
+    """The second step writes (the last step used, a recovery code struck
+    off) before the user is signed in: the audit must name them, not take
+    the change for one made outside the application."""
+    actor = Actor(user.username, user.id, frozenset(role.name for role in user.roles or ()))
+    with acting_as(actor):
+        stamp_transaction()  # the transaction the user's loading opened
+        yield
+
+
+def verify(user, code: str) -> str | None:
+    """'totp' or 'recovery' when the code is good (and now used), else None.
+    `user` is FAB's user object of the person signing in."""
+    with _as_signing_in(user):
+        return _verify(user.id, code)
+
+
+def _verify(user_id: int, code: str) -> str | None:
     cleaned = _clean(code)
     if not cleaned:
         return None

@@ -130,7 +130,7 @@ class CareTrailAuthDBView(AuthDBView):
                 session.pop(PENDING, None)
                 flash(as_unicode(self.invalid_login_message), "warning")
                 return redirect(self.appbuilder.get_url_for_login)
-            how = mfa.verify(user.id, form.code.data)
+            how = mfa.verify(user, form.code.data)
             if how:
                 if how == "recovery":
                     seclog.record("mfa_recovery_used", user=user)

@@ -254,3 +254,23 @@ def test_the_manifest_makes_the_app_installable(page, live_server):
     assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
     offline = page.goto(f"{live_server}/offline")
     assert offline.status == 200
+
+
+def test_a_patients_contact_is_readable_on_a_phone(sign_in, live_server, sql_conn):
+    """On a 390 px phone the patient page's labels no longer take the row:
+    the phone number, the e-mail and the address are read on one line."""
+    patient = sql_conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex, phone, email, address)"
+        " VALUES ('Dubois', 'Hélène', DATE '1980-05-17', 'F', '+33612345678', 'helene.dubois@example.org',"
+        " '12 rue des Lilas') RETURNING id"
+    ).fetchone()[0]
+    page = sign_in("secretary")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/patients/show/{patient}")
+    widths = page.evaluate(
+        "texts => texts.map(t => { const cell = [...document.querySelectorAll('td')]"
+        ".find(td => td.textContent.includes(t)); return cell ? cell.getBoundingClientRect().width : null; })",
+        ["+33", "helene.dubois@example.org", "12 rue des Lilas"],
+    )
+    assert all(width is not None and width >= 150 for width in widths), widths
+    assert page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]") == [390, 390]

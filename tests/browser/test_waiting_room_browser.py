@@ -103,6 +103,10 @@ def test_the_secretary_checks_a_patient_in_from_her_home(sign_in, live_server, e
     reception = sign_in("secretary")
     reception.goto(f"{live_server}/")
     assert waiting_row(reception, expected_today["appointment"]).count() == 0
+    day_status = reception.locator(
+        f"[data-live-part=days] .home-day li[data-appointment-id='{expected_today['appointment']}'] .home-status"
+    ).first
+    assert day_status.inner_text().strip() != "Arrived"
     reception.evaluate("window.notReloaded = true")
     arrival_row(reception, expected_today["appointment"]).locator("button[data-action=check-in]").click()
 
@@ -114,6 +118,7 @@ def test_the_secretary_checks_a_patient_in_from_her_home(sign_in, live_server, e
     assert "Not yet" in row.inner_text()
     assert arrival_row(reception, expected_today["appointment"]).count() == 0
     assert "Patient checked in." in reception.locator(".home-messages").inner_text()
+    assert day_status.inner_text().strip() == "Arrived", "the day's list of the doctor follows the check-in"
     assert reception.evaluate("window.notReloaded") is True  # no reload: the lists were redrawn
     status = sql_conn.execute(
         "SELECT status FROM appointments WHERE id = %s", [expected_today["appointment"]]
@@ -137,3 +142,48 @@ def test_a_refused_check_in_is_shown_as_a_message(sign_in, live_server, expected
         "SELECT status FROM appointments WHERE id = %s", [expected_today["appointment"]]
     ).fetchone()[0]
     assert status == "cancelled"
+
+
+def assert_waiting_room_fits(page, part, appointment_id):
+    """The table scrolls neither sideways nor out of the screen, and the Call
+    button and "called at ... by Dr Martin" are whole inside the viewport."""
+    table = page.locator(f"[data-live-part={part}] table.waiting-room")
+    sizes = table.evaluate(
+        "t => [t.scrollWidth, t.clientWidth, t.parentElement.scrollWidth, t.parentElement.clientWidth]"
+    )
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
+    row = page.locator(f"[data-live-part={part}] tr[data-appointment-id='{appointment_id}']")
+    width = page.viewport_size["width"]
+    for target in (
+        row.locator("button[data-action=call]"),
+        row.locator(".waiting-called-label"),
+        row.locator("td").nth(4),
+    ):
+        box = target.bounding_box()
+        assert box is not None and box["width"] > 0
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, box, target.inner_text())
+        assert target.evaluate(
+            "e => { const r = e.getBoundingClientRect(); let p = e.parentElement;"
+            " while (p) { const q = p.getBoundingClientRect(), s = getComputedStyle(p);"
+            " if (s.overflowX !== 'visible' && (r.left < q.left - 1 || r.right > q.right + 1)) return false;"
+            " p = p.parentElement; } return true; }"
+        ), "clipped by a scrolling box"
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_waiting_room_fits_on_a_desktop_and_a_phone(sign_in, other_browser, live_server, waiting_room, width):
+    doctor = other_browser("doctor")
+    doctor.set_viewport_size({"width": width, "height": 800})
+    doctor.goto(f"{live_server}/")
+    with doctor.expect_navigation():
+        doctor.locator(
+            f"[data-live-part=waiting] tr[data-appointment-id='{waiting_room['appointment']}'] button[data-action=call]"
+        ).click()
+    assert_waiting_room_fits(doctor, "waiting", waiting_room["appointment"])
+
+    reception = sign_in("secretary")
+    reception.set_viewport_size({"width": width, "height": 800})
+    reception.goto(f"{live_server}/")
+    row = waiting_row(reception, waiting_room["appointment"])
+    assert re.search(r"called at \d\d:\d\d by Dr Martin", row.inner_text())
+    assert_waiting_room_fits(reception, "waiting_room", waiting_room["appointment"])

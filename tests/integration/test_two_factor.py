@@ -200,3 +200,42 @@ def test_one_recovery_code_sent_twice_at_once_signs_in_once(enforced, app, clien
     with ThreadPoolExecutor(2) as pool:
         statuses = sorted(pool.map(attempt, range(2)))
     assert statuses == [200, 401]
+
+
+def test_the_second_step_s_writes_are_the_user_s_and_raise_no_outside_app_alert(enforced, app, client, sql_conn):
+    """The code is struck off before the user is signed in: the audit names
+    them all the same, and the rule for changes outside the application stays
+    quiet (it took a doctor's sign-in for a DBA's change)."""
+    from app.alerts.watch import evaluate_all
+    from app.core.actor import acting_as
+    from app.core.extensions import db
+    from app.jobs.registry import WORKER
+
+    browser_login(client, "doctor")
+    secret, codes = enrol(client)
+    browser_logout(client)
+    (before,) = sql_conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()
+    sql_conn.execute(
+        "UPDATE alert_cursor SET last_entry_id = (SELECT coalesce(max(id), 0) FROM audit_log), pending_txids = '{}'"
+    )
+
+    assert sign_in_with_code(client, "doctor", code_at(secret, 1)).request.path == "/"
+    browser_logout(client)
+    assert sign_in_with_code(app.test_client(), "doctor", codes[0]).request.path == "/"
+
+    rows = sql_conn.execute(
+        "SELECT table_name, app_username, app_user_id FROM audit_log"
+        " WHERE id > %s AND table_name IN ('public.user_mfa', 'public.user_recovery_codes')",
+        [before],
+    ).fetchall()
+    (doctor_id,) = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()
+    assert {row[0] for row in rows} == {"public.user_mfa", "public.user_recovery_codes"}, rows
+    assert all(row[1:] == ("doctor", doctor_id) for row in rows), rows
+
+    with app.app_context(), acting_as(WORKER):
+        try:
+            evaluate_all(db.session)
+        finally:
+            db.session.remove()
+    outside = sql_conn.execute("SELECT summary FROM alerts WHERE rule_code = 'outside_app'").fetchall()
+    assert outside == []

@@ -68,7 +68,7 @@ class CareTrailInterface(SQLAInterface):
     def _planner_rows(self, statement) -> int:
         """The rows PostgreSQL's planner expects the statement to return."""
         connection = self.session.connection()
-        compiled = statement.compile(dialect=connection.dialect)
+        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
         plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params or None).scalar()
         return int(plan[0]["Plan"]["Plan Rows"])
 

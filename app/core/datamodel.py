@@ -16,6 +16,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_number
 
 from app.core.actor import current_actor
+from app.core.name_search import name_searched, sort_keys
 from app.core.rules import RecordRules
 from app.core.search import ColumnFilters, FoldedFilterConverter
 
@@ -52,6 +53,20 @@ class CareTrailInterface(SQLAInterface):
         return ColumnFilters(
             self.filter_converter_class, self, search_columns=search_columns or [], search_filters=search_filters
         )
+
+    def apply_order_by(
+        self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False
+    ):
+        """FAB's order, but on a list narrowed by a name search, by sort_keys:
+        the matches sorted (app/core/name_search.py), never an index walked."""
+        column = self.list_columns.get(order_column) if order_column else None
+        if column is None or not name_searched(self.obj):
+            return super().apply_order_by(
+                query, order_column, order_direction, aliases_mapping, bypass_many_to_many, add_pk
+            )
+        direction = sa.asc if order_direction == "asc" else sa.desc
+        keys = [column] + ([self.get_pk()] if add_pk and order_column != self.get_pk_name() else [])
+        return query.order_by(*(direction(key) for key in sort_keys(*keys)))
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})

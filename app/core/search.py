@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, literal, or_
 
 from app.core.actor import current_actor
-from app.core.name_search import SIMILAR_SHOWN, any_match, long_enough, matches_first, note, similar_to, too_short
+from app.core.name_search import SIMILAR_SHOWN, any_match, long_enough, matches_sorted, note, similar_to, too_short
 from app.core.timezone import hospital_zone
 from app.security.policy import readable_fields
 from app.security.roles import PATIENTS
@@ -56,9 +56,9 @@ def indexed_text_filter(model, column_name: str, field, condition, value):
     if not long_enough(text):
         return too_short(column_name)
     if any_match(model, condition):
-        return matches_first(model, condition)
+        return matches_sorted(model, condition)
     note(SIMILAR_SHOWN)
-    return matches_first(model, similar_to(folded(field), text))
+    return matches_sorted(model, similar_to(folded(field), text))
 
 
 class FilterContainsFolded(BaseFilter):
@@ -157,9 +157,7 @@ def person_name_matches(model, value, *, field: str = "last_name", similar_if_no
     conditions = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
     if hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS):
         conditions += [folded(_names_text(model)).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
-    # Every condition inside: checked once per candidate the index finds, not
-    # again on the rows fetched (the words of 3 letters or more use the index).
-    exact = matches_first(model, and_(*conditions))
+    exact = matches_sorted(model, and_(*conditions))
     if not similar_if_none or any_match(model, and_(*conditions)):
         return exact
     note(SIMILAR_SHOWN)
@@ -185,7 +183,7 @@ def similar_names(model, words: list[str]):
         or_(similar_to(last, w), similar_to(first, w), names.like(folded(literal(_like_pattern(w))), escape="\\"))
         for w in words
     ]
-    return and_(matches_first(model, indexed), *each_word)
+    return matches_sorted(model, and_(indexed, *each_word))
 
 
 def similarity_order(model, words: list[str]):

@@ -85,6 +85,8 @@ class PatientApi(CareTrailModelApi):
     show_columns = READ_COLUMNS
     add_columns = edit_columns = EDITABLE_PATIENT_FIELDS
     order_columns = ["id", "mrn", "last_name", "first_name", "birth_date", "city", "updated_at"]
+    # Pages in a stable order when the caller asks for none (by name, then id).
+    base_order = ("last_name", "asc")
     search_columns = ["last_name", "first_name", "birth_name", "mrn", "nir", "birth_date", "city", "phone", "status"]
     validators_columns = {
         "nir": api_rule(nir_rule),

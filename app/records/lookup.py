@@ -10,6 +10,7 @@ indexed search text (patients.search_text).
 import sqlalchemy as sa
 
 from app.core.extensions import db
+from app.core.name_search import sort_keys
 from app.core.search import person_name_matches, similar_names, similarity_order
 from app.records.models import Patient
 
@@ -34,7 +35,7 @@ def _first_patients(condition, limit: int, *first_by) -> list[Patient]:
     query = (
         sa.select(Patient)
         .where(condition, Patient.status != "deceased")
-        .order_by(*first_by, Patient.last_name, Patient.first_name, Patient.id)
+        .order_by(*first_by, *sort_keys(Patient.last_name, Patient.first_name, Patient.id))
         .limit(max(1, min(limit, MAX_MATCHES)))
     )
     return list(db.session.scalars(query))

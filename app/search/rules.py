@@ -26,7 +26,7 @@ from app.agenda.models import Appointment
 from app.core.actor import Actor
 from app.core.errors import BadInput
 from app.core.formatting import format_date, format_datetime
-from app.core.name_search import any_match
+from app.core.name_search import any_match, sort_keys
 from app.core.normalize import normalize_nir, normalize_phone
 from app.core.search import person_name_matches, similar_names, similarity_order
 from app.core.timezone import now
@@ -89,7 +89,7 @@ def global_search(session, actor: Actor, raw: str | None) -> SearchResults:
             session.scalars(
                 sa.select(Patient)
                 .where(condition, Patient.merged_into_id.is_(None))
-                .order_by(*first_by, Patient.last_name, Patient.first_name, Patient.id)
+                .order_by(*first_by, *sort_keys(Patient.last_name, Patient.first_name, Patient.id))
                 .limit(PER_GROUP)
             )
         )

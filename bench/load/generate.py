@@ -219,7 +219,7 @@ def main() -> None:
     generate(conninfo, args.scale, args.audit_entries)
     from bench.load.users import ensure_users
 
-    ensure_users(args.database_url)
+    ensure_users(make_url(args.database_url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
     print(f"[generate] done in {time.perf_counter() - started:.0f} s", flush=True)
 
 

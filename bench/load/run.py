@@ -13,7 +13,10 @@ with /api/v1/security/login), then
 2. the search doors on the 50 most common surnames (p50/p95), and the typos;
 3. the mix for --seconds: per endpoint p50/p95/p99, requests per second,
    errors and queries per request; RSS (and PSS: shared pages counted once)
-   per worker.
+   per worker; the CPU each request cost on this machine's two sides, the
+   gunicorn workers and the PostgreSQL processes (when the database is
+   local), read from /proc: unlike times, that does not move with the other
+   work the machine does (only the steal it reports tells how shared it was).
 The table printed at the end puts the builds side by side with the machine's
 load average: the machine may be shared, ratios between builds measured in
 one run are what to quote.  Needs a database filled by bench.load.generate.
@@ -168,17 +171,79 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
+    def worker_pids(self) -> list[str]:
+        return Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+
     def memory(self) -> list[tuple[int, int]]:
         """(RSS, PSS) in MB of each worker."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         result = []
-        for pid in children:
+        for pid in self.worker_pids():
             fields = {}
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
                 key, value = line.split(":", 1)
                 fields[key] = int(value.split()[0])
             result.append((fields["Rss"] // 1024, fields["Pss"] // 1024))
         return result
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pids) -> dict[str, float]:
+    """User + system CPU seconds of each of these processes still running."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
+    return seconds
+
+
+def postgres_pids() -> list[str]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(entry.name)
+            except OSError:
+                continue
+    return pids
+
+
+def machine_steal_seconds() -> float:
+    """CPU time the hypervisor gave to others (the `steal` column of /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU seconds spent by the app's workers and by PostgreSQL's processes
+    (a connection opened meanwhile counts whole, one closed meanwhile is
+    lost: the pools keep theirs open) between start() and stop()."""
+
+    def __init__(self, server: "Server"):
+        self.server = server
+
+    def _read(self):
+        return (
+            process_cpu_seconds(self.server.worker_pids()),
+            process_cpu_seconds(postgres_pids()),
+            machine_steal_seconds(),
+        )
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def stop(self) -> tuple[float, float, float]:
+        after = self._read()
+        spent = [
+            sum(seconds - before.get(pid, 0) for pid, seconds in now.items())
+            for before, now in zip(self.before[:2], after[:2], strict=True)
+        ]
+        return spent[0], spent[1], after[2] - self.before[2]
 
 
 def browser_session(base: str, username: str) -> requests.Session:
@@ -313,8 +378,8 @@ def _with_name(kind: str, kwargs: dict, name: str) -> dict:
     return {"params": params}
 
 
-def mix(base: str, fx: Fixtures, users: int, seconds: float) -> tuple[Recorder, float]:
-    people = sign_in(base, users)
+def mix(base: str, fx: Fixtures, users: int, seconds: float, meter: CpuMeter) -> tuple[Recorder, float]:
+    people = sign_in(base, users)  # (password hashing: before the CPU meter starts)
     recorder = Recorder()
     stop = time.time() + seconds
 
@@ -327,6 +392,7 @@ def mix(base: str, fx: Fixtures, users: int, seconds: float) -> tuple[Recorder, 
             recorder.timed(session, base, kind, method, path, **kwargs)
 
     threads = [threading.Thread(target=user_loop, args=(i, s, w)) for i, (s, w) in enumerate(people)]
+    meter.start()
     started = time.time()
     for thread in threads:
         thread.start()
@@ -343,7 +409,9 @@ def measure(label: str, source: Path, args, fx: Fixtures, port: int) -> dict:
         load_before = os.getloadavg()[0]
         single = one_at_a_time(server.base, fx, args.repeat)
         searches = search_doors(server.base, fx)
-        recorder, elapsed = mix(server.base, fx, args.users, args.seconds)
+        meter = CpuMeter(server)
+        recorder, elapsed = mix(server.base, fx, args.users, args.seconds, meter)
+        cpu = meter.stop()
         memory = server.memory()
         load_after = os.getloadavg()[0]
     return {
@@ -353,6 +421,7 @@ def measure(label: str, source: Path, args, fx: Fixtures, port: int) -> dict:
         "recorder": recorder,
         "elapsed": elapsed,
         "memory": memory,
+        "cpu": cpu,
         "load": (load_before, load_after),
     }
 
@@ -412,6 +481,15 @@ def report(results: list[dict], fx: Fixtures, args) -> None:
             f" p99 {percentile(every, 99):.0f} ms; {sum(r['recorder'].errors.values())} errors"
         )
     print("| all | " + " | ".join(cells) + " |")
+    cells = []
+    for r in results:
+        served = sum(len(times) for times in r["recorder"].times.values()) or 1
+        app_cpu, db_cpu, steal = r["cpu"]
+        cells.append(
+            f"{1000 * app_cpu / served:.1f} + {1000 * db_cpu / served:.1f} ms"
+            f" (steal {100 * steal / (r['elapsed'] * (os.cpu_count() or 1)):.0f}%)"
+        )
+    print("| CPU per request: workers + PostgreSQL | " + " | ".join(cells) + " |")
     cells = [", ".join(f"{rss}/{pss}" for rss, pss in r["memory"]) for r in results]
     print("| RSS/PSS per worker (MB) | " + " | ".join(cells) + " |")
     for r in results:

@@ -35,7 +35,9 @@ from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.json_provider import FastJSONProvider
 from app.core.log_redaction import redact_secret_paths
+from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
+from app.interface.request_translations import install_request_translations
 from app.security.csrf import init_csrf
 from app.security.gates import init_gates
 from app.security.policy import may
@@ -78,6 +80,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"), instance_relative_config=False)
     app.json = FastJSONProvider(app)
     install_converters(app)  # before any route: ids beyond bigint are no records
+    install_rison_schemas()  # FAB's list queries checked against validators built once
     app.config.from_object(config_object)
     app.config.update(overrides)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -118,6 +121,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         for domain in DOMAINS:
             domain.register(appbuilder)
         _rate_limit_api_login(appbuilder)
+    install_request_translations(app)
 
     from app.cli import register_cli
 

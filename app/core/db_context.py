@@ -138,15 +138,32 @@ def current_context() -> dict[str, str]:
 def remember_request_user(user) -> None:
     """Called by the security manager as soon as it has loaded the signed-in
     user: keep id and name as plain values for the rest of the request, and
-    stamp the transaction the user's own loading query has just opened."""
+    stamp the transaction the user's own loading query has just opened
+    (at the end of loading_request_user(), when inside it)."""
     if user is None or not has_request_context():
         return
     g.audit_identity = (user.id, user.username)
-    from app.core.extensions import db
+    if not g.get(IDENTITY_PENDING):
+        stamp_transaction()
 
-    session = db.session()  # the request's Session behind the scoped proxy
-    if session.in_transaction():
-        _apply(session.connection())
+
+# Set in g while the browser session's user is being loaded (g.<this>).
+IDENTITY_PENDING = "ct_identity_pending"
+
+
+@contextmanager
+def loading_request_user():
+    """Around the loading of the signed-in user: the transaction its first
+    query opens is stamped once, when the block ends (with the user if one
+    was remembered, without otherwise), not also when it begins: one round
+    trip less on every page.  Nothing writes in between (the reads of the
+    user, their session and delegations)."""
+    g.setdefault(IDENTITY_PENDING, True)
+    try:
+        yield
+    finally:
+        g.pop(IDENTITY_PENDING, None)
+        stamp_transaction()
 
 
 def stamp_transaction() -> None:
@@ -165,6 +182,8 @@ def _apply(connection) -> None:
 
 
 def _after_begin(_session, _transaction, connection) -> None:
+    if has_request_context() and g.get(IDENTITY_PENDING):
+        return  # stamped when loading_request_user() ends
     _apply(connection)
 
 
@@ -174,6 +193,7 @@ def _before_flush(session, _flush_context, _instances) -> None:
 
 REQUEST_IDENTITY_CACHES = (
     "audit_identity",
+    IDENTITY_PENDING,
     "request_id",
     ON_BEHALF_OF,
     # The delegations in force are the request's: the next one computes its own.

@@ -30,6 +30,7 @@ from app.core.errors import BadInput, CareTrailError, StaleRecord
 from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
 from app.core.models import text_limits
+from app.core.search_widget import CachedSearchWidget
 from app.core.versions import version_of
 from app.interface.catalogue import lazy_label, translate_form_labels
 from app.security.permissions import METHOD_PERMISSION_MAP
@@ -99,6 +100,7 @@ def yes_or_no(value) -> str:
 class CareTrailModelView(ModelView):
     method_permission_name = METHOD_PERMISSION_MAP
     page_size = 25
+    search_widget = CachedSearchWidget  # its blank parts built once (app/core/search_widget.py)
     # An optional relation's empty choice, by column ("room": "No room"); NO_CHOICE otherwise.
     blank_choice_labels: dict[str, str] = {}
     # A resource with field groups (app/security/roles.py, FIELD_GROUPS):

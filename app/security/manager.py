@@ -18,9 +18,10 @@ per menu entry and button), and the login protections of issue 18:
 
 Permissions cost no query per check (issue 22): the user comes with their
 roles and groups in one query, the effective role names are worked out once
-per request, and a role the matrix does not describe (one made by hand in
-the screens, or the Public role) has its pairs read once per request in one
-query, where FAB ran one SELECT per menu entry and button.
+per request, a role the matrix does not describe (one made by hand in the
+screens) has its pairs read once per request in one query, where FAB ran
+one SELECT per menu entry and button, and the Public role, kept empty by
+`roles sync`, is asked nothing.
 """
 
 from flask import current_app, flash, g, has_request_context, request
@@ -32,7 +33,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
-from app.core.db_context import ON_BEHALF_OF, remember_request_user
+from app.core.db_context import ON_BEHALF_OF, loading_request_user, remember_request_user
 from app.core.errors import Forbidden
 from app.security import account, delegation, seclog, sessions
 from app.security.api import SecurityApi
@@ -71,7 +72,11 @@ class CareTrailSecurityManager(SecurityManager):
     # (app/core/db_context.py); these are where FAB loads it, by cookie or by JWT.
     def load_user(self, pk):
         """The browser session's user, if its server-side session is live."""
-        user = self.get_user_by_id(int(pk))
+        with loading_request_user():  # the transaction stamped once, with the user
+            return self._live_session_user(int(pk))
+
+    def _live_session_user(self, pk: int):
+        user = self.get_user_by_id(pk)
         if user is None or not user.is_active:
             return None
         state, delegated = sessions.check_browser(
@@ -213,9 +218,11 @@ class CareTrailSecurityManager(SecurityManager):
         return (permission_name, view_name) in self.database_pairs(role_names)
 
     def is_item_public(self, permission_name, view_name):
+        """Nothing is: `roles sync` keeps the Public role without permissions
+        (FAB asked the database at every request, signed in or not)."""
         if self.builtin_roles:
             return super().is_item_public(permission_name, view_name)
-        return self.roles_may(frozenset([self.auth_role_public]), permission_name, view_name)
+        return False
 
     def _has_view_access(self, user, permission_name: str, view_name: str) -> bool:
         roles = self.effective_role_names(user)
@@ -227,7 +234,9 @@ class CareTrailSecurityManager(SecurityManager):
         """The menu entries (or views) among `view_menus_name` the user may reach."""
         if view_menus_name is None or self.builtin_roles:
             return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
-        roles = frozenset([self.auth_role_public]) if user is None else self.effective_role_names(user)
+        if user is None:  # not signed in: Public, which holds nothing (is_item_public)
+            return set()
+        roles = self.effective_role_names(user)
         return {name for name in view_menus_name if self.roles_may(roles, permission_name, name)}
 
 

@@ -53,42 +53,43 @@ DELEGATED = (
 
 def check_browser(secret: str | None, user_id: int, idle_minutes: int) -> tuple[str, bool]:
     """('live', 'idle' (it has just been ended for it) or 'dead', whether
-    the user may hold a delegation in force)."""
+    the user may hold a delegation in force).  Read in the request's own
+    transaction (no second connection for every page); the rare writes,
+    ending an idle session or noting it was used, commit on their own,
+    whatever the request then does."""
     if not secret:
         return "dead", False
+    row = db.session.execute(
+        text(
+            "SELECT id, last_seen_at > now() - make_interval(mins => :idle) AS alive,"
+            f"       last_seen_at < now() - make_interval(secs => :touch) AS stale, {DELEGATED}"
+            "  FROM user_sessions"
+            " WHERE token_hash = :h AND user_id = :u AND kind = 'browser' AND ended_at IS NULL"
+        ),
+        {"h": _hash(secret), "u": user_id, "idle": idle_minutes, "touch": TOUCH_EVERY_SECONDS},
+    ).one_or_none()
+    if row is None:
+        return "dead", False
+    if not row.alive:
+        _write_now("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id", row.id)
+        return "idle", False
+    if row.stale:
+        _write_now("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id", row.id)
+    return "live", row.delegated
+
+
+def _write_now(statement: str, session_id: int) -> None:
     with db.engine.begin() as conn:
-        row = conn.execute(
-            text(
-                "SELECT id, last_seen_at > now() - make_interval(mins => :idle) AS alive,"
-                f"       last_seen_at < now() - make_interval(secs => :touch) AS stale, {DELEGATED}"
-                "  FROM user_sessions"
-                " WHERE token_hash = :h AND user_id = :u AND kind = 'browser' AND ended_at IS NULL"
-            ),
-            {"h": _hash(secret), "u": user_id, "idle": idle_minutes, "touch": TOUCH_EVERY_SECONDS},
-        ).one_or_none()
-        if row is None:
-            return "dead", False
-        if not row.alive:
-            conn.execute(
-                text("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id"),
-                {"id": row.id},
-            )
-            return "idle", False
-        if row.stale:
-            conn.execute(text("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id"), {"id": row.id})
-        return "live", row.delegated
+        conn.execute(text(statement), {"id": session_id})
 
 
 def check_token(jti: str) -> tuple[bool, bool]:
-    """(whether the token is live, whether its user may hold a delegation in force)."""
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            text(
-                f"SELECT {DELEGATED} FROM user_sessions"
-                " WHERE token_hash = :h AND kind <> 'browser' AND ended_at IS NULL"
-            ),
-            {"h": _hash(jti)},
-        ).one_or_none()
+    """(whether the token is live, whether its user may hold a delegation in force),
+    read in the request's own transaction."""
+    row = db.session.execute(
+        text(f"SELECT {DELEGATED} FROM user_sessions WHERE token_hash = :h AND kind <> 'browser' AND ended_at IS NULL"),
+        {"h": _hash(jti)},
+    ).one_or_none()
     return (row is not None, bool(row and row.delegated))
 
 

@@ -29,11 +29,14 @@ def sync_roles(appbuilder) -> SyncReport:
     """
     sm = appbuilder.sm
     admin = sm.find_role(ADMIN_ROLE) or sm.add_role(ADMIN_ROLE)
-    sm.add_role(sm.auth_role_public)
+    public = sm.find_role(sm.auth_role_public) or sm.add_role(sm.auth_role_public)
     report = SyncReport()
     _create_permissions(appbuilder, report)
     everything = set(sm.session.query(sm.permissionview_model).all())
     _align(sm, admin, everything, report)
+    # No page or API answers anyone not signed in (the security manager
+    # counts on it: it asks no database what Public may do).
+    _align(sm, public, set(), report)
 
     for role_name, grants in ROLE_MATRIX.items():
         role = sm.find_role(role_name) or sm.add_role(role_name)

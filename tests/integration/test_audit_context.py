@@ -91,3 +91,30 @@ def test_the_settings_one_by_one_are_still_read(sql_conn):
     finally:
         for name in ("username", "reason", "on_behalf_of"):
             sql_conn.execute(f"RESET caretrail.{name}")
+
+
+def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_user(app, client, login, sql_conn):
+    """The transaction the user's loading opens is stamped once, with the
+    user (not also when it begins, without), and a write in it names the
+    user and the request."""
+    from sqlalchemy import event
+
+    login("secretary")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/patients/list/").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sum("set_config('caretrail.context'" in s for s in statements) == 1
+    token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    headers = {"X-CSRFToken": token, "X-Request-ID": "page-stamped-once-1"}
+    assert client.post("/preferences/theme", data={"theme": "dark"}, headers=headers).status_code == 200
+    written = sql_conn.execute(
+        "SELECT app_username, request_id FROM audit_log WHERE table_name = 'public.user_preferences'"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert written == ("secretary", "page-stamped-once-1")

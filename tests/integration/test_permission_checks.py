@@ -107,3 +107,43 @@ def test_main_pages_and_api_stay_within_their_query_budget(app, client, login, a
     # whether she holds a grant on this patient is one query.
     for path, budget in {"/api/v1/patients/": 7, f"/api/v1/patients/{pid}": 9}.items():
         assert count_queries(app, client, path, headers=headers) <= budget, path
+
+
+def test_roles_sync_keeps_the_public_role_empty(app, sql_conn):
+    """A permission granted to Public by hand (a page open to anyone) is taken back."""
+    from app.security.sync import sync_roles
+
+    sql_conn.execute(
+        "INSERT INTO ab_permission_view_role (id, permission_view_id, role_id)"
+        " SELECT (SELECT max(id) + 1 FROM ab_permission_view_role), min(pv.id),"
+        "        (SELECT id FROM ab_role WHERE name = 'Public')"
+        "   FROM ab_permission_view pv"
+    )
+    with app.app_context():
+        report = sync_roles(app.appbuilder)
+    assert any(line.startswith("Public:") for line in report.removed)
+    held = sql_conn.execute(
+        "SELECT count(*) FROM ab_permission_view_role pvr JOIN ab_role r ON r.id = pvr.role_id WHERE r.name = 'Public'"
+    ).fetchone()[0]
+    assert held == 0
+
+
+def test_a_request_does_not_ask_the_database_what_public_may_do(app, client, api, sql_conn):
+    """FAB's decorators ask whether a page is public before anything else:
+    the answer is no without a query (roles sync keeps Public empty)."""
+    pid = make_patient(sql_conn)
+    headers = api("doctor")
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(f"/api/v1/patients/{pid}", headers=headers).status_code == 200
+        assert client.get("/login/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "ab_permission_view_role" in s]

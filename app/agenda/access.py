@@ -8,6 +8,9 @@ write, so every door (screens, calendar, API, CLI) refuses the same way;
 screens ask too, to offer only the buttons that will work.
 """
 
+import functools
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from app.core.actor import Actor
@@ -33,10 +36,14 @@ def manages_every_agenda(actor: Actor) -> bool:
 
 
 def may_write_agenda(session, actor: Actor, doctor_id: int | None) -> bool:
+    return _may_write(actor, doctor_id, lambda: staff_id_of(session, actor))
+
+
+def _may_write(actor: Actor, doctor_id: int | None, own_staff_id: Callable[[], int | None]) -> bool:
     if manages_every_agenda(actor):
         return True
     if actor.roles & MANAGES_OWN_AGENDA and doctor_id is not None:
-        return staff_id_of(session, actor) == doctor_id
+        return own_staff_id() == doctor_id
     return False
 
 
@@ -51,5 +58,8 @@ def check_agenda_writer(session, actor: Actor, *doctor_ids: int | None) -> None:
 def agenda_writer(session, actor: Actor):
     """may_write_agenda() for one actor, as a function of the doctor: what a
     screen asks to offer only the buttons that will work (the calendar's
-    editable events); the rules still decide at the write."""
-    return lambda doctor_id: may_write_agenda(session, actor, doctor_id)
+    editable events); the rules still decide at the write.  The user's staff
+    link is read once, when first needed: the calendar asks for each of the
+    week's doctors (issue 22)."""
+    own_staff_id = functools.cache(lambda: staff_id_of(session, actor))
+    return lambda doctor_id: _may_write(actor, doctor_id, own_staff_id)

@@ -10,10 +10,8 @@ the browser's own zone, a secretary in Paris and a doctor reading from
 abroad see 09:00 for the same appointment.
 """
 
-import functools
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -28,7 +26,7 @@ from app.agenda.models import (
     DoctorAbsence,
     DoctorSchedule,
 )
-from app.agenda.rules import ARRIVAL_STATUSES, is_ahead, patient_label
+from app.agenda.rules import ARRIVAL_STATUSES, is_ahead, name_label
 from app.core.errors import BadInput
 from app.core.extensions import db
 from app.core.timezone import hospital_zone, today
@@ -88,17 +86,45 @@ def appointment_events(
     may_write: Callable[[int], bool] = lambda _doctor_id: False,
 ) -> list[dict]:
     """Appointments overlapping [starts, ends), as FullCalendar events;
-    `may_write(doctor_id)` says whether the user may move them.  Only the
-    columns the events show are read, in one query (issue 22: loading whole
-    patients, doctors, types and rooms took most of an all-doctors week)."""
-    zone, first_day_ahead = hospital_zone(), today() + timedelta(days=1)
-    patient, doctor, room, kind = (
-        sa.orm.aliased(Patient),
-        sa.orm.aliased(Staff),
-        sa.orm.aliased(Room),
-        sa.orm.aliased(AppointmentType),
+    `may_write(doctor_id)` says whether the user may move them."""
+    query = _event_rows().where(
+        Appointment.starts_at < ends,
+        Appointment.ends_at > starts,
+        Appointment.starts_at > starts - LONGEST_APPOINTMENT,
     )
-    query = (
+    if doctor_id is not None:
+        query = query.where(Appointment.doctor_id == doctor_id)
+    if room_id is not None:
+        query = query.where(Appointment.room_id == room_id)
+    if not include_inactive:
+        query = query.where(Appointment.status.not_in(INACTIVE_STATUSES))
+    rows = db.session.connection().execute(query.order_by(Appointment.starts_at, Appointment.id)).all()
+    return _EventMaker(may_write).events(rows)
+
+
+def appointment_event(appointment: Appointment, *, writable: bool = False) -> dict:
+    """The feed's event for one appointment (what a write answers), read
+    back through the feed's own query so that the two cannot differ."""
+    rows = db.session.connection().execute(_event_rows().where(Appointment.id == appointment.id)).all()
+    [event] = _EventMaker(lambda _doctor_id: writable).events(rows)
+    return event
+
+
+def _event_rows() -> sa.Select:
+    """The columns an event shows, named and ordered as _EventMaker.event's
+    arguments (a test holds them alike), and no others (issue 22: whole patients, doctors, types and rooms took most of
+    an all-doctors week).  The patient is a LATERAL subquery kept apart by
+    OFFSET 0, so the planner probes patients_pkey for each appointment: as
+    a plain join, a week of 3,600 appointments tipped it into hashing all
+    500,000 patients (about 100 ms of the bench's week instead of 25)."""
+    patient = (
+        sa.select(Patient.sex, Patient.last_name, Patient.first_name)
+        .where(Patient.id == Appointment.patient_id)
+        .offset(0)
+        .lateral("patient")
+    )
+    doctor, room, kind = sa.orm.aliased(Staff), sa.orm.aliased(Room), sa.orm.aliased(AppointmentType)
+    return (
         sa.select(
             Appointment.id,
             Appointment.status,
@@ -113,57 +139,119 @@ def appointment_events(
             Appointment.notes,
             Appointment.cancellation_reason,
             Appointment.absence_exception_reason,
-            patient.sex.label("patient_sex"),
-            patient.last_name.label("patient_last_name"),
-            patient.first_name.label("patient_first_name"),
+            patient.c.sex.label("patient_sex"),
+            patient.c.last_name.label("patient_last_name"),
+            patient.c.first_name.label("patient_first_name"),
             doctor.profession.label("doctor_profession"),
-            doctor.last_name.label("doctor_last_name"),
             doctor.first_name.label("doctor_first_name"),
+            doctor.last_name.label("doctor_last_name"),
             room.code.label("room_code"),
             room.name.label("room_name"),
             kind.name.label("type_name"),
-            # The wall times, converted by PostgreSQL (zoneinfo per event cost more than the query).
-            sa.func.timezone(zone.key, Appointment.starts_at).label("local_start"),
-            sa.func.timezone(zone.key, Appointment.ends_at).label("local_end"),
         )
-        .join(patient, patient.id == Appointment.patient_id)
+        .select_from(Appointment)
+        .join(patient, sa.true())
         .join(doctor, doctor.id == Appointment.doctor_id)
         .join(kind, kind.id == Appointment.type_id)
         .outerjoin(room, room.id == Appointment.room_id)
-        .where(
-            Appointment.starts_at < ends,
-            Appointment.ends_at > starts,
-            Appointment.starts_at > starts - LONGEST_APPOINTMENT,
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
     )
-    if doctor_id is not None:
-        query = query.where(Appointment.doctor_id == doctor_id)
-    if room_id is not None:
-        query = query.where(Appointment.room_id == room_id)
-    if not include_inactive:
-        query = query.where(Appointment.status.not_in(INACTIVE_STATUSES))
-    writable: dict[int, bool] = {}
-    events = []
-    for row in db.session.execute(query):
-        if row.doctor_id not in writable:
-            writable[row.doctor_id] = may_write(row.doctor_id)
-        events.append(
-            _event(
-                row,
-                patient=SimpleNamespace(
-                    sex=row.patient_sex, last_name=row.patient_last_name, first_name=row.patient_first_name
-                ),
-                doctor_name=_doctor_name(row.doctor_profession, row.doctor_first_name, row.doctor_last_name),
-                room_label=f"{row.room_code} - {row.room_name}" if row.room_code is not None else None,
-                type_name=row.type_name,
-                writable=writable[row.doctor_id],
-                zone=zone,
-                ahead=row.local_start.date() >= first_day_ahead,
-                local=(row.local_start.isoformat(timespec="seconds"), row.local_end.isoformat(timespec="seconds")),
-            )
-        )
-    return events
+
+
+class _Memo(dict):
+    """memo[key] is function(key), worked out once per distinct key."""
+
+    def __init__(self, function: Callable):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key):
+        value = self[key] = self.function(key)
+        return value
+
+
+class _EventMaker:
+    """Turns the feed's rows into events for one request.  What many events
+    share is worked out once per distinct value, not once per event: the
+    status looks (a few combinations, in the user's language, so never kept
+    beyond the request), whether the user writes each doctor's agenda, and
+    the instants in the hospital's time zone (a week has a few hundred)."""
+
+    def __init__(self, may_write: Callable[[int], bool]):
+        self.zone, self.today = hospital_zone(), today()
+        self.writable = _Memo(may_write)
+        self.looks = _Memo(lambda key: _status_look(*key))
+        self.moments = _Memo(self.moment)
+
+    def moment(self, instant: datetime) -> tuple[str, str, bool]:
+        """An instant's wall time, its own ISO form, and whether its day is still to come."""
+        local = instant.astimezone(self.zone)
+        return local.replace(tzinfo=None).isoformat(timespec="seconds"), instant.isoformat(), local.date() > self.today
+
+    def events(self, rows) -> list[dict]:
+        return [self.event(*row) for row in rows]
+
+    def event(
+        self,
+        id,
+        status,
+        needs_rebooking,
+        starts_at,
+        ends_at,
+        patient_id,
+        doctor_id,
+        room_id,
+        type_id,
+        duration_minutes,
+        notes,
+        cancellation_reason,
+        absence_exception_reason,
+        patient_sex,
+        patient_last_name,
+        patient_first_name,
+        doctor_profession,
+        doctor_first_name,
+        doctor_last_name,
+        room_code,
+        room_name,
+        type_name,
+    ) -> dict:
+        """One FullCalendar event from one row of _event_rows()."""
+        start, starts_at_iso, ahead = self.moments[starts_at]
+        end, ends_at_iso, _ = self.moments[ends_at]
+        look = self.looks[status, needs_rebooking, self.writable[doctor_id], ahead]
+        return {
+            "id": str(id),
+            "title": f"{name_label(patient_sex, patient_first_name, patient_last_name)} · {type_name}"
+            + look["title_suffix"],
+            "start": start,
+            "end": end,
+            "color": look["color"],
+            "classNames": look["classNames"],
+            "editable": look["editable"],
+            "extendedProps": {
+                "kind": "appointment",
+                "status": status,
+                "status_label": look["status_label"],
+                "next_statuses": look["next_statuses"],
+                # Postponing picks the new time with the slot finder (a page of its own).
+                "can_postpone": look["can_postpone"],
+                "patient_id": patient_id,
+                "patient": f"{patient_last_name.upper()} {patient_first_name}",  # Patient.full_name
+                "doctor_id": doctor_id,
+                "doctor": _doctor_name(doctor_profession, doctor_first_name, doctor_last_name),
+                "room_id": room_id,
+                "room": f"{room_code} - {room_name}" if room_code is not None else None,
+                "type_id": type_id,
+                "type": type_name,
+                "duration_minutes": duration_minutes,
+                "notes": notes,
+                "cancellation_reason": cancellation_reason,
+                "needs_rebooking": needs_rebooking,
+                "absence_exception_reason": absence_exception_reason,
+                "starts_at": starts_at_iso,
+                "ends_at": ends_at_iso,
+            },
+        }
 
 
 def _doctor_name(profession: str, first_name: str, last_name: str) -> str:
@@ -172,65 +260,9 @@ def _doctor_name(profession: str, first_name: str, last_name: str) -> str:
     return f"{prefix}{first_name} {last_name.upper()}"
 
 
-def appointment_event(appointment: Appointment, *, writable: bool = False) -> dict:
-    room = appointment.room
-    return _event(
-        appointment,
-        patient=appointment.patient,
-        doctor_name=appointment.doctor.display_name,
-        room_label=f"{room.code} - {room.name}" if room else None,
-        type_name=appointment.type.name,
-        writable=writable,
-        zone=hospital_zone(),
-        ahead=is_ahead(appointment.starts_at),
-    )
-
-
-def _event(appointment, *, patient, doctor_name, room_label, type_name, writable, zone, ahead, local=None) -> dict:
-    """One FullCalendar event; `appointment` is an Appointment or a row with
-    its columns; `local` its start and end already in the hospital's wall time."""
-    status, needs_rebooking = appointment.status, appointment.needs_rebooking
-    look = _status_look(status, needs_rebooking, writable, ahead)
-    start, end = local or (local_wall_time(appointment.starts_at, zone), local_wall_time(appointment.ends_at, zone))
-    return {
-        "id": str(appointment.id),
-        "title": f"{patient_label(patient)} · {type_name}{look['title_suffix']}",
-        "start": start,
-        "end": end,
-        "color": look["color"],
-        "classNames": look["classNames"],
-        "editable": look["editable"],
-        "extendedProps": {
-            "kind": "appointment",
-            "status": status,
-            "status_label": look["status_label"],
-            "next_statuses": look["next_statuses"],
-            # Postponing picks the new time with the slot finder (a page of its own).
-            "can_postpone": look["can_postpone"],
-            "patient_id": appointment.patient_id,
-            "patient": f"{patient.last_name.upper()} {patient.first_name}",
-            "doctor_id": appointment.doctor_id,
-            "doctor": doctor_name,
-            "room_id": appointment.room_id,
-            "room": room_label,
-            "type_id": appointment.type_id,
-            "type": type_name,
-            "duration_minutes": appointment.duration_minutes,
-            "notes": appointment.notes,
-            "cancellation_reason": appointment.cancellation_reason,
-            "needs_rebooking": needs_rebooking,
-            "absence_exception_reason": appointment.absence_exception_reason,
-            "starts_at": appointment.starts_at.isoformat(),
-            "ends_at": appointment.ends_at.isoformat(),
-        },
-    }
-
-
-@functools.lru_cache(maxsize=256)
 def _status_look(status: str, needs_rebooking: bool, writable: bool, ahead: bool) -> dict:
-    """What an event's status decides (colour, classes, the next statuses...),
-    worked out once per combination rather than for each of 3,000 events.
-    Callers must not change what it returns (shared between events)."""
+    """What an event's status decides (colour, classes, the next statuses...).
+    Events with the same look share its lists: nothing may change them."""
     return {
         "title_suffix": " · to be rebooked" if needs_rebooking and status not in INACTIVE_STATUSES else "",
         "color": STATUS_COLOURS.get(status, "#337ab7"),

@@ -421,10 +421,17 @@ def conflict_summary(other: Appointment) -> dict:
 
 
 def patient_label(patient) -> str:
-    civility = {"F": "Mme ", "M": "M. "}.get(patient.sex, "")
-    if not civility:
-        return f"{patient.first_name} {patient.last_name}"
-    return f"{civility}{patient.last_name}"
+    return name_label(patient.sex, patient.first_name, patient.last_name)
+
+
+def name_label(sex: str, first_name: str, last_name: str) -> str:
+    """Mme Dubois, M. Durand, or the first and last name: patient_label()
+    from the columns (the calendar's feed reads no Patient)."""
+    civility = CIVILITIES.get(sex)
+    return f"{civility}{last_name}" if civility else f"{first_name} {last_name}"
+
+
+CIVILITIES = {"F": "Mme ", "M": "M. "}
 
 
 def _write(session, change) -> Appointment:

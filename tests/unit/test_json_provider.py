@@ -59,3 +59,19 @@ def test_what_orjson_cannot_encode_goes_to_flasks_encoder():
 
 def test_the_app_answers_with_it(app):
     assert isinstance(app.json, FastJSONProvider)
+
+
+def test_a_response_carries_orjsons_bytes_as_flask_would_answer():
+    """Same meaning, mimetype and trailing newline as Flask's response(),
+    written from orjson's bytes (no str in between); Flask's encoder for
+    what orjson cannot encode and for debug mode's indented answers."""
+    app, fast, default = providers()
+    with app.test_request_context():
+        ours, flasks = fast.response(PAYLOAD), default.response(PAYLOAD)
+        assert json.loads(ours.get_data()) == json.loads(flasks.get_data())
+        assert ours.mimetype == flasks.mimetype == "application/json"
+        assert ours.get_data().endswith(b"}\n") and "Hélène".encode() in ours.get_data()
+        huge = {"id": 10**30}
+        assert fast.response(huge).get_data() == default.response(huge).get_data()
+        app.debug = True
+        assert fast.response({"b": 1}).get_data() == default.response({"b": 1}).get_data() == b'{\n  "b": 1\n}\n'

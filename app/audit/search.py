@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext
@@ -228,13 +228,19 @@ class Cursor:
         return cls(occurred_at, entry_id)
 
 
-@dataclass(frozen=True)
-class FieldChange:
+class FieldChange(NamedTuple):
+    """One field of an entry's row, old and new side by side.  A named tuple,
+    not a dataclass: the list page makes thousands (about 1 µs each less)."""
+
     name: str
     old: Any
     new: Any
     changed: bool
     masked: bool
+
+
+def _field_change(name: str, old: Any, new: Any, changed: set[str]) -> FieldChange:
+    return FieldChange(name, old, new, name in changed, old == MASKED or new == MASKED)
 
 
 @dataclass
@@ -281,14 +287,8 @@ class AuditEntry:
                 changed = set(old) | set(new)
             derived = DERIVED_COLUMNS.get(self.table, ())
             self._fields = [
-                FieldChange(
-                    name=name,
-                    old=old.get(name),
-                    new=new.get(name),
-                    changed=name in changed,
-                    masked=MASKED in (old.get(name), new.get(name)),
-                )
-                for name in sorted(set(old) | set(new))
+                _field_change(name, old.get(name), new.get(name), changed)
+                for name in sorted(old.keys() | new.keys())
                 if name not in derived
             ]
         return self._fields

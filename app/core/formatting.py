@@ -9,6 +9,7 @@ documents do; each language has its own entry so that one can change
 without touching the templates.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from app.core.timezone import hospital_zone
@@ -60,10 +61,21 @@ def format_datetime(value) -> str:
 
 def format_datetime_seconds(value) -> str:
     """An instant to the second (the audit's entries): 06/12/2026 07:35:27."""
-    if not isinstance(value, datetime):
-        return format_date(value)
-    moment = value.astimezone(hospital_zone()) if value.tzinfo else value
-    return moment.strftime(formats()[3])
+    return datetime_seconds_formatter()(value)
+
+
+def datetime_seconds_formatter() -> Callable[[object], str]:
+    """format_datetime_seconds with the zone and the language looked up once:
+    for a list of hundreds of instants (the audit log)."""
+    zone, pattern = hospital_zone(), formats()[3]
+
+    def format_one(value) -> str:
+        if not isinstance(value, datetime):
+            return format_date(value)
+        moment = value.astimezone(zone) if value.tzinfo else value
+        return moment.strftime(pattern)
+
+    return format_one
 
 
 def format_time_of_day(value) -> str:

@@ -27,8 +27,8 @@ from app.audit.search import (
     iter_entries,
     parse_page_size,
     search,
-    show_value,
 )
+from app.audit.views.entries import EntryLinks, shown_entries
 from app.core.actor import current_actor
 from app.core.extensions import db
 from app.documents.access import may_issue
@@ -155,16 +155,17 @@ class AuditLogView(BaseView):
         query = {k: v for k, v in params.items() if k not in PAGING_PARAMETERS}
         export_query = filters.as_params() if error is None else {}
         here = request.path + ("?" + urlencode(query) if query else "")
+        can_restore = may(current_actor(), RESTORE, AUDIT)
         context.update(
             here=here,
             filters=filters,
             page=page,
+            entries=shown_entries(page.entries, EntryLinks(here, can_restore=can_restore)) if page else [],
             error=error,
             query=query,
             actions=ACTIONS,
             tables=audited_tables(),
-            show_value=show_value,
-            can_restore=may(current_actor(), RESTORE, AUDIT),
+            can_restore=can_restore,
             can_browse=may(current_actor(), READ, AUDIT),
             export_csv_url=url_for("AuditLogView.export_csv", **export_query),
             export_jsonl_url=url_for("AuditLogView.export_jsonl", **export_query),

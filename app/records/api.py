@@ -7,9 +7,7 @@ refused, and a body naming a field the user may not write is refused
 before anything is applied (403 naming the field).
 """
 
-import json
-
-from flask import Response, request
+from flask import Response, current_app, request
 from flask_appbuilder.api import expose, protect
 from marshmallow import Schema, fields, validate
 
@@ -37,6 +35,7 @@ from app.records.rules import (
     check_patient_filters,
     check_patient_input,
     duplicate_confirmed,
+    hidden_patient_fields,
     merge_patients,
     visible_patient_data,
 )
@@ -192,12 +191,15 @@ class PatientApi(CareTrailModelApi):
 
     @staticmethod
     def _narrowed(endpoint):
-        """The answer without the fields the user may not read."""
+        """The answer without the fields the user may not read (as FAB wrote
+        it when the user reads them all: nothing to take out)."""
         response = endpoint()
         if not isinstance(response, Response) or response.mimetype != "application/json" or response.status_code >= 300:
             return response
-        body = response.get_json()
         actor = current_actor()
+        if not hidden_patient_fields(actor):
+            return response
+        body = response.get_json()
         result = body.get("result")
         if isinstance(result, dict):
             body["result"] = visible_patient_data(actor, result)
@@ -209,7 +211,7 @@ class PatientApi(CareTrailModelApi):
         for key in ("label_columns", "description_columns"):
             if isinstance(body.get(key), dict):
                 body[key] = visible_patient_data(actor, body[key])
-        response.set_data(json.dumps(body))
+        response.set_data(current_app.json.dumps(body))
         return response
 
 

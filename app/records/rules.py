@@ -127,11 +127,16 @@ def patient_fields_for(actor: Actor) -> frozenset[str]:
     return readable_fields(actor, PATIENTS)
 
 
+def hidden_patient_fields(actor: Actor) -> frozenset[str]:
+    """The patient's fields (of the field matrix's groups) this actor may not see."""
+    known = frozenset(field for fields in FIELD_GROUPS[PATIENTS].values() for field in fields)
+    return known - patient_fields_for(actor)
+
+
 def visible_patient_data(actor: Actor, data: dict) -> dict:
     """`data` (a patient as a dict) without the keys the actor may not read."""
-    allowed = patient_fields_for(actor)
-    known = {field for fields in FIELD_GROUPS[PATIENTS].values() for field in fields}
-    return {key: value for key, value in data.items() if key not in known or key in allowed}
+    hidden = hidden_patient_fields(actor)
+    return {key: value for key, value in data.items() if key not in hidden}
 
 
 STAFF_RULES = RecordRules(STAFF)

@@ -283,3 +283,23 @@ def test_a_role_that_may_not_read_the_nir_does_not_find_a_patient_by_it(app, api
         query = "(filters:!((col:last_name,opr:name,value:'185057800608491')))"
         listed = client.get(f"/api/v1/patients/?q={query}", headers=api(username)).get_json()
         assert (listed["count"] == 1) == found, username
+
+
+def test_a_role_reading_every_field_gets_the_api_answer_as_written(client, api, patient, monkeypatch):
+    """Narrowing re-reads and re-writes the whole JSON answer: only for a
+    role with fields to take out (a doctor reads them all, a secretary not)."""
+    import app.records.api as records_api
+
+    narrowed = []
+    visible = records_api.visible_patient_data
+
+    def counted(actor, data):
+        narrowed.append(actor.username)
+        return visible(actor, data)
+
+    monkeypatch.setattr(records_api, "visible_patient_data", counted)
+    for username in ("doctor", "secretary"):
+        answer = client.get(f"/api/v1/patients/{patient}", headers=api(username))
+        assert answer.status_code == 200
+        assert ("blood_group" in answer.get_json()["result"]) == (username == "doctor")
+    assert set(narrowed) == {"secretary"}

@@ -126,9 +126,10 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
         return self._answering(deleting)
 
     def _with_etag(self, response, pk):
-        """The record's version as its ETag, on a GET or a PUT that succeeded."""
+        """The record's version as its ETag, on a GET or a PUT that succeeded
+        (the record FAB has just read or written, not read once more)."""
         if response.status_code == 200:
-            item = self.datamodel.get(pk, self._base_filters)
+            item = self.datamodel.loaded(pk) or self.datamodel.get(pk, self._base_filters)
             if item is not None and etag_of(item):
                 response.headers["ETag"] = etag_of(item)
         return response

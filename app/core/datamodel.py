@@ -92,10 +92,22 @@ class CareTrailInterface(SQLAInterface):
         identity map holds it weakly, and the page's sections (the patient's
         care section, for one) ask for it again by id, which costs no query
         while it is held."""
+        if select_columns and "version" in self.list_columns and "version" not in select_columns:
+            select_columns = [*select_columns, "version"]  # the API's ETag, read with the record
         item = super().get(id, filters, select_columns, outer_default_load)
         if item is not None and has_request_context():
             g.setdefault(LOADED_RECORDS, []).append(item)
         return item
+
+    def loaded(self, pk):
+        """The record get() loaded for `pk` in this request, if any (its
+        version current: a write in between refreshes it in place)."""
+        if not has_request_context():
+            return None
+        for item in g.get(LOADED_RECORDS, ()):
+            if isinstance(item, self.obj) and str(getattr(item, self.get_pk_name())) == str(pk):
+                return item
+        return None
 
     def add(self, item, commit: bool = True) -> None:
         self._rules().save(self.session, current_actor(), item)

@@ -147,3 +147,26 @@ def test_a_request_does_not_ask_the_database_what_public_may_do(app, client, api
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in statements if "ab_permission_view_role" in s]
+
+
+def test_an_api_read_reads_the_record_once_and_answers_its_version(app, client, api, sql_conn):
+    """The ETag is the version of the record FAB has just read (or written),
+    not of a second read."""
+    pid = make_patient(sql_conn)
+    headers = api("doctor")
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        read = client.get(f"/api/v1/patients/{pid}", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert read.status_code == 200 and read.headers["ETag"] == '"1"'
+    assert len([s for s in statements if s.lstrip().startswith("SELECT") and "FROM patients" in s]) == 1
+    written = client.put(f"/api/v1/patients/{pid}", json={"city": "Lyon"}, headers={**headers, "If-Match": '"1"'})
+    assert written.status_code == 200 and written.headers["ETag"] == '"2"'

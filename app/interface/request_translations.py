@@ -29,14 +29,17 @@ class RequestCachedDomain(Domain):
 
     def get_translations(self):
         try:
-            cached = getattr(getattr(g, BABEL_NAMESPACE), CACHED)
+            cached = getattr(getattr(g, BABEL_NAMESPACE), CACHED, None)
         except (AttributeError, RuntimeError):  # first use in this request, or no request at all
-            translations = super().get_translations()
-            namespace = g.get(BABEL_NAMESPACE) if g else None
-            if namespace is not None:
-                setattr(namespace, CACHED, translations)
-            return translations
-        return cached
+            cached = None
+        if cached is not None:
+            return cached
+        # Also None under Flask-Babel's force_locale(), which sets it so.
+        translations = super().get_translations()
+        namespace = g.get(BABEL_NAMESPACE) if g else None
+        if namespace is not None:
+            setattr(namespace, CACHED, translations)
+        return translations
 
 
 def install_request_translations(app: Flask) -> None:

@@ -60,3 +60,13 @@ def test_outside_a_request_the_translations_are_the_default_ones(app):
         domain = app.extensions["babel"].instance.domain_instance
         assert isinstance(domain, RequestCachedDomain)
         assert domain.get_translations().ugettext("Delete record") in ("Delete record", "Supprimer la fiche")
+
+
+def test_force_locale_is_honoured(app):
+    from flask_babel import force_locale
+
+    with speaking(app, "en"):
+        assert render_template_string("{{ _('Delete record') }}") == "Delete record"
+        with force_locale("fr"):
+            assert render_template_string("{{ _('Delete record') }}") == "Supprimer la fiche"
+        assert render_template_string("{{ _('Delete record') }}") == "Delete record"

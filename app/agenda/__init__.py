@@ -6,7 +6,7 @@ calendar and its iCalendar feeds."""
 def register(appbuilder) -> None:
     from app.agenda import timeline  # noqa: F401  (registers its source of the patient timeline)
     from app.agenda.api import AbsenceApi, AppointmentApi, AppointmentTypeApi, ScheduleApi, SlotApi
-    from app.agenda.patient_appointments import patient_page_section
+    from app.agenda.patient_appointments import patient_page_reads, patient_page_section
     from app.agenda.views.appointments import AppointmentsToRebookView, AppointmentView
     from app.agenda.views.calendar import CalendarView, PatientLookupView
     from app.agenda.views.day import CalendarDayView
@@ -45,4 +45,4 @@ def register(appbuilder) -> None:
     appbuilder.add_api(AbsenceApi)
     appbuilder.add_api(AppointmentTypeApi)
     appbuilder.add_api(SlotApi)
-    add_patient_section("appointments", "pages/patient_appointments.html", patient_page_section)
+    add_patient_section("appointments", "pages/patient_appointments.html", patient_page_section, patient_page_reads)

@@ -193,13 +193,18 @@ def overdue_care(
     """The nurse's worklist: occurrences past their time (and the grace) not checked off, oldest first."""
     require(actor, READ, CARE_TASKS)
     now = aware(now) if now else datetime.now(hospital_zone())
-    rows = session.execute(
-        OVERDUE_SQL, {"until": now - OVERDUE_GRACE, "since": now - OVERDUE_LOOKBACK, "patient_id": patient_id}
-    ).all()
+    rows = session.execute(overdue_occurrences(now, patient_id)).all()
     if not rows:
         return []
     tasks = {t.id: t for t in session.scalars(sa.select(CareTask).where(CareTask.id.in_({r[0] for r in rows})))}
     return [Occurrence(tasks[task_id], due_at) for task_id, due_at in rows]
+
+
+def overdue_occurrences(now: datetime, patient_id: int | None = None) -> sa.TextClause:
+    """OVERDUE_SQL as of `now` (the task's id, the occurrence's `at`), oldest first."""
+    return OVERDUE_SQL.bindparams(
+        until=now - OVERDUE_GRACE, since=now - OVERDUE_LOOKBACK, patient_id=patient_id
+    ).columns(id=sa.BigInteger, at=sa.DateTime(timezone=True))
 
 
 def patient_care_tasks(session, actor: Actor, patient_id: int) -> list[CareTask]:
@@ -385,6 +390,10 @@ def record_vaccination(
     return run_and_commit(session, lambda: vaccination)
 
 
+# The patient's vaccinations, the latest first.
+VACCINATION_ORDER = (Vaccination.given_on.desc(), Vaccination.id.desc())
+
+
 def patient_vaccinations(session, actor: Actor, patient_id: int) -> list[Vaccination]:
     require(actor, READ, VACCINATIONS)
     return list(
@@ -392,7 +401,7 @@ def patient_vaccinations(session, actor: Actor, patient_id: int) -> list[Vaccina
             sa.select(Vaccination)
             .options(joinedload(Vaccination.vaccine))
             .where(Vaccination.patient_id == patient_id)
-            .order_by(Vaccination.given_on.desc(), Vaccination.id.desc())
+            .order_by(*VACCINATION_ORDER)
         )
     )
 
@@ -403,12 +412,26 @@ def vaccination_record(session, actor: Actor, patient_id: int) -> tuple[list[Vac
     patient = _patient(session, patient_id)
     if patient.birth_date is None or patient.status == "deceased":
         return given, []
+    return given, vaccinations_still_due(patient, given, calendar_steps(session))
+
+
+def vaccinations_still_due(patient: Patient, given: list[Vaccination], steps: list[Step]) -> list[DueVaccination]:
+    """What the calendar's steps ask of the patient that the doses given do not cover, today."""
+    if patient.birth_date is None or patient.status == "deceased":
+        return []
     doses = [Dose(v.given_on, frozenset(v.vaccine.diseases)) for v in given]
-    return given, due_vaccinations(patient.birth_date, calendar_steps(session), doses, hospital_today())
+    return due_vaccinations(patient.birth_date, steps, doses, hospital_today())
+
+
+# The vaccination calendar in use (reference data, a few dozen rows).
+ACTIVE_STEPS = sa.select(VaccinationStep).where(VaccinationStep.is_active)
 
 
 def calendar_steps(session) -> list[Step]:
-    rows = session.scalars(sa.select(VaccinationStep).where(VaccinationStep.is_active))
+    return steps_of(session.scalars(ACTIVE_STEPS))
+
+
+def steps_of(rows) -> list[Step]:
     return [
         Step(
             r.id,

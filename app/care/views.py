@@ -6,8 +6,9 @@ the patient page's care section and what was given on the prescription page.
 Every write goes through app/care/rules.py; a refusal is flashed with its
 field, nothing half-saved."""
 
-from datetime import date
+from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
@@ -22,8 +23,10 @@ from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
 from app.core.rules import RecordRules
 from app.core.schemas import Instant
-from app.core.timezone import today
+from app.core.timezone import hospital_zone, today
 from app.core.views import CareTrailModelView
+from app.records.models import Patient
+from app.records.page import instant, json_rows, loaded, loaded_one, row_json
 from app.security.policy import READ, may
 from app.security.roles import (
     ADMINISTRATIONS,
@@ -237,13 +240,44 @@ class VaccinationScheduleView(CareTrailModelView):
     }
 
 
-def care_on_patient_page(patient_id: int, actor: Actor) -> dict | None:
+def care_page_reads(patient_id: int, actor: Actor) -> dict:
+    """What the patient page's care section reads, with the other sections:
+    the vaccinations given (with their vaccine) and the calendar in use, the
+    overdue care with its task; each for who may read it."""
+    reads = {}
+    if may(actor, READ, VACCINATIONS):
+        given = (
+            sa.select(Vaccination, row_json(Vaccine.__table__).label("vaccine"))
+            .join(Vaccine, Vaccine.id == Vaccination.vaccine_id)
+            .where(Vaccination.patient_id == patient_id)
+        )
+        reads["vaccinations"] = json_rows(given, *rules.VACCINATION_ORDER)
+        # Reference data, read with the rest: no cache to keep in step with the calendar's screen.
+        reads["steps"] = json_rows(rules.ACTIVE_STEPS)
+    if may(actor, READ, CARE_TASKS):
+        due = rules.overdue_occurrences(datetime.now(hospital_zone()), patient_id).subquery()
+        overdue = sa.select(row_json(CareTask.__table__).label("task"), due.c.at).join(
+            CareTask, CareTask.id == due.c.id
+        )
+        reads["overdue"] = json_rows(overdue, due.c.at, due.c.id)
+    return reads
+
+
+def care_on_patient_page(patient_id: int, actor: Actor, read: dict) -> dict | None:
     """The patient page's care section: due and given vaccinations, overdue care."""
     section = {}
-    if may(actor, READ, VACCINATIONS):
-        section["vaccinations"], section["due"] = rules.vaccination_record(db.session, actor, patient_id)
-    if may(actor, READ, CARE_TASKS):
-        section["overdue"] = rules.overdue_care(db.session, actor, patient_id=patient_id)
+    if "vaccinations" in read:
+        given = loaded(Vaccination, read["vaccinations"])
+        # The patient as the page read it (held for the request: no query).
+        patient = db.session.get(Patient, patient_id)
+        section["vaccinations"] = given
+        section["due"] = rules.vaccinations_still_due(
+            patient, given, rules.steps_of(loaded(VaccinationStep, read["steps"]))
+        )
+    if "overdue" in read:
+        section["overdue"] = [
+            rules.Occurrence(loaded_one(CareTask, row["task"]), instant(row["at"])) for row in read["overdue"]
+        ]
     if may(actor, READ, ADMINISTRATIONS):
         section["rounds"] = True
     return section or None
@@ -279,4 +313,4 @@ def register_views(appbuilder) -> None:
     )
     current_app.add_template_global(given_of_prescription, "care_given_of_prescription")
     current_app.add_template_global(DISEASES, "care_diseases")
-    add_patient_section("care", "care/patient_care.html", care_on_patient_page)
+    add_patient_section("care", "care/patient_care.html", care_on_patient_page, care_page_reads)

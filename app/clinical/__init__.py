@@ -9,7 +9,7 @@ from app.clinical import constraints  # noqa: F401  (the constraints' messages, 
 def register(appbuilder) -> None:
     from app.clinical import timeline  # noqa: F401  (registers the clinical kinds of the timeline)
     from app.clinical.api import ConsultationApi, Icd10Api, ObservationApi, ProblemApi
-    from app.clinical.views import ClinicalRecordView, ConsultationView, clinical_on_patient_page
+    from app.clinical.views import ClinicalRecordView, ConsultationView, clinical_on_patient_page, clinical_page_reads
     from app.records.views import add_patient_section
     from app.security.roles import CLINICAL_MENU, CONSULTATIONS_MENU
 
@@ -25,4 +25,4 @@ def register(appbuilder) -> None:
     appbuilder.add_api(ProblemApi)
     appbuilder.add_api(ObservationApi)
     appbuilder.add_api(Icd10Api)
-    add_patient_section("clinical", "clinical/patient_section.html", clinical_on_patient_page)
+    add_patient_section("clinical", "clinical/patient_section.html", clinical_on_patient_page, clinical_page_reads)

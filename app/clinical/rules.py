@@ -167,6 +167,10 @@ def get_consultation(session, actor: Actor, consultation_id: int) -> Consultatio
     return consultation
 
 
+# The patient's consultations, the latest first.
+CONSULTATION_ORDER = (Consultation.started_at.desc(), Consultation.id.desc())
+
+
 def patient_consultations(session, actor: Actor, patient_id: int) -> list[Consultation]:
     require(actor, READ, CONSULTATIONS)
     return list(
@@ -174,7 +178,7 @@ def patient_consultations(session, actor: Actor, patient_id: int) -> list[Consul
             sa.select(Consultation)
             .options(joinedload(Consultation.clinician))
             .where(Consultation.patient_id == patient_id)
-            .order_by(Consultation.started_at.desc(), Consultation.id.desc())
+            .order_by(*CONSULTATION_ORDER)
         )
     )
 
@@ -320,14 +324,16 @@ def get_problem(session, actor: Actor, problem_id: int) -> PatientProblem:
 
 def patient_problems(session, actor: Actor, patient_id: int, *, status: str | None = None) -> list[PatientProblem]:
     require(actor, READ, PROBLEMS)
+    return list(session.scalars(problems_query(patient_id, status).order_by(*PROBLEM_ORDER)))
+
+
+# By category, the active first, the latest onset first.
+PROBLEM_ORDER = (PatientProblem.category, PatientProblem.status, PatientProblem.onset_on.desc().nulls_last())
+
+
+def problems_query(patient_id: int, status: str | None = None) -> sa.Select:
     query = sa.select(PatientProblem).where(PatientProblem.patient_id == patient_id)
-    if status:
-        query = query.where(PatientProblem.status == status)
-    return list(
-        session.scalars(
-            query.order_by(PatientProblem.category, PatientProblem.status, PatientProblem.onset_on.desc().nulls_last())
-        )
-    )
+    return query.where(PatientProblem.status == status) if status else query
 
 
 def _problem_values(values: dict) -> dict:
@@ -412,13 +418,17 @@ def patient_observations(
 def latest_observations(session, actor: Actor, patient_id: int) -> dict[str, Observation]:
     """The last measurement of each kind."""
     require(actor, READ, OBSERVATIONS)
-    rows = session.scalars(
-        sa.select(Observation)
-        .where(Observation.patient_id == patient_id)
-        .distinct(Observation.kind)
-        .order_by(Observation.kind, Observation.measured_at.desc(), Observation.id.desc())
-    )
+    rows = session.scalars(latest_observations_query(patient_id).order_by(*LATEST_FIRST_BY_KIND))
     return {row.kind: row for row in rows}
+
+
+# DISTINCT ON (kind) keeps each kind's first row in this order: its latest.
+LATEST_FIRST_BY_KIND = (Observation.kind, Observation.measured_at.desc(), Observation.id.desc())
+
+
+def latest_observations_query(patient_id: int) -> sa.Select:
+    """Unordered: DISTINCT ON needs LATEST_FIRST_BY_KIND as its ORDER BY."""
+    return sa.select(Observation).where(Observation.patient_id == patient_id).distinct(Observation.kind)
 
 
 class ConsultationRules(RecordRules):

@@ -16,7 +16,7 @@ def register(appbuilder) -> None:
     hospitalisation reports, the letterhead; their REST API."""
     from app.documents.api import DocumentApi, PatientDocumentApi
     from app.documents.views.archive import DocumentView
-    from app.documents.views.issue import DocumentIssueView, documents_on_patient_page
+    from app.documents.views.issue import DocumentIssueView, documents_on_patient_page, documents_page_reads
     from app.documents.views.reports import HospitalisationReportView
     from app.documents.views.settings import HospitalSettingsView
     from app.documents.views.templates import CertificateTemplateView
@@ -56,4 +56,4 @@ def register(appbuilder) -> None:
     appbuilder.add_view_no_menu(DocumentIssueView)
     appbuilder.add_api(PatientDocumentApi)
     appbuilder.add_api(DocumentApi)
-    add_patient_section("documents", "pages/document_patient.html", documents_on_patient_page)
+    add_patient_section("documents", "pages/document_patient.html", documents_on_patient_page, documents_page_reads)

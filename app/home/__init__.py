@@ -8,9 +8,12 @@ def register(appbuilder) -> None:
     from app.core.actor import current_actor
     from app.core.extensions import db
     from app.home.api import HomeApi
-    from app.home.banner import patient_banner, record_banner
+    from app.home.banner import banner_on_patient_page, banner_reads, patient_banner, record_banner
+    from app.records.views import BANNER, add_patient_section
 
     appbuilder.add_api(HomeApi)
+    # The patient's page shows the banner above the sections, read with them.
+    add_patient_section(BANNER, "home/_patient_banner.html", banner_on_patient_page, banner_reads)
     # Any patient page or form shows the banner: {% with banner = patient_banner_for(pk) %}.
     current_app.add_template_global(
         lambda pk: patient_banner(db.session, current_actor(), int(pk)) if str(pk or "").isdigit() else None,

@@ -18,14 +18,16 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.actor import Actor
 from app.core.ages import age_on, months_on
+from app.core.extensions import db
 from app.core.formatting import format_date
 from app.core.timezone import today
 from app.documents.access import may_issue
-from app.prescribing.access import may_renew
+from app.prescribing.access import may_renew, own_doctor_query, remember_own_doctor_id
 from app.prescribing.models import PatientAllergy
 from app.records.models import Patient
+from app.records.page import Reads, json_rows
 from app.security.policy import READ, WRITE, may, readable_fields
-from app.security.roles import ALLERGIES, APPOINTMENTS, PATIENTS
+from app.security.roles import ALLERGIES, APPOINTMENTS, PATIENTS, PRESCRIPTIONS
 
 SEX_WORDS = {"F": _l("female"), "M": _l("male"), "U": _l("unknown"), "X": _l("other")}
 CLINICAL_ROLES = frozenset({"Doctor", "Nurse", "Radiologist"})
@@ -67,13 +69,48 @@ def is_clinical(actor: Actor) -> bool:
     return bool(actor.roles & CLINICAL_ROLES)
 
 
-def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | None:
+def active_allergy_agents(patient_id: int) -> sa.Select:
+    """The agents of the patient's active allergies, first recorded first."""
+    agent = sa.func.coalesce(
+        PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
+    )
+    return sa.select(agent.label("agent")).where(
+        PatientAllergy.patient_id == patient_id, PatientAllergy.status == "active"
+    )
+
+
+def banner_reads(patient_id: int, actor: Actor) -> Reads:
+    """What the banner reads on the patient's page, with the sections: the
+    allergies' agents (for who reads allergies), whether the login is a
+    doctor's (for the Prescribe button)."""
+    reads = {}
+    if may(actor, READ, PATIENTS) and may(actor, READ, ALLERGIES):
+        reads["allergies"] = json_rows(active_allergy_agents(patient_id), PatientAllergy.id)
+    own_doctor = own_doctor_query(actor)
+    if own_doctor is not None and may(actor, WRITE, PRESCRIPTIONS):
+        reads["own_doctor_id"] = own_doctor.scalar_subquery()
+    return reads
+
+
+def banner_on_patient_page(patient_id: int, actor: Actor, read: dict) -> "PatientBanner | None":
+    """The patient page's banner, from what banner_reads() read."""
+    if "own_doctor_id" in read:
+        remember_own_doctor_id(actor, read["own_doctor_id"])
+    agents = [row["agent"] for row in read["allergies"]] if "allergies" in read else None
+    return patient_banner(db.session, actor, patient_id, allergy_agents=agents)
+
+
+def patient_banner(
+    session, actor: Actor, patient_id: int, *, allergy_agents: list[str] | None = None
+) -> PatientBanner | None:
+    """The banner; the active allergies' agents read here unless given."""
     if not may(actor, READ, PATIENTS):
         return None
     fields = readable_fields(actor, PATIENTS)
     reads_allergies = may(actor, READ, ALLERGIES)
     # The patient as the page read it (held for the request: no query), and
-    # for who may read them the agents of their active allergies (one query).
+    # for who may read them the agents of their active allergies (one query,
+    # none on the patient's page: read with its sections).
     # No autoflush: a form shown again after a refusal still holds the edit
     # the database refused; flushing it here would raise the refusal again.
     with session.no_autoflush:
@@ -82,14 +119,9 @@ def patient_banner(session, actor: Actor, patient_id: int) -> PatientBanner | No
             return None
         recorded = []
         if reads_allergies:
-            agent = sa.func.coalesce(
-                PatientAllergy.substance, "ATC class " + PatientAllergy.atc_code, PatientAllergy.description
-            )
-            recorded = session.scalars(
-                sa.select(agent)
-                .where(PatientAllergy.patient_id == patient_id, PatientAllergy.status == "active")
-                .order_by(PatientAllergy.id)
-            ).all()
+            recorded = allergy_agents
+            if recorded is None:
+                recorded = session.scalars(active_allergy_agents(patient_id).order_by(PatientAllergy.id)).all()
     allergy, agents = "", []
     if "allergies" in fields or reads_allergies:
         agents = list(recorded or [])

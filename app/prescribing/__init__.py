@@ -12,7 +12,12 @@ def register(appbuilder) -> None:
         MedicationView,
         PatientAllergyView,
     )
-    from app.prescribing.views.prescriptions import PrescriptionView, RenewalsDueView, prescribing_on_patient_page
+    from app.prescribing.views.prescriptions import (
+        PrescriptionView,
+        RenewalsDueView,
+        prescribing_on_patient_page,
+        prescribing_page_reads,
+    )
     from app.records.views import add_patient_section
     from app.security.roles import (
         DRUG_INTERACTIONS,
@@ -41,4 +46,6 @@ def register(appbuilder) -> None:
     appbuilder.add_api(MedicationApi)
     appbuilder.add_api(DrugInteractionApi)
     appbuilder.add_api(PatientAllergyApi)
-    add_patient_section("prescribing", "pages/patient_prescribing.html", prescribing_on_patient_page)
+    add_patient_section(
+        "prescribing", "pages/patient_prescribing.html", prescribing_on_patient_page, prescribing_page_reads
+    )

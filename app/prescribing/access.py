@@ -14,6 +14,7 @@ name, and never signs them (signing stays Dr X's own act).
 """
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from app.core.actor import Actor
 from app.prescribing.models import Prescription
@@ -26,16 +27,36 @@ def is_admin(actor: Actor) -> bool:
     return ADMIN_ROLE in actor.roles
 
 
-def own_doctor_id(session, actor: Actor) -> int | None:
+# This request's answers of own_doctor_id, by login: a page asks it for each
+# button it offers (the banner's "Prescribe", a prescription's "Sign"...).
+OWN_DOCTOR_IDS = "ct_own_doctor_ids"
+
+
+def own_doctor_query(actor: Actor) -> sa.Select | None:
     """The active doctor linked to this login (or to the doctor acted for
-    under a delegation), if any."""
+    under a delegation): a query of one value, or None for no login."""
     if actor.own_records_user_id is None:
         return None
-    return session.scalar(
-        sa.select(Staff.id).where(
-            Staff.user_id == actor.own_records_user_id, Staff.profession == "doctor", Staff.is_active
-        )
+    return sa.select(Staff.id).where(
+        Staff.user_id == actor.own_records_user_id, Staff.profession == "doctor", Staff.is_active
     )
+
+
+def own_doctor_id(session, actor: Actor) -> int | None:
+    """The active doctor linked to this login, if any: read once per request."""
+    query = own_doctor_query(actor)
+    if query is None:
+        return None
+    known = g.setdefault(OWN_DOCTOR_IDS, {}) if has_request_context() else {}
+    if actor.own_records_user_id not in known:
+        known[actor.own_records_user_id] = session.scalar(query)
+    return known[actor.own_records_user_id]
+
+
+def remember_own_doctor_id(actor: Actor, staff_id: int | None) -> None:
+    """own_doctor_id's answer read along with something else (the patient's page)."""
+    if has_request_context() and actor.own_records_user_id is not None:
+        g.setdefault(OWN_DOCTOR_IDS, {})[actor.own_records_user_id] = staff_id
 
 
 def may_write(session, actor: Actor, prescription: Prescription) -> bool:

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from app.core.extensions import db
-from app.prescribing.models import PatientAllergy, Prescription, PrescriptionItem
-from app.records.models import Patient
+from app.prescribing.models import Medication, PatientAllergy, Prescription, PrescriptionItem
+from app.records.models import Patient, Staff
+from app.records.page import json_rows, loaded, row_json
 
 DEFAULT_DUE_DAYS = 14
 MAX_DUE_DAYS = 92
@@ -72,24 +73,66 @@ class PatientPrescribing:
     may_prescribe: bool = False
 
 
-def patient_prescribing(patient_id: int, *, past_limit: int = 20) -> PatientPrescribing:
-    summary = PatientPrescribing()
+# Allergies: the active first, the latest recorded first; prescriptions: the latest first.
+ALLERGY_ORDER = (PatientAllergy.status, PatientAllergy.recorded_at.desc())
+PRESCRIPTION_ORDER = (Prescription.prescribed_on.desc(), Prescription.id.desc())
+PAST_SHOWN = 20
+
+
+def patient_prescribing(patient_id: int, *, past_limit: int = PAST_SHOWN) -> PatientPrescribing:
     allergies = db.session.scalars(
-        sa.select(PatientAllergy)
-        .where(PatientAllergy.patient_id == patient_id)
-        .order_by(PatientAllergy.status, PatientAllergy.recorded_at.desc())
-    )
-    for allergy in allergies:
-        (summary.allergies if allergy.status == "active" else summary.resolved_allergies).append(allergy)
-    summary.free_text_allergies = _note_not_recorded(
-        db.session.get(Patient, patient_id), [*summary.allergies, *summary.resolved_allergies]
+        sa.select(PatientAllergy).where(PatientAllergy.patient_id == patient_id).order_by(*ALLERGY_ORDER)
     )
     prescriptions = db.session.scalars(
         sa.select(Prescription)
         .where(Prescription.patient_id == patient_id)
         .options(selectinload(Prescription.items).selectinload(PrescriptionItem.medication))
-        .order_by(Prescription.prescribed_on.desc(), Prescription.id.desc())
+        .order_by(*PRESCRIPTION_ORDER)
     )
+    return sorted_prescribing(db.session.get(Patient, patient_id), list(allergies), list(prescriptions), past_limit)
+
+
+def patient_prescribing_reads(patient_id: int) -> dict:
+    """What patient_prescribing() reads, as JSON rows to read with other
+    sections: allergies; prescriptions with their prescriber, and their
+    lines (in order) with their medication."""
+    lines = (
+        sa.select(PrescriptionItem, row_json(Medication.__table__).label("medication"))
+        .join(Medication, Medication.id == PrescriptionItem.medication_id)
+        .where(PrescriptionItem.prescription_id == Prescription.id)
+        .correlate(Prescription)
+    )
+    prescriptions = (
+        sa.select(
+            Prescription,
+            row_json(Staff.__table__).label("prescriber"),
+            json_rows(lines, PrescriptionItem.position).label("items"),
+        )
+        .join(Staff, Staff.id == Prescription.prescriber_id)
+        .where(Prescription.patient_id == patient_id)
+    )
+    return {
+        "allergies": json_rows(
+            sa.select(PatientAllergy).where(PatientAllergy.patient_id == patient_id), *ALLERGY_ORDER
+        ),
+        "prescriptions": json_rows(prescriptions, *PRESCRIPTION_ORDER),
+    }
+
+
+def read_prescribing(patient: Patient | None, read: dict) -> PatientPrescribing:
+    """patient_prescribing() from what patient_prescribing_reads() read."""
+    allergies, prescriptions = loaded(PatientAllergy, read["allergies"]), loaded(Prescription, read["prescriptions"])
+    return sorted_prescribing(patient, allergies, prescriptions, PAST_SHOWN)
+
+
+def sorted_prescribing(
+    patient: Patient | None, allergies: list[PatientAllergy], prescriptions: list[Prescription], past_limit: int
+) -> PatientPrescribing:
+    """The allergies and prescriptions as the page lists them."""
+    summary = PatientPrescribing()
+    for allergy in allergies:
+        (summary.allergies if allergy.status == "active" else summary.resolved_allergies).append(allergy)
+    summary.free_text_allergies = _note_not_recorded(patient, [*summary.allergies, *summary.resolved_allergies])
     for prescription in prescriptions:
         if prescription.is_draft:
             summary.drafts.append(prescription)

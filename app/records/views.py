@@ -9,9 +9,7 @@ FAB's own delete route stays as it was (POST with a CSRF token only).
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, request, url_for
@@ -53,6 +51,7 @@ from app.records.models import (
     Room,
     Staff,
 )
+from app.records.page import PatientSection, Reads, json_rows, loaded, read_all
 from app.records.rules import (
     EXPORT_MAX_ROWS,
     PATIENT_RULES,
@@ -118,26 +117,28 @@ class FilterListedStatus(BaseFilter):
         return query.filter(self.model.status == "active")
 
 
-@dataclass(frozen=True)
-class PatientSection:
-    """A domain's part of the patient's page: its template, and what the
-    template shows (`build(patient_id, actor)`, None to show nothing, e.g.
-    to a role that may not read it)."""
-
-    template: str
-    build: Callable[[int, Actor], object]
-
-    def built(self, patient_id: int, actor: Actor) -> SimpleNamespace:
-        return SimpleNamespace(template=self.template, data=self.build(patient_id, actor))
-
-
-# Filled by the domains' register(), in DOMAINS' order (app/__init__.py).
+# Filled by the domains' register(), in DOMAINS' order (app/__init__.py);
+# "banner" (app/home) is shown above the others.
 PATIENT_SECTIONS: dict[str, PatientSection] = {}
+BANNER = "banner"
 
 
-def add_patient_section(name: str, template: str, build: Callable[[int, Actor], object]) -> None:
-    """Show a domain's section on the patient's page (idempotent: every app registers the same)."""
-    PATIENT_SECTIONS[name] = PatientSection(template, build)
+def add_patient_section(
+    name: str, template: str, build: Callable[[int, Actor, dict], object], reads: Callable[[int, Actor], Reads]
+) -> None:
+    """Show a domain's section on the patient's page (idempotent: every app
+    registers the same); what it reads goes with the page's one statement
+    (app/records/page.py)."""
+    PATIENT_SECTIONS[name] = PatientSection(template, build, reads)
+
+
+def related_records(patient_id: int) -> sa.ScalarSelect:
+    """The record this one was merged into, and those merged into it (JSON rows)."""
+    merged_into_id = sa.select(Patient.merged_into_id).where(Patient.id == patient_id).scalar_subquery()
+    return json_rows(
+        sa.select(Patient).where(sa.or_(Patient.merged_into_id == patient_id, Patient.id == merged_into_id)),
+        Patient.id,
+    )
 
 
 class PatientListWidget(ListWidget):
@@ -294,22 +295,22 @@ class PatientView(CareTrailModelView):
         return widgets
 
     def show_extras(self, pk) -> dict:
-        """Each domain's section of the record, built for the signed-in user;
-        the record it was merged into, and those merged into it."""
-        actor = current_actor()
-        # One query for both: the record this one was merged into, and those merged into it.
-        merged_into_id = sa.select(Patient.merged_into_id).where(Patient.id == int(pk)).scalar_subquery()
-        related = db.session.scalars(
-            sa.select(Patient)
-            .where(sa.or_(Patient.merged_into_id == int(pk), Patient.id == merged_into_id))
-            .order_by(Patient.id)
-        ).all()
+        """Each domain's section of the record and the banner, built for the
+        signed-in user from one statement; the record it was merged into,
+        and those merged into it."""
+        actor, patient_id = current_actor(), int(pk)
+        reads = {name: section.reads(patient_id, actor) for name, section in PATIENT_SECTIONS.items()}
+        read = read_all(db.session, {**reads, "records": {"related": related_records(patient_id)}})
+        sections = {name: section.built(patient_id, actor, read[name]) for name, section in PATIENT_SECTIONS.items()}
+        banner = sections.pop(BANNER, None)
+        related = loaded(Patient, read["records"]["related"])
         return {
+            "banner": banner.data if banner else None,
             "break_glass": get_grant(db.session, actor.break_glass_id) if actor.break_glass_id else None,
             "may_break_glass": actor.break_glass_id is None and may_break_the_glass(actor),
-            "sections": [section.built(int(pk), actor) for section in PATIENT_SECTIONS.values()],
-            "merged_into": next((p for p in related if p.merged_into_id != int(pk)), None),
-            "merged_here": [p for p in related if p.merged_into_id == int(pk)],
+            "sections": list(sections.values()),
+            "merged_into": next((p for p in related if p.merged_into_id != patient_id), None),
+            "merged_here": [p for p in related if p.merged_into_id == patient_id],
         }
 
     @expose("/merge/<int:pk>", methods=["GET", "POST"])

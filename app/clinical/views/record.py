@@ -12,19 +12,28 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 
 from app.clinical import access, charts
 from app.clinical import rules as clinical
-from app.clinical.models import OBSERVATION_KINDS, PROBLEM_CATEGORIES, PROBLEM_STATUSES
+from app.clinical.models import (
+    OBSERVATION_KINDS,
+    PROBLEM_CATEGORIES,
+    PROBLEM_STATUSES,
+    Consultation,
+    Observation,
+    PatientProblem,
+)
 from app.core.actor import Actor, current_actor
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.timeline import patient_timeline, timeline_kinds
 from app.core.timezone import hospital_zone
-from app.records.models import Patient
+from app.records.models import Patient, Staff
+from app.records.page import Reads, json_rows, loaded, row_json
 from app.security.policy import READ, WRITE, may
 from app.security.roles import CONSULTATIONS, OBSERVATIONS, PATIENTS, PROBLEMS
 
@@ -164,20 +173,41 @@ def _resolution(form: dict) -> dict:
     }
 
 
-def clinical_on_patient_page(patient_id: int, actor: Actor):
+RECENT_CONSULTATIONS = 5  # on the patient's page; the timeline has them all
+
+
+def clinical_page_reads(patient_id: int, actor: Actor) -> Reads:
+    """What the patient page's clinical section reads, with the other sections:
+    the latest observation of each kind, the active problems, the recent
+    consultations with their clinician; each for who may read it."""
+    reads = {}
+    if may(actor, READ, OBSERVATIONS):
+        reads["latest"] = json_rows(clinical.latest_observations_query(patient_id), *clinical.LATEST_FIRST_BY_KIND)
+    if may(actor, READ, PROBLEMS):
+        reads["problems"] = json_rows(clinical.problems_query(patient_id, "active"), *clinical.PROBLEM_ORDER)
+    if may(actor, READ, CONSULTATIONS):
+        with_clinician = (
+            sa.select(Consultation, row_json(Staff.__table__).label("clinician"))
+            .join(Staff, Staff.id == Consultation.clinician_id)
+            .where(Consultation.patient_id == patient_id)
+        )
+        reads["consultations"] = json_rows(with_clinician, *clinical.CONSULTATION_ORDER, limit=RECENT_CONSULTATIONS)
+    return reads
+
+
+def clinical_on_patient_page(patient_id: int, actor: Actor, read: dict):
     """The patient page's clinical section (templates/clinical/patient_section.html),
     or None for a role that reads nothing clinical."""
     if not access.may_read_any(actor):
         return None
-    session = db.session
     section = SimpleNamespace(latest={}, bmi=None, problems=None, consultations=None)
-    if may(actor, READ, OBSERVATIONS):
-        section.latest = clinical.latest_observations(session, actor, patient_id)
+    if "latest" in read:
+        section.latest = {row.kind: row for row in loaded(Observation, read["latest"])}
         section.bmi = charts.latest_bmi(section.latest)
-    if may(actor, READ, PROBLEMS):
-        section.problems = clinical.patient_problems(session, actor, patient_id, status="active")
-    if may(actor, READ, CONSULTATIONS):
-        section.consultations = clinical.patient_consultations(session, actor, patient_id)[:5]
+    if "problems" in read:
+        section.problems = loaded(PatientProblem, read["problems"])
+    if "consultations" in read:
+        section.consultations = loaded(Consultation, read["consultations"])
     section.may_read_observations = may(actor, READ, OBSERVATIONS)
     section.may_consult = may(actor, WRITE, CONSULTATIONS)
     section.kinds = OBSERVATION_KINDS

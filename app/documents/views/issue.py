@@ -29,6 +29,7 @@ from app.documents.models import CertificateTemplate, Document, HospitalisationR
 from app.documents.views.archive import DOCUMENT_PERMISSIONS, kind_label
 from app.prescribing.models import Prescription
 from app.records.models import Patient
+from app.records.page import json_rows, loaded, loaded_columns
 from app.security.roles import DOCUMENTS
 
 PATIENT_PAGE_DOCUMENTS = 20
@@ -38,36 +39,47 @@ PATIENT_PAGE_KINDS = ("patient_record", "certificate", "hospitalisation_report",
 INPUT_TYPES = {"text": "text", "date": "date", "number": "number"}
 
 
-def documents_on_patient_page(patient_id: int, actor: Actor):
-    """The patient page's documents section (templates/pages/document_patient.html),
-    or None for who may not read documents."""
+def documents_page_reads(patient_id: int, actor: Actor) -> dict:
+    """What the patient page's documents section reads, with the other
+    sections: the latest documents of the kinds the user reads; the
+    certificate templates in use (their id and title, for the menu) and the
+    patient's hospitalisation reports, for who may issue them."""
     kinds = readable_kinds(actor)
     if not kinds:
+        return {}
+    reads = {
+        "documents": json_rows(
+            sa.select(*loaded_columns(Document)).where(Document.patient_id == patient_id, Document.kind.in_(kinds)),
+            Document.issued_at.desc(),
+            Document.id.desc(),
+            limit=PATIENT_PAGE_DOCUMENTS,
+        )
+    }
+    if may_issue(actor, "certificate"):
+        # Reference data, read with the rest: no cache to keep in step with the templates' screen.
+        in_use = sa.select(CertificateTemplate.id, CertificateTemplate.title).where(CertificateTemplate.is_active)
+        reads["templates"] = json_rows(in_use, CertificateTemplate.title)
+    if may_issue(actor, "hospitalisation_report"):
+        reads["reports"] = json_rows(
+            sa.select(HospitalisationReport).where(HospitalisationReport.patient_id == patient_id),
+            HospitalisationReport.discharged_on.desc(),
+            HospitalisationReport.id.desc(),
+        )
+    return reads
+
+
+def documents_on_patient_page(patient_id: int, actor: Actor, read: dict):
+    """The patient page's documents section (templates/pages/document_patient.html),
+    or None for who may not read documents."""
+    if "documents" not in read:
         return None
-    documents = db.session.scalars(
-        sa.select(Document)
-        .where(Document.patient_id == patient_id, Document.kind.in_(kinds))
-        .order_by(Document.issued_at.desc(), Document.id.desc())
-        .limit(PATIENT_PAGE_DOCUMENTS)
-    ).all()
-    may = {kind: may_issue(actor, kind) for kind in PATIENT_PAGE_KINDS}
-    templates = reports = []
-    if may["certificate"]:
-        templates = db.session.scalars(
-            sa.select(CertificateTemplate).where(CertificateTemplate.is_active).order_by(CertificateTemplate.title)
-        ).all()
-    if may["hospitalisation_report"]:
-        reports = db.session.scalars(
-            sa.select(HospitalisationReport)
-            .where(HospitalisationReport.patient_id == patient_id)
-            .order_by(HospitalisationReport.discharged_on.desc(), HospitalisationReport.id.desc())
-        ).all()
+    documents = loaded(Document, read["documents"])
     return SimpleNamespace(
         documents=documents,
         more=len(documents) == PATIENT_PAGE_DOCUMENTS,
-        may=may,
-        templates=templates,
-        reports=reports,
+        may={kind: may_issue(actor, kind) for kind in PATIENT_PAGE_KINDS},
+        templates=loaded(CertificateTemplate, read.get("templates")),
+        reports=loaded(HospitalisationReport, read.get("reports")),
         kind_label=kind_label,
     )
 

@@ -24,10 +24,11 @@ from app.documents.access import may_issue
 from app.prescribing import rules as prescribing
 from app.prescribing.access import may_choose_prescriber, may_renew, may_sign, may_write
 from app.prescribing.checks import check_prescription, check_typed_draft, needs_override
-from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing
+from app.prescribing.lists import DEFAULT_DUE_DAYS, MAX_DUE_DAYS, patient_prescribing_reads, read_prescribing
 from app.prescribing.models import PRESCRIPTION_STATUSES, Prescription
 from app.prescribing.views.form import draft_values, form_for, form_patient
 from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
+from app.records.models import Patient
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, WRITE, may
 from app.security.roles import ALLERGIES, PRESCRIPTIONS
@@ -275,12 +276,18 @@ class RenewalsDueView(BaseView):
         )
 
 
-def prescribing_on_patient_page(patient_id: int, actor: Actor):
+def prescribing_page_reads(patient_id: int, actor: Actor) -> dict:
+    """The allergies and prescriptions, read with the other sections, for who may read prescriptions."""
+    return patient_prescribing_reads(patient_id) if may(actor, READ, PRESCRIPTIONS) else {}
+
+
+def prescribing_on_patient_page(patient_id: int, actor: Actor, read: dict):
     """The patient page's allergies and prescriptions (templates/pages/
     patient_prescribing.html), or None for who may not read prescriptions."""
-    if not may(actor, READ, PRESCRIPTIONS):
+    if not read:
         return None
-    summary = patient_prescribing(patient_id)
+    # The patient as the page read it (held for the request: no query).
+    summary = read_prescribing(db.session.get(Patient, patient_id), read)
     summary.may_write_allergies = may(actor, WRITE, ALLERGIES)
     summary.may_prescribe = may(actor, WRITE, PRESCRIPTIONS)
     return summary

@@ -18,6 +18,13 @@ preload_app = True
 # worker shares among them is opened at the first page, after the fork.
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", "32"))
+# No keep-alive: a kept-alive connection pins its client to the worker that
+# accepted it, however busy (the load test's tail latencies), and a client
+# reusing a connection as gunicorn closes it for idleness gets "connection
+# reset" (the load test's one error in a few thousand requests).  Behind a
+# reverse proxy, as in production, upstream connections are not kept alive
+# anyway; on a hospital LAN a new connection costs a fraction of a millisecond.
+keepalive = 0
 
 
 def pre_fork(server, worker):

@@ -17,6 +17,7 @@ list arguments checked before they reach the database, optimistic locking.
 """
 
 import functools
+import threading
 
 from flask import current_app, request
 from flask_appbuilder import ModelRestApi
@@ -67,6 +68,25 @@ class CareTrailApi(NamedBadRequests, BaseApi):
     allow_browser_login = True
 
 
+def one_load_at_a_time(schema) -> None:
+    """marshmallow-sqlalchemy's load() keeps the record being loaded on the
+    schema object itself (`self.instance = instance`, None again when it
+    ends), and FAB keeps one schema per API for every thread of a worker:
+    two PUTs at once could write one request's data onto the other's record,
+    or turn an edit into a new record (the load test caught a PUT answered
+    409 "likely duplicate" of its own patient).  Loads of a schema are short
+    and are serialised; dumps are untouched."""
+    lock = threading.Lock()
+    load = schema.load
+
+    @functools.wraps(load)
+    def locked_load(*args, **kwargs):
+        with lock:
+            return load(*args, **kwargs)
+
+    schema.load = locked_load
+
+
 class CareTrailModelApi(NamedBadRequests, ModelRestApi):
     method_permission_name = METHOD_PERMISSION_MAP
     allow_browser_login = True
@@ -92,6 +112,7 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
                 field = schema.fields.get(name)
                 if field is not None:
                     field.validators = [*field.validators, validate.Length(max=most)]
+            one_load_at_a_time(schema)
 
     def info_headless(self, **kwargs):
         return self._answering(super().info_headless, **kwargs)

@@ -93,6 +93,29 @@ class FieldNarrowed:
         view.__dict__[f"_full_{self.name}"] = value
 
 
+class RequestFilters:
+    """A view's `_filters`, one per request.  FAB keeps one Filters object
+    per view and every list, form and export refills it from the request's
+    arguments (get_filter_args clears it first): shared by a worker's
+    threads, one user's search could be applied to another user's list
+    running at the same moment.  Inside a request each view gets its own,
+    held in g, built as FAB builds it (for the columns the user may search);
+    outside one, FAB's."""
+
+    def __get__(self, view, owner=None):
+        if view is None:
+            return self
+        if not has_request_context():
+            return view.__dict__.get("_fab_filters")
+        per_view = g.setdefault("ct_view_filters", {})
+        if id(view) not in per_view:
+            per_view[id(view)] = view.datamodel.get_filters(view.search_columns)
+        return per_view[id(view)]
+
+    def __set__(self, view, value):
+        view.__dict__["_fab_filters"] = value
+
+
 def yes_or_no(value) -> str:
     return "" if value is None else gettext("Yes") if value else gettext("No")
 
@@ -101,6 +124,7 @@ class CareTrailModelView(ModelView):
     method_permission_name = METHOD_PERMISSION_MAP
     page_size = 25
     search_widget = CachedSearchWidget  # its blank parts built once (app/core/search_widget.py)
+    _filters = RequestFilters()  # one per request: FAB's is shared by the threads
     # An optional relation's empty choice, by column ("room": "No room"); NO_CHOICE otherwise.
     blank_choice_labels: dict[str, str] = {}
     # A resource with field groups (app/security/roles.py, FIELD_GROUPS):

@@ -13,7 +13,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, ValidationError
 
 from app.core.extensions import db
-from app.core.views import yes_or_no
+from app.core.views import RequestFilters, yes_or_no
 from app.security import seclog
 from app.security.passwords import password_problem
 
@@ -42,6 +42,7 @@ def _saved_roles(user_id) -> list[str]:
 
 
 class CareTrailUserDBModelView(UserDBModelView):
+    _filters = RequestFilters()  # one per request (app/core/views.py)
     class_permission_name = "UserDBModelView"  # FAB's own: the roles are synced against it
     formatters_columns = {"active": yes_or_no, "roles": names, "groups": names}
 

@@ -5,6 +5,7 @@ marshmallow-sqlalchemy's load() keeps the record being loaded on that
 schema: without app/core/api.py's one_load_at_a_time(), a PUT could write
 its data onto the other request's patient (the load test caught one)."""
 
+import contextlib
 import threading
 
 import marshmallow
@@ -20,10 +21,9 @@ def test_two_puts_at_once_each_change_their_own_patient(app, api, sql_conn, monk
     load = marshmallow.Schema.load
 
     def load_when_both_are_inside(self, *args, **kwargs):
-        try:
-            both_inside.wait()  # the two loads overlap, when nothing keeps them apart
-        except threading.BrokenBarrierError:
-            pass  # kept apart: the other load could not start
+        # The two loads overlap when nothing keeps them apart (else the wait times out).
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_inside.wait()
         return load(self, *args, **kwargs)
 
     monkeypatch.setattr(marshmallow.Schema, "load", load_when_both_are_inside)

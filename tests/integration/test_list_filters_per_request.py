@@ -1,0 +1,46 @@
+"""Two users searching the patients' list at the same moment each get their
+own search (app/core/views.py RequestFilters): FAB keeps one Filters object
+per view, refilled from each request's arguments, shared by the threads."""
+
+import contextlib
+import threading
+
+from flask_appbuilder.models.filters import Filters
+from tests.agenda import make_patient
+from tests.conftest import browser_login
+
+
+def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkeypatch):
+    make_patient(sql_conn, "Aubertin", "Claire")
+    make_patient(sql_conn, "Zimmermann", "Paul")
+    browsers = {}
+    for username in ("secretary", "nurse"):
+        browsers[username] = app.test_client()
+        browser_login(browsers[username], username)
+    both_filtered = threading.Barrier(2, timeout=5)
+    joined = Filters.get_joined_filters
+
+    def joined_when_both_have_read_their_arguments(self, *args, **kwargs):
+        # FAB's list: get_filter_args(self._filters), then this, then the query.
+        if self.datamodel.obj.__name__ == "Patient" and any(self.values):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_filtered.wait()
+        return joined(self, *args, **kwargs)
+
+    monkeypatch.setattr(Filters, "get_joined_filters", joined_when_both_have_read_their_arguments)
+    pages = {}
+
+    def search(username: str, name: str) -> None:
+        pages[username] = browsers[username].get("/patients/list/", query_string={"_flt_0_last_name": name})
+
+    searches = [
+        threading.Thread(target=search, args=("secretary", "aubertin")),
+        threading.Thread(target=search, args=("nurse", "zimmermann")),
+    ]
+    for thread in searches:
+        thread.start()
+    for thread in searches:
+        thread.join(30)
+    secretary, nurse = (pages[u].get_data(as_text=True) for u in ("secretary", "nurse"))
+    assert "Aubertin" in secretary and "Zimmermann" not in secretary
+    assert "Zimmermann" in nurse and "Aubertin" not in nurse

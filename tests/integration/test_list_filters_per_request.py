@@ -6,6 +6,7 @@ import contextlib
 import threading
 
 from flask_appbuilder.models.filters import Filters
+
 from tests.agenda import make_patient
 from tests.conftest import browser_login
 

@@ -22,7 +22,12 @@ import threading
 from flask import current_app, request
 from flask_appbuilder import ModelRestApi
 from flask_appbuilder.api import BaseApi
-from flask_appbuilder.const import API_ORDER_COLUMN_RIS_KEY, API_PAGE_INDEX_RIS_KEY, API_PAGE_SIZE_RIS_KEY
+from flask_appbuilder.const import (
+    API_FILTERS_RIS_KEY,
+    API_ORDER_COLUMN_RIS_KEY,
+    API_PAGE_INDEX_RIS_KEY,
+    API_PAGE_SIZE_RIS_KEY,
+)
 from marshmallow import fields, validate
 
 from app.core.answers import answer_exception
@@ -113,6 +118,15 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
                 if field is not None:
                     field.validators = [*field.validators, validate.Length(max=most)]
             one_load_at_a_time(schema)
+
+    def _handle_filters_args(self, rison_args: dict):
+        """FAB clears and refills one Filters object per API from each list
+        request's `filters`, shared by a worker's threads: one caller's
+        search could be applied to another's list at the same moment.  A
+        Filters object of the request's own, built as FAB builds it."""
+        filters = self.datamodel.get_filters(search_columns=self.search_columns, search_filters=self.search_filters)
+        filters.rest_add_filters(rison_args.get(API_FILTERS_RIS_KEY, []))
+        return filters.get_joined_filters(self._base_filters)
 
     def info_headless(self, **kwargs):
         return self._answering(super().info_headless, **kwargs)

@@ -45,3 +45,36 @@ def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkey
     secretary, nurse = (pages[u].get_data(as_text=True) for u in ("secretary", "nurse"))
     assert "Aubertin" in secretary and "Zimmermann" not in secretary
     assert "Zimmermann" in nurse and "Aubertin" not in nurse
+
+
+def test_two_api_searches_at_once_each_list_their_own_patients(app, api, sql_conn, monkeypatch):
+    """The same through the REST API: FAB refills one Filters object per API."""
+    make_patient(sql_conn, "Aubertin", "Claire")
+    make_patient(sql_conn, "Zimmermann", "Paul")
+    headers = {username: api(username) for username in ("doctor", "secretary")}
+    both_filtered = threading.Barrier(2, timeout=5)
+    joined = Filters.get_joined_filters
+
+    def joined_when_both_have_read_their_arguments(self, *args, **kwargs):
+        if self.datamodel.obj.__name__ == "Patient" and any(self.values):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_filtered.wait()
+        return joined(self, *args, **kwargs)
+
+    monkeypatch.setattr(Filters, "get_joined_filters", joined_when_both_have_read_their_arguments)
+    found = {}
+
+    def search(username: str, name: str) -> None:
+        query = f"(filters:!((col:last_name,opr:name,value:{name})))"
+        answer = app.test_client().get("/api/v1/patients/", query_string={"q": query}, headers=headers[username])
+        found[username] = [row["last_name"] for row in answer.get_json()["result"]]
+
+    searches = [
+        threading.Thread(target=search, args=("doctor", "aubertin")),
+        threading.Thread(target=search, args=("secretary", "zimmermann")),
+    ]
+    for thread in searches:
+        thread.start()
+    for thread in searches:
+        thread.join(30)
+    assert found == {"doctor": ["Aubertin"], "secretary": ["Zimmermann"]}

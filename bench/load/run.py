@@ -17,7 +17,9 @@ with /api/v1/security/login), then
    gunicorn workers and the PostgreSQL processes (when the database is
    local), read from /proc: unlike times, that does not move with the other
    work the machine does (only the steal it reports tells how shared it was).
-The table printed at the end puts the builds side by side with the machine's
+Before each build the previous one's leftover statements are ended and the
+machine is waited for until idle. The table printed at the end puts the
+builds side by side with the machine's
 load average: the machine may be shared, ratios between builds measured in
 one run are what to quote.  Needs a database filled by bench.load.generate.
 """
@@ -401,7 +403,39 @@ def mix(base: str, fx: Fixtures, users: int, seconds: float, meter: CpuMeter) ->
     return recorder, time.time() - started
 
 
+def settle(owner: str, app_url: str, most_seconds: float = 120) -> None:
+    """Before a build is measured: the previous build's statements still
+    running are ended (a slow build leaves queries behind its gunicorn),
+    then the machine is waited for until it is idle (90% of its CPU over
+    2 s), so that one build's aftermath is not counted in the next one's
+    times."""
+    role = make_url(app_url).username
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s AND pid <> pg_backend_pid()",
+            [role],
+        )
+    deadline = time.time() + most_seconds
+    while time.time() < deadline and _idle_share(2.0) < 0.9:
+        pass
+
+
+def _idle_share(seconds: float) -> float:
+    def read():
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+    idle_before, total_before = read()
+    time.sleep(seconds)
+    idle_after, total_after = read()
+    return (idle_after - idle_before) / max(1, total_after - total_before)
+
+
 def measure(label: str, source: Path, args, fx: Fixtures, port: int) -> dict:
+    settle(
+        make_url(args.database_url).set(drivername="postgresql").render_as_string(hide_password=False),
+        args.app_database_url,
+    )
     print(f"[load] {label}: gunicorn -w {args.workers} on {source}", flush=True)
     with Server(source, port, args.workers, args.app_database_url) as server:
         for _ in range(args.workers * 3):  # every worker builds its app (without --preload) before the clock starts

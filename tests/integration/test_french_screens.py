@@ -19,6 +19,11 @@ from app.demo.hospital import seed_demo_data
 ROLES = ("admin", "doctor", "nurse", "secretary", "radiologist", "auditor")
 
 ENGLISH = [
+    # The audit list's toolbar and entries
+    "shown",
+    "newest first",
+    "Same transaction",
+    "database role",
     # FAB's generated titles and buttons
     "List",
     "Show",

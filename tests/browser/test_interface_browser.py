@@ -274,3 +274,14 @@ def test_a_patients_contact_is_readable_on_a_phone(sign_in, live_server, sql_con
     )
     assert all(width is not None and width >= 150 for width in widths), widths
     assert page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]") == [390, 390]
+
+
+def test_a_lists_quick_search_is_wide_enough_to_type_in_on_a_phone(sign_in, live_server):
+    """At 390 px the quick search box takes the row and its buttons go under
+    it (beside them it was 35 px wide)."""
+    page = sign_in("secretary")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/patients/list/?_flt_0_last_name=dubois")
+    box = page.locator(".quick-search input[type=search]").bounding_box()
+    assert box["width"] >= 300, box
+    assert page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]") == [390, 390]

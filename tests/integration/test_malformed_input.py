@@ -126,6 +126,10 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
 ):
     headers = api("admin")
     login("admin")
+    # A sign-in form as a browser posts it, token included (the login page
+    # reads no database: without its token the answer is a 400 at once).
+    form = app.test_client()
+    token = csrf_token(form.get("/login/").get_data(as_text=True))
     with psycopg.connect(postgres_server.conninfo(), autocommit=True) as admin:
         # Refuse new connections and end the app's: the database is "down" for it.
         admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS false')
@@ -137,7 +141,9 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
                 "/api/v1/security/login",
                 json={"username": "doctor", "password": "whatever-it-is", "provider": "db"},
             )
-            form_login = app.test_client().post("/login/", data={"username": "doctor", "password": "whatever-it-is"})
+            form_login = form.post(
+                "/login/", data={"username": "doctor", "password": "whatever-it-is", "csrf_token": token}
+            )
         finally:
             admin.execute(f'ALTER DATABASE "{database_name}" WITH ALLOW_CONNECTIONS true')
     assert api_answer.status_code == 503 and api_answer.is_json

@@ -17,8 +17,10 @@ def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 
 def next_weekday(weekday: int, after: date | None = None) -> date:
-    """The next date (strictly after `after`, default today) with this ISO weekday."""
-    day = after or date.today()
+    """The next date (strictly after `after`, default the hospital's today:
+    between midnight in Paris and midnight UTC, the machine's date is still
+    yesterday's, and "next Monday" was the hospital's today) with this ISO weekday."""
+    day = after or datetime.now(PARIS).date()
     offset = (weekday - day.isoweekday()) % 7 or 7
     return date.fromordinal(day.toordinal() + offset)
 

@@ -190,7 +190,8 @@ def test_the_archive_filters_by_patient_and_kind(client, login, ward):
 
 
 def test_the_archive_filters_by_issuer_and_day(client, login, ward):
-    from datetime import date, timedelta
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
 
     conn = ward["conn"]
     for username, patient in (("admin", "dubois"), ("secretary", "durand")):
@@ -203,7 +204,8 @@ def test_the_archive_filters_by_issuer_and_day(client, login, ward):
     login("admin")
     secretary_only = page(client, "/documents/list/?_flt_0_issued_by=secretary")
     assert f"/documents/show/{by_secretary}" in secretary_only and f"/documents/show/{by_admin}" not in secretary_only
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    # The hospital's tomorrow (the filters read days in its time zone, ahead of UTC).
+    tomorrow = (datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=1)).isoformat()
     from_tomorrow = page(client, f"/documents/list/?_flt_0_issued_at={tomorrow}")
     assert "/documents/show/" not in from_tomorrow
     until_tomorrow = page(client, f"/documents/list/?_flt_1_issued_at={tomorrow}")

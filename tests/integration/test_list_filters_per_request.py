@@ -11,13 +11,9 @@ from tests.agenda import make_patient
 from tests.conftest import browser_login
 
 
-def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkeypatch):
-    make_patient(sql_conn, "Aubertin", "Claire")
-    make_patient(sql_conn, "Zimmermann", "Paul")
-    browsers = {}
-    for username in ("secretary", "nurse"):
-        browsers[username] = app.test_client()
-        browser_login(browsers[username], username)
+def both_filter_at_once(monkeypatch) -> None:
+    """Two patient searches each read their arguments, then both go on
+    together (when nothing keeps them apart: else the wait times out)."""
     both_filtered = threading.Barrier(2, timeout=5)
     joined = Filters.get_joined_filters
 
@@ -29,6 +25,16 @@ def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkey
         return joined(self, *args, **kwargs)
 
     monkeypatch.setattr(Filters, "get_joined_filters", joined_when_both_have_read_their_arguments)
+
+
+def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkeypatch):
+    make_patient(sql_conn, "Aubertin", "Claire")
+    make_patient(sql_conn, "Zimmermann", "Paul")
+    browsers = {}
+    for username in ("secretary", "nurse"):
+        browsers[username] = app.test_client()
+        browser_login(browsers[username], username)
+    both_filter_at_once(monkeypatch)
     pages = {}
 
     def search(username: str, name: str) -> None:
@@ -52,16 +58,7 @@ def test_two_api_searches_at_once_each_list_their_own_patients(app, api, sql_con
     make_patient(sql_conn, "Aubertin", "Claire")
     make_patient(sql_conn, "Zimmermann", "Paul")
     headers = {username: api(username) for username in ("doctor", "secretary")}
-    both_filtered = threading.Barrier(2, timeout=5)
-    joined = Filters.get_joined_filters
-
-    def joined_when_both_have_read_their_arguments(self, *args, **kwargs):
-        if self.datamodel.obj.__name__ == "Patient" and any(self.values):
-            with contextlib.suppress(threading.BrokenBarrierError):
-                both_filtered.wait()
-        return joined(self, *args, **kwargs)
-
-    monkeypatch.setattr(Filters, "get_joined_filters", joined_when_both_have_read_their_arguments)
+    both_filter_at_once(monkeypatch)
     found = {}
 
     def search(username: str, name: str) -> None:

@@ -2,6 +2,7 @@
 sync` writes to the database: they agree with the database on every pair,
 and a page costs no query per menu entry or button."""
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -43,6 +44,23 @@ def test_the_matrix_in_python_agrees_with_the_synced_database_on_every_pair(sql_
     )
     granted = database_pairs(sql_conn, role)
     assert {pair for pair in every_pair if role_may({role}, *pair)} == granted
+
+
+@contextmanager
+def statements_run(app):
+    """The SQL statements the app runs inside the block."""
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def count_queries(app, client, path: str, **kwargs) -> int:
@@ -196,19 +214,9 @@ def test_a_request_does_not_ask_the_database_what_public_may_do(app, client, api
     the answer is no without a query (roles sync keeps Public empty)."""
     pid = make_patient(sql_conn)
     headers = api("doctor")
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         assert client.get(f"/api/v1/patients/{pid}", headers=headers).status_code == 200
         assert client.get("/login/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert not [s for s in statements if "ab_permission_view_role" in s]
 
 
@@ -217,18 +225,8 @@ def test_an_api_read_reads_the_record_once_and_answers_its_version(app, client, 
     not of a second read."""
     pid = make_patient(sql_conn)
     headers = api("doctor")
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_run(app) as statements:
         read = client.get(f"/api/v1/patients/{pid}", headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert read.status_code == 200 and read.headers["ETag"] == '"1"'
     assert len([s for s in statements if s.lstrip().startswith("SELECT") and "FROM patients" in s]) == 1
     written = client.put(f"/api/v1/patients/{pid}", json={"city": "Lyon"}, headers={**headers, "If-Match": '"1"'})

@@ -24,7 +24,15 @@ def test_postponing_from_the_calendar_popup_through_the_slot_finder(sign_in, liv
     actions.locator("a.ct-postpone").click()
     page.wait_for_selector(".ct-postponing")
     assert "DUBOIS Hélène" in page.locator(".ct-postponing").inner_text()
-    page.locator("tr.ct-slot", has_text="14:00").locator("button", has_text="Postpone to this time").click()
+    # The finder lists the first free times from now: from Monday to Friday those
+    # are today's. The secretary narrows it to that Monday, as she would.
+    page.fill("#slot-from", MONDAY.isoformat())
+    page.fill("#slot-to", MONDAY.isoformat())
+    page.locator("#find-slot-form button[type=submit]").click()
+    page.wait_for_selector("#slot-results")
+    page.locator(f'tr.ct-slot[data-starts-at="{at(14).isoformat()}"]').locator(
+        "button", has_text="Postpone to this time"
+    ).click()
     page.wait_for_selector(".alert-success")
     assert "Postponed: DUBOIS Hélène now sees Dr Paul MARTIN" in page.content()
     status, new = sql_conn.execute("SELECT status, postponed_to_id FROM appointments WHERE id = %s", [old]).fetchone()

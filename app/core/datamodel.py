@@ -13,6 +13,7 @@ quotes the row ("Failing row contains ..."): patient data in the logs.
 import sqlalchemy as sa
 from flask import g, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_babel import format_number
 
 from app.core.actor import current_actor
@@ -55,6 +56,22 @@ class CareTrailInterface(SQLAInterface):
         return ColumnFilters(
             self.filter_converter_class, self, search_columns=search_columns or [], search_filters=search_filters
         )
+
+    def get_inner_filters(self, filters):
+        """FAB's, but made as ColumnFilters (their conversions cached): FAB
+        makes one for each query of a list, converting every column."""
+        inner = ColumnFilters(self.filter_converter_class, self)
+        if filters:
+            inner.add_filter_list(
+                [
+                    (flt.column_name, type(flt), value)
+                    for flt, value in zip(filters.filters, filters.values, strict=True)
+                    if not is_column_dotted(flt.column_name)
+                    or self.is_relation_many_to_one(get_column_root_relation(flt.column_name))
+                    or self.is_relation_one_to_one(get_column_root_relation(flt.column_name))
+                ]
+            )
+        return inner
 
     def apply_order_by(
         self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False

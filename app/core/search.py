@@ -216,6 +216,16 @@ class ColumnFilters(Filters):
                 filters[column] = list(converted[key])
         return filters
 
+    def get_joined_filters(self, filters) -> "ColumnFilters":
+        joined = ColumnFilters(self.filter_converter, self.datamodel)
+        joined.filters, joined.values = self.filters + filters.filters, self.values + filters.values
+        return joined
+
+    def copy(self) -> "ColumnFilters":
+        copied = ColumnFilters(self.filter_converter, self.datamodel)
+        copied.filters, copied.values = list(self.filters), list(self.values)
+        return copied
+
     def rest_add_filters(self, data: list[dict]) -> None:
         for item in data:
             try:

@@ -5,8 +5,7 @@ per view, refilled from each request's arguments, shared by the threads."""
 import contextlib
 import threading
 
-from flask_appbuilder.models.filters import Filters
-
+from app.core.search import ColumnFilters, FoldedFilterConverter
 from tests.agenda import make_patient
 from tests.conftest import browser_login
 
@@ -15,7 +14,7 @@ def both_filter_at_once(monkeypatch) -> None:
     """Two patient searches each read their arguments, then both go on
     together (when nothing keeps them apart: else the wait times out)."""
     both_filtered = threading.Barrier(2, timeout=5)
-    joined = Filters.get_joined_filters
+    joined = ColumnFilters.get_joined_filters
 
     def joined_when_both_have_read_their_arguments(self, *args, **kwargs):
         # FAB's list: get_filter_args(self._filters), then this, then the query.
@@ -24,7 +23,7 @@ def both_filter_at_once(monkeypatch) -> None:
                 both_filtered.wait()
         return joined(self, *args, **kwargs)
 
-    monkeypatch.setattr(Filters, "get_joined_filters", joined_when_both_have_read_their_arguments)
+    monkeypatch.setattr(ColumnFilters, "get_joined_filters", joined_when_both_have_read_their_arguments)
 
 
 def test_two_searches_at_once_each_list_their_own_patients(app, sql_conn, monkeypatch):
@@ -75,3 +74,24 @@ def test_two_api_searches_at_once_each_list_their_own_patients(app, api, sql_con
     for thread in searches:
         thread.join(30)
     assert found == {"doctor": ["Aubertin"], "secretary": ["Zimmermann"]}
+
+
+def test_a_lists_filters_are_converted_once_not_at_every_request(app, sql_conn, monkeypatch):
+    """FAB converted every column of the model into its filters for each
+    Filters it made, two or three per list (issue 22); now once per data
+    interface, and a search's value never sticks to the shared filters."""
+    make_patient(sql_conn, "Aubertin", "Claire")
+    make_patient(sql_conn, "Zimmermann", "Paul")
+    client = app.test_client()
+    browser_login(client, "secretary")
+    assert "Aubertin" in client.get("/patients/list/").text  # the first list converts
+    conversions = []
+    convert = FoldedFilterConverter.convert
+    monkeypatch.setattr(
+        FoldedFilterConverter, "convert", lambda self, column: conversions.append(column) or convert(self, column)
+    )
+    searched = client.get("/patients/list/", query_string={"_flt_0_last_name": "zimmer"}).text
+    unfiltered = client.get("/patients/list/").text
+    assert conversions == []
+    assert "Zimmermann" in searched and "Aubertin" not in searched
+    assert "Zimmermann" in unfiltered and "Aubertin" in unfiltered

@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Test processes (pytest-xdist): one per core.  Each test clones its own
-# database (about 0.7 s), so the suite is CPU-bound.
+# database (about 0.1 s); the suite is CPU-bound (the app, PostgreSQL and
+# headless Chromium share the cores).
 TEST_WORKERS ?= auto
 
 .PHONY: run serve worker test lint format bench bench-load clean-venv translations

@@ -19,6 +19,11 @@ from app.demo.hospital import seed_demo_data
 ROLES = ("admin", "doctor", "nurse", "secretary", "radiologist", "auditor")
 
 ENGLISH = [
+    # The slot finder postponing an appointment
+    "free slots",
+    "Choose the new time",
+    "no longer be postponed",
+    "to be rebooked",
     # The audit list's toolbar and entries
     "shown",
     "newest first",
@@ -239,7 +244,11 @@ def french_hospital(app, sql_conn):
         " ('off_hours', 'warning', %s, '{1}', now())",
         [ALERT_SUMMARY],
     )
-    return {"patient": patient}
+    # An appointment still to be seen: the slot finder in postpone mode lists the free times.
+    appointment = sql_conn.execute(
+        "SELECT id FROM appointments WHERE status IN ('scheduled', 'confirmed') ORDER BY id LIMIT 1"
+    ).fetchone()[0]
+    return {"patient": patient, "appointment": appointment}
 
 
 def pages_of(client, start_pages) -> list[str]:
@@ -267,7 +276,8 @@ def test_every_screen_reads_in_french(client, login, french_hospital, role):
     login(role)
     assert client.get("/lang/fr").status_code == 302
     patient = french_hospital["patient"]
-    start = ["/", f"/patients/show/{patient}", f"/patients/edit/{patient}", "/alerts/", "/jobs/"]
+    postpone = f"/find-slot/?postpone={french_hospital['appointment']}"
+    start = ["/", f"/patients/show/{patient}", f"/patients/edit/{patient}", "/alerts/", "/jobs/", postpone]
     offenders: dict[str, list[str]] = {}
     visited = []
     for path in pages_of(client, start):

@@ -206,6 +206,7 @@ class ColumnFilters(Filters):
     FAB extends (`search_filters`)."""
 
     def _get_filters(self, cols: list[str]) -> dict[str, list[BaseFilter]]:
+        # Kept on the data interface (one per view or API, for the process's life).
         converted = self.datamodel.__dict__.setdefault("_ct_converted_filters", {})
         filters = {}
         for column in cols:

@@ -171,29 +171,27 @@ class CareTrailSecurityManager(SecurityManager):
         ended = sessions.end_all(user.id, "password changed")
         seclog.record("password_changed", user=user, detail=f"{ended} sessions and tokens ended")
 
+    def _with_roles_and_groups(self) -> list:
+        """Loader options: the user's roles, and their groups with the groups'
+        roles (FAB lazy-loads them: two more queries a request)."""
+        groups = joinedload(self.user_model.groups).joinedload(self.group_model.roles)
+        return [joinedload(self.user_model.roles), groups]
+
     def get_user_by_id(self, pk):
-        """The user with their roles and groups (FAB lazy-loads them: two more queries a request)."""
-        user_model, group_model = self.user_model, self.group_model
-        return self.session.get(
-            user_model,
-            pk,
-            options=[joinedload(user_model.roles), joinedload(user_model.groups).joinedload(group_model.roles)],
-        )
+        """The user with their roles and groups."""
+        return self.session.get(self.user_model, pk, options=self._with_roles_and_groups())
 
     @cached_property
     def _user_with_roles(self) -> sa.Select:
-        user_model, group_model = self.user_model, self.group_model
-        return (
-            sa.select(user_model)
-            .where(user_model.id == sa.bindparam("pk", type_=sa.Integer))
-            .options(joinedload(user_model.roles), joinedload(user_model.groups).joinedload(group_model.roles))
-        )
+        user_id = sa.bindparam("pk", type_=sa.Integer)
+        return sa.select(self.user_model).where(self.user_model.id == user_id).options(*self._with_roles_and_groups())
 
     def request_user(self, pk: int):
-        """The signed-in user of a request, as get_user_by_id() gives it, by a
-        statement built once: SQLAlchemy makes the same statement's cache key
-        again at each use, and building this one with its loader options was
-        most of what loading the user cost (issue 22)."""
+        """The signed-in user of a request, as get_user_by_id() reads them, by
+        a statement built once: SQLAlchemy works out a statement's cache key
+        at its first use and keeps it with the statement, so one built anew
+        each time (with its loader options) is keyed anew each time, which
+        was most of what loading the user cost (issue 22)."""
         return self.session.execute(self._user_with_roles, {"pk": pk}).unique().scalar_one_or_none()
 
     def effective_role_names(self, user) -> frozenset[str]:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.actor import Actor
 from app.core.errors import BadInput
+from app.core.extensions import committed_as_run
 from app.core.rules import refusal_of
 from app.security.policy import READ, require
 from app.security.roles import ACCESS_LOG
@@ -45,12 +46,13 @@ def journal_patient_read(
     on_behalf_of: str | None = None,
 ) -> None:
     """Record that `actor` read patient `patient_id`'s record, committed at once
-    on a connection of its own (`session` gives the database)."""
+    on a connection of its own (`session` gives the database): one statement,
+    committed as it runs."""
     if action not in JOURNAL_ACTIONS or door not in DOORS:
         raise ValueError(f"unknown read: {action} from {door}")
     client_addr = request.remote_addr if has_request_context() else None
     try:
-        with session.get_bind().begin() as connection:
+        with committed_as_run(session.get_bind()) as connection:
             connection.execute(_INSERT, _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason))
     except SQLAlchemyError as exc:
         raise refusal_of(exc) from exc
@@ -66,7 +68,7 @@ def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action:
     client_addr = request.remote_addr if has_request_context() else None
     params = _params(actor, 0, action, door, client_addr, None, None)
     try:
-        with session.get_bind().begin() as connection:
+        with committed_as_run(session.get_bind()) as connection:
             connection.execute(_INSERT, [{**params, "patient_id": patient_id} for patient_id in patient_ids])
     except SQLAlchemyError as exc:
         raise refusal_of(exc) from exc

@@ -29,6 +29,7 @@ from app import (
 )
 from app.core.actor import current_actor
 from app.core.answers import init_answers
+from app.core.datamodel import ESTIMATES, Estimates
 from app.core.db_context import init_db_context
 from app.core.extensions import db, mail, migrate
 from app.core.formatting import install_filters
@@ -99,6 +100,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     install_filters(app)  # |date, |datetime, |time_of_day: one format per language (app/core/formatting.py)
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
+    app.extensions[ESTIMATES] = Estimates()  # the lists' estimated counts (app/core/datamodel.py)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     mail.init_app(app)
     init_input_guard(app)

@@ -22,6 +22,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.core.datamodel import estimates_of
 from app.core.extensions import db
 from config import TestingConfig
 
@@ -118,6 +119,7 @@ def dispose(app) -> None:
     from app import live
 
     live.stop(app)  # its LISTEN connection, before the test's database is dropped
+    estimates_of(app).clear()  # the lists' estimated counts were this database's
     with app.app_context():
         db.engine.dispose()
 

@@ -35,6 +35,7 @@ from app.core.extensions import db, mail, migrate
 from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.json_provider import FastJSONProvider
+from app.core.list_rows import install_list_rows
 from app.core.log_redaction import redact_secret_paths
 from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
@@ -97,6 +98,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     # Every page shows instants the one way (app/core/timezone.py), and asks
     # the role matrix (not the database) what to offer: may('can_write', 'Appointment').
     app.add_template_global(local_time, "local_time")
+    install_list_rows(app)  # a list's rows drawn in Python (the patient list)
     install_filters(app)  # |date, |datetime, |time_of_day: one format per language (app/core/formatting.py)
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)

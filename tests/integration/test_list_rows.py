@@ -1,0 +1,90 @@
+"""The patient list's rows, drawn in Python (app/core/list_rows.py, issue 22):
+the cells FAB's Jinja drew (formatted, escaped, nothing for an empty value),
+the buttons each role may follow, with the row's id in their links."""
+
+import re
+
+from app.core.list_rows import list_rows, row_button
+from tests.agenda import make_patient
+from tests.conftest import browser_login
+
+
+def row_of(html: str, patient_id: int) -> str:
+    match = re.search(rf'<tr>(?:(?!</tr>).)*?/patients/show/{patient_id}[?"](?:(?!</tr>).)*</tr>', html, re.S)
+    assert match, f"no row for patient {patient_id}"
+    return match.group(0)
+
+
+def cells(row: str) -> list[str]:
+    return re.findall(r"<td>((?:(?!</td>).)*)</td>", row, re.S)
+
+
+def test_a_row_shows_each_column_formatted_and_escaped(client, login, sql_conn):
+    pid = make_patient(sql_conn, "Rowmaker", "Ana")
+    sql_conn.execute(
+        "UPDATE patients SET city = %s, phone = NULL, sex = 'F' WHERE id = %s", ['<b onclick="x()">Lyon</b> & Co', pid]
+    )
+    mrn = sql_conn.execute("SELECT mrn FROM patients WHERE id = %s", [pid]).fetchone()[0]
+    login("secretary")
+    row = row_of(client.get("/patients/list/", query_string={"_flt_0_last_name": "rowmaker"}).text, pid)
+    # mrn, last name, first name, birth date, sex, phone, city, status (after the buttons' cell)
+    assert cells(row)[-8:] == [
+        mrn,
+        "Rowmaker",
+        "Ana",
+        "17/05/1980",  # the hospital's date format, not 1980-05-17
+        "Female",  # the code's word, not "F"
+        "",  # no phone: nothing, not "None"
+        "&lt;b onclick=&#34;x()&#34;&gt;Lyon&lt;/b&gt; &amp; Co",
+        "Active",
+    ]
+    assert "<b onclick" not in row
+
+
+def test_each_role_gets_the_buttons_it_may_follow(app, sql_conn):
+    pid = make_patient(sql_conn, "Rowmaker", "Ben")
+    searched = {"_flt_0_last_name": "rowmaker"}
+
+    def row_seen_by(username: str) -> str:
+        client = app.test_client()
+        browser_login(client, username)
+        return row_of(client.get("/patients/list/", query_string=searched).text, pid)
+
+    row = row_seen_by("admin")
+    assert f'href="/patients/show/{pid}"' in row and f'href="/patients/edit/{pid}"' in row
+    # deleting opens the confirmation page (with its reason), never FAB's JavaScript confirm
+    assert f'<a href="/patients/delete/{pid}/confirm" class="btn btn-sm btn-default patient-delete"' in row
+    assert 'title="Show record"' in row and '<span class="sr-only">Edit</span>' in row
+
+    row = row_seen_by("secretary")
+    assert f"/patients/edit/{pid}" in row and "patient-delete" not in row
+
+    row = row_seen_by("radiologist")
+    assert f"/patients/show/{pid}" in row and f"/patients/edit/{pid}" not in row and "patient-delete" not in row
+
+
+def test_the_buttons_speak_the_users_language(client, login, sql_conn):
+    pid = make_patient(sql_conn, "Rowmaker", "Chloé")
+    login("secretary")
+    client.get("/lang/fr", follow_redirects=False)
+    row = row_of(client.get("/patients/list/", query_string={"_flt_0_last_name": "rowmaker"}).text, pid)
+    assert 'title="Afficher la fiche"' in row and '<span class="sr-only">Modifier</span>' in row
+
+
+def test_rows_without_buttons_nor_values(app):
+    with app.test_request_context("/"):
+        button = row_button("PatientView.show", "Show <record>", "Show", "fa-search")
+        drawn = list_rows(
+            [{"name": "<i>x</i>", "city": None}, {"name": "O'Hara", "city": "Lyon"}],
+            ["a/b", 7],
+            ["name", "city"],
+            {"city": lambda city: (city or "").upper()},
+            checkbox=True,
+            buttons=[button],
+        )
+        without = list_rows([{"name": "x"}], [1], ["name"], {})
+    assert without == "<tr><td>x</td></tr>"  # no buttons' cell at all
+    assert 'href="/patients/show/a%2Fb"' in drawn and 'value="a/b"' in drawn  # an id quoted in a link
+    assert 'title="Show &lt;record&gt;"' in drawn
+    assert "<td>&lt;i&gt;x&lt;/i&gt;</td><td></td>" in drawn
+    assert "<td>O&#39;Hara</td><td>LYON</td>" in drawn

@@ -28,6 +28,7 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
@@ -178,7 +179,18 @@ def stamp_transaction() -> None:
 
 
 def _apply(connection) -> None:
-    connection.execute(SET_CONTEXT, {"context": context_record(current_context())})
+    values = current_context()
+    in_request = has_request_context()
+    transaction = connection.get_transaction()
+    if in_request and g.get(STAMPED) == (transaction, values):
+        return  # the transaction already says so (see stamped_by_user_query)
+    connection.execute(SET_CONTEXT, {"context": context_record(values)})
+    if in_request:
+        setattr(g, STAMPED, (transaction, values))
+
+
+# g.<this>: (the transaction, the context values) last set on it in this request.
+STAMPED = "ct_stamped"
 
 
 def _after_begin(_session, _transaction, connection) -> None:
@@ -191,8 +203,51 @@ def _before_flush(session, _flush_context, _instances) -> None:
     _apply(session.connection())
 
 
+class _AuditContext(sa.types.UserDefinedType):
+    """public.audit_context, the record caretrail.context holds."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "public.audit_context"
+
+
+def stamp_with_user(user_id, username) -> sa.ColumnElement:
+    """SQL that sets the context of the request's transaction to the user of
+    the `user_id` and `username` columns, in the statement that loads them
+    (its parameters: stamp_parameters()): the context the request has once
+    they are signed in, acting for no one.  The request's transaction is
+    stamped again if the request then says otherwise (a delegation, a user
+    refused after all).  One round trip less on every page (issue 22)."""
+    context = sa.func.row(
+        sa.cast(user_id, sa.Text),
+        username,
+        sa.bindparam("ct_request_id", type_=sa.Text),
+        sa.bindparam("ct_client_addr", type_=sa.Text),
+        sa.bindparam("ct_reason", type_=sa.Text),
+        sa.null(),
+    )
+    name = sa.literal_column("'caretrail.context'")  # written out, as SET_CONTEXT writes it
+    return sa.func.set_config(name, sa.cast(sa.cast(context, _AuditContext()), sa.Text), sa.true())
+
+
+def stamp_parameters() -> dict[str, str | None]:
+    values = current_context()
+    return {f"ct_{name}": values[name] or None for name in ("request_id", "client_addr", "reason")}
+
+
+def stamped_by_user_query(session, user) -> None:
+    """Note that the statement which loaded `user` stamped the transaction
+    (stamp_with_user()): while the request's context stays the same, its
+    transaction is not stamped again."""
+    values = current_context()
+    values.update(user_id=str(user.id), username=user.username, on_behalf_of="")
+    setattr(g, STAMPED, (session.connection().get_transaction(), values))
+
+
 REQUEST_IDENTITY_CACHES = (
     "audit_identity",
+    STAMPED,
     IDENTITY_PENDING,
     "request_id",
     ON_BEHALF_OF,

@@ -36,7 +36,14 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
-from app.core.db_context import ON_BEHALF_OF, loading_request_user, remember_request_user
+from app.core.db_context import (
+    ON_BEHALF_OF,
+    loading_request_user,
+    remember_request_user,
+    stamp_parameters,
+    stamp_with_user,
+    stamped_by_user_query,
+)
 from app.core.errors import Forbidden
 from app.security import account, delegation, seclog, sessions
 from app.security.api import SecurityApi
@@ -79,12 +86,19 @@ class CareTrailSecurityManager(SecurityManager):
             return self._live_session_user(int(pk))
 
     def _live_session_user(self, pk: int):
-        user = self.request_user(pk)
+        secret = flask_session.get(sessions.SESSION_KEY)
+        idle_minutes = current_app.config.get("SESSION_IDLE_MINUTES", 30)
+        found = self.session.execute(
+            self._user_with_browser_session,
+            {"pk": pk, **sessions.browser_parameters(secret, idle_minutes), **stamp_parameters()},
+        )
+        row = found.unique().one_or_none()
+        user = row[0] if row is not None else None
         if user is None or not user.is_active:
             return None
-        state, delegated = sessions.check_browser(
-            flask_session.get(sessions.SESSION_KEY), user.id, current_app.config.get("SESSION_IDLE_MINUTES", 30)
-        )
+        if row.stamped is not None:
+            stamped_by_user_query(self.session, user)
+        state, delegated = sessions.browser_state(row)
         if state != "live":
             if state == "idle":
                 seclog.record("session_expired", user=user)
@@ -185,6 +199,30 @@ class CareTrailSecurityManager(SecurityManager):
     def _user_with_roles(self) -> sa.Select:
         user_id = sa.bindparam("pk", type_=sa.Integer)
         return sa.select(self.user_model).where(self.user_model.id == user_id).options(*self._with_roles_and_groups())
+
+    @cached_property
+    def _user_with_browser_session(self) -> sa.Select:
+        """The signed-in user of a browser session, their session and the
+        audit's context in one statement: the user with their roles and
+        groups; their session's state (sessions.browser_session_of); and,
+        when that session is alive, the request's transaction stamped with
+        the user (db_context.stamp_with_user).  Three round trips were one
+        each, on every page (issue 22)."""
+        user = self.user_model
+        browser = sessions.browser_session_of(user.id)
+        return (
+            sa.select(
+                user,
+                browser.c.session_id,
+                browser.c.alive,
+                browser.c.stale,
+                browser.c.delegated,
+                sa.case((browser.c.alive, stamp_with_user(user.id, user.username))).label("stamped"),
+            )
+            .outerjoin(browser, sa.true())
+            .where(user.id == sa.bindparam("pk", type_=sa.Integer))
+            .options(*self._with_roles_and_groups())
+        )
 
     def request_user(self, pk: int):
         """The signed-in user of a request, as get_user_by_id() reads them, by

@@ -8,14 +8,18 @@ administrator's "sign out everywhere" kills a copied cookie or a stolen token
 at once, and a browser session unused for SESSION_IDLE_MINUTES ends by itself.
 Each start and end is written to the security log by the callers.
 
-The same statement says whether the user holds a delegation not revoked
-nor over (app/security/delegation.py): only then does the request read
-which ones are in force, so a user without one costs no query more.
+A browser session is read with its user, in the one statement that loads
+them (browser_session_of(), app/security/manager.py).  It also says whether
+the user holds a delegation not revoked nor over (app/security/delegation.py):
+only then does the request read which ones are in force, so a user without
+one costs no query more.
 """
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy import text
 
 from app.core.extensions import db
@@ -43,38 +47,78 @@ def start(user_id: int, kind: str, secret: str | None = None, client_addr: str |
     return secret
 
 
-# Whether the session's user may hold a delegation in force: not revoked,
-# not over.  Whether it has started is for delegation.powers_for() to say.
-DELEGATED = (
-    "EXISTS (SELECT 1 FROM delegations d WHERE d.grantee_id = user_sessions.user_id"
-    " AND d.revoked_at IS NULL AND d.ends_at > now()) AS delegated"
+# The tables as the user's loading statement reads them (not mapped: written in SQL here).
+_user_sessions = sa.table(
+    "user_sessions",
+    sa.column("id", sa.BigInteger),
+    sa.column("token_hash", sa.String),
+    sa.column("user_id", sa.Integer),
+    sa.column("kind", sa.String),
+    sa.column("ended_at", sa.DateTime(timezone=True)),
+    sa.column("last_seen_at", sa.DateTime(timezone=True)),
+)
+_delegations = sa.table(
+    "delegations",
+    sa.column("grantee_id", sa.Integer),
+    sa.column("revoked_at", sa.DateTime(timezone=True)),
+    sa.column("ends_at", sa.DateTime(timezone=True)),
 )
 
 
-def check_browser(secret: str | None, user_id: int, idle_minutes: int) -> tuple[str, bool]:
+def _may_be_delegated() -> sa.Exists:
+    """Whether the session's user may hold a delegation in force: not
+    revoked, not over.  Whether it has started is for
+    delegation.powers_for() to say."""
+    delegations = _delegations
+    return sa.exists().where(
+        delegations.c.grantee_id == _user_sessions.c.user_id,
+        delegations.c.revoked_at.is_(None),
+        delegations.c.ends_at > sa.func.now(),
+    )
+
+
+def browser_session_of(user_id) -> sa.Lateral:
+    """The browser session whose secret hashes to the `token_hash` parameter,
+    if it is the user's (`user_id`: their column) and not ended, as a
+    lateral subquery of the statement that loads the user: `session_id`,
+    `alive` (used within the last `idle_for`, an interval parameter),
+    `stale` (last noted more than TOUCH_EVERY_SECONDS ago) and `delegated`
+    (_may_be_delegated()).  Read with the user, it costs no query of its own."""
+    sessions, now = _user_sessions, sa.func.now()
+    return (
+        sa.select(
+            sessions.c.id.label("session_id"),
+            (sessions.c.last_seen_at > now - sa.bindparam("idle_for", type_=sa.Interval)).label("alive"),
+            (sessions.c.last_seen_at < now - timedelta(seconds=TOUCH_EVERY_SECONDS)).label("stale"),
+            _may_be_delegated().label("delegated"),
+        )
+        .where(
+            sessions.c.token_hash == sa.bindparam("token_hash"),
+            sessions.c.user_id == user_id,
+            sessions.c.kind == BROWSER,
+            sessions.c.ended_at.is_(None),
+        )
+        .lateral("browser_session")
+    )
+
+
+def browser_parameters(secret: str | None, idle_minutes: int) -> dict:
+    """browser_session_of()'s parameters (no secret: a hash no row has)."""
+    return {"token_hash": _hash(secret) if secret else "", "idle_for": timedelta(minutes=idle_minutes)}
+
+
+def browser_state(row) -> tuple[str, bool]:
     """('live', 'idle' (it has just been ended for it) or 'dead', whether
-    the user may hold a delegation in force).  Read in the request's own
-    transaction (no second connection for every page); the rare writes,
-    ending an idle session or noting it was used, commit on their own,
-    whatever the request then does."""
-    if not secret:
-        return "dead", False
-    row = db.session.execute(
-        text(
-            "SELECT id, last_seen_at > now() - make_interval(mins => :idle) AS alive,"
-            f"       last_seen_at < now() - make_interval(secs => :touch) AS stale, {DELEGATED}"
-            "  FROM user_sessions"
-            " WHERE token_hash = :h AND user_id = :u AND kind = 'browser' AND ended_at IS NULL"
-        ),
-        {"h": _hash(secret), "u": user_id, "idle": idle_minutes, "touch": TOUCH_EVERY_SECONDS},
-    ).one_or_none()
-    if row is None:
+    the user may hold a delegation in force), from browser_session_of()'s
+    columns read with the user.  The rare writes, ending an idle session or
+    noting it was used, commit on their own, whatever the request then does."""
+    if row.session_id is None:
         return "dead", False
     if not row.alive:
-        _write_now("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id", row.id)
+        _write_now("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id", row.session_id)
         return "idle", False
     if row.stale:
-        _write_now("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id", row.id)
+        _write_now("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id", row.session_id)
     return "live", row.delegated
 
 
@@ -86,9 +130,11 @@ def _write_now(statement: str, session_id: int) -> None:
 def check_token(jti: str) -> tuple[bool, bool]:
     """(whether the token is live, whether its user may hold a delegation in force),
     read in the request's own transaction."""
+    sessions = _user_sessions
     row = db.session.execute(
-        text(f"SELECT {DELEGATED} FROM user_sessions WHERE token_hash = :h AND kind <> 'browser' AND ended_at IS NULL"),
-        {"h": _hash(jti)},
+        sa.select(_may_be_delegated().label("delegated")).where(
+            sessions.c.token_hash == _hash(jti), sessions.c.kind != BROWSER, sessions.c.ended_at.is_(None)
+        )
     ).one_or_none()
     return (row is not None, bool(row and row.delegated))
 

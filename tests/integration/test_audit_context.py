@@ -95,8 +95,8 @@ def test_the_settings_one_by_one_are_still_read(sql_conn):
 
 def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_user(app, client, login, sql_conn):
     """The transaction the user's loading opens is stamped once, with the
-    user (not also when it begins, without), and a write in it names the
-    user and the request."""
+    user (not also when it begins, without), by the statement that loads
+    them, and a write in it names the user and the request."""
     from sqlalchemy import event
 
     login("secretary")
@@ -110,6 +110,9 @@ def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_u
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert sum("set_config('caretrail.context'" in s for s in statements) == 1
+    # in the one statement that reads the user and their session (issue 22: three round trips were one each)
+    (loading,) = [s for s in statements if "user_sessions" in s or "FROM ab_user" in s]
+    assert "set_config('caretrail.context'" in loading and "user_sessions" in loading
     token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     headers = {"X-CSRFToken": token, "X-Request-ID": "page-stamped-once-1"}
     assert client.post("/preferences/theme", data={"theme": "dark"}, headers=headers).status_code == 200
@@ -118,3 +121,55 @@ def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_u
         " ORDER BY id DESC LIMIT 1"
     ).fetchone()
     assert written == ("secretary", "page-stamped-once-1")
+
+
+def transaction_context(app, client, request_id: str = "ctx-request-0001"):
+    """The audit context of the transaction in which a request with the
+    client's cookie loads its user, as PostgreSQL reads it: (user_id,
+    username, request_id, client_addr, reason, on_behalf_of)."""
+    cookie = client.get_cookie("session").value
+    headers = {"Cookie": f"session={cookie}", "X-Request-ID": request_id}
+    with app.test_request_context("/patients/list/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.9"}):
+        app.preprocess_request()  # the request's id, as a request gets it
+        from flask_login import current_user
+
+        signed_in = current_user.is_authenticated
+        row = db.session.execute(
+            text(
+                "SELECT (c).user_id, (c).username, (c).request_id, (c).client_addr, (c).reason, (c).on_behalf_of"
+                " FROM (SELECT current_setting('caretrail.context')::public.audit_context AS c) AS s"
+            )
+        ).one()
+        db.session.rollback()
+    return signed_in, tuple(row)
+
+
+def test_the_statement_that_loads_the_user_stamps_the_transaction_with_them(app, client, login, sql_conn):
+    """The user, their session and the audit's context come in one statement
+    (issue 22): the context it sets is the user's, with the request's id and
+    address, before any other statement of the request."""
+    login("secretary")
+    user_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'secretary'").fetchone()[0]
+    assert transaction_context(app, client) == (
+        True,
+        (str(user_id), "secretary", "ctx-request-0001", "192.0.2.9", None, None),
+    )
+
+
+def test_a_request_whose_session_is_over_is_stamped_as_nobodys(app, client, login, sql_conn):
+    """The session is read with the user: one that has ended, or gone idle,
+    leaves the transaction without the user, though the user was read."""
+    login("secretary")
+    sql_conn.execute("UPDATE user_sessions SET ended_at = now(), ended_reason = 'revoked' WHERE ended_at IS NULL")
+    assert transaction_context(app, client) == (False, (None, None, "ctx-request-0001", "192.0.2.9", None, None))
+
+    login("nurse")
+    sql_conn.execute("UPDATE user_sessions SET last_seen_at = now() - interval '2 hours' WHERE ended_at IS NULL")
+    assert transaction_context(app, client) == (False, (None, None, "ctx-request-0001", "192.0.2.9", None, None))
+    assert sql_conn.execute("SELECT count(*) FROM user_sessions WHERE ended_reason = 'idle'").fetchone()[0] == 1
+
+
+def test_an_inactive_users_request_is_stamped_as_nobodys(app, client, login, sql_conn):
+    login("secretary")
+    sql_conn.execute("UPDATE ab_user SET active = false WHERE username = 'secretary'")
+    assert transaction_context(app, client)[1][:2] == (None, None)

@@ -15,9 +15,11 @@ CareTrail user behind it:
 
 One setting parsed once per audited row costs less than six read one by one
 (migration 0085; psql sessions and scripts may still set caretrail.user_id,
-caretrail.username... one by one).  It is set when a transaction begins,
-again as soon as the security manager has loaded the signed-in user (its own
-query opened the transaction), and before each flush.  Identity caches are
+caretrail.username... one by one).  It is set when a transaction begins; for
+a browser's request, by the statement that loads the signed-in user (which
+opens the transaction, stamp_with_user()); again when the request's context
+changes (a delegation, a reason, acting_as()) and before each flush, unless
+the transaction already holds the same.  Identity caches are
 cleared when a request ends.  Outside a request (CLI, background jobs) the
 actor comes from app.core.actor.acting_as(), "system" by default.
 `set_config(..., true)` lasts until the transaction ends, so a pooled
@@ -178,19 +180,27 @@ def stamp_transaction() -> None:
         _apply(session.connection())
 
 
+# g.<this>: (what the stamp lasts for, the context values) last set in this request.
+STAMPED = "ct_stamped"
+
+
 def _apply(connection) -> None:
+    """Stamp the connection's transaction with the current context, unless
+    this request has already stamped it so (a round trip saved)."""
     values = current_context()
     in_request = has_request_context()
-    transaction = connection.get_transaction()
+    transaction = _stamp_scope(connection)
     if in_request and g.get(STAMPED) == (transaction, values):
-        return  # the transaction already says so (see stamped_by_user_query)
+        return  # it already says so (e.g. stamped_by_user_query)
     connection.execute(SET_CONTEXT, {"context": context_record(values)})
     if in_request:
         setattr(g, STAMPED, (transaction, values))
 
 
-# g.<this>: (the transaction, the context values) last set on it in this request.
-STAMPED = "ct_stamped"
+def _stamp_scope(connection):
+    """What a stamp lasts for: the innermost savepoint if any (rolled back,
+    it takes its set_config with it), else the transaction."""
+    return connection.get_nested_transaction() or connection.get_transaction()
 
 
 def _after_begin(_session, _transaction, connection) -> None:
@@ -242,7 +252,7 @@ def stamped_by_user_query(session, user) -> None:
     transaction is not stamped again."""
     values = current_context()
     values.update(user_id=str(user.id), username=user.username, on_behalf_of="")
-    setattr(g, STAMPED, (session.connection().get_transaction(), values))
+    setattr(g, STAMPED, (_stamp_scope(session.connection()), values))
 
 
 REQUEST_IDENTITY_CACHES = (

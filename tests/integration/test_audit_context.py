@@ -173,3 +173,26 @@ def test_an_inactive_users_request_is_stamped_as_nobodys(app, client, login, sql
     login("secretary")
     sql_conn.execute("UPDATE ab_user SET active = false WHERE username = 'secretary'")
     assert transaction_context(app, client)[1][:2] == (None, None)
+
+
+def test_a_stamp_rolled_back_with_its_savepoint_is_set_again(app, sql_conn):
+    """The context is not set twice the same on one transaction, but a
+    savepoint rolled back takes its set_config with it: the next write
+    must not go out with the context from before the savepoint."""
+    from app.core.db_context import audit_reason, stamp_transaction
+
+    with app.test_request_context("/"), acting_as(Actor("secretary", 42)):
+        db.session.execute(text("SELECT 1"))  # the transaction begins, stamped without a reason
+        with audit_reason("merged by hand"):
+            savepoint = db.session.begin_nested()
+            stamp_transaction()
+            savepoint.rollback()
+            stamp_transaction()
+            db.session.execute(
+                text(
+                    "INSERT INTO patients (last_name, first_name, birth_date, sex)"
+                    " VALUES ('Sp', 'A', '1990-01-01', 'F')"
+                )
+            )
+        db.session.commit()
+    assert last_patient_entry(sql_conn)[1:3] == ("secretary", "merged by hand")

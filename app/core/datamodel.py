@@ -19,6 +19,7 @@ from flask import current_app, g, has_request_context
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.utils.base import get_column_root_relation, is_column_dotted
 from flask_babel import format_number
+from sqlalchemy.orm import Load
 
 from app.core.actor import current_actor
 from app.core.name_search import name_searched, sort_keys
@@ -119,6 +120,33 @@ class CareTrailInterface(SQLAInterface):
                 ]
             )
         return inner
+
+    def apply_inner_select_joins(self, query, select_columns=None, aliases_mapping=None):
+        """FAB's, the plain columns asked for loaded by one load_only: FAB
+        added one option per column, each copying the query (11 copies for
+        the patients' API, for the count and again for the page: 2 ms of
+        every API search).  Dotted columns (a related model's) go to FAB's."""
+        if not select_columns:
+            return query
+        plain, dotted = self._select_columns(tuple(select_columns))
+        if plain:
+            query = query.options(Load(self.obj).load_only(*plain))
+        return super().apply_inner_select_joins(query, list(dotted), aliases_mapping) if dotted else query
+
+    def _select_columns(self, select_columns: tuple[str, ...]) -> tuple[tuple, tuple[str, ...]]:
+        """(the model's attributes of the plain columns, the dotted column
+        names), worked out once per list of columns."""
+        known = self.__dict__.setdefault("_ct_select_columns", {})
+        if select_columns not in known:
+            plain = tuple(
+                getattr(self.obj, column)
+                for column in select_columns
+                if not is_column_dotted(column)
+                and not self.is_relation(column)
+                and not self.is_property_or_function(column)
+            )
+            known[select_columns] = plain, tuple(column for column in select_columns if is_column_dotted(column))
+        return known[select_columns]
 
     def apply_order_by(
         self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False

@@ -116,9 +116,18 @@ class CareTrailSecurityManager(SecurityManager):
         return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        user = self.request_user(int(jwt_data["sub"]))
+        """The token's user (token_ended found the token live).  The token's
+        check opened the transaction, stamped as nobody's; the statement
+        that loads the user stamps it with them."""
+        with loading_request_user():
+            return self._token_user(int(jwt_data["sub"]))
+
+    def _token_user(self, pk: int):
+        row = self.session.execute(self._user_stamped, {"pk": pk, **stamp_parameters()}).unique().one_or_none()
+        user = row[0] if row is not None else None
         if user is None or not user.is_active:
             return None
+        stamped_by_user_query(self.session, user)
         g.user = user
         # A header naming someone the user may not act for is refused (403), never ignored.
         act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None
@@ -195,10 +204,11 @@ class CareTrailSecurityManager(SecurityManager):
         """The user with their roles and groups."""
         return self.session.get(self.user_model, pk, options=self._with_roles_and_groups())
 
-    @cached_property
-    def _user_with_roles(self) -> sa.Select:
-        user_id = sa.bindparam("pk", type_=sa.Integer)
-        return sa.select(self.user_model).where(self.user_model.id == user_id).options(*self._with_roles_and_groups())
+    # The two statements that load a request's user are built once:
+    # SQLAlchemy works out a statement's cache key at its first use and keeps
+    # it with the statement, so one built anew each time (with its loader
+    # options) is keyed anew each time, which was most of what loading the
+    # user cost (issue 22).
 
     @cached_property
     def _user_with_browser_session(self) -> sa.Select:
@@ -224,13 +234,16 @@ class CareTrailSecurityManager(SecurityManager):
             .options(*self._with_roles_and_groups())
         )
 
-    def request_user(self, pk: int):
-        """The signed-in user of a request, as get_user_by_id() reads them, by
-        a statement built once: SQLAlchemy works out a statement's cache key
-        at its first use and keeps it with the statement, so one built anew
-        each time (with its loader options) is keyed anew each time, which
-        was most of what loading the user cost (issue 22)."""
-        return self.session.execute(self._user_with_roles, {"pk": pk}).unique().scalar_one_or_none()
+    @cached_property
+    def _user_stamped(self) -> sa.Select:
+        """A token's user, and the request's transaction stamped with them
+        (db_context.stamp_with_user), in one statement."""
+        user = self.user_model
+        return (
+            sa.select(user, stamp_with_user(user.id, user.username).label("stamped"))
+            .where(user.id == sa.bindparam("pk", type_=sa.Integer))
+            .options(*self._with_roles_and_groups())
+        )
 
     def effective_role_names(self, user) -> frozenset[str]:
         """The names of the roles the user acts with (own and through groups),

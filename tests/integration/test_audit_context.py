@@ -5,7 +5,7 @@ and a session may still set the settings one by one."""
 import psycopg
 import pytest
 from psycopg import errors
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app.core.actor import Actor, acting_as
 from app.core.db_context import context_record
@@ -97,8 +97,6 @@ def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_u
     """The transaction the user's loading opens is stamped once, with the
     user (not also when it begins, without), by the statement that loads
     them, and a write in it names the user and the request."""
-    from sqlalchemy import event
-
     login("secretary")
     statements = []
     with app.app_context():
@@ -196,3 +194,34 @@ def test_a_stamp_rolled_back_with_its_savepoint_is_set_again(app, sql_conn):
             )
         db.session.commit()
     assert last_patient_entry(sql_conn)[1:3] == ("secretary", "merged by hand")
+
+
+def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them(app, client, api, sql_conn):
+    """An API request: the token's check opens the transaction (stamped as
+    nobody's), the statement that loads the user stamps it with them."""
+    from flask_jwt_extended import verify_jwt_in_request
+
+    headers = {**api("doctor"), "X-Request-ID": "ctx-token-0001"}
+    user_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()[0]
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    with app.test_request_context("/api/v1/patients/", headers=headers, environ_base={"REMOTE_ADDR": "192.0.2.7"}):
+        app.preprocess_request()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            verify_jwt_in_request()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        row = db.session.execute(
+            text(
+                "SELECT (c).user_id, (c).username, (c).request_id, (c).client_addr, (c).reason, (c).on_behalf_of"
+                " FROM (SELECT current_setting('caretrail.context')::public.audit_context AS c) AS s"
+            )
+        ).one()
+        db.session.rollback()
+    assert tuple(row) == (str(user_id), "doctor", "ctx-token-0001", "192.0.2.7", None, None)
+    (loading,) = [s for s in statements if "FROM ab_user" in s]
+    assert "set_config('caretrail.context'" in loading
+    assert sum("set_config('caretrail.context'" in s for s in statements) == 2  # nobody's at BEGIN, then the user's

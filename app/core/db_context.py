@@ -15,11 +15,12 @@ CareTrail user behind it:
 
 One setting parsed once per audited row costs less than six read one by one
 (migration 0085; psql sessions and scripts may still set caretrail.user_id,
-caretrail.username... one by one).  It is set when a transaction begins; for
-a browser's request, by the statement that loads the signed-in user (which
-opens the transaction, stamp_with_user()); again when the request's context
-changes (a delegation, a reason, acting_as()) and before each flush, unless
-the transaction already holds the same.  Identity caches are
+caretrail.username... one by one).  It is set when a transaction begins
+(for a browser's request, by the statement that loads the signed-in user,
+which opens it); by the statement that loads the user of a token
+(stamp_with_user()); again when the request's context changes (a
+delegation, a reason, acting_as()) and before each flush, unless the
+transaction already holds the same.  Identity caches are
 cleared when a request ends.  Outside a request (CLI, background jobs) the
 actor comes from app.core.actor.acting_as(), "system" by default.
 `set_config(..., true)` lasts until the transaction ends, so a pooled

@@ -94,10 +94,10 @@ class CareTrailSecurityManager(SecurityManager):
         )
         row = found.unique().one_or_none()
         user = row[0] if row is not None else None
+        if user is not None and row.stamped is not None:
+            stamped_by_user_query(self.session, user)  # whatever comes next: the transaction now says so
         if user is None or not user.is_active:
             return None
-        if row.stamped is not None:
-            stamped_by_user_query(self.session, user)
         state, delegated = sessions.browser_state(row)
         if state != "live":
             if state == "idle":
@@ -125,9 +125,10 @@ class CareTrailSecurityManager(SecurityManager):
     def _token_user(self, pk: int):
         row = self.session.execute(self._user_stamped, {"pk": pk, **stamp_parameters()}).unique().one_or_none()
         user = row[0] if row is not None else None
+        if user is not None:
+            stamped_by_user_query(self.session, user)  # whatever comes next: the transaction now says so
         if user is None or not user.is_active:
             return None
-        stamped_by_user_query(self.session, user)
         g.user = user
         # A header naming someone the user may not act for is refused (403), never ignored.
         act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None

@@ -196,14 +196,14 @@ def test_a_stamp_rolled_back_with_its_savepoint_is_set_again(app, sql_conn):
     assert last_patient_entry(sql_conn)[1:3] == ("secretary", "merged by hand")
 
 
-def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them(app, client, api, sql_conn):
-    """An API request: the token's check opens the transaction (stamped as
-    nobody's), the statement that loads the user stamps it with them."""
+def token_request_context(app, headers: dict, statements: list | None = None):
+    """The audit context of the transaction in which an API request with
+    these headers checks its token and loads its user (as in
+    transaction_context), and whether a user was loaded."""
     from flask_jwt_extended import verify_jwt_in_request
+    from flask_jwt_extended.exceptions import UserLookupError
 
-    headers = {**api("doctor"), "X-Request-ID": "ctx-token-0001"}
-    user_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()[0]
-    statements = []
+    statements = [] if statements is None else statements
     with app.app_context():
         engine = db.engine
     record = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
@@ -212,6 +212,9 @@ def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them
         event.listen(engine, "before_cursor_execute", record)
         try:
             verify_jwt_in_request()
+            loaded = True
+        except UserLookupError:
+            loaded = False
         finally:
             event.remove(engine, "before_cursor_execute", record)
         row = db.session.execute(
@@ -221,7 +224,27 @@ def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them
             )
         ).one()
         db.session.rollback()
-    assert tuple(row) == (str(user_id), "doctor", "ctx-token-0001", "192.0.2.7", None, None)
+    return loaded, tuple(row)
+
+
+def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them(app, client, api, sql_conn):
+    """An API request: the token's check opens the transaction (stamped as
+    nobody's), the statement that loads the user stamps it with them."""
+    headers = {**api("doctor"), "X-Request-ID": "ctx-token-0001"}
+    user_id = sql_conn.execute("SELECT id FROM ab_user WHERE username = 'doctor'").fetchone()[0]
+    statements = []
+    assert token_request_context(app, headers, statements) == (
+        True,
+        (str(user_id), "doctor", "ctx-token-0001", "192.0.2.7", None, None),
+    )
     (loading,) = [s for s in statements if "FROM ab_user" in s]
     assert "set_config('caretrail.context'" in loading
     assert sum("set_config('caretrail.context'" in s for s in statements) == 2  # nobody's at BEGIN, then the user's
+
+
+def test_a_token_of_an_inactive_user_leaves_the_transaction_nobodys(app, client, api, sql_conn):
+    """The user's statement stamps before the app sees the account is
+    inactive: the transaction is stamped again, as nobody's."""
+    headers = {**api("doctor"), "X-Request-ID": "ctx-token-0002"}
+    sql_conn.execute("UPDATE ab_user SET active = false WHERE username = 'doctor'")
+    assert token_request_context(app, headers) == (False, (None, None, "ctx-token-0002", "192.0.2.7", None, None))

@@ -70,16 +70,24 @@ class Estimates:
         self._lock = threading.Lock()  # the workers' threads share it (gunicorn gthread)
 
     @staticmethod
-    def key(statement, bound: int) -> tuple:
+    def key(statement, bound: int) -> tuple | None:
+        """None for a statement SQLAlchemy cannot key (a construct not
+        declared cacheable): its estimate is not kept."""
         cache_key = statement._generate_cache_key()
+        if cache_key is None:
+            return None
         values = tuple(repr(parameter.effective_value) for parameter in cache_key.bindparams)
         return cache_key.key, values, bound
 
-    def get(self, key: tuple) -> "EstimatedCount | None":
+    def get(self, key: tuple | None) -> "EstimatedCount | None":
+        if key is None:
+            return None
         with self._lock:
             return self._kept.get(key)
 
-    def keep(self, key: tuple, estimate: "EstimatedCount") -> None:
+    def keep(self, key: tuple | None, estimate: "EstimatedCount") -> None:
+        if key is None:
+            return
         with self._lock:
             self._kept[key] = estimate
 

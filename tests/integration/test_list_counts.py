@@ -108,3 +108,23 @@ def test_lists_that_differ_by_a_value_do_not_share_an_estimate(app):
     assert key(statement("active"), 3) == key(statement("active"), 3)  # the same list, built again
     assert key(statement("active"), 3) != key(statement("inactive"), 3)
     assert key(statement("active"), 3) != key(statement("active"), 1000)  # counted under another bound
+
+
+def test_a_list_sqlalchemy_cannot_key_is_estimated_every_time(app):
+    """A statement with a construct not declared cacheable has no cache key:
+    its estimate is made each time rather than kept under a wrong key."""
+    from sqlalchemy import column, select, types
+
+    class Uncacheable(types.UserDefinedType):
+        cache_ok = None  # undeclared: SQLAlchemy will not key a statement using it
+
+        def get_col_spec(self, **_kw):
+            return "text"
+
+    statement = select(column("x", Uncacheable()))
+    with pytest.warns(Warning):
+        key = datamodel.Estimates.key(statement, 3)
+    assert key is None
+    estimates = datamodel.Estimates()
+    estimates.keep(key, datamodel.EstimatedCount(5))
+    assert estimates.get(key) is None

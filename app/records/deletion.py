@@ -9,6 +9,7 @@ happen, for tables that exist today and for those later issues add.
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext, ngettext
 
 from app.core.extensions import db
 
@@ -60,13 +61,24 @@ def dependent_rows(patient_id: int, session=None) -> list[DependentRows]:
     return found
 
 
-# What the records kept by law are called, for the refusal's message.
-KEPT_RECORDS = {
-    "documents": ("archived document", "archived documents"),
-    "prescriptions": ("prescription", "prescriptions"),
-    "hospitalisation_reports": ("hospitalisation report", "hospitalisation reports"),
-    "consultations": ("consultation", "consultations"),
-}
+def _kept_rows(table: str, count: int | None) -> str:
+    """Rows that must be kept, in the user's words ("2 prescriptions"; only
+    their kind when the user may not count them)."""
+    if count is None:
+        kinds = {
+            "documents": gettext("archived documents"),
+            "prescriptions": gettext("prescriptions"),
+            "hospitalisation_reports": gettext("hospitalisation reports"),
+            "consultations": gettext("consultations"),
+        }
+        return kinds.get(table) or gettext("rows of %(table)s", table=table)
+    counted = {
+        "documents": ngettext("%(num)d archived document", "%(num)d archived documents", count),
+        "prescriptions": ngettext("%(num)d prescription", "%(num)d prescriptions", count),
+        "hospitalisation_reports": ngettext("%(num)d hospitalisation report", "%(num)d hospitalisation reports", count),
+        "consultations": ngettext("%(num)d consultation", "%(num)d consultations", count),
+    }
+    return counted.get(table) or ngettext("%(num)d row of %(table)s", "%(num)d rows of %(table)s", count, table=table)
 
 
 def why_not_deletable(patient_id: int, session=None) -> str | None:
@@ -76,15 +88,12 @@ def why_not_deletable(patient_id: int, session=None) -> str | None:
     blocking = [rows for rows in dependent_rows(patient_id, session) if rows.effect == "refused"]
     if not blocking:
         return None
-    parts = []
-    for rows in blocking:
-        one, many = KEPT_RECORDS.get(rows.table, (f"row of {rows.table}", f"rows of {rows.table}"))
-        parts.append(many if rows.count is None else f"{rows.count} {one if rows.count == 1 else many}")
-    return (
-        f"This patient cannot be deleted: {', '.join(parts)} refer to them and must be kept "
-        "(an archived document or a signed prescription is never removed). "
-        "Mark the patient inactive, or deceased with the date of death, instead: "
-        "the record stays, out of the list of active patients."
+    return gettext(
+        "This patient cannot be deleted: %(rows)s refer to them and must be kept"
+        " (an archived document or a signed prescription is never removed)."
+        " Mark the patient inactive, or deceased with the date of death, instead:"
+        " the record stays, out of the list of active patients.",
+        rows=", ".join(_kept_rows(rows.table, rows.count) for rows in blocking),
     )
 
 

@@ -8,6 +8,7 @@ patient's own list, from their page) stays FAB's filter on the id."""
 from flask import url_for
 from flask_appbuilder.fields import AJAXSelectField
 from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import gettext
 from markupsafe import Markup
 from wtforms import Field, StringField
 
@@ -27,7 +28,7 @@ class PatientPickerWidget:
         return Markup(
             '<div class="ct-patient-picker" data-lookup-url="{url}">'
             '<input type="search" class="form-control ct-patient-query" id="{id}-query" value="{label}"'
-            ' placeholder="Type a name, IPP or NIR" autocomplete="off" aria-label="Find a patient">'
+            ' placeholder="{placeholder}" autocomplete="off" aria-label="{purpose}">'
             '<input type="hidden" class="ct-patient-id" id="{id}" name="{name}" value="{value}">'
             '<div class="list-group ct-patient-matches" role="listbox"></div>'
             "</div>"
@@ -37,6 +38,8 @@ class PatientPickerWidget:
             name=field.name,
             value=patient.id if patient is not None else "",
             label=label,
+            placeholder=gettext("Type a name, IPP or NIR"),
+            purpose=gettext("Find a patient"),
         )
 
 

@@ -167,7 +167,7 @@ class PatientView(CareTrailModelView):
     list_widget = PatientListWidget
     show_widget = PatientShowWidget
     extra_args = {
-        "quick_search_placeholder": "Find a patient: name, hospital number (IPP) or NIR",
+        "quick_search_placeholder": _l("Find a patient: name, hospital number (IPP) or NIR"),
         "export_endpoint": "PatientView.export_csv",
     }
 
@@ -421,7 +421,7 @@ class StaffView(CareTrailModelView):
     class_permission_name = STAFF
     route_base = "/staff"
     list_template = "pages/person_list.html"
-    extra_args = {"quick_search_placeholder": "Find a staff member by name"}
+    extra_args = {"quick_search_placeholder": _l("Find a staff member by name")}
 
     list_title = "Staff"
     show_title = "Staff member"

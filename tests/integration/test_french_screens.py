@@ -24,6 +24,10 @@ ENGLISH = [
     "Choose the new time",
     "no longer be postponed",
     "to be rebooked",
+    # The list's quick search, a patient's deletion
+    "Find",
+    "At most",
+    "rows?",
     # The audit list's toolbar and entries
     "shown",
     "newest first",
@@ -277,7 +281,8 @@ def test_every_screen_reads_in_french(client, login, french_hospital, role):
     assert client.get("/lang/fr").status_code == 302
     patient = french_hospital["patient"]
     postpone = f"/find-slot/?postpone={french_hospital['appointment']}"
-    start = ["/", f"/patients/show/{patient}", f"/patients/edit/{patient}", "/alerts/", "/jobs/", postpone]
+    delete = f"/patients/delete/{patient}/confirm"  # the administrator's
+    start = ["/", f"/patients/show/{patient}", f"/patients/edit/{patient}", delete, "/alerts/", "/jobs/", postpone]
     offenders: dict[str, list[str]] = {}
     visited = []
     for path in pages_of(client, start):

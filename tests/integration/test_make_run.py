@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.embedded_postgres import EmbeddedPostgres
+from app.launcher import WORKER_STOP_SECONDS
 from tests.conftest import traversable_tempdir
 from tests.factories import process_is_running
 
@@ -125,7 +126,13 @@ def stop(process: subprocess.Popen, signum: int = signal.SIGTERM) -> str:
     return finish(process)
 
 
-def finish(process: subprocess.Popen, timeout: float = 60) -> str:
+# The most a launcher may take to stop: the worker's grace, then PostgreSQL's
+# shutdown (pg_ctl stop waits up to 60 s for its checkpoint), and a margin.
+# Under the whole suite's load the shutdown once took more than 60 s.
+STOP_SECONDS = WORKER_STOP_SECONDS + 60 + 30
+
+
+def finish(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> str:
     """The output of a launcher that should end by itself within `timeout`;
     one that does not is killed, and the test fails."""
     try:
@@ -241,7 +248,7 @@ def test_closing_the_terminal_stops_the_database_too(instance_dir):
     finally:
         process.stdout.close()
         process.send_signal(signal.SIGHUP)
-        process.wait(timeout=60)
+        process.wait(timeout=STOP_SECONDS)
     assert process.returncode == 0
     assert not process_is_running(postgres_pid)
 

@@ -121,6 +121,20 @@ def test_a_signed_in_page_stamps_its_transaction_once_and_its_writes_carry_the_u
     assert written == ("secretary", "page-stamped-once-1")
 
 
+def context_held() -> tuple:
+    """The audit context the request's transaction holds, as PostgreSQL reads
+    it: (user_id, username, request_id, client_addr, reason, on_behalf_of);
+    the transaction is then rolled back."""
+    row = db.session.execute(
+        text(
+            "SELECT (c).user_id, (c).username, (c).request_id, (c).client_addr, (c).reason, (c).on_behalf_of"
+            " FROM (SELECT current_setting('caretrail.context')::public.audit_context AS c) AS s"
+        )
+    ).one()
+    db.session.rollback()
+    return tuple(row)
+
+
 def transaction_context(app, client, request_id: str = "ctx-request-0001"):
     """The audit context of the transaction in which a request with the
     client's cookie loads its user, as PostgreSQL reads it: (user_id,
@@ -132,14 +146,8 @@ def transaction_context(app, client, request_id: str = "ctx-request-0001"):
         from flask_login import current_user
 
         signed_in = current_user.is_authenticated
-        row = db.session.execute(
-            text(
-                "SELECT (c).user_id, (c).username, (c).request_id, (c).client_addr, (c).reason, (c).on_behalf_of"
-                " FROM (SELECT current_setting('caretrail.context')::public.audit_context AS c) AS s"
-            )
-        ).one()
-        db.session.rollback()
-    return signed_in, tuple(row)
+        row = context_held()
+    return signed_in, row
 
 
 def test_the_statement_that_loads_the_user_stamps_the_transaction_with_them(app, client, login, sql_conn):
@@ -217,14 +225,8 @@ def token_request_context(app, headers: dict, statements: list | None = None):
             loaded = False
         finally:
             event.remove(engine, "before_cursor_execute", record)
-        row = db.session.execute(
-            text(
-                "SELECT (c).user_id, (c).username, (c).request_id, (c).client_addr, (c).reason, (c).on_behalf_of"
-                " FROM (SELECT current_setting('caretrail.context')::public.audit_context AS c) AS s"
-            )
-        ).one()
-        db.session.rollback()
-    return loaded, tuple(row)
+        row = context_held()
+    return loaded, row
 
 
 def test_the_statement_that_loads_a_tokens_user_stamps_the_transaction_with_them(app, client, api, sql_conn):

@@ -217,6 +217,31 @@ def axe_violations(page) -> list[dict]:
     )
 
 
+def test_a_select2_widget_drawn_by_a_script_is_named_before_anything_else_runs(sign_in, live_server):
+    """select2 draws its combobox after the page's own naming pass (on
+    jQuery's ready, or later for a field a script adds): the widget has its
+    name by the next microtask, so neither a screen reader nor axe ever meets
+    it nameless (CI once caught the drug interaction form's selects between
+    their drawing and a naming pass that waited 50 ms)."""
+    page = sign_in("admin")
+    page.goto(f"{live_server}/drug-interactions/add")
+    names = page.evaluate(
+        """async () => {
+             const form = document.querySelector('main form');
+             const label = Object.assign(document.createElement('label'), {htmlFor: 'late', textContent: 'Late field'});
+             const select = Object.assign(document.createElement('select'), {id: 'late', name: 'late'});
+             select.append(new Option('One', '1'), new Option('Two', '2'));
+             form.append(label, select);
+             $(select).select2();
+             await Promise.resolve();  // after the observer's microtask, before any task
+             const container = select.nextElementSibling;
+             return [container.querySelector('.select2-selection').getAttribute('aria-label'),
+                     container.querySelector('.select2-selection__rendered').getAttribute('aria-label')];
+           }"""
+    )
+    assert names == ["Late field", "Late field"]
+
+
 @pytest.mark.parametrize("role", ("admin", "doctor", "secretary"))
 def test_axe_finds_no_serious_violation_on_a_phone(sign_in, live_server, hospital, role):
     """The same check at 390 x 844, where the navigation is collapsed behind
@@ -245,14 +270,14 @@ def test_the_service_worker_caches_no_patient_data(sign_in, live_server, hospita
     page.goto(f"{live_server}/patients/show/{hospital['dubois']}")
     page.evaluate("fetch('/api/v1/patients/', {credentials: 'same-origin'}).then(r => r.status)")
     page.goto(f"{live_server}/prescriptions/show/{hospital['prescription']}")
-    cached = page.evaluate(
+    names, cached = page.evaluate(
         """async () => {
-             const urls = [];
-             for (const name of await caches.keys()) {
+             const names = await caches.keys(), urls = [];
+             for (const name of names) {
                const cache = await caches.open(name);
                for (const request of await cache.keys()) urls.push(new URL(request.url).pathname);
              }
-             return urls;
+             return [names, urls];
            }"""
     )
     assert "/offline" in cached, "the offline page is in the app shell"

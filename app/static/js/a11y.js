@@ -63,6 +63,10 @@
       list.querySelectorAll(":scope > li").forEach(function (item) { item.setAttribute("role", "none"); });
     });
     root.querySelectorAll(".fc-icon").forEach(function (icon) { icon.setAttribute("aria-hidden", "true"); });
+  }
+
+  // Needs the layout (scrollWidth), so it waits for the widgets to settle.
+  function reachScrollingRegions(root) {
     root.querySelectorAll(".table-responsive").forEach(function (region) {
       if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "0");
     });
@@ -79,11 +83,24 @@
   function soon() {
     if (pending) return;
     pending = true;
-    setTimeout(function () { pending = false; nameFields(document); }, 50);
+    setTimeout(function () { pending = false; reachScrollingRegions(document); }, 50);
+  }
+  // Names are given in the observer's own microtask, before the next task
+  // runs: a widget drawn by a script (select2 on jQuery's ready) is never seen
+  // nameless, by a screen reader or by axe, even for a moment.
+  function named(records) {
+    var seen = new Set();
+    records.forEach(function (record) {
+      // From the parent, so the changed element itself is looked at too.
+      var root = record.target.parentElement || document.body;
+      if (!seen.has(root)) { seen.add(root); nameFields(root); }
+    });
+    soon();
   }
   document.addEventListener("DOMContentLoaded", function () {
     nameFields(document);
-    new MutationObserver(soon).observe(document.body, { childList: true, subtree: true });
+    reachScrollingRegions(document);
+    new MutationObserver(named).observe(document.body, { childList: true, subtree: true });
   });
   window.addEventListener("load", soon);
   window.addEventListener("resize", soon);

@@ -2,7 +2,21 @@
 worker (served from / so its scope is the whole app), offline page; and the
 language a user picks (FAB's /lang/<locale>) remembered for their next visit."""
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, send_from_directory, session
+import hashlib
+from importlib import metadata
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, lazy_gettext
 from flask_login import user_logged_in
 
@@ -59,6 +73,33 @@ def service_worker():
     return response
 
 
+def service_worker_url() -> str:
+    """/sw.js?v=<the static files' version>: the worker keeps static files
+    cache-first, so a release that changes any of them must register a new
+    worker, whose new cache replaces the old one (sw.js names its cache after
+    `v`).  Computed once per app, read by every page."""
+    app = current_app._get_current_object()
+    url = app.extensions.get(SERVICE_WORKER_URL)
+    if url is None:
+        url = app.extensions[SERVICE_WORKER_URL] = url_for("interface.service_worker", v=static_version(app))
+    return url
+
+
+SERVICE_WORKER_URL = "caretrail_service_worker_url"
+
+
+def static_version(app: Flask) -> str:
+    """A digest of the app's own static files (names and contents) and of
+    Flask-AppBuilder's version (its static files, under /static/appbuilder/,
+    change only with it)."""
+    digest = hashlib.sha256(metadata.version("Flask-AppBuilder").encode())
+    root = Path(app.static_folder)
+    for path in sorted(file for file in root.rglob("*") if file.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 @blueprint.route("/offline")
 def offline():
     """The page the service worker shows when the network is down (cached: no patient data in it)."""
@@ -67,6 +108,7 @@ def offline():
 
 def init_preferences(app: Flask) -> None:
     app.add_template_global(ui_preferences, "ui_preferences")
+    app.add_template_global(service_worker_url, "service_worker_url")
 
     def restore_language(_sender, user, **_extra):
         # The language this user chose last time; else the hospital's.

@@ -11,6 +11,7 @@ import pytest
 from app.alerts.watch import evaluate_all
 from app.core.actor import acting_as
 from app.core.extensions import db
+from app.interface.views import static_version
 from app.jobs.registry import WORKER
 from tests.agenda import book
 from tests.agenda_screens import at, make_clinic
@@ -262,7 +263,7 @@ def test_axe_finds_no_serious_violation_on_a_phone(sign_in, live_server, hospita
     assert not failures, summary
 
 
-def test_the_service_worker_caches_no_patient_data(sign_in, live_server, hospital):
+def test_the_service_worker_caches_no_patient_data(app, sign_in, live_server, hospital):
     page = sign_in("doctor")
     page.goto(f"{live_server}/patients/list/")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -280,6 +281,7 @@ def test_the_service_worker_caches_no_patient_data(sign_in, live_server, hospita
              return [names, urls];
            }"""
     )
+    assert names == [f"caretrail-shell-{static_version(app)}"], "one cache, named after this release's static files"
     assert "/offline" in cached, "the offline page is in the app shell"
     assert all(url.startswith("/static/") or url == "/offline" for url in cached), cached
     assert not [url for url in cached if "/api/" in url or "/patients/" in url or "/prescriptions/" in url]

@@ -3,7 +3,10 @@
 // every /api/ answer goes to the network only (never cached); when the
 // network is down, a page request gets the offline page instead.
 "use strict";
-var CACHE = "caretrail-shell-v1";
+// Named after the static files' version, which the page registers this
+// worker with (/sw.js?v=...): a release that changes any of them installs a
+// new worker, and its activation deletes the previous cache.
+var CACHE = "caretrail-shell-" + (new URL(self.location.href).searchParams.get("v") || "unversioned");
 var OFFLINE_URL = "/offline";
 var SHELL = [
   OFFLINE_URL,

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,40 @@ def finish(process: subprocess.Popen, timeout: float = STOP_SECONDS) -> str:
     return output
 
 
+def where_processes_wait(pid: int) -> str:
+    """What a stuck process and its descendants wait on, thread by thread
+    (state, kernel wait channel, kernel stack where readable): enough to tell
+    a blocked write from a join or a wait for a child."""
+    lines = []
+    for each in [pid, *descendants(pid)]:
+        proc = Path(f"/proc/{each}")
+        try:
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            lines.append(f"pid {each}: {command[:200]}")
+            for task in sorted((proc / "task").iterdir(), key=lambda path: int(path.name)):
+                status = dict(
+                    line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line
+                )
+                wchan = (task / "wchan").read_text()
+                lines.append(f"  thread {task.name} {status.get('Name', '?')}: {status.get('State', '?')}, in {wchan}")
+                with suppress(OSError):
+                    stack = (task / "stack").read_text().split("\n")[:6]
+                    lines += [f"    {frame}" for frame in stack if frame]
+            fds = sorted((proc / "fd").iterdir(), key=lambda path: int(path.name))[:3]
+            lines += [f"  fd {fd.name} -> {os.readlink(fd)}" for fd in fds]
+        except OSError as exc:  # gone meanwhile
+            lines.append(f"pid {each}: {exc}")
+    return "\n".join(lines)
+
+
+def descendants(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with suppress(OSError):
+            children += [int(child) for child in (task / "children").read_text().split()]
+    return [grandchild for child in children for grandchild in (child, *descendants(child))]
+
+
 def test_make_run_starts_serves_and_stops_cleanly(instance_dir):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -248,7 +283,12 @@ def test_closing_the_terminal_stops_the_database_too(instance_dir):
     finally:
         process.stdout.close()
         process.send_signal(signal.SIGHUP)
-        process.wait(timeout=STOP_SECONDS)
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            report = where_processes_wait(process.pid)
+            process.kill()
+            raise AssertionError(f"the launcher did not exit in {STOP_SECONDS}s; its processes:\n{report}") from None
     assert process.returncode == 0
     assert not process_is_running(postgres_pid)
 

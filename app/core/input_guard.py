@@ -6,6 +6,9 @@ before any view runs: every refusal is a 400 naming where the bad input is.
 - text that is not valid Unicode (a lone surrogate such as "\\ud800" in JSON);
 - JSON nested deeper than MAX_JSON_DEPTH (Python's parser would exhaust its
   stack on 5,000 levels: a crash, not an answer);
+- a body declared as JSON that is not JSON (the answer says where the parser
+  stopped), and an API write whose body is not a JSON object (`[1, 2]` or
+  `null` reached FAB's update as a 500);
 - an id in the URL beyond PostgreSQL's bigint (the `int` converter: 404);
 - a request body over MAX_CONTENT_LENGTH (Flask's own check: 413, answered
   by app/core/answers.py).
@@ -36,6 +39,8 @@ def install_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
 
 
+WRITES = frozenset({"POST", "PUT", "PATCH"})
+
 # APIs whose `q` is the text typed, not FAB's Rison (the global search).
 PLAIN_TEXT_Q = frozenset({"/api/v1/search"})
 
@@ -53,7 +58,9 @@ def init_input_guard(app: Flask) -> None:
                 for value in values:
                     _check_text(name, value)
         if request.is_json and request.content_length != 0:
-            _check_json(request.get_data(cache=True))
+            body = _check_json(request.get_data(cache=True))
+            if request.method in WRITES and request.path.startswith("/api/") and not isinstance(body, dict):
+                raise BadInput('The body must be a JSON object, such as {"city": "Lyon"}.', field="body")
         if request.path.startswith("/api/") and request.args.get("q") and request.path.rstrip("/") not in PLAIN_TEXT_Q:
             _check_rison(request.args["q"])
 
@@ -81,14 +88,19 @@ def _field_name(where: str) -> str:
     return where.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")[:100]
 
 
-def _check_json(raw: bytes) -> None:
+def _check_json(raw: bytes):
+    """The body, parsed once checked."""
     if _nesting_depth(raw) > MAX_JSON_DEPTH:
         raise BadInput(f"JSON nested more than {MAX_JSON_DEPTH} levels deep.", field="body")
     try:
         body = json.loads(raw)
-    except (ValueError, RecursionError):
-        return  # not JSON: the endpoint answers that itself (400 "must be JSON")
+    except UnicodeDecodeError:
+        raise BadInput("The body is not UTF-8 text.", field="body") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise BadInput(f"The body is not valid JSON: {exc.msg} ({where}).", field="body") from None
     _walk(body, "body")
+    return body
 
 
 def _walk(value, where: str) -> None:

@@ -63,6 +63,35 @@ def test_json_nested_5000_deep_is_a_400_not_a_crash(client, api):
     assert response.status_code == 400 and "nested" in response.get_json()["message"]["body"][0]
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"city": ', "not valid JSON: Expecting value (line 1, column 10)"),
+        ('{"city": "Lyon",}', "not valid JSON: Expecting property name enclosed in double quotes (line 1, column 17)"),
+        (b'{"city": "Ly\xe9on"}', "not UTF-8 text"),
+        ("[1, 2]", "must be a JSON object"),
+        ('"Lyon"', "must be a JSON object"),
+        ("null", "must be a JSON object"),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_a_400_saying_why(client, api, sql_conn, raw, reason):
+    """FAB answered broken JSON with werkzeug's "could not understand", and
+    turned `[1, 2]` or `null` sent to an update into a 500."""
+    patient = sql_conn.execute(
+        "INSERT INTO patients (last_name, first_name, birth_date, sex, city)"
+        " VALUES ('Dubois', 'Marie', '1980-02-03', 'F', 'Paris') RETURNING id"
+    ).fetchone()[0]
+    headers = {**api("admin"), "Content-Type": "application/json"}
+    before = patient_count(sql_conn)
+    for method, path in (("put", f"/api/v1/patients/{patient}"), ("post", "/api/v1/patients/")):
+        response = getattr(client, method)(path, headers=headers, data=raw)
+        assert response.status_code == 400, (method, response.get_data(as_text=True))
+        (message,) = response.get_json()["message"]["body"]
+        assert reason in message, message
+    assert patient_count(sql_conn) == before
+    assert sql_conn.execute("SELECT city FROM patients WHERE id = %s", (patient,)).fetchone() == ("Paris",)
+
+
 @pytest.mark.parametrize("path", ["/api/v1/patients/{id}", "/api/v1/appointments/{id}", "/api/v1/documents/{id}"])
 def test_ids_beyond_bigint_are_not_found(client, api, path):
     for value in (HUGE_ID, 10**30):

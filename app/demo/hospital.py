@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from app.core.actor import DEMO_LOADER, acting_as
 from app.core.ages import age_on
-from app.core.normalize import normalize_email
+from app.core.normalize import normalize_email, phone_error
 from app.demo.agenda import seed_demo_agenda
 from app.demo.care import seed_demo_care
 from app.demo.clinical import seed_demo_clinical
@@ -252,7 +252,17 @@ def demo_nir(rng: random.Random, sex: str, birth_date: date, department: str) ->
 
 
 def _mobile_number(rng: random.Random, prefix: str) -> str:
-    return " ".join([prefix, *(f"{rng.randint(10, 99)}" for _ in range(4))])
+    """A mobile number in a range in service: one in five random "07 1x..."
+    is not, and our own phone rule then refused every later edit of that
+    patient until someone retyped the number.  Always four draws, whatever
+    the number (the demo's later draws, so its NIRs, stay where they were)."""
+    pairs = [rng.randint(10, 99) for _ in range(4)]
+    for step in range(90):
+        first = (pairs[0] - 10 + step) % 90 + 10
+        number = " ".join(f"{pair:02d}" for pair in (int(prefix), first, *pairs[1:]))
+        if phone_error(number) is None:
+            return number
+    raise ValueError(f"no mobile number in service starts with {prefix}")
 
 
 def _seed_patients(session, count: int, summary: DemoSummary) -> list[tuple[Patient, list]]:

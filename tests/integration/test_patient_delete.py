@@ -68,10 +68,26 @@ def test_the_page_says_who_and_what_is_deleted_and_deletes_nothing(client, login
     assert page.status_code == 200
     assert "Marchand Odile" in html and mrn in html and "01/01/1990" in html
     effects = re.search(r'<li data-table="care_notes_test">(.*?)</li>', html, re.S)[1]
-    assert "<strong>2</strong> rows" in effects and "deleted with the patient" in effects
+    assert "<strong>2 rows of care_notes_test</strong>" in effects and "deleted with the patient" in effects
     assert 'name="reason"' in html and 'maxlength="500"' in html and 'method="post"' in html
     csrf_token(html)  # the form carries a token
     assert exists(sql_conn, pid)
+
+
+def test_the_page_names_what_goes_with_the_patient_in_the_users_words(app, client, login, sql_conn):
+    """Allergies, not "patient_allergies": in English and in French."""
+    pid = new_patient(sql_conn, "Marchand", "Odile")
+    for substance in ("Pénicilline", "Latex"):
+        sql_conn.execute("INSERT INTO patient_allergies (patient_id, substance) VALUES (%s, %s)", [pid, substance])
+    login("admin")
+    html = client.get(confirm_url(pid)).get_data(as_text=True)
+    effects = re.search(r'<li data-table="patient_allergies">(.*?)</li>', html, re.S)[1]
+    assert "<strong>2 allergies</strong>" in effects and "deleted with the patient" in effects
+    assert client.get("/lang/fr").status_code == 302
+    html = client.get(confirm_url(pid)).get_data(as_text=True)
+    effects = re.search(r'<li data-table="patient_allergies">(.*?)</li>', html, re.S)[1]
+    assert "<strong>2 allergies</strong>" in effects and "supprimé" in effects.lower()
+    assert "patient_allergies" not in re.sub(r'data-table="[^"]*"', "", html)
 
 
 def test_the_list_and_the_patient_page_lead_to_the_confirmation_page(client, login, sql_conn):

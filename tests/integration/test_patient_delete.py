@@ -230,3 +230,18 @@ def test_the_api_refuses_a_reason_over_500_characters(client, api, sql_conn):
     assert response.status_code == 422  # as everywhere a reason is too long (screens, prescriptions, restore)
     assert response.get_json() == {"message": {"reason": ["A reason is at most 500 characters."]}}
     assert exists(sql_conn, pid)
+
+
+def test_every_table_that_refers_to_a_patient_has_words(sql_conn):
+    """A table a later issue adds with a key onto patients gets its words in
+    ROW_WORDS, or the deletion page names it as the database does."""
+    from app.records.deletion import ROW_WORDS
+
+    tables = {
+        row[0]
+        for row in sql_conn.execute(
+            "SELECT conrelid::regclass::text FROM pg_constraint"
+            " WHERE contype = 'f' AND confrelid = 'public.patients'::regclass AND conparentid = 0"
+        )
+    }
+    assert tables and tables <= ROW_WORDS.keys(), tables - ROW_WORDS.keys()

@@ -1,0 +1,256 @@
+"""Instructions per request of each main page, counted by callgrind: the
+ratios to the login page (issue 22: every main page at most three times the
+anonymous login page) without the noise of a shared machine's clock.
+
+    .venv/bin/python -m bench.request_instructions --database-url OWNER_URL --app-database-url APP_URL
+        [--baseline DIR] [--requests 10] [--warmup 3]
+    .venv/bin/python -m bench.request_instructions --database-url ... --profile "audit list"
+
+Needs valgrind, gcc and valgrind's headers (a ten-line helper is compiled to
+start, zero and dump callgrind's counters from Python through ctypes), and a
+database filled by bench.load.generate with its users (bench.load.users);
+without --database-url a throwaway one is made at --scale 0.02.
+
+For each build (this checkout, then --baseline's), one Python process runs
+under `valgrind --tool=callgrind --instr-atstart=no`: it creates the build's
+app, signs the load test's users in (a browser session for the screens, a
+JWT for the API), and for each page: --warmup requests, then --requests
+requests, each counted alone (the median is printed: one
+request now and then pays for a cache refilled, a pool connection opened).
+Each request is a WSGI call of the
+app with an environ built beforehand, its body read to the end: what is
+counted is the app's own work for the request (Flask, FAB, SQLAlchemy,
+psycopg, rendering), not an HTTP server's nor the client's, nor
+PostgreSQL's (another process).  Counts move by well under 1% between runs.
+
+--profile KIND runs one page under cProfile instead (no valgrind): where
+its time goes, by Python function.
+"""
+
+import argparse
+import logging
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HELPER_C = """
+#include <valgrind/callgrind.h>
+void bench_start(void) { CALLGRIND_START_INSTRUMENTATION; }
+void bench_zero(void) { CALLGRIND_ZERO_STATS; }
+void bench_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
+"""
+LOGIN_PAGE = "login page"
+# (kind of bench.load.run.request_for, who asks): the main pages of the issue and the search doors.
+PAGES = (
+    (LOGIN_PAGE, None),
+    ("patient list", "screens"),
+    ("patient page", "screens"),
+    ("audit list", "audit"),
+    ("calendar week (one doctor)", "screens"),
+    ("calendar page", "screens"),
+    ("quick search", "screens"),
+    ("last name filter", "screens"),
+    ("picker", "screens"),
+    ("api search", "api"),
+    ("api show", "api"),
+)
+USERS = {"screens": "bench_secretary1", "audit": "bench_auditor1", "api": "bench_doctor1"}
+
+
+def compile_helper(directory: Path) -> Path:
+    source, library = directory / "bench_callgrind.c", directory / "bench_callgrind.so"
+    source.write_text(HELPER_C)
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    return library
+
+
+def measure(source: Path, app_url: str, requests: int, warmup: int) -> dict[str, float]:
+    """Median instructions per request of each page, for the build in `source`."""
+    with tempfile.TemporaryDirectory(prefix="bench-requests-") as scratch:
+        scratch = Path(scratch)
+        library = compile_helper(scratch)
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "-q"]
+        command += [f"--callgrind-out-file={scratch}/callgrind.out"]
+        command += [sys.executable, __file__, "--child", "--helper", str(library), "--source", str(source)]
+        command += ["--app-database-url", app_url, "--requests", str(requests), "--warmup", str(warmup)]
+        subprocess.run(command, check=True, cwd=source)
+        counts = defaultdict(list)
+        for dump in scratch.glob("callgrind.out.*"):
+            text = dump.read_text(errors="replace")
+            label = re.search(r"^desc: Trigger: Client Request: (.+)#\d+$", text, re.M)
+            total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+            if label and total:
+                counts[label.group(1)].append(int(total.group(1)))
+        return {kind: statistics.median(each) for kind, each in counts.items()}
+
+
+def child(args) -> None:
+    """Runs under callgrind, in the build's directory."""
+    import ctypes
+
+    helper = ctypes.CDLL(args.helper) if args.helper else None
+    from bench.load.run import Fixtures, request_for  # this checkout's bench, whichever build is measured
+    from bench.load.users import PASSWORD
+
+    sys.path.insert(0, str(Path(args.source).resolve()))
+    for module in [name for name in sys.modules if name == "app" or name.startswith(("app.", "config"))]:
+        del sys.modules[module]
+    os.environ.update(
+        DATABASE_URL=args.app_database_url,
+        SECRET_KEY="bench-request-instructions-for-callgrind",  # noqa: S106 (an app that serves no one)
+        MFA_REQUIRED_ROLES="",
+        AUTH_RATE_LIMIT="100000 per second",
+    )
+    os.environ.pop("MIGRATION_DATABASE_URL", None)
+    from sqlalchemy.engine import make_url
+    from werkzeug.test import EnvironBuilder
+
+    from app import create_app
+
+    app = create_app()
+    logging.getLogger("flask_appbuilder").setLevel(logging.ERROR)  # "Invalid redirect" of each sign-in
+    client = app.test_client()
+    headers = {None: {}}
+    for who, username in USERS.items():
+        if who == "api":
+            login = {"username": username, "password": PASSWORD, "provider": "db"}
+            token = client.post("/api/v1/security/login", json=login).get_json()["access_token"]
+            headers[who] = {"Authorization": f"Bearer {token}"}
+            continue
+        browser = app.test_client()
+        page = browser.get("/login/").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        signed_in = browser.post("/login/", data={"username": username, "password": PASSWORD, "csrf_token": csrf})
+        assert signed_in.status_code == 302, f"{username} could not sign in"
+        cookie = browser.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        headers[who] = {"Cookie": f"{cookie.key}={cookie.value}"}
+
+    conninfo = make_url(args.app_database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    fixtures = Fixtures(conninfo)
+    rng = random.Random(22)
+
+    def environs(kind: str, who, count: int) -> list[dict]:
+        built = []
+        for _ in range(count):
+            method, path, extra = ("GET", "/login/", {}) if kind == LOGIN_PAGE else request_for(kind, fixtures, rng)
+            builder = EnvironBuilder(
+                path=path, method=method, query_string=extra.get("params"), json=extra.get("json"), headers=headers[who]
+            )
+            built.append(builder.get_environ())
+        return built
+
+    def call(environ: dict) -> None:
+        status = []
+        body = app.wsgi_app(environ, lambda code, _headers, _exc=None: status.append(code))
+        try:
+            for _chunk in body:
+                pass
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        if not status[0].startswith("200"):
+            raise RuntimeError(f"{environ['PATH_INFO']}: {status[0]}")
+
+    if helper is None:  # --profile: where one page's time goes, by Python function
+        import cProfile
+        import pstats
+
+        who = dict(PAGES)[args.profile]
+        for environ in environs(args.profile, who, args.warmup):
+            call(environ)
+        measured = environs(args.profile, who, args.requests)
+        with cProfile.Profile() as profile:
+            for environ in measured:
+                call(environ)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+        return
+    helper.bench_start()
+    for kind, who in PAGES:
+        for environ in environs(kind, who, args.warmup):
+            call(environ)
+        measured = environs(kind, who, args.requests)
+        for number, environ in enumerate(measured):
+            helper.bench_zero()
+            call(environ)
+            helper.bench_dump(f"{kind}#{number}".encode())
+        print(f"[requests] {kind}: measured", flush=True)
+
+
+def report(builds: dict[str, dict[str, float]]) -> None:
+    names = list(builds)
+    header = f"{'page':<28}" + "".join(f"{name:>26}" for name in names)
+    print(header + "\n" + "-" * len(header))
+    for kind, _who in PAGES:
+        cells = []
+        for name in names:
+            counts = builds[name]
+            ratio = counts[kind] / counts[LOGIN_PAGE]
+            cells.append(f"{counts[kind] / 1e6:>12.1f} M  x{ratio:>5.2f} login")
+        print(f"{kind:<28}" + "".join(f"{cell:>26}" for cell in cells))
+    if len(names) == 2:
+        main, baseline = names
+        changes = [builds[main][kind] / builds[baseline][kind] for kind, _who in PAGES]
+        print(f"\n{main} / {baseline}: median {statistics.median(changes):.2f} of the instructions per request")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="owner URL of a database filled by bench.load.generate")
+    parser.add_argument("--app-database-url", help="the app's login role on it (bench.load's caretrail_bench_app)")
+    parser.add_argument("--baseline", help="another checkout to measure beside this one")
+    parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--scale", type=float, default=0.02, help="without --database-url: the throwaway's size")
+    parser.add_argument("--profile", choices=[kind for kind, _who in PAGES], help="cProfile one page instead")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--helper", help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    if args.profile:
+        with bench_database(args) as application_url:
+            args.source, args.app_database_url = str(REPO), application_url
+            child(args)
+        return
+    sources = {"this build": REPO}
+    if args.baseline:
+        sources[f"baseline {Path(args.baseline).name}"] = Path(args.baseline).resolve()
+    with bench_database(args) as application_url:
+        builds = {name: measure(path, application_url, args.requests, args.warmup) for name, path in sources.items()}
+    report(builds)
+
+
+@contextmanager
+def bench_database(args):
+    """The app's URL on the given database, or on a throwaway one filled at --scale."""
+    from sqlalchemy.engine import make_url
+
+    from bench._database import benchmark_database
+    from bench.load.__main__ import app_role_url
+    from bench.load.generate import generate
+    from bench.load.users import ensure_users
+
+    if args.database_url:
+        conninfo = make_url(args.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        yield args.app_database_url or app_role_url(args.database_url, conninfo)
+        return
+    with benchmark_database(None) as (url, conninfo):
+        generate(conninfo, args.scale)
+        ensure_users(url)
+        yield app_role_url(url, conninfo)
+
+
+if __name__ == "__main__":
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # run as a script under valgrind: `bench` is this checkout's
+    main()

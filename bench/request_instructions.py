@@ -48,9 +48,12 @@ void bench_zero(void) { CALLGRIND_ZERO_STATS; }
 void bench_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 """
 LOGIN_PAGE = "login page"
+# Pages of no kind of the load test's mix: what any signed-in page pays at least.
+OWN_PATHS = {LOGIN_PAGE: "/login/", "home page (signed in)": "/"}
 # (kind of bench.load.run.request_for, who asks): the main pages of the issue and the search doors.
 PAGES = (
     (LOGIN_PAGE, None),
+    ("home page (signed in)", "screens"),
     ("patient list", "screens"),
     ("patient page", "screens"),
     ("audit list", "audit"),
@@ -72,7 +75,7 @@ def compile_helper(directory: Path) -> Path:
     return library
 
 
-def measure(source: Path, app_url: str, requests: int, warmup: int) -> dict[str, float]:
+def measure(source: Path, app_url: str, requests: int, warmup: int, pages: str | None) -> dict[str, float]:
     """Median instructions per request of each page, for the build in `source`."""
     with tempfile.TemporaryDirectory(prefix="bench-requests-") as scratch:
         scratch = Path(scratch)
@@ -81,6 +84,7 @@ def measure(source: Path, app_url: str, requests: int, warmup: int) -> dict[str,
         command += [f"--callgrind-out-file={scratch}/callgrind.out"]
         command += [sys.executable, __file__, "--child", "--helper", str(library), "--source", str(source)]
         command += ["--app-database-url", app_url, "--requests", str(requests), "--warmup", str(warmup)]
+        command += ["--pages", pages] if pages else []
         subprocess.run(command, check=True, cwd=source)
         counts = defaultdict(list)
         for dump in scratch.glob("callgrind.out.*"):
@@ -89,7 +93,7 @@ def measure(source: Path, app_url: str, requests: int, warmup: int) -> dict[str,
             total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
             if label and total:
                 counts[label.group(1)].append(int(total.group(1)))
-        return {kind: statistics.median(each) for kind, each in counts.items()}
+        return {kind: statistics.median(counts[kind]) for kind, _who in PAGES if kind in counts}
 
 
 def child(args) -> None:
@@ -140,7 +144,10 @@ def child(args) -> None:
     def environs(kind: str, who, count: int) -> list[dict]:
         built = []
         for _ in range(count):
-            method, path, extra = ("GET", "/login/", {}) if kind == LOGIN_PAGE else request_for(kind, fixtures, rng)
+            if kind in OWN_PATHS:
+                method, path, extra = "GET", OWN_PATHS[kind], {}
+            else:
+                method, path, extra = request_for(kind, fixtures, rng)
             builder = EnvironBuilder(
                 path=path, method=method, query_string=extra.get("params"), json=extra.get("json"), headers=headers[who]
             )
@@ -173,7 +180,7 @@ def child(args) -> None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
         return
     helper.bench_start()
-    for kind, who in PAGES:
+    for kind, who in measured_pages(args.pages):
         for environ in environs(kind, who, args.warmup):
             call(environ)
         measured = environs(kind, who, args.requests)
@@ -184,11 +191,21 @@ def child(args) -> None:
         print(f"[requests] {kind}: measured", flush=True)
 
 
+def measured_pages(chosen: str | None) -> list[tuple[str, str | None]]:
+    if not chosen:
+        return list(PAGES)
+    names = {LOGIN_PAGE, *(name.strip() for name in chosen.split(","))}
+    unknown = names - dict(PAGES).keys()
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
+    return [(kind, who) for kind, who in PAGES if kind in names]
+
+
 def report(builds: dict[str, dict[str, float]]) -> None:
     names = list(builds)
     header = f"{'page':<28}" + "".join(f"{name:>26}" for name in names)
     print(header + "\n" + "-" * len(header))
-    for kind, _who in PAGES:
+    for kind in builds[names[0]]:
         cells = []
         for name in names:
             counts = builds[name]
@@ -197,7 +214,7 @@ def report(builds: dict[str, dict[str, float]]) -> None:
         print(f"{kind:<28}" + "".join(f"{cell:>26}" for cell in cells))
     if len(names) == 2:
         main, baseline = names
-        changes = [builds[main][kind] / builds[baseline][kind] for kind, _who in PAGES]
+        changes = [builds[main][kind] / builds[baseline][kind] for kind in builds[main]]
         print(f"\n{main} / {baseline}: median {statistics.median(changes):.2f} of the instructions per request")
 
 
@@ -209,6 +226,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--scale", type=float, default=0.02, help="without --database-url: the throwaway's size")
+    parser.add_argument("--pages", help="only these pages, comma-separated (the login page is always measured)")
     parser.add_argument("--profile", choices=[kind for kind, _who in PAGES], help="cProfile one page instead")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--helper", help=argparse.SUPPRESS)
@@ -226,7 +244,10 @@ def main() -> None:
     if args.baseline:
         sources[f"baseline {Path(args.baseline).name}"] = Path(args.baseline).resolve()
     with bench_database(args) as application_url:
-        builds = {name: measure(path, application_url, args.requests, args.warmup) for name, path in sources.items()}
+        builds = {
+            name: measure(path, application_url, args.requests, args.warmup, args.pages)
+            for name, path in sources.items()
+        }
     report(builds)
 
 

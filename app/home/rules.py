@@ -2,9 +2,9 @@
 GET /api/v1/home/<kind>).  Each figure is read under its domain's own
 permission, so a home never shows what its role may not read elsewhere.
 
-- secretary: today's and tomorrow's appointments by doctor with their
-  status, the waiting room (to check in, arrived and waiting since),
-  cancellations to rebook;
+- secretary: the next arrivals to check in, the waiting room (arrived and
+  waiting since), each doctor's count of today's appointments with the next
+  ones, and of tomorrow's; cancellations to rebook;
 - doctor: my agenda of the day, my patients waiting, renewals due, my
   unsigned drafts, allergy alerts on my patients of the day;
 - nurse: today's patients with their allergy flag, and the care tasks past
@@ -69,36 +69,101 @@ def home_figures(session, actor: Actor, kind: str) -> dict:
 
 
 def secretary_home(session, actor: Actor) -> dict:
+    """Bounded whatever the hospital's size: at 50 doctors a day holds some
+    1,200 appointments, and listing them all (twice, with tomorrow's) made
+    this page cost 175 times the login page (bench/request_instructions.py).
+    The reception sees who is due now and what comes next for each doctor;
+    the whole day of a doctor is one link away (its printable list)."""
     if not (may(actor, READ, APPOINTMENTS) and manages_every_agenda(actor)):
         raise Forbidden("This home is the reception's: your role does not manage every agenda.")
     day, tomorrow = today(), today() + timedelta(days=1)
-    todays = _appointments(session, day)  # read once: the day's columns, the check-ins and the waiting room
-    days = [
-        {"day": when.isoformat(), "label": format_date(when), "doctors": _by_doctor(rows)}
-        for when, rows in ((day, todays), (tomorrow, _appointments(session, tomorrow)))
-    ]
+    since = now() - LATE_ARRIVALS
+    may_write = may(actor, WRITE, APPOINTMENTS)
+    due, due_count = _due_to_check_in(session, day, since)
     return {
-        "days": days,
-        "to_check_in": [
-            _check_in_row(a, p, d, may_check_in=may(actor, WRITE, APPOINTMENTS))
-            for a, p, d in todays
-            if a.status in TO_CHECK_IN
-        ],
-        "waiting_room": _waiting_room(
-            session, [(a, p, d) for a, p, d in todays if a.status in WAITING], may_call=may(actor, WRITE, APPOINTMENTS)
-        ),
+        "days": [_day_by_doctor(session, day, since=since), _day_by_doctor(session, tomorrow)],
+        "to_check_in": [_check_in_row(a, p, d, may_check_in=may_write) for a, p, d in due],
+        "to_check_in_count": due_count,
+        "day_url": url_for("CalendarDayView.index", date=day.isoformat()),
+        "waiting_room": _waiting_room(session, _arrived_today(session, day), may_call=may_write),
         "to_rebook": _to_rebook(session),
-        "status_counts": _status_counts(todays),
+        "status_counts": _day_status_counts(session, day),
         "status_labels": _status_labels(),
     }
 
 
-def _by_doctor(rows) -> list[dict]:
-    doctors: dict[int, dict] = {}
+# Who may still be checked in: up to an hour late (later is a no-show the
+# day's list shows); NEXT_PER_DOCTOR: what each doctor's card lists today.
+LATE_ARRIVALS = timedelta(hours=1)
+CHECK_IN_SHOWN = 20
+NEXT_PER_DOCTOR = 3
+
+
+def _day_range(day: date) -> tuple:
+    return Appointment.starts_at >= local_midnight(day), Appointment.starts_at < local_midnight(day + timedelta(days=1))
+
+
+def _due_to_check_in(session, day: date, since) -> tuple[list, int]:
+    """The next arrivals to check in (from an hour late on, the soonest
+    first, at most CHECK_IN_SHOWN), and how many of the day's remain in all."""
+    waiting = (*_day_range(day), Appointment.status.in_(TO_CHECK_IN))
+    count = session.scalar(sa.select(sa.func.count()).select_from(Appointment).where(*waiting))
+    rows = session.execute(
+        _joined()
+        .where(*waiting, Appointment.starts_at >= since)
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(CHECK_IN_SHOWN)
+    ).all()
+    return rows, count
+
+
+def _day_by_doctor(session, day: date, *, since=None) -> dict:
+    """Each doctor with appointments that day: how many, and a link to the
+    whole day; from `since` on (today), the next NEXT_PER_DOCTOR too."""
+    counts = session.execute(
+        sa.select(Staff.id, Staff.last_name, sa.func.count())
+        .join(Appointment, Appointment.doctor_id == Staff.id)
+        .where(*_day_range(day))
+        .group_by(Staff.id)
+        .order_by(Staff.last_name, Staff.id)
+    ).all()
+    shown = _next_by_doctor(session, day, since) if since is not None else None
+    doctors = [
+        {
+            "doctor": f"Dr {last_name}",
+            "count": count,
+            "appointments": None if shown is None else shown.get(doctor_id, []),
+            "day_url": url_for("CalendarDayView.print_list", doctor_id=doctor_id, date=day.isoformat()),
+        }
+        for doctor_id, last_name, count in counts
+    ]
+    return {"day": day.isoformat(), "label": format_date(day), "doctors": doctors}
+
+
+def _next_by_doctor(session, day: date, since) -> dict[int, list[dict]]:
+    """Each doctor's first NEXT_PER_DOCTOR appointments of the day from `since` on."""
+    order = (Appointment.starts_at, Appointment.id)
+    rank = sa.func.row_number().over(partition_by=Appointment.doctor_id, order_by=order)
+    ranked = sa.select(Appointment.id, rank.label("rank")).where(*_day_range(day), Appointment.starts_at >= since)
+    ranked = ranked.subquery()
+    shown: dict[int, list] = {}
+    rows = session.execute(
+        _joined().join(ranked, ranked.c.id == Appointment.id).where(ranked.c.rank <= NEXT_PER_DOCTOR).order_by(*order)
+    )
     for appointment, patient, doctor in rows:
-        entry = doctors.setdefault(doctor.id, {"doctor": f"Dr {doctor.last_name}", "appointments": []})
-        entry["appointments"].append(_row(appointment, patient, doctor))
-    return list(doctors.values())
+        shown.setdefault(doctor.id, []).append(_row(appointment, patient, doctor))
+    return shown
+
+
+def _arrived_today(session, day: date) -> list:
+    return session.execute(_joined().where(*_day_range(day), Appointment.status.in_(WAITING))).all()
+
+
+def _day_status_counts(session, day: date) -> dict[str, int]:
+    rows = session.execute(
+        sa.select(Appointment.status, sa.func.count()).where(*_day_range(day)).group_by(Appointment.status)
+    )
+    return dict(rows.all())
 
 
 # As appointments_to_rebook_idx says it (migration 0121): `IS TRUE` would not use it.

@@ -87,10 +87,11 @@ def test_no_call_button_for_a_patient_not_arrived(sign_in, live_server, waiting_
 
 @pytest.fixture
 def expected_today(sql_conn):
-    """Hélène Dubois expected today at 10:00 by Dr Martin, not yet arrived."""
+    """Hélène Dubois expected by Dr Martin now (the reception home lists the
+    arrivals due from an hour late on), not yet arrived."""
     clinic = make_clinic(sql_conn)
     zone = ZoneInfo(sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0])
-    starts = datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone) + timedelta(hours=10)
+    starts = datetime.now(zone).replace(second=0, microsecond=0)
     appointment = book(sql_conn, clinic["dubois"], clinic["martin"], starts, kind="emergency", override_reason="test")
     return {**clinic, "appointment": appointment}
 

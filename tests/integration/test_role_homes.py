@@ -131,3 +131,61 @@ def test_the_banner_heads_the_prescription_pages(client, login, ward_today):
     login("doctor")
     form = client.get(f"/prescriptions/add?patient_id={ward_today['dubois']}").get_data(as_text=True)
     assert "patient-banner-allergy" in form
+
+
+@pytest.fixture
+def busy_day(sql_conn):
+    """Dr Petit booked every ten minutes of today and of tomorrow (288 appointments)."""
+    ward = make_ward(sql_conn)
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0])
+    midnight = datetime.combine(datetime.now(zone).date(), datetime.min.time(), zone)
+    today_slots = [midnight + timedelta(minutes=10 * n) for n in range(144)]
+    tomorrow = datetime.combine(midnight.date() + timedelta(days=1), datetime.min.time(), zone)
+    for starts in today_slots + [tomorrow + timedelta(minutes=10 * n) for n in range(144)]:
+        book(sql_conn, ward["durand"], ward["petit"], starts, minutes=10, kind="emergency", override_reason="test")
+    return {**ward, "today_slots": today_slots, "zone": zone}
+
+
+def test_the_reception_home_stays_bounded_on_a_busy_day(client, api, login, busy_day):
+    """288 appointments of one doctor over two days: the home lists the next
+    arrivals (from an hour late on, the soonest first, at most 20) and each
+    doctor's next three of today; each doctor's count of today and of
+    tomorrow links to that day.  It used to list every appointment of both
+    days (1,200 each at 50 doctors)."""
+    before = datetime.now(busy_day["zone"])
+    figures = home(client, api("secretary"), "secretary").get_json()
+    after = datetime.now(busy_day["zone"])
+
+    due = [datetime.fromisoformat(s) for s in _starts(busy_day, [row["id"] for row in figures["to_check_in"]])]
+    remaining = [s for s in busy_day["today_slots"] if s >= before - timedelta(hours=1)]
+    assert due == sorted(due) and len(due) == min(20, len(remaining)) and len(due) <= 20
+    assert due[0] in {remaining[0], next(s for s in busy_day["today_slots"] if s >= after - timedelta(hours=1))}
+    assert figures["to_check_in_count"] == 144, "every arrival of the day still to check in is counted"
+
+    for day in figures["days"]:
+        (petit,) = [doctor for doctor in day["doctors"] if doctor["doctor"] == "Dr Petit"]
+        assert petit["count"] == 144
+        assert f"doctor_id={busy_day['petit']}" in petit["day_url"] and f"date={day['day']}" in petit["day_url"]
+    today, tomorrow = (next(d for d in day["doctors"] if d["doctor"] == "Dr Petit") for day in figures["days"])
+    shown = [datetime.fromisoformat(s) for s in _starts(busy_day, [row["id"] for row in today["appointments"]])]
+    assert len(shown) == 3 and shown == sorted(shown) and shown[0] >= before - timedelta(hours=1)
+    assert tomorrow["appointments"] is None, "tomorrow: the count and the link to the day"
+
+    login("secretary")
+    page = client.get("/").get_data(as_text=True)
+    assert page.count("data-appointment-id=") <= 20 + 3, "the page lists a bounded number of appointments"
+    assert "The next 20 of 144" in page or len(remaining) < 20
+
+
+def _starts(ward, appointment_ids) -> list[str]:
+    rows = (
+        ward["conn"]
+        .execute(
+            "SELECT starts_at FROM appointments WHERE id = ANY(%s) ORDER BY array_position(%s, id)",
+            [appointment_ids, appointment_ids],
+        )
+        .fetchall()
+    )
+    return [starts.astimezone(ward["zone"]).isoformat() for (starts,) in rows]

@@ -177,7 +177,7 @@ def child(args) -> None:
         with cProfile.Profile() as profile:
             for environ in measured:
                 call(environ)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(60)
         return
     helper.bench_start()
     for kind, who in measured_pages(args.pages):

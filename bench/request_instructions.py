@@ -49,11 +49,13 @@ void bench_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 """
 LOGIN_PAGE = "login page"
 # Pages of no kind of the load test's mix: what any signed-in page pays at least.
-OWN_PATHS = {LOGIN_PAGE: "/login/", "home page (signed in)": "/"}
+OWN_PATHS = {LOGIN_PAGE: "/login/", "secretary's home": "/", "nurse's home": "/", "auditor's home": "/"}
 # (kind of bench.load.run.request_for, who asks): the main pages of the issue and the search doors.
 PAGES = (
     (LOGIN_PAGE, None),
-    ("home page (signed in)", "screens"),
+    ("secretary's home", "screens"),
+    ("nurse's home", "nurse"),
+    ("auditor's home", "audit"),
     ("patient list", "screens"),
     ("patient page", "screens"),
     ("audit list", "audit"),
@@ -65,7 +67,7 @@ PAGES = (
     ("api search", "api"),
     ("api show", "api"),
 )
-USERS = {"screens": "bench_secretary1", "audit": "bench_auditor1", "api": "bench_doctor1"}
+USERS = {"screens": "bench_secretary1", "nurse": "bench_nurse1", "audit": "bench_auditor1", "api": "bench_doctor1"}
 
 
 def compile_helper(directory: Path) -> Path:

@@ -189,3 +189,21 @@ def _starts(ward, appointment_ids) -> list[str]:
         .fetchall()
     )
     return [starts.astimezone(ward["zone"]).isoformat() for (starts,) in rows]
+
+
+def test_the_nurse_home_lists_the_patients_here_and_the_next_expected(client, api, busy_day, sql_conn):
+    """The patients arrived (wherever their time) and the next 30 expected,
+    from an hour late on; the badge counts the day's.  It listed the whole day."""
+    first = sql_conn.execute(
+        "SELECT id FROM appointments WHERE doctor_id = %s ORDER BY starts_at LIMIT 1", [busy_day["petit"]]
+    ).fetchone()[0]
+    sql_conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [first])  # at midnight: here still
+    before = datetime.now(busy_day["zone"])
+    figures = home(client, api("nurse"), "nurse").get_json()
+    ids = [row["id"] for row in figures["patients"]]
+    starts = [datetime.fromisoformat(s) for s in _starts(busy_day, ids)]
+    assert ids[0] == first and starts == sorted(starts)
+    assert all(s >= before - timedelta(hours=1) for s in starts[1:]) and len(ids) <= 1 + 30
+    remaining = [s for s in busy_day["today_slots"][1:] if s >= before - timedelta(hours=1)]
+    assert len(ids) - 1 == min(30, len(remaining)) or len(ids) - 1 == min(30, len(remaining)) - 1
+    assert figures["patients_count"] == 144

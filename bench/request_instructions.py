@@ -48,13 +48,14 @@ void bench_zero(void) { CALLGRIND_ZERO_STATS; }
 void bench_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 """
 LOGIN_PAGE = "login page"
-# Pages of no kind of the load test's mix: what any signed-in page pays at least.
-OWN_PATHS = {LOGIN_PAGE: "/login/", "secretary's home": "/", "nurse's home": "/", "auditor's home": "/"}
+# Pages outside the load test's mix: the login page, and each role's home (where it lands).
+OWN_PATHS = {LOGIN_PAGE: "/login/", **{f"{role}'s home": "/" for role in ("secretary", "nurse", "doctor", "auditor")}}
 # (kind of bench.load.run.request_for, who asks): the main pages of the issue and the search doors.
 PAGES = (
     (LOGIN_PAGE, None),
     ("secretary's home", "screens"),
     ("nurse's home", "nurse"),
+    ("doctor's home", "doctor"),
     ("auditor's home", "audit"),
     ("patient list", "screens"),
     ("patient page", "screens"),
@@ -67,7 +68,13 @@ PAGES = (
     ("api search", "api"),
     ("api show", "api"),
 )
-USERS = {"screens": "bench_secretary1", "nurse": "bench_nurse1", "audit": "bench_auditor1", "api": "bench_doctor1"}
+USERS = {
+    "screens": "bench_secretary1",
+    "nurse": "bench_nurse1",
+    "doctor": "bench_doctor2",
+    "audit": "bench_auditor1",
+    "api": "bench_doctor1",
+}
 
 
 def compile_helper(directory: Path) -> Path:

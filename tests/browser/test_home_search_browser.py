@@ -73,3 +73,25 @@ def test_the_admin_opens_a_search_result_with_a_click_at_1366_px(sign_in, live_s
     with page.expect_navigation():
         first.click()
     assert f"/patients/show/{ward_today['dubois']}" in page.url
+
+
+def test_a_day_without_appointments_says_so_instead_of_an_empty_chart(sign_in, live_server, sql_conn):
+    """No appointment today: the card of today's statuses says so, and its
+    chart takes no room; the first booking (next refresh) brings the chart."""
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from tests.agenda import book
+    from tests.agenda_screens import make_clinic
+
+    clinic = make_clinic(sql_conn)
+    zone = ZoneInfo(sql_conn.execute("SELECT hospital_time_zone()").fetchone()[0])
+    ten_today = datetime.combine(datetime.now(zone).date(), time(10), zone)
+    page = sign_in("secretary")
+    page.goto(f"{live_server}/")
+    assert page.locator(".home-chart-empty").is_visible()
+    assert not page.locator("#home-chart-status").is_visible()
+    book(sql_conn, clinic["dubois"], clinic["martin"], ten_today, kind="emergency", override_reason="test")
+    page.evaluate("window.CareTrailHome.refresh()")
+    page.locator("#home-chart-status").wait_for(state="visible", timeout=8000)
+    assert not page.locator(".home-chart-empty").is_visible()

@@ -29,9 +29,18 @@
   function render(figures) {
     if (figures.status_counts) {
       var names = Object.keys(figures.status_counts);
+      // No appointment today: a line saying so, not an empty chart's space
+      // (style, not only `hidden`: Chart.js gives the canvas display: block).
+      var canvas = document.getElementById("home-chart-status");
+      var none = canvas && canvas.parentNode.querySelector(".home-chart-empty");
+      if (canvas) {
+        canvas.hidden = names.length === 0;
+        canvas.style.display = names.length === 0 ? "none" : "block";
+      }
+      if (none) { none.hidden = names.length > 0; }
       // The legend names each status in the user's language (status_labels, app/home/rules.py), never its code.
       var labels = figures.status_labels || {};
-      draw("home-chart-status", { type: "doughnut", options: { animation: false, plugins: { legend: { position: "right" } } },
+      if (names.length > 0) draw("home-chart-status", { type: "doughnut", options: { animation: false, plugins: { legend: { position: "right" } } },
         data: { labels: names.map(function (n) { return labels[n] || n; }), datasets: [{ data: names.map(function (n) { return figures.status_counts[n]; }),
           backgroundColor: names.map(function (n) { return STATUS_COLOURS[n] || "#7f8c8d"; }) }] } });
     }

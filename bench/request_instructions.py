@@ -24,7 +24,9 @@ psycopg, rendering), not an HTTP server's nor the client's, nor
 PostgreSQL's (another process).  Counts move by well under 1% between runs.
 
 --profile KIND runs one page under cProfile instead (no valgrind): where
-its time goes, by Python function.
+its time goes, by Python function (BENCH_PROFILE_SORT=tottime orders it by
+each function's own time).  BENCH_KEEP_DUMPS=DIR keeps callgrind's dumps
+(one per request) for callgrind_annotate.
 """
 
 import argparse
@@ -32,6 +34,7 @@ import logging
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -95,6 +98,8 @@ def measure(source: Path, app_url: str, requests: int, warmup: int, pages: str |
         command += ["--app-database-url", app_url, "--requests", str(requests), "--warmup", str(warmup)]
         command += ["--pages", pages] if pages else []
         subprocess.run(command, check=True, cwd=source)
+        if os.environ.get("BENCH_KEEP_DUMPS"):  # for callgrind_annotate: where the instructions go, by C function
+            shutil.copytree(scratch, os.environ["BENCH_KEEP_DUMPS"], dirs_exist_ok=True)
         counts = defaultdict(list)
         for dump in scratch.glob("callgrind.out.*"):
             text = dump.read_text(errors="replace")

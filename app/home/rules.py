@@ -94,7 +94,8 @@ def secretary_home(session, actor: Actor) -> dict:
 
 
 # Who may still be checked in: up to an hour late (later is a no-show the
-# day's list shows); NEXT_PER_DOCTOR: what each doctor's card lists today.
+# day's list shows); NEXT_PER_DOCTOR: what each doctor's card lists today;
+# EXPECTED_SHOWN: the next patients the nurse's home lists.
 LATE_ARRIVALS = timedelta(hours=1)
 CHECK_IN_SHOWN = 20
 NEXT_PER_DOCTOR = 3

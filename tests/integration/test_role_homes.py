@@ -207,3 +207,28 @@ def test_the_nurse_home_lists_the_patients_here_and_the_next_expected(client, ap
     remaining = [s for s in busy_day["today_slots"][1:] if s >= before - timedelta(hours=1)]
     assert len(ids) - 1 == min(30, len(remaining)) or len(ids) - 1 == min(30, len(remaining)) - 1
     assert figures["patients_count"] == 144
+
+
+@pytest.mark.parametrize("user", ["secretary", "nurse", "doctor"])
+def test_a_home_costs_the_same_queries_whatever_the_day_holds(app, client, login, busy_day, sql_conn, user):
+    """A count, not a timing: a home's queries do not grow with its rows (a
+    query per row, per doctor or per arrival would show), and stay within
+    issue 22's ten a page besides the reception's, which reads more lists."""
+    from tests.integration.test_permission_checks import count_queries
+
+    def book_martin(minutes: int, *, arrived: bool) -> None:
+        starts = busy_day["today_slots"][0] + timedelta(minutes=minutes + 5)
+        appointment = book(
+            sql_conn, busy_day["dubois"], busy_day["martin"], starts, minutes=5, kind="emergency", override_reason="t"
+        )
+        if arrived:
+            sql_conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [appointment])
+
+    book_martin(0, arrived=True)  # a second doctor and an arrival: every part of each home has rows
+    login(user)
+    before = count_queries(app, client, "/")
+    for minutes in range(45, 60 * 23, 45):  # then many more rows and arrivals
+        book_martin(minutes, arrived=minutes % 90 == 0)
+    after = count_queries(app, client, "/")
+    assert after == before, (before, after)
+    assert after <= {"secretary": 13, "nurse": 8, "doctor": 10}[user], after

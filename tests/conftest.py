@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.core.datamodel import estimates_of
 from app.core.extensions import db
+from app.home.audit_activity import SETTLED_HOURS
 from config import TestingConfig
 
 TEST_PASSWORD = "Correct-Horse-42"
@@ -120,6 +121,7 @@ def dispose(app) -> None:
 
     live.stop(app)  # its LISTEN connection, before the test's database is dropped
     estimates_of(app).clear()  # the lists' estimated counts were this database's
+    app.extensions[SETTLED_HOURS].clear()  # and so were the audit's settled hours
     with app.app_context():
         db.engine.dispose()
 

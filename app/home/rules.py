@@ -17,7 +17,7 @@ permission, so a home never shows what its role may not read elsewhere.
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext
 
@@ -28,7 +28,8 @@ from app.care.rules import overdue_care
 from app.core.actor import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.formatting import format_date, format_time_of_day
-from app.core.timezone import hospital_zone, local_midnight, now, today
+from app.core.timezone import local_midnight, now, today
+from app.home.audit_activity import SETTLED_HOURS, audit_today
 from app.prescribing.models import PatientAllergy, Prescription
 from app.prescribing.rules import renewals_due
 from app.records.models import Patient, Staff
@@ -37,7 +38,6 @@ from app.security.roles import ADMIN_ROLE, ALERTS, APPOINTMENTS, AUDIT, CARE_TAS
 
 HOME_KINDS = ("secretary", "doctor", "nurse", "oversight")
 SHOWN = 10
-TOP_USERS = 5
 WAITING = ("arrived",)
 TO_CHECK_IN = ("scheduled", "confirmed")
 
@@ -298,7 +298,7 @@ def oversight_home(session, actor: Actor) -> dict:
             "url": url_for("AlertHistoryView.index", status="new"),
         }
     if may(actor, READ, AUDIT):
-        figures["audit"] = _audit_today(session)
+        figures["audit"] = audit_today(session, current_app.extensions[SETTLED_HOURS])
     if may(actor, READ, JOBS):
         failed = session.execute(
             sa.text(
@@ -312,29 +312,6 @@ def oversight_home(session, actor: Actor) -> dict:
             "latest": [{"id": j.id, "task": j.task_name, "attempts": j.attempts} for j in failed],
         }
     return figures
-
-
-def _audit_today(session) -> dict:
-    start = local_midnight(today())
-    params = {"start": start, "end": start + timedelta(days=1), "tz": hospital_zone().key}
-    period = "occurred_at >= :start AND occurred_at < :end"
-    per_hour = [0] * 24
-    for hour, count in session.execute(
-        sa.text(
-            f"SELECT extract(hour FROM occurred_at AT TIME ZONE :tz)::int, count(*) FROM audit_log"
-            f" WHERE {period} GROUP BY 1"
-        ),
-        params,
-    ):
-        per_hour[hour] = count
-    top = session.execute(
-        sa.text(
-            f"SELECT coalesce(app_username, 'db:' || db_user) AS who, count(*) AS n FROM audit_log"
-            f" WHERE {period} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_USERS}"
-        ),
-        params,
-    ).all()
-    return {"per_hour": per_hour, "total": sum(per_hour), "top_users": [{"user": w, "count": n} for w, n in top]}
 
 
 # --- Shared

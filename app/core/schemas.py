@@ -70,7 +70,7 @@ def load_json_body(schema: Schema, *, optional: bool = False, screens: bool = Fa
     the object too, and times without an offset are the hospital's."""
     if screens and not request.is_json:
         body = request.form.to_dict()
-    elif not request.get_data() and optional:
+    elif not request.get_data().strip() and optional:
         body = {}
     elif not request.is_json:
         raise BadInput("Request body must be JSON.")

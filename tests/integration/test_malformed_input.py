@@ -92,6 +92,18 @@ def test_a_body_that_is_not_a_json_object_is_a_400_saying_why(client, api, sql_c
     assert sql_conn.execute("SELECT city FROM patients WHERE id = %s", (patient,)).fetchone() == ("Paris",)
 
 
+def test_an_empty_body_declared_as_json_is_left_to_the_endpoint(client, api):
+    """`curl -X POST -H 'Content-Type: application/json'` sends no body and
+    no length: an endpoint whose body is optional (a prescription's
+    signature) still takes it as no values; the guard refuses only a body
+    that is there and is not JSON."""
+    headers = {**api("doctor"), "Content-Type": "application/json"}
+    response = client.post("/api/v1/prescriptions/999999999/sign", headers=headers, data=b"")
+    assert response.status_code == 404, response.get_json()  # no such prescription: the endpoint answered
+    spaces = client.post("/api/v1/prescriptions/999999999/sign", headers=headers, data=b"  ")
+    assert spaces.status_code == 404, spaces.get_json()
+
+
 @pytest.mark.parametrize("path", ["/api/v1/patients/{id}", "/api/v1/appointments/{id}", "/api/v1/documents/{id}"])
 def test_ids_beyond_bigint_are_not_found(client, api, path):
     for value in (HUGE_ID, 10**30):

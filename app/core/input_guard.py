@@ -59,8 +59,9 @@ def init_input_guard(app: Flask) -> None:
                     _check_text(name, value)
         # An empty body (no length sent, as curl does without -d) is the
         # endpoint's to judge: some take none (a prescription's signature).
-        if request.is_json and request.content_length != 0 and request.get_data(cache=True).strip():
-            body = _check_json(request.get_data(cache=True))
+        raw = request.get_data(cache=True) if request.is_json and request.content_length != 0 else b""
+        if raw.strip():
+            body = _check_json(raw)
             if request.method in WRITES and request.path.startswith("/api/") and not isinstance(body, dict):
                 raise BadInput('The body must be a JSON object, such as {"city": "Lyon"}.', field="body")
         if request.path.startswith("/api/") and request.args.get("q") and request.path.rstrip("/") not in PLAIN_TEXT_Q:

@@ -25,7 +25,9 @@ PostgreSQL's (another process).  Counts move by well under 1% between runs.
 
 --profile KIND runs one page under cProfile instead (no valgrind): where
 its time goes, by Python function (BENCH_PROFILE_SORT=tottime orders it by
-each function's own time).  BENCH_KEEP_DUMPS=DIR keeps callgrind's dumps
+each function's own time, BENCH_PROFILE_FILTER=REGEX keeps the functions whose
+file matches, as templates/, BENCH_PROFILE_CALLERS=REGEX prints who calls the
+functions matching REGEX, BENCH_PROFILE_OUT=FILE keeps the profile).  BENCH_KEEP_DUMPS=DIR keeps callgrind's dumps
 (one per request) for callgrind_annotate.
 """
 
@@ -191,7 +193,12 @@ def child(args) -> None:
         with cProfile.Profile() as profile:
             for environ in measured:
                 call(environ)
-        pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(60)
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
+        stats.print_stats(*filter(None, [os.environ.get("BENCH_PROFILE_FILTER")]), 60)
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for snakeviz, or pstats by hand
+            stats.dump_stats(os.environ["BENCH_PROFILE_OUT"])
+        if os.environ.get("BENCH_PROFILE_CALLERS"):  # who calls the functions matching REGEX
+            stats.print_callers(os.environ["BENCH_PROFILE_CALLERS"])
         return
     helper.bench_start()
     for kind, who in measured_pages(args.pages):

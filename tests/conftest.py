@@ -22,6 +22,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.audit.search import AUDITED_TABLES
 from app.core.datamodel import estimates_of
 from app.core.extensions import db
 from app.home.audit_activity import SETTLED_HOURS
@@ -122,6 +123,7 @@ def dispose(app) -> None:
     live.stop(app)  # its LISTEN connection, before the test's database is dropped
     estimates_of(app).clear()  # the lists' estimated counts were this database's
     app.extensions[SETTLED_HOURS].clear()  # and so were the audit's settled hours
+    app.extensions.pop(AUDITED_TABLES, None)  # and its audited tables
     with app.app_context():
         db.engine.dispose()
 

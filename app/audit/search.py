@@ -12,12 +12,14 @@ import binascii
 import dataclasses
 import json
 import re
+import time as time_module
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext
 from sqlalchemy.exc import OperationalError
 
@@ -326,12 +328,17 @@ class AuditPage:
     page_size: int
 
 
-_COLUMNS = [c for c in audit_log.c if c.name != "statement_id"]
+# The address as text (host(): no mask, as psycopg's ipaddress objects made
+# str() gave), rather than parsed into an object per entry and printed back.
+_COLUMNS = [
+    sa.func.host(c).label(c.name) if c.name == "client_addr" else c for c in audit_log.c if c.name != "statement_id"
+]
+# The rows are most of an entry's bytes and of its decoding (JSON).
+_COLUMNS_WITHOUT_ROWS = [sa.null().label(c.name) if c.name in ("old_row", "new_row") else c for c in _COLUMNS]
 
 
 def _entry(row) -> AuditEntry:
     values = dict(row._mapping)
-    values["client_addr"] = str(values["client_addr"]) if values["client_addr"] is not None else None
     # Stored in hstore's key order (the trigger skips sorting to stay fast).
     values["changed_columns"] = sorted(values["changed_columns"] or [])
     return AuditEntry(**values)
@@ -355,9 +362,13 @@ def parse_page_size(raw: Any) -> int:
     return size
 
 
-def search(filters: AuditFilters, *, cursor: Cursor | None = None, page_size: int = DEFAULT_PAGE_SIZE) -> AuditPage:
-    """One page of matching entries, newest first."""
-    query = sa.select(*_COLUMNS).where(*filters.conditions())
+def search(
+    filters: AuditFilters, *, cursor: Cursor | None = None, page_size: int = DEFAULT_PAGE_SIZE, with_rows: bool = True
+) -> AuditPage:
+    """One page of matching entries, newest first; without their rows
+    (old_row and new_row None) when `with_rows` is false: the list screen
+    shows an entry's fields when it is opened (find_entry)."""
+    query = sa.select(*(_COLUMNS if with_rows else _COLUMNS_WITHOUT_ROWS)).where(*filters.conditions())
     if cursor:
         query = query.where(sa.tuple_(audit_log.c.occurred_at, audit_log.c.id) < (cursor.occurred_at, cursor.id))
     query = query.order_by(audit_log.c.occurred_at.desc(), audit_log.c.id.desc()).limit(page_size + 1)
@@ -389,6 +400,19 @@ def get_entry(entry_id: int) -> AuditEntry | None:
     return _entry(row) if row else None
 
 
+def find_entry(entry_id: int, occurred_at: datetime | None, filters: AuditFilters) -> AuditEntry | None:
+    """The entry `entry_id` if it matches `filters` (a patient's history: one
+    of that patient's rows).  Given when it occurred, it is found through the
+    (occurred_at, id) index in its month's partition; by its id alone, every
+    partition is read (there is no index on id alone: each would cost every
+    audited write)."""
+    query = sa.select(*_COLUMNS).where(audit_log.c.id == entry_id, *filters.conditions())
+    if occurred_at is not None:
+        query = query.where(audit_log.c.occurred_at == occurred_at)
+    row = db.session.execute(query).first()
+    return _entry(row) if row else None
+
+
 def transaction_entries(entry: AuditEntry) -> list[AuditEntry]:
     """Every entry written by the transaction of `entry`, in the order written."""
     query = (
@@ -399,8 +423,21 @@ def transaction_entries(entry: AuditEntry) -> list[AuditEntry]:
     return [_entry(row) for row in db.session.execute(query)]
 
 
+AUDITED_TABLES = "caretrail_audited_tables"
+AUDITED_TABLES_KEPT = 60  # seconds: a table given its triggers shows in the filter within a minute
+
+
 def audited_tables() -> list[str]:
-    """Tables carrying the audit triggers (for the table filter's choices)."""
+    """Tables carrying the audit triggers (for the table filter's choices):
+    read from the catalog once a minute per app, not at every page (a round
+    trip and a join of pg_trigger, pg_class and pg_namespace)."""
+    kept = current_app.extensions.get(AUDITED_TABLES)
+    if kept is None or time_module.monotonic() - kept[0] > AUDITED_TABLES_KEPT:
+        kept = current_app.extensions[AUDITED_TABLES] = (time_module.monotonic(), _audited_tables_now())
+    return list(kept[1])
+
+
+def _audited_tables_now() -> tuple[str, ...]:
     rows = db.session.execute(
         sa.text(
             "SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_trigger t "
@@ -408,7 +445,7 @@ def audited_tables() -> list[str]:
             "WHERE t.tgname = 'audit_insert' ORDER BY 1"
         )
     )
-    return [name for (name,) in rows]
+    return tuple(name for (name,) in rows)
 
 
 def _run_search(query, *, blame: str) -> list:
@@ -432,6 +469,11 @@ def _parse_int(name: str, raw: str | None) -> int | None:
     if not re.fullmatch(r"[0-9]{1,18}", raw):
         raise AuditQueryError(name, "must be a whole number")
     return int(raw)
+
+
+def parse_instant(name: str, raw: str | None) -> datetime | None:
+    """An ISO date-time (the hospital's zone if it names none); None for none."""
+    return _parse_moment(name, raw, end_of_day=False)
 
 
 def _parse_moment(name: str, raw: str | None, *, end_of_day: bool) -> datetime | None:

@@ -63,3 +63,33 @@ def test_choosing_an_action_and_pressing_enter_refresh_in_place(sign_in, live_se
     page.wait_for_selector("#audit-results :text('No audit entry matches.')")
     assert page.evaluate("window.__marker") == 1
     assert parse_qs(page.evaluate("location.search").lstrip("?"))["record"] == [str(kept)]
+
+
+def test_opening_an_entry_fetches_its_fields_once_also_after_a_search(sign_in, live_server, sql_conn):
+    """The list reads no row: an entry opened shows its fields, where the
+    change came from and the restores, fetched then (and not again when it
+    is closed and reopened); entries drawn by a search as you type too."""
+    patient = new_patient(sql_conn, "Quenelle", "Ada")
+    sql_conn.execute("UPDATE patients SET city = 'Quimper' WHERE id = %s", [patient])
+    update = entry_ids(
+        sql_conn, "table_name = 'public.patients' AND row_pk = %s AND operation = 'UPDATE'", [str(patient)]
+    )
+
+    page = sign_in("admin")
+    page.goto(f"{live_server}/audit/")
+    entry = page.locator(f'[data-entry-id="{update[0]}"]')
+    assert entry.locator("td").count() == 0
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "/audit/entry/" in request.url else None)
+    entry.locator("summary").first.click()
+    entry.locator("td.audit-new", has_text="Quimper").wait_for()
+    assert entry.locator("a", has_text="Restore the state before").count() == 1
+    entry.locator("summary").first.click()
+    entry.locator("summary").first.click()
+    assert len(fetched) == 1 and "partial=1" in fetched[0]
+
+    page.locator("#audit-text").press_sequentially("quenelle", delay=40)
+    wait_for_entries(page, entry_ids(sql_conn, "table_name = 'public.patients' AND row_pk = %s", [str(patient)]))
+    fresh = page.locator(f'[data-entry-id="{update[0]}"]')
+    fresh.locator("summary").first.click()
+    fresh.locator("td.audit-new", has_text="Quimper").wait_for()

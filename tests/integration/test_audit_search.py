@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -42,6 +43,15 @@ def shown_ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'data-entry-id="(\d+)"', html)]
 
 
+def opened(client, html: str, entry_id: int) -> str:
+    """What the list shows when the entry is opened (audit_log.js fetches it)."""
+    item = html.split(f'data-entry-id="{entry_id}"')[1].split("data-entry-id")[0]
+    url = unescape(re.search(r'data-detail-url="([^"]+)"', item)[1])
+    answer = client.get(url + "&partial=1")
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
+    return answer.get_data(as_text=True)
+
+
 @pytest.fixture
 def admin_client(client, login):
     login("admin")
@@ -69,18 +79,27 @@ def test_the_list_shows_every_change_newest_first_with_its_diff(admin_client, sq
     ids = shown_ids(html)
     assert len(ids) == 3 and ids == sorted(ids, reverse=True)
     newest = html.split(f'data-entry-id="{ids[0]}"')[1].split("data-entry-id")[0]
-    # Changed fields only by default, old -> new.
-    assert '<td class="audit-old">Lyon</td>' in newest and '<td class="audit-new">Nantes</td>' in newest
     assert '<strong class="audit-actor">secretary</strong>' in newest
-    assert "Whole row" in newest and "Dubois" in newest  # the whole row is one click away
-    assert "txid=" in newest
+    assert "city" in re.search(r'<span class="audit-changed">([^<]*)</span>', newest)[1].split(", ")
+    # The list reads no row: an entry's fields come when it is opened.
+    assert "Nantes" not in newest and "audit-diff" not in newest
+    detail = opened(admin_client, html, ids[0])
+    # Changed fields only by default, old -> new.
+    assert '<td class="audit-old">Lyon</td>' in detail and '<td class="audit-new">Nantes</td>' in detail
+    assert "Whole row" in detail and "Dubois" in detail  # the whole row is one click away
+    assert "txid=" in detail
+    # Without JavaScript the entry's link opens it on a page of its own, and leads back.
+    link = unescape(re.search(r'data-detail-url="([^"]+)"', newest)[1])
+    page = admin_client.get(link).get_data(as_text=True)
+    assert "<details open>" in page and '<td class="audit-new">Nantes</td>' in page
+    assert f'href="/audit/?table=patients&amp;record={patient}"' in page
 
 
 def test_masked_columns_show_as_masked(admin_client, sql_conn, start_id):
     sql_conn.execute(PASSWORD_CHANGE)
     _, html = search(admin_client, table="ab_user", column="password")
-    assert shown_ids(html)
-    assert "[masked]" in html and "scrypt:new-hash" not in html
+    detail = opened(admin_client, html, shown_ids(html)[0])
+    assert "[masked]" in detail and "scrypt:new-hash" not in detail
 
 
 @pytest.mark.parametrize(

@@ -256,7 +256,8 @@ def french_hospital(app, sql_conn):
 
 
 def pages_of(client, start_pages) -> list[str]:
-    """The role's menu pages, then from each its first show, edit and add page."""
+    """The role's menu pages, then from each its first show, edit and add
+    page (and the audit list's first entry, opened on its own page)."""
     home = read(client.get("/").get_data(as_text=True))
     menu = [
         link for link in home.links if link.startswith("/") and not link.startswith(("/lang/", "/logout", "/static"))
@@ -268,7 +269,7 @@ def pages_of(client, start_pages) -> list[str]:
         if answer.status_code != 200 or "text/html" not in answer.content_type:
             continue
         links = read(answer.get_data(as_text=True)).links
-        for part in ("/show/", "/edit/", "/add"):
+        for part in ("/show/", "/edit/", "/add", "/audit/entry/"):
             first = next((h for h in links if h.startswith("/") and part in h and "/api/" not in h), None)
             if first:
                 found.append(first)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, request, stream_with_context, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
+from markupsafe import Markup, escape
 
 from app.audit.search import (
     ACTIONS,
@@ -23,14 +24,17 @@ from app.audit.search import (
     AuditQueryError,
     Cursor,
     audited_tables,
+    find_entry,
     hide_unreadable,
     iter_entries,
+    parse_instant,
     parse_page_size,
     search,
 )
-from app.audit.views.entries import EntryLinks, shown_entries
+from app.audit.views.entries import EntryLinks, entry_detail, entry_items
 from app.core.actor import current_actor
 from app.core.extensions import db
+from app.core.links import local_path
 from app.documents.access import may_issue
 from app.records.models import Patient
 from app.security.journal import journal_patient_read
@@ -60,12 +64,30 @@ EXPORT_COLUMNS = (
 )
 
 
+def table_options(tables: list[str], selected: str | None) -> Markup:
+    """The table filter's choices, drawn as one string: eighty options drawn
+    one by one in Jinja were a twentieth of the list page (issue 22)."""
+    options = (
+        f'<option value="{escape(table)}"{" selected" if table == selected else ""}>'
+        f"{escape(table.removeprefix('public.'))}</option>"
+        for table in tables
+    )
+    return Markup("".join(options))  # noqa: S704 (every name escaped)
+
+
 class AuditLogView(BaseView):
     route_base = "/audit"
     default_view = "index"
     class_permission_name = AUDIT
-    # A patient's history is also for doctors (HISTORY): that page, not the whole log.
-    method_permission_name = {"index": "read", "patient": "history", "export_csv": "read", "export_jsonl": "read"}
+    # A patient's history is also for doctors (HISTORY): that page and its
+    # entries (`entry` with the patient), not the whole log.
+    method_permission_name = {
+        "index": "read",
+        "patient": "history",
+        "entry": "history",
+        "export_csv": "read",
+        "export_jsonl": "read",
+    }
 
     @expose("/")
     @has_access
@@ -86,6 +108,37 @@ class AuditLogView(BaseView):
             patient_id=patient_id,
             fixed_patient=True,
             may_print_history=may_issue(current_actor(), "audit_history"),
+        )
+
+    @expose("/entry/<int:entry_id>")
+    @has_access
+    def entry(self, entry_id: int):
+        """One entry opened: its fields, origin and links, as the list shows
+        them when the entry is opened (?partial=1, fetched by audit_log.js),
+        or on a page of its own.  `at` (when it occurred) finds it through
+        its partition's index; `patient`, for a patient's history, limits
+        it to that patient's rows, and is required of those who may not
+        read the whole log; `next` is the list the restores come back to."""
+        actor = current_actor()
+        try:
+            occurred_at = parse_instant("at", request.args.get("at"))
+            filters = AuditFilters.parse({"patient": request.args.get("patient")})
+        except AuditQueryError as error:
+            abort(Response(f"{error.field}: {error.message}\n", 400, mimetype="text/plain"))
+        can_browse = may(actor, READ, AUDIT)
+        if filters.patient is None and not can_browse:
+            abort(403, description="Only a patient's history: name the patient.")
+        entry = find_entry(entry_id, occurred_at, filters)
+        if entry is None:
+            abort(404)
+        entry = next(hide_unreadable([entry], actor))
+        here = local_path(request.args.get("next")) or url_for("AuditLogView.index")
+        links = EntryLinks(here, can_restore=may(actor, RESTORE, AUDIT), patient=filters.patient)
+        detail = entry_detail(entry, links, can_browse=can_browse)
+        if request.args.get("partial") == "1":
+            return Response(detail, mimetype="text/html")
+        return self.render_template(
+            "audit/entry.html", entry_item=entry_items([entry], links, detail=detail), back=here
         )
 
     @expose("/export.csv")
@@ -147,7 +200,10 @@ class AuditLogView(BaseView):
         try:
             filters = AuditFilters.parse({**params, **(fixed or {})}, ignore=ignore)
             page = search(
-                filters, cursor=Cursor.decode(params.get("cursor")), page_size=parse_page_size(params.get("page_size"))
+                filters,
+                cursor=Cursor.decode(params.get("cursor")),
+                page_size=parse_page_size(params.get("page_size")),
+                with_rows=False,  # an entry's fields are read when it is opened (entries.py)
             )
             page.entries = list(hide_unreadable(page.entries, current_actor()))
         except AuditQueryError as problem:
@@ -156,17 +212,19 @@ class AuditLogView(BaseView):
         export_query = filters.as_params() if error is None else {}
         here = request.path + ("?" + urlencode(query) if query else "")
         can_restore = may(current_actor(), RESTORE, AUDIT)
+        can_browse = may(current_actor(), READ, AUDIT)
+        links = EntryLinks(here, can_restore=can_restore, patient=(fixed or {}).get("patient"))
         context.update(
             here=here,
             filters=filters,
             page=page,
-            entries=shown_entries(page.entries, EntryLinks(here, can_restore=can_restore)) if page else [],
+            entry_items=entry_items(page.entries, links) if page else "",
             error=error,
             query=query,
             actions=ACTIONS,
-            tables=audited_tables(),
+            table_options=table_options(audited_tables(), filters.table),
             can_restore=can_restore,
-            can_browse=may(current_actor(), READ, AUDIT),
+            can_browse=can_browse,
             export_csv_url=url_for("AuditLogView.export_csv", **export_query),
             export_jsonl_url=url_for("AuditLogView.export_jsonl", **export_query),
         )

@@ -17,6 +17,7 @@ from app.core.actor import current_actor
 from app.core.db_context import clean_reason
 from app.core.errors import CareTrailError
 from app.core.extensions import db
+from app.core.links import local_path
 from app.security.policy import RESTORE, may
 from app.security.roles import AUDIT
 
@@ -25,13 +26,6 @@ MODE_LABELS = {
     "after": "the state after this change",
     "transaction": "undo every change of this transaction",
 }
-
-
-def _local(url: str | None) -> str | None:
-    """Only same-site paths are followed after a restore (no open redirect)."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return url
-    return None
 
 
 class AuditRestoreView(BaseView):
@@ -45,7 +39,7 @@ class AuditRestoreView(BaseView):
         mode = request.values.get("mode", "before")
         if mode not in MODE_LABELS:
             mode = "before"
-        back = _local(request.values.get("next")) or url_for("AuditLogView.index")
+        back = local_path(request.values.get("next")) or url_for("AuditLogView.index")
         entry = get_entry(entry_id)
         if entry is None:
             flash(gettext("No audit entry %(n)s.", n=entry_id), "danger")

@@ -52,3 +52,38 @@
     refresh();
   });
 })();
+
+// Audit log: an entry's fields, origin and links are fetched when it is
+// opened (the list reads the entries without their rows); its link leads to
+// the entry's own page without JavaScript.  `toggle` does not bubble: it is
+// caught on its way down, so entries drawn by a later search are served too.
+(function () {
+  "use strict";
+  if (!window.fetch) { return; }
+
+  function load(detail) {
+    var url = detail.getAttribute("data-detail-url");
+    detail.removeAttribute("data-detail-url");  // once
+    detail.setAttribute("aria-busy", "true");
+    fetch(url + "&partial=1", { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        detail.innerHTML = html;
+        detail.removeAttribute("aria-busy");
+      })
+      .catch(function () {
+        detail.setAttribute("data-detail-url", url);  // tried again when reopened; the link stays
+        detail.removeAttribute("aria-busy");
+      });
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var entry = event.target;
+    if (!entry.open || !entry.closest || !entry.closest(".audit-entry")) { return; }
+    var detail = entry.querySelector(":scope > .audit-detail[data-detail-url]");
+    if (detail) { load(detail); }
+  }, true);
+})();

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import lazy_gettext
+from flask_babel import gettext
 from sqlalchemy.exc import OperationalError
 
 from app.audit.models import audit_log
@@ -274,7 +274,9 @@ class AuditEntry:
         who = self.app_username or f"{self.db_user} (database)"
         if not self.on_behalf_of:
             return who
-        return lazy_gettext("%(who)s on behalf of %(whom)s", who=who, whom=self.on_behalf_of)
+        # gettext, not lazy_gettext: a lazy text's __html__ would put the
+        # names it holds in a page unescaped.
+        return gettext("%(who)s on behalf of %(whom)s", who=who, whom=self.on_behalf_of)
 
     @property
     def table(self) -> str:

@@ -104,8 +104,9 @@ def test_the_restores_come_back_to_the_list_and_never_elsewhere(client, login, e
 
 
 def test_names_in_an_entry_are_escaped_even_under_a_delegation(client, login, sql_conn):
-    """The summary's actor under a delegation is a lazy text: its __html__
-    would have passed the names it holds unescaped."""
+    """The actor under a delegation ("a on behalf of b") was a lazy text,
+    whose __html__ passed the names it holds unescaped: in the list and on
+    the restore page."""
     entry = sql_conn.execute(
         "INSERT INTO audit_log (occurred_at, statement_id, table_name, operation, row_pk, new_row, app_username,"
         " on_behalf_of, reason) VALUES (now(), 0, 'public.rooms', 'INSERT', '1', %s, %s, %s, %s) RETURNING id",
@@ -119,3 +120,5 @@ def test_names_in_an_entry_are_escaped_even_under_a_delegation(client, login, sq
     detail = unescape(re.search(r'data-detail-url="([^"]+)"', item)[1])
     fields = client.get(detail + "&partial=1").get_data(as_text=True)
     assert "<b>" not in fields and "&lt;b&gt;room&lt;/b&gt;" in fields
+    restore = client.get(f"/audit/restore/{entry}?mode=before").get_data(as_text=True)
+    assert "<script>boss" not in restore and "&lt;script&gt;boss&lt;/script&gt;" in restore

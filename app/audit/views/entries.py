@@ -142,12 +142,11 @@ def entry_items(entries: Iterable[AuditEntry], links: EntryLinks, *, detail: Mar
 
 
 def _summary(entry: AuditEntry, occurred_at: str) -> str:
-    """When, who (str() first: a lazy text's __html__ would pass the names it
-    holds unescaped), what and why."""
+    """When, who, what and why."""
     operation = escape(entry.operation)
     shown = [
         f'<time datetime="{entry.occurred_at.isoformat()}">{escape(occurred_at)}</time>',
-        f'<strong class="audit-actor">{escape(str(entry.actor))}</strong>',
+        f'<strong class="audit-actor">{escape(entry.actor)}</strong>',
         f'<span class="label audit-op-{operation.lower()}">{operation}</span>',
         f"{escape(entry.table)} #{escape(entry.row_pk or '—')}",
     ]

@@ -35,7 +35,7 @@ from app.core.extensions import db, mail, migrate
 from app.core.formatting import install_filters
 from app.core.input_guard import init_input_guard, install_converters
 from app.core.json_provider import FastJSONProvider
-from app.core.list_rows import install_list_rows
+from app.core.list_rows import install_list_rows, install_page_links
 from app.core.log_redaction import redact_secret_paths
 from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
@@ -127,6 +127,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
         for domain in DOMAINS:
             domain.register(appbuilder)
         _rate_limit_api_login(appbuilder)
+    install_page_links(app)  # the lists' pagination links, one url_for a page
     install_request_translations(app)
 
     from app.cli import register_cli

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import gettext
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
@@ -132,6 +132,29 @@ def list_rows(
             cells.append(f"<td>{'' if value is None else escape(value)}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return Markup("".join(rows))  # noqa: S704 (every value and link text escaped above)
+
+
+def link_page(page, modelview_name: str) -> str:
+    """FAB's `link_page` filter (the list's pagination: this address with
+    page_<view>=page), from one url_for a page rather than one per link;
+    url_for itself when the marker cannot stand for the page (the address
+    already holds its digits)."""
+    args = {**request.view_args, **request.args.to_dict()}
+    args[f"page_{modelview_name}"] = _ROW_ID_MARKER
+    cache = g.setdefault("ct_link_page", {})
+    key = (request.endpoint, modelview_name)
+    if key not in cache:
+        url = url_for(request.endpoint, **args)
+        cache[key] = url.split(str(_ROW_ID_MARKER)) if url.count(str(_ROW_ID_MARKER)) == 1 else None
+    parts = cache[key]
+    if parts is None:
+        return url_for(request.endpoint, **{**args, f"page_{modelview_name}": page})
+    return f"{parts[0]}{quote(str(page), safe='')}{parts[1]}"
+
+
+def install_page_links(app: Flask) -> None:
+    """After FAB's filters are registered (AppBuilder.init_app): ours replaces its `link_page`."""
+    app.jinja_env.filters["link_page"] = link_page
 
 
 def install_list_rows(app: Flask) -> None:

@@ -88,3 +88,32 @@ def test_rows_without_buttons_nor_values(app):
     assert 'title="Show &lt;record&gt;"' in drawn
     assert "<td>&lt;i&gt;x&lt;/i&gt;</td><td></td>" in drawn
     assert "<td>O&#39;Hara</td><td>LYON</td>" in drawn
+
+
+def test_the_pagination_links_are_the_ones_fabs_filter_builds(app):
+    """link_page builds one address a page and puts each page number in it:
+    with any query (several values, accents, the marker's digits, the page
+    already named), each link is the one FAB's filter made with url_for."""
+    from flask import request, url_for
+
+    from app.core.list_rows import link_page
+
+    def fabs(page, view):  # flask_appbuilder/filters.py, link_page_filter
+        args = request.args.copy()
+        args["page_" + view] = page
+        return url_for(request.endpoint, **dict(list(request.view_args.items()) + list(args.to_dict().items())))
+
+    queries = [
+        "",
+        "_flt_0_last_name=Dupr%C3%A9&_flt_0_last_name=x&psize_PatientView=50",
+        "page_PatientView=3&_oc_PatientView=last_name&_od_PatientView=asc",
+        "_flt_0_city=7777777777&q=a+b%26c%23d",
+    ]
+    for query in queries:
+        with app.test_request_context(f"/patients/list/?{query}"):
+            request.url_rule, request.view_args = app.url_map.bind("localhost").match(
+                "/patients/list/", return_rule=True
+            )
+            for page in (0, 1, 7, 41):
+                assert link_page(page, "PatientView") == fabs(page, "PatientView"), (query, page)
+    assert app.jinja_env.filters["link_page"] is link_page

@@ -42,11 +42,25 @@ def format_date(value) -> str:
     """A date (or the local day of an instant): 17/05/1985."""
     if value is None or value == "":
         return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(hospital_zone()) if value.tzinfo else value
-    if isinstance(value, date):
-        return value.strftime(formats()[0])
-    return str(value)
+    return date_formatter()(value)
+
+
+def date_formatter() -> Callable[[object], str]:
+    """format_date with the zone and the language looked up once: for a
+    list's column of dates (a lookup of the language is most of a date's
+    formatting)."""
+    zone, pattern = hospital_zone(), formats()[0]
+
+    def format_one(value) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(zone) if value.tzinfo else value
+        if isinstance(value, date):
+            return value.strftime(pattern)
+        return str(value)
+
+    return format_one
 
 
 def format_datetime(value) -> str:

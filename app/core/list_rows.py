@@ -17,12 +17,15 @@ column has one, else the value, escaped, an empty value (None) as nothing.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import gettext
+from flask_babel import LazyString, gettext
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
+
+from app.core.formatting import date_formatter, format_date
 
 # Stands for a row's id while url_for builds a link once a page; the link
 # is cut at its first occurrence (in the path, before any query string).
@@ -42,10 +45,16 @@ class RowButton:
     tooltip_toggle: bool = True  # data-toggle="tooltip", as FAB's show and edit links have
 
     def html(self, row_id: str) -> str:
+        before, after = self.around_id()
+        return f"{before}{row_id}{after}"
+
+    def around_id(self) -> tuple[str, str]:
+        """The link's HTML before the row's id and after it."""
         toggle = ' data-toggle="tooltip"' if self.tooltip_toggle else ""
         return (
-            f'<a href="{self.head}{row_id}{self.tail}" class="{self.css_class}"{toggle} rel="tooltip"'
-            f' title="{self.title}"><span class="sr-only">{self.label}</span><i class="fa {self.icon}"></i></a>'
+            f'<a href="{self.head}',
+            f'{self.tail}" class="{self.css_class}"{toggle} rel="tooltip"'
+            f' title="{self.title}"><span class="sr-only">{self.label}</span><i class="fa {self.icon}"></i></a>',
         )
 
 
@@ -112,26 +121,73 @@ def list_rows(
     """The rows (<tr>) of a list: per row its action checkbox, its buttons'
     cell (None: no such cell, as when the user may follow none) and one
     cell per column."""
+    drawn = _CellCache(formatters)
+    buttons_cell = None if buttons is None else _buttons_cell(buttons)
     rows = []
     for item, pk in zip(items, pks, strict=True):
-        row_id = escape(str(pk))
+        # A whole number needs no escaping in a page nor quoting in a link.
+        row_id = str(pk) if type(pk) is int else str(escape(str(pk)))
         cells = []
         if checkbox:
             cells.append(
                 f'<td><input id="{row_id}" class="action_check" name="rowid" value="{row_id}" type="checkbox"></td>'
             )
-        if buttons is not None:
-            in_url = escape(quote(str(pk), safe=""))
-            links = "".join(button.html(in_url) for button in buttons)
-            cells.append(
-                f'<td><center><div class="btn-group btn-group-xs" style="display: flex;">{links}</div></center></td>'
-            )
+        if buttons_cell is not None:
+            in_url = row_id if type(pk) is int else str(escape(quote(str(pk), safe="")))
+            cells.append(in_url.join(buttons_cell))
         for column in columns:
-            formatter = formatters.get(column)
-            value = formatter(item[column]) if formatter else item[column]
-            cells.append(f"<td>{'' if value is None else escape(value)}</td>")
+            cells.append(drawn(column, item[column]))
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return Markup("".join(rows))  # noqa: S704 (every value and link text escaped above)
+
+
+def _buttons_cell(buttons: Sequence[RowButton]) -> list[str]:
+    """The buttons' cell cut where each row puts its id (one join a row)."""
+    pieces = ['<td><center><div class="btn-group btn-group-xs" style="display: flex;">']
+    for button in buttons:
+        before, after = button.around_id()
+        pieces[-1] += before
+        pieces.append(after)
+    pieces[-1] += "</div></center></td>"
+    return pieces
+
+
+class _CellCache:
+    """Each column's cells, drawn once a page per value: a code, a date or a
+    text repeats from row to row (a sex, a status, a city), and its label is
+    a translation looked up and escaped each time (a lazy text: a gettext
+    through the request's locale).  A lazy text is known by its identity (a
+    label of the code's, the same object on every row; kept here, so that
+    no other object takes its identity during the page); other values by
+    their type and value (True is not 1)."""
+
+    _BY_VALUE = frozenset({str, int, bool, date, type(None)})
+
+    def __init__(self, formatters: Mapping[str, Callable]):
+        # A column of dates formats with the language looked up once.
+        self._formatters = {
+            column: date_formatter() if formatter is format_date else formatter
+            for column, formatter in formatters.items()
+        }
+        self._drawn: dict[tuple, tuple[object, str]] = {}
+
+    def __call__(self, column: str, value) -> str:
+        kind = type(value)
+        if kind is LazyString:
+            key = (column, id(value))
+        elif kind in self._BY_VALUE:
+            key = (column, kind, value)
+        else:
+            return self._draw(column, value)
+        known = self._drawn.get(key)
+        if known is None:
+            known = self._drawn[key] = (value, self._draw(column, value))
+        return known[1]
+
+    def _draw(self, column: str, value) -> str:
+        formatter = self._formatters.get(column)
+        shown = formatter(value) if formatter else value
+        return f"<td>{'' if shown is None else escape(shown)}</td>"
 
 
 def link_page(page, modelview_name: str) -> str:

@@ -90,6 +90,34 @@ def test_rows_without_buttons_nor_values(app):
     assert "<td>O&#39;Hara</td><td>LYON</td>" in drawn
 
 
+def test_a_value_repeated_from_row_to_row_is_drawn_as_the_first_time(app):
+    """Cells are drawn once a page per column and value: the same value in
+    another column goes through that column's formatter; True is not 1; a
+    label is known by its identity (two labels of the same text, or
+    translated differently, stay themselves)."""
+    from datetime import date
+
+    from flask_babel import lazy_gettext
+
+    from app.core.formatting import format_date
+
+    active, inactive = lazy_gettext("Active"), lazy_gettext("Inactive")
+    rows = [
+        {"code": "F", "other": "F", "flag": True, "status": active, "born": date(1985, 5, 17)},
+        {"code": "F", "other": "F", "flag": 1, "status": inactive, "born": date(1985, 5, 17)},
+        {"code": "M", "other": "F", "flag": True, "status": active, "born": None},
+    ]
+    with app.test_request_context("/"):
+        drawn = list_rows(
+            rows, [1, 2, 3], ["code", "other", "flag", "status", "born"], {"code": str.lower, "born": format_date}
+        )
+    assert re.findall(r"<tr>(.*?)</tr>", drawn) == [
+        "<td>f</td><td>F</td><td>True</td><td>Active</td><td>17/05/1985</td>",
+        "<td>f</td><td>F</td><td>1</td><td>Inactive</td><td>17/05/1985</td>",
+        "<td>m</td><td>F</td><td>True</td><td>Active</td><td></td>",
+    ]
+
+
 def test_the_pagination_links_are_the_ones_fabs_filter_builds(app):
     """link_page builds one address a page and puts each page number in it:
     with any query (several values, accents, the marker's digits, the page

@@ -40,6 +40,7 @@ from app.core.log_redaction import redact_secret_paths
 from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
 from app.home.audit_activity import SETTLED_HOURS, SettledHours
+from app.interface.jinja_environment import CareTrailEnvironment
 from app.interface.request_translations import install_request_translations
 from app.security.csrf import init_csrf
 from app.security.gates import init_gates
@@ -81,6 +82,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     """Build the app.  Touches no database: the schema comes from migrations
     (`flask --app run.py db upgrade`) and roles from `flask --app run.py roles sync`."""
     app = Flask(__name__, template_folder=str(PROJECT_DIR / "templates"), instance_relative_config=False)
+    app.jinja_environment = CareTrailEnvironment  # before the environment is made (app/interface/jinja_environment.py)
     app.json = FastJSONProvider(app)
     install_converters(app)  # before any route: ids beyond bigint are no records
     install_rison_schemas()  # FAB's list queries checked against validators built once

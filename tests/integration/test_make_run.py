@@ -273,10 +273,18 @@ def test_stops_cleanly_on_a_signal_it_inherited_as_ignored(instance_dir, signum)
     assert not (instance_dir / "postgres" / "data" / "postmaster.pid").exists()
 
 
+def _hang_up_as_a_terminal_does() -> None:
+    """A terminal's `make run` gets SIGHUP at its default.  A test run
+    started under nohup would hand the launcher SIGHUP ignored, and the
+    launcher keeps an inherited ignore (nohup make run): this test hung
+    then, in every local run started with nohup (never in CI)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def test_closing_the_terminal_stops_the_database_too(instance_dir):
     """SIGHUP, and nowhere left to print "stopping" to."""
     port = free_port()
-    process = launch(instance_dir, port, demo=False)
+    process = launch(instance_dir, port, demo=False, preexec_fn=_hang_up_as_a_terminal_does)
     try:
         assert wait_for_http(f"http://127.0.0.1:{port}/login/", process) == 200
         postgres_pid = postmaster_pid(instance_dir)

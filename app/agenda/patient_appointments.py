@@ -11,7 +11,7 @@ from app.agenda.models import Appointment, AppointmentType
 from app.core.actor import Actor
 from app.core.extensions import db
 from app.records.models import Room, Staff
-from app.records.page import Reads, json_rows, loaded_one, row_json
+from app.records.page import NOW, Reads, json_rows, loaded_one, row_json
 from app.security.policy import READ, may
 from app.security.roles import APPOINTMENTS
 
@@ -59,13 +59,13 @@ def _on_each_side(found: list[tuple[Appointment, bool]], limit: int) -> PatientA
     return PatientAppointments(upcoming[:limit], past[:limit], len(upcoming) > limit, len(past) > limit)
 
 
-def patient_page_reads(patient_id: int, actor: Actor) -> Reads:
+def patient_page_reads(patient_id, actor: Actor) -> Reads:
     """The patient page's appointments (read with the other sections), with
     their doctor, type and room, for who may read appointments."""
     if not may(actor, READ, APPOINTMENTS):
         return {}
     query = (
-        ranked_appointments(patient_id, datetime.now(UTC), SHOWN)
+        ranked_appointments(patient_id, NOW, SHOWN)
         .add_columns(
             row_json(Staff.__table__).label("doctor"),
             row_json(AppointmentType.__table__).label("type"),

@@ -177,10 +177,10 @@ OVERDUE_SQL = sa.text(
       FROM care_tasks t
      CROSS JOIN LATERAL generate_series(
                t.starts_at,
-               least(coalesce(t.ends_at, :until), :until),
+               least(coalesce(t.ends_at, :overdue_until), :overdue_until),
                coalesce(make_interval(hours => t.every_hours), interval '1000 years')) AS due(at)
-     WHERE t.status = 'active' AND (CAST(:patient_id AS bigint) IS NULL OR t.patient_id = :patient_id)
-       AND due.at >= :since
+     WHERE t.status = 'active' AND (CAST(:overdue_patient_id AS bigint) IS NULL OR t.patient_id = :overdue_patient_id)
+       AND due.at >= :overdue_since
        AND NOT EXISTS (SELECT 1 FROM care_task_checks c WHERE c.care_task_id = t.id AND c.due_at = due.at)
      ORDER BY due.at, t.id
     """
@@ -202,9 +202,27 @@ def overdue_care(
 
 def overdue_occurrences(now: datetime, patient_id: int | None = None) -> sa.TextClause:
     """OVERDUE_SQL as of `now` (the task's id, the occurrence's `at`), oldest first."""
+    return overdue_query().bindparams(**overdue_parameters(now, patient_id))
+
+
+def overdue_query() -> sa.TextClause:
+    """OVERDUE_SQL, its parameters (overdue_parameters) given when it runs:
+    the patient page's statement is built once for every patient."""
     return OVERDUE_SQL.bindparams(
-        until=now - OVERDUE_GRACE, since=now - OVERDUE_LOOKBACK, patient_id=patient_id
+        sa.bindparam("overdue_until", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("overdue_since", type_=sa.DateTime(timezone=True)),
+        sa.bindparam("overdue_patient_id", type_=sa.BigInteger),
     ).columns(id=sa.BigInteger, at=sa.DateTime(timezone=True))
+
+
+def overdue_parameters(now: datetime, patient_id: int | None = None) -> dict:
+    """What OVERDUE_SQL reads as of `now`: occurrences from the lookback to
+    the grace before now, of one patient or of all (None)."""
+    return {
+        "overdue_until": now - OVERDUE_GRACE,
+        "overdue_since": now - OVERDUE_LOOKBACK,
+        "overdue_patient_id": patient_id,
+    }
 
 
 def patient_care_tasks(session, actor: Actor, patient_id: int) -> list[CareTask]:

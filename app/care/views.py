@@ -23,7 +23,7 @@ from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
 from app.core.rules import RecordRules
 from app.core.schemas import Instant
-from app.core.timezone import hospital_zone, today
+from app.core.timezone import today
 from app.core.views import CareTrailModelView
 from app.records.models import Patient
 from app.records.page import instant, json_rows, loaded, loaded_one, row_json
@@ -240,7 +240,12 @@ class VaccinationScheduleView(CareTrailModelView):
     }
 
 
-def care_page_reads(patient_id: int, actor: Actor) -> dict:
+def care_page_params(patient_id: int, now: datetime) -> dict:
+    """The values care_page_reads' overdue care reads: this patient's, as of now."""
+    return rules.overdue_parameters(now, patient_id)
+
+
+def care_page_reads(patient_id, actor: Actor) -> dict:
     """What the patient page's care section reads, with the other sections:
     the vaccinations given (with their vaccine) and the calendar in use, the
     overdue care with its task; each for who may read it."""
@@ -255,7 +260,7 @@ def care_page_reads(patient_id: int, actor: Actor) -> dict:
         # Reference data, read with the rest: no cache to keep in step with the calendar's screen.
         reads["steps"] = json_rows(rules.ACTIVE_STEPS)
     if may(actor, READ, CARE_TASKS):
-        due = rules.overdue_occurrences(datetime.now(hospital_zone()), patient_id).subquery()
+        due = rules.overdue_query().subquery()  # its parameters: care_page_params
         overdue = sa.select(row_json(CareTask.__table__).label("task"), due.c.at).join(
             CareTask, CareTask.id == due.c.id
         )
@@ -313,4 +318,4 @@ def register_views(appbuilder) -> None:
     )
     current_app.add_template_global(given_of_prescription, "care_given_of_prescription")
     current_app.add_template_global(DISEASES, "care_diseases")
-    add_patient_section("care", "care/patient_care.html", care_on_patient_page, care_page_reads)
+    add_patient_section("care", "care/patient_care.html", care_on_patient_page, care_page_reads, care_page_params)

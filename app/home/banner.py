@@ -79,7 +79,7 @@ def active_allergy_agents(patient_id: int) -> sa.Select:
     )
 
 
-def banner_reads(patient_id: int, actor: Actor) -> Reads:
+def banner_reads(patient_id, actor: Actor) -> Reads:
     """What the banner reads on the patient's page, with the sections: the
     allergies' agents (for who reads allergies), whether the login is a
     doctor's (for the Prescribe button)."""

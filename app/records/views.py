@@ -9,10 +9,10 @@ FAB's own delete route stays as it was (POST with a CSRF token only).
 import csv
 import io
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
@@ -51,7 +51,7 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.page import PatientSection, Reads, json_rows, loaded, read_all
+from app.records.page import NOW, PATIENT_ID, KeptPageReads, PageReads, PatientSection, Reads, json_rows, loaded
 from app.records.rules import (
     EXPORT_MAX_ROWS,
     PATIENT_RULES,
@@ -77,7 +77,7 @@ from app.records.validators import (
 from app.security.glass import get_grant, may_break_the_glass, reading_patient
 from app.security.journal import journal_patient_read, journal_patient_reads
 from app.security.permissions import METHOD_PERMISSION_MAP
-from app.security.policy import READ, may
+from app.security.policy import READ, knows_roles, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
 
 CONFIRM_DUPLICATE = "confirm_duplicate"
@@ -124,15 +124,39 @@ BANNER = "banner"
 
 
 def add_patient_section(
-    name: str, template: str, build: Callable[[int, Actor, dict], object], reads: Callable[[int, Actor], Reads]
+    name: str,
+    template: str,
+    build: Callable[[int, Actor, dict], object],
+    reads: Callable[[sa.BindParameter, Actor], Reads],
+    params: Callable[[int, datetime], dict] | None = None,
 ) -> None:
     """Show a domain's section on the patient's page (idempotent: every app
     registers the same); what it reads goes with the page's one statement
-    (app/records/page.py)."""
-    PATIENT_SECTIONS[name] = PatientSection(template, build, reads)
+    (app/records/page.py: the patient as PATIENT_ID, the time as NOW)."""
+    PATIENT_SECTIONS[name] = PatientSection(template, build, reads, params)
 
 
-def related_records(patient_id: int) -> sa.ScalarSelect:
+# Each user's statement of the patient's page (app.extensions[<this>]).
+KEPT_PAGE_READS = "caretrail_patient_page_reads"
+
+
+def page_reads_for(actor: Actor) -> PageReads:
+    """The page's statement for this user: kept while their roles are the
+    matrix's (code: what they may read changes only with the code or the
+    key); built at each page for a role made by hand in the screens, whose
+    permissions the database holds and an administrator may change."""
+
+    def build() -> dict:
+        reads = {name: section.reads(PATIENT_ID, actor) for name, section in PATIENT_SECTIONS.items()}
+        return {**reads, "records": {"related": related_records(PATIENT_ID)}}
+
+    if not knows_roles(actor.roles):
+        return PageReads(build())
+    kept = current_app.extensions.setdefault(KEPT_PAGE_READS, KeptPageReads())
+    return kept.get((actor, tuple(PATIENT_SECTIONS)), build)
+
+
+def related_records(patient_id) -> sa.ScalarSelect:
     """The record this one was merged into, and those merged into it (JSON rows)."""
     merged_into_id = sa.select(Patient.merged_into_id).where(Patient.id == patient_id).scalar_subquery()
     return json_rows(
@@ -298,9 +322,11 @@ class PatientView(CareTrailModelView):
         """Each domain's section of the record and the banner, built for the
         signed-in user from one statement; the record it was merged into,
         and those merged into it."""
-        actor, patient_id = current_actor(), int(pk)
-        reads = {name: section.reads(patient_id, actor) for name, section in PATIENT_SECTIONS.items()}
-        read = read_all(db.session, {**reads, "records": {"related": related_records(patient_id)}})
+        actor, patient_id, now = current_actor(), int(pk), datetime.now(UTC)
+        params = {PATIENT_ID.key: patient_id, NOW.key: now}
+        for section in PATIENT_SECTIONS.values():
+            params.update(section.params(patient_id, now) if section.params else {})
+        read = page_reads_for(actor).read(db.session, params)
         sections = {name: section.built(patient_id, actor, read[name]) for name, section in PATIENT_SECTIONS.items()}
         banner = sections.pop(BANNER, None)
         related = loaded(Patient, read["records"]["related"])

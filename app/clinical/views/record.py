@@ -176,7 +176,7 @@ def _resolution(form: dict) -> dict:
 RECENT_CONSULTATIONS = 5  # on the patient's page; the timeline has them all
 
 
-def clinical_page_reads(patient_id: int, actor: Actor) -> Reads:
+def clinical_page_reads(patient_id, actor: Actor) -> Reads:
     """What the patient page's clinical section reads, with the other sections:
     the latest observation of each kind, the active problems, the recent
     consultations with their clinician; each for who may read it."""

@@ -39,7 +39,7 @@ PATIENT_PAGE_KINDS = ("patient_record", "certificate", "hospitalisation_report",
 INPUT_TYPES = {"text": "text", "date": "date", "number": "number"}
 
 
-def documents_page_reads(patient_id: int, actor: Actor) -> dict:
+def documents_page_reads(patient_id, actor: Actor) -> dict:
     """What the patient page's documents section reads, with the other
     sections: the latest documents of the kinds the user reads; the
     certificate templates in use (their id and title, for the menu) and the

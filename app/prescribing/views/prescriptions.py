@@ -276,7 +276,7 @@ class RenewalsDueView(BaseView):
         )
 
 
-def prescribing_page_reads(patient_id: int, actor: Actor) -> dict:
+def prescribing_page_reads(patient_id, actor: Actor) -> dict:
     """The allergies and prescriptions, read with the other sections, for who may read prescriptions."""
     return patient_prescribing_reads(patient_id) if may(actor, READ, PRESCRIPTIONS) else {}
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from inspect import isclass
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_appbuilder.exceptions import InvalidColumnFilterFABException, InvalidOperationFilterFABException
 from flask_appbuilder.models.filters import BaseFilter, Filters
 from flask_appbuilder.models.sqla.filters import (
@@ -153,12 +154,28 @@ def person_name_matches(model, value, *, field: str = "last_name", similar_if_no
         return None
     if not any(long_enough(w) for w in words):
         return too_short(field)
+    hide_nir = hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS)
+    # FAB applies a list's filters twice (for the count, for the page): the
+    # condition (and whether anything matches exactly: a query) is worked
+    # out once a request.
+    made = g.setdefault(NAME_CONDITIONS, {}) if has_request_context() else {}
+    key = (model, tuple(words), hide_nir, similar_if_none)
+    if key not in made:
+        made[key] = _name_condition(model, words, hide_nir=hide_nir, similar_if_none=similar_if_none)
+    return made[key]
+
+
+# This request's name conditions (g.<this>), by model, words and what they may search.
+NAME_CONDITIONS = "ct_name_conditions"
+
+
+def _name_condition(model, words: list[str], *, hide_nir: bool, similar_if_none: bool):
     haystack = person_search_text(model)
     conditions = [haystack.like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
-    if hasattr(model, "nir") and "nir" not in readable_fields(current_actor(), PATIENTS):
+    if hide_nir:
         conditions += [folded(_names_text(model)).like(folded(literal(_like_pattern(w))), escape="\\") for w in words]
     exact = matches_sorted(model, and_(*conditions))
-    if not similar_if_none or any_match(model, and_(*conditions)):
+    if not similar_if_none or any_match(model, exact):
         return exact
     note(SIMILAR_SHOWN)
     return similar_names(model, words)

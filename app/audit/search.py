@@ -507,7 +507,8 @@ def hide_unreadable(entries: Iterable[AuditEntry], actor: Actor) -> Iterator[Aud
     are `[hidden]`; that the field changed stays visible."""
     hidden = grouped_fields(PATIENTS) - readable_fields(actor, PATIENTS)
     for entry in entries:
-        if hidden and entry.table_name == PATIENTS_TABLE:
+        # An entry read without its rows (the list) has no value to hide.
+        if hidden and entry.table_name == PATIENTS_TABLE and (entry.old_row or entry.new_row):
             entry = dataclasses.replace(
                 entry,
                 old_row=_hide(entry.old_row, hidden),

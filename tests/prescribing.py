@@ -2,7 +2,10 @@
 written in SQL (the way a DBA in psql would: the database's rules apply
 just the same)."""
 
-from tests.agenda import make_doctor, make_patient
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.agenda import book, make_doctor, make_patient
 
 # code -> (name, substances, ATC, narcotic)
 MEDICATIONS = {
@@ -121,3 +124,21 @@ def allergy(conn, patient_id: int, *, substance=None, atc_code=None, description
 
 def status_of(conn, prescription_id: int) -> str:
     return conn.execute("SELECT status FROM prescriptions WHERE id = %s", [prescription_id]).fetchone()[0]
+
+
+def ward_seen_today(conn) -> dict:
+    """The ward (make_ward) with Hélène Dubois seen today at 10:00 by Dr
+    Martin (the `doctor` login), arrived; an allergy to penicillin."""
+    ward = make_ward(conn)
+    (today_10,) = conn.execute("SELECT date_trunc('day', now() AT TIME ZONE hospital_time_zone())").fetchone()
+    starts = (today_10 + timedelta(hours=10)).replace(tzinfo=None)
+    zone = conn.execute("SELECT hospital_time_zone()").fetchone()[0]
+    starts = datetime.combine(starts.date(), starts.time(), ZoneInfo(zone))
+    appointment = book(conn, ward["dubois"], ward["martin"], starts, kind="emergency", override_reason="test")
+    conn.execute("UPDATE appointments SET status = 'arrived' WHERE id = %s", [appointment])
+    allergy(conn, ward["dubois"], substance="PENICILLINE")
+    conn.execute(
+        "UPDATE patients SET sex = 'M', nir = '185057800608491', birth_date = DATE '1985-05-12' WHERE id = %s",
+        [ward["dubois"]],
+    )
+    return {**ward, "appointment": appointment}

@@ -4,7 +4,13 @@ flag; at 390 px the home and the patient page do not scroll sideways."""
 
 import pytest
 
-from tests.integration.test_role_homes import ward_today  # noqa: F401 (fixture)
+from tests.prescribing import ward_seen_today
+
+
+@pytest.fixture
+def ward_today(sql_conn):
+    return ward_seen_today(sql_conn)
+
 
 HOME_TITLES = {"secretary": "Reception", "doctor": "My day", "nurse": "Today's patients", "auditor": "Oversight"}
 
@@ -14,12 +20,12 @@ def scrolls_sideways(page) -> bool:
 
 
 @pytest.mark.parametrize("user", sorted(HOME_TITLES))
-def test_each_role_lands_on_its_home(sign_in, ward_today, user):  # noqa: F811
+def test_each_role_lands_on_its_home(sign_in, ward_today, user):
     page = sign_in(user)
     assert page.locator("h1.home-title").inner_text() == HOME_TITLES[user]
 
 
-def test_a_typo_from_the_top_bar_opens_the_patient_with_the_allergy_flag(sign_in, ward_today):  # noqa: F811
+def test_a_typo_from_the_top_bar_opens_the_patient_with_the_allergy_flag(sign_in, ward_today):
     page = sign_in("doctor")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "global-search-input"
@@ -36,7 +42,7 @@ def test_a_typo_from_the_top_bar_opens_the_patient_with_the_allergy_flag(sign_in
     assert "label-danger" in flag.get_attribute("class")
 
 
-def test_no_sideways_scroll_at_390_px(sign_in, live_server, ward_today):  # noqa: F811
+def test_no_sideways_scroll_at_390_px(sign_in, live_server, ward_today):
     page = sign_in("secretary")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server}/")
@@ -47,7 +53,7 @@ def test_no_sideways_scroll_at_390_px(sign_in, live_server, ward_today):  # noqa
     assert not scrolls_sideways(page), "the patient page is wider than the phone"
 
 
-def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live_server, ward_today):  # noqa: F811
+def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live_server, ward_today):
     page = sign_in("secretary")
     page.goto(f"{live_server}/calendar/day/")
     event = page.locator("#day-calendar .ec-event").first
@@ -61,7 +67,7 @@ def test_the_day_view_has_a_column_per_doctor_and_names_the_doctor(sign_in, live
     assert not scrolls_sideways(page)
 
 
-def test_the_admin_opens_a_search_result_with_a_click_at_1366_px(sign_in, live_server, ward_today):  # noqa: F811
+def test_the_admin_opens_a_search_result_with_a_click_at_1366_px(sign_in, live_server, ward_today):
     page = sign_in("admin")
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"{live_server}/lang/fr")

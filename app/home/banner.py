@@ -25,7 +25,7 @@ from app.documents.access import may_issue
 from app.prescribing.access import may_renew, own_doctor_query, remember_own_doctor_id
 from app.prescribing.models import PatientAllergy
 from app.records.models import Patient
-from app.records.page import Reads, json_rows
+from app.records.page import OWN_USER_ID, Reads, json_rows
 from app.security.policy import READ, WRITE, may, readable_fields
 from app.security.roles import ALLERGIES, APPOINTMENTS, PATIENTS, PRESCRIPTIONS
 
@@ -86,7 +86,7 @@ def banner_reads(patient_id, actor: Actor) -> Reads:
     reads = {}
     if may(actor, READ, PATIENTS) and may(actor, READ, ALLERGIES):
         reads["allergies"] = json_rows(active_allergy_agents(patient_id), PatientAllergy.id)
-    own_doctor = own_doctor_query(actor)
+    own_doctor = own_doctor_query(actor, OWN_USER_ID)
     if own_doctor is not None and may(actor, WRITE, PRESCRIPTIONS):
         reads["own_doctor_id"] = own_doctor.scalar_subquery()
     return reads

@@ -32,14 +32,15 @@ def is_admin(actor: Actor) -> bool:
 OWN_DOCTOR_IDS = "ct_own_doctor_ids"
 
 
-def own_doctor_query(actor: Actor) -> sa.Select | None:
+def own_doctor_query(actor: Actor, user_id=None) -> sa.Select | None:
     """The active doctor linked to this login (or to the doctor acted for
-    under a delegation): a query of one value, or None for no login."""
+    under a delegation): a query of one value, or None for no login.
+    `user_id`: that login as SQL (a parameter of a statement built once for
+    every user, the patient's page), else the actor's own value."""
     if actor.own_records_user_id is None:
         return None
-    return sa.select(Staff.id).where(
-        Staff.user_id == actor.own_records_user_id, Staff.profession == "doctor", Staff.is_active
-    )
+    login = user_id if user_id is not None else actor.own_records_user_id
+    return sa.select(Staff.id).where(Staff.user_id == login, Staff.profession == "doctor", Staff.is_active)
 
 
 def own_doctor_id(session, actor: Actor) -> int | None:

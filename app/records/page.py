@@ -46,20 +46,27 @@ ORDINAL = "ct_ordinal"
 
 Reads = dict[str, sa.ColumnElement]
 
-# What a section's reads take the patient and the time as: parameters of the
-# page's statement, given at each reading (PageReads.read).
+# What a section's reads take the patient, the time and the user's own
+# records' login (Actor.own_records_user_id) as: parameters of the page's
+# statement, given at each reading (PageReads.read).
 PATIENT_ID = sa.bindparam("ct_patient_id", type_=sa.BigInteger)
 NOW = sa.bindparam("ct_now", type_=sa.DateTime(timezone=True))
+OWN_USER_ID = sa.bindparam("ct_own_user_id", type_=sa.Integer)
 
 
 @dataclass(frozen=True)
 class PatientSection:
     """A domain's part of the patient's page: its template; what it reads
     for this user (`reads(patient_id, actor)`: name -> one-value SQL, the
-    patient being PATIENT_ID and the time NOW, or parameters the section
-    names in `params(patient_id, now)`); and what the template shows
-    (`build(patient_id, actor, read)`, `read` being those names' values;
-    None to show nothing, e.g. to a role that may not read it)."""
+    patient being PATIENT_ID, the time NOW, the user's own records' login
+    OWN_USER_ID, or parameters the section names in `params(patient_id,
+    now)`); and what the template shows (`build(patient_id, actor, read)`,
+    `read` being those names' values; None to show nothing, e.g. to a role
+    that may not read it).
+
+    The statement is kept for every user of the same roles (PageShape):
+    what `reads` builds may depend on the actor's roles, never on a value
+    of one user's, which goes through a parameter."""
 
     template: str
     build: Callable[[int, Actor, dict[str, Any]], object]
@@ -121,13 +128,20 @@ class PageReads:
         return values
 
 
-class KeptPageReads:
-    """Each user's PageReads, kept: the same statement serves every patient
-    they open.  Built anew when the key changes (the sections, the roles,
-    the delegation or the break-the-glass grant the user reads under: all in
-    the key).  At most `size` users are kept."""
+def page_shape(actor: Actor) -> tuple:
+    """What the page's statement depends on in the actor: what its roles
+    allow (the delegations and the break-the-glass reading add roles),
+    whether it reads under a grant, and whether it has records of its own
+    (a login; OWN_USER_ID)."""
+    return actor.roles, actor.is_system, actor.break_glass_id is None, actor.own_records_user_id is None
 
-    def __init__(self, size: int = 512):
+
+class KeptPageReads:
+    """PageReads kept by key (the sections and the actor's page_shape): the
+    same statement serves every patient, and every user of the same roles
+    (some 230 KB each, with its cache key).  At most `size` are kept."""
+
+    def __init__(self, size: int = 64):
         self._kept: LRUCache = LRUCache(maxsize=size)
         self._lock = threading.Lock()  # a worker's threads share it
 

@@ -51,7 +51,18 @@ from app.records.models import (
     Room,
     Staff,
 )
-from app.records.page import NOW, PATIENT_ID, KeptPageReads, PageReads, PatientSection, Reads, json_rows, loaded
+from app.records.page import (
+    NOW,
+    OWN_USER_ID,
+    PATIENT_ID,
+    KeptPageReads,
+    PageReads,
+    PatientSection,
+    Reads,
+    json_rows,
+    loaded,
+    page_shape,
+)
 from app.records.rules import (
     EXPORT_MAX_ROWS,
     PATIENT_RULES,
@@ -141,10 +152,11 @@ KEPT_PAGE_READS = "caretrail_patient_page_reads"
 
 
 def page_reads_for(actor: Actor) -> PageReads:
-    """The page's statement for this user: kept while their roles are the
-    matrix's (code: what they may read changes only with the code or the
-    key); built at each page for a role made by hand in the screens, whose
-    permissions the database holds and an administrator may change."""
+    """The page's statement for this user: kept for every user of the same
+    roles while those are the matrix's (code: what they may read changes
+    only with the code); built at each page for a role made by hand in the
+    screens, whose permissions the database holds and an administrator may
+    change."""
 
     def build() -> dict:
         reads = {name: section.reads(PATIENT_ID, actor) for name, section in PATIENT_SECTIONS.items()}
@@ -153,7 +165,7 @@ def page_reads_for(actor: Actor) -> PageReads:
     if not knows_roles(actor.roles):
         return PageReads(build())
     kept = current_app.extensions.setdefault(KEPT_PAGE_READS, KeptPageReads())
-    return kept.get((actor, tuple(PATIENT_SECTIONS)), build)
+    return kept.get((page_shape(actor), tuple(PATIENT_SECTIONS)), build)
 
 
 def related_records(patient_id) -> sa.ScalarSelect:
@@ -323,7 +335,7 @@ class PatientView(CareTrailModelView):
         signed-in user from one statement; the record it was merged into,
         and those merged into it."""
         actor, patient_id, now = current_actor(), int(pk), datetime.now(UTC)
-        params = {PATIENT_ID.key: patient_id, NOW.key: now}
+        params = {PATIENT_ID.key: patient_id, NOW.key: now, OWN_USER_ID.key: actor.own_records_user_id}
         for section in PATIENT_SECTIONS.values():
             params.update(section.params(patient_id, now) if section.params else {})
         read = page_reads_for(actor).read(db.session, params)

@@ -1,7 +1,8 @@
-"""The patient page's statement, built once per user and kept
-(app/records/page.py, issue 22): every patient opened with it shows their
-own record, each user gets the reads their roles allow, and a role made by
-hand in the screens gets its statement built at each page."""
+"""The patient page's statement, built once for the users of the same roles
+and kept (app/records/page.py, issue 22): every patient opened with it
+shows their own record, every user their own values, each role the reads
+it allows; a role made by hand in the screens gets its statement built at
+each page."""
 
 import pytest
 
@@ -35,6 +36,27 @@ def test_one_statement_serves_every_patient_a_user_opens(app, client, login, sql
     assert len(built) == 1  # built at the first page, kept for the others
     assert "penicilline" in pages[first] and "arachide" not in pages[first]
     assert "arachide" in pages[second] and "penicilline" not in pages[second]
+
+
+def test_users_of_the_same_roles_share_it_each_with_their_own_values(app, sql_conn, ward_today, built):
+    """Two doctors: the one linked to Dr Martin is offered to prescribe, the
+    other (linked to no doctor) is not; one statement serves both, the
+    login whose doctor is looked up being a parameter."""
+    from tests.conftest import TEST_PASSWORD
+
+    with app.app_context():
+        sm = app.appbuilder.sm
+        sm.add_user("doctor2", "Second", "Doctor", "doctor2@test.local", sm.find_role("Doctor"), password=TEST_PASSWORD)
+    app.extensions.pop(KEPT_PAGE_READS, None)
+    shown = {}
+    for username in ("doctor", "doctor2", "doctor"):
+        browser = app.test_client()
+        browser_login(browser, username)
+        answer = browser.get(f"/patients/show/{ward_today['dubois']}")
+        assert answer.status_code == 200
+        shown[username] = answer.get_data(as_text=True)
+    assert len(built) == 1
+    assert 'data-action="prescribe"' in shown["doctor"] and 'data-action="prescribe"' not in shown["doctor2"]
 
 
 def test_each_user_reads_what_their_roles_allow(app, sql_conn, ward_today, built):

@@ -120,8 +120,19 @@ def child(args) -> None:
     from bench.load.run import Fixtures, request_for  # this checkout's bench, whichever build is measured
     from bench.load.users import PASSWORD
 
-    sys.path.insert(0, str(Path(args.source).resolve()))
-    for module in [name for name in sys.modules if name == "app" or name.startswith(("app.", "config"))]:
+    source = Path(args.source).resolve()
+    sys.path.insert(0, str(source))
+    imported = sys.modules.get("app")
+    same_build = imported is not None and Path(imported.__file__).resolve().parent.parent == source
+    # Another build's app imported is replaced by this build's; the same
+    # build's stays, its models mapped already (--profile on a throwaway
+    # database this process filled).  config is read again either way: it
+    # reads the environment set below when imported.
+    for module in [
+        name
+        for name in sys.modules
+        if name.startswith("config") or (not same_build and (name == "app" or name.startswith("app.")))
+    ]:
         del sys.modules[module]
     os.environ.update(
         DATABASE_URL=args.app_database_url,

@@ -137,6 +137,10 @@ class FilterPersonName(BaseFilter):
         return query if condition is None else query.filter(condition)
 
 
+# This request's name conditions (g.<this>), by model, words and what they may search.
+NAME_CONDITIONS = "ct_name_conditions"
+
+
 def person_name_matches(model, value, *, field: str = "last_name", similar_if_none: bool = True):
     """The condition "every word of `value` is in the person's names" (see
     FilterPersonName); None when nothing was typed.  The patient pickers of
@@ -163,10 +167,6 @@ def person_name_matches(model, value, *, field: str = "last_name", similar_if_no
     if key not in made:
         made[key] = _name_condition(model, words, hide_nir=hide_nir, similar_if_none=similar_if_none)
     return made[key]
-
-
-# This request's name conditions (g.<this>), by model, words and what they may search.
-NAME_CONDITIONS = "ct_name_conditions"
 
 
 def _name_condition(model, words: list[str], *, hide_nir: bool, similar_if_none: bool):

@@ -10,8 +10,16 @@ LAPTOP = {"width": 1366, "height": 768}
 
 
 def box_of(locator) -> dict:
-    locator.wait_for()
-    return locator.bounding_box()
+    """Its box once drawn.  FullCalendar may draw an event again (its events
+    fetched, the view sized) between the element being found and measured:
+    the element measured then is gone (no box), the new one is measured."""
+    for _ in range(50):
+        locator.wait_for()
+        box = locator.bounding_box()
+        if box is not None:
+            return box
+        locator.page.wait_for_timeout(100)
+    raise AssertionError(f"{locator} is never drawn long enough to be measured")
 
 
 def test_on_a_phone_the_week_and_month_views_show_their_appointments(sign_in, live_server, sql_conn):

@@ -193,6 +193,9 @@ def child(args) -> None:
         if not status[0].startswith("200"):
             raise RuntimeError(f"{environ['PATH_INFO']}: {status[0]}")
 
+    if args.timing:
+        time_pages(app, args, environs, call)
+        return
     if helper is None:  # --profile: where one page's time goes, by Python function
         import cProfile
         import pstats
@@ -221,6 +224,61 @@ def child(args) -> None:
             call(environ)
             helper.bench_dump(f"{kind}#{number}".encode())
         print(f"[requests] {kind}: measured", flush=True)
+
+
+def time_pages(app, args, environs, call) -> None:
+    """--timing: each page's median time in this process, and how much of it
+    was spent waiting on PostgreSQL (statements, and the pool's ping at
+    checkout), one request at a time on an idle machine."""
+    import gc
+    import time
+
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    waits = {"sql": 0.0, "statements": 0, "ping": 0.0}
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _started(conn, *_args) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _finished(conn, _cursor, statement, *_args) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_started")
+        waits["sql"] += took
+        waits["statements"] += 1
+        if os.environ.get("BENCH_TIMING_STATEMENTS"):  # each statement of the last request
+            waits.setdefault("each", []).append((took, " ".join(statement.split())[:100]))
+
+    dialect, do_ping = engine.dialect, engine.dialect.do_ping
+
+    def timed_ping(dbapi_connection):
+        started = time.perf_counter()
+        try:
+            return do_ping(dbapi_connection)
+        finally:
+            waits["ping"] += time.perf_counter() - started
+
+    dialect.do_ping = timed_ping
+    gc.freeze()  # as gunicorn.conf.py does before forking its workers
+    print(f"{'page':<28}{'ms':>8}{'x login':>9}{'in SQL':>9}{'ping':>7}{'rest':>8}{'stmts':>7}")
+    login = None
+    for kind, who in measured_pages(args.pages):
+        for environ in environs(kind, who, args.warmup):
+            call(environ)
+        rows = []
+        for environ in environs(kind, who, args.requests):
+            waits.update(sql=0.0, statements=0, ping=0.0, each=[])
+            started = time.perf_counter()
+            call(environ)
+            rows.append((time.perf_counter() - started, waits["sql"], waits["ping"], waits["statements"]))
+        total, sql, ping, statements = (statistics.median(column) for column in zip(*rows, strict=True))
+        login = login or total
+        cells = f"{total * 1e3:>8.2f}{total / login:>9.2f}{sql * 1e3:>9.2f}{ping * 1e3:>7.2f}"
+        print(f"{kind:<28}{cells}{(total - sql - ping) * 1e3:>8.2f}{statements:>7.0f}", flush=True)
+        for took, statement in waits["each"]:
+            print(f"    {took * 1e3:7.2f} ms  {statement}")
 
 
 def measured_pages(chosen: str | None) -> list[tuple[str, str | None]]:
@@ -260,6 +318,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.02, help="without --database-url: the throwaway's size")
     parser.add_argument("--pages", help="only these pages, comma-separated (the login page is always measured)")
     parser.add_argument("--profile", choices=[kind for kind, _who in PAGES], help="cProfile one page instead")
+    parser.add_argument(
+        "--timing", action="store_true", help="time each page in this process instead (and its wait on PostgreSQL)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--helper", help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
@@ -267,7 +328,7 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    if args.profile:
+    if args.profile or args.timing:
         with bench_database(args) as application_url:
             args.source, args.app_database_url = str(REPO), application_url
             child(args)

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from app.core.actor import DELEGATED_POWERS, SYSTEM, explicit_actor
 from app.core.errors import ConstraintViolation
+from app.core.request_transaction import end_request_transaction, install_transaction_tracking
 
 SET_CONTEXT = text("SELECT set_config('caretrail.context', :context, true)")
 
@@ -276,6 +277,7 @@ def init_db_context(app: Flask) -> None:
     if not event.contains(Session, "after_begin", _after_begin):
         event.listen(Session, "after_begin", _after_begin)
         event.listen(Session, "before_flush", _before_flush)
+    install_transaction_tracking()
 
     @app.before_request
     def assign_request_id() -> None:
@@ -286,7 +288,7 @@ def init_db_context(app: Flask) -> None:
         )
 
     @app.teardown_request
-    def forget_request_user(_exc) -> None:
+    def end_request(_exc) -> None:
         # g outlives the request when an app context was already pushed (tests,
         # jobs): the next request must not inherit this one's user, neither
         # from our cache nor from Flask-Login's, flask-jwt-extended's or FAB's.
@@ -294,6 +296,10 @@ def init_db_context(app: Flask) -> None:
             g.pop(name, None)
         from app.core.extensions import db
 
+        # The transaction is committed if it wrote nothing (its prepared
+        # statements stay), rolled back otherwise (request_transaction.py).
+        if db.session.registry.has():
+            end_request_transaction(db.session(), failed=_exc is not None)
         db.session.remove()
 
     @app.after_request

@@ -296,10 +296,9 @@ def init_db_context(app: Flask) -> None:
             g.pop(name, None)
         from app.core.extensions import db
 
-        # The transaction is committed if it wrote nothing (its prepared
-        # statements stay), rolled back otherwise (request_transaction.py).
+        # Rolled back, psycopg's prepared statements kept (request_transaction.py).
         if db.session.registry.has():
-            end_request_transaction(db.session(), failed=_exc is not None)
+            end_request_transaction(db.session())
         db.session.remove()
 
     @app.after_request

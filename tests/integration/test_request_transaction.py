@@ -1,7 +1,6 @@
-"""A request's transaction ends committed when it wrote nothing, so that
-psycopg keeps the connection's prepared statements (a rollback makes it
-forget them), and rolled back as before when it wrote without committing
-(app/core/request_transaction.py)."""
+"""A request's transaction ends rolled back, as it always did, and the
+connection keeps the statements psycopg prepared (its own rollback makes it
+forget them): app/core/request_transaction.py."""
 
 import pytest
 from sqlalchemy import text
@@ -31,19 +30,18 @@ def read_six_times(session: Session) -> None:
         session.execute(text("SELECT count(*) FROM patients WHERE id > :id"), {"id": 0})
 
 
-def test_a_transaction_that_wrote_nothing_is_committed_and_its_statements_stay_prepared(connection):
+def test_a_transaction_ends_rolled_back_and_its_statements_stay_prepared(connection):
     session = Session(bind=connection)
     read_six_times(session)
-    end_request_transaction(session, failed=False)
+    end_request_transaction(session)
     session.close()
     assert connection.execute(PREPARED).scalar_one() >= 1
 
 
-def test_a_failed_request_is_rolled_back(connection):
-    """As before: which also forgets the statements (psycopg's rule)."""
+def test_psycopgs_own_rollback_forgets_them(connection):
+    """Why: what every request did before."""
     session = Session(bind=connection)
     read_six_times(session)
-    end_request_transaction(session, failed=True)
     session.close()
     assert connection.execute(PREPARED).scalar_one() == 0
 
@@ -60,7 +58,8 @@ def test_a_failed_request_is_rolled_back(connection):
 def test_a_write_left_uncommitted_is_still_rolled_back(connection, sql_conn, write):
     session = Session(bind=connection)
     session.execute(text(write))
-    end_request_transaction(session, failed=False)
+    read_six_times(session)
+    end_request_transaction(session)
     session.close()
     assert sql_conn.execute("SELECT count(*) FROM patients WHERE last_name = 'Uncommitted'").fetchone()[0] == 0
 
@@ -71,7 +70,7 @@ def test_an_object_added_but_never_flushed_is_dropped(connection, sql_conn):
     session = Session(bind=connection, autoflush=False)
     session.execute(text("SELECT 1"))
     session.add(Patient(last_name="Uncommitted", first_name="B", birth_date="1990-01-01", sex="F"))
-    end_request_transaction(session, failed=False)
+    end_request_transaction(session)
     session.close()
     assert sql_conn.execute("SELECT count(*) FROM patients WHERE last_name = 'Uncommitted'").fetchone()[0] == 0
 
@@ -80,15 +79,15 @@ def test_a_transaction_failed_by_an_error_ends_without_another(connection):
     session = Session(bind=connection)
     with pytest.raises(DBAPIError):
         session.execute(text("SELECT 1 / 0"))
-    end_request_transaction(session, failed=False)  # no "current transaction is aborted"
-    session.close()
+    end_request_transaction(session)
+    session.close()  # no "current transaction is aborted"
     assert connection.execute(text("SELECT 1")).scalar_one() == 1
 
 
 def test_pages_read_one_after_another_keep_their_prepared_statements(app, client, login, sql_conn):
     """Through the screens: the pool's connections, after a dozen lists,
-    still hold the statements psycopg prepared (every page rolled back
-    made them forget)."""
+    still hold the statements psycopg prepared (every page's rollback made
+    psycopg forget them)."""
     make_patient(sql_conn, "Prepared", "Kept")
     login("secretary")
     for _ in range(12):  # the pool hands its connections out in turn: each runs the list five times
@@ -110,8 +109,8 @@ def test_pages_read_one_after_another_keep_their_prepared_statements(app, client
 
 
 def test_a_page_that_journals_its_read_still_journals_it(app, client, login, sql_conn):
-    """The journal of reads commits on its own connection, the page's
-    transaction ends committed: the read is there once."""
+    """The journal of reads commits on its own connection, whatever becomes
+    of the page's transaction: the read is there once."""
     patient_id = make_patient(sql_conn, "Journal", "Once")
     login("doctor")
     assert client.get(f"/patients/show/{patient_id}").status_code == 200

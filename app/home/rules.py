@@ -62,7 +62,6 @@ def home_figures(session, actor: Actor, kind: str) -> dict:
     figures = {"secretary": secretary_home, "doctor": doctor_home, "nurse": nurse_home, "oversight": oversight_home}[
         kind
     ](session, actor)
-    session.rollback()  # read-only: end the transaction the reads opened
     return {"kind": kind, "generated_at": now().isoformat(), **figures}
 
 

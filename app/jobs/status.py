@@ -112,5 +112,4 @@ def queue_status(session, actor: Actor) -> QueueStatus:
                 row.ran_at if row else None,
             )
         )
-    session.rollback()  # read-only: end the transaction the reads opened
     return QueueStatus(counts, jobs("todo"), jobs("doing"), jobs("failed"), periodic)

@@ -101,7 +101,6 @@ def global_search(session, actor: Actor, raw: str | None) -> SearchResults:
         results.groups["documents"] = _documents(session, actor, patient_ids)
     if patient_ids and may(actor, READ, PRESCRIPTIONS):
         results.groups["prescriptions"] = _prescriptions(session, patient_ids)
-    session.rollback()  # read-only: end the transaction the reads opened
     return results
 
 

@@ -27,6 +27,7 @@ from app.audit.models import audit_log
 from app.core.actor import Actor
 from app.core.errors import BadInput
 from app.core.extensions import db
+from app.core.statement_plans import CUSTOM_PLANS
 from app.core.timezone import hospital_zone
 from app.security.policy import grouped_fields, readable_fields
 from app.security.roles import PATIENTS
@@ -450,11 +451,15 @@ def _audited_tables_now() -> tuple[str, ...]:
     return tuple(name for (name,) in rows)
 
 
+# A search's period may hold ten entries or millions: planned for its values (app/core/statement_plans.py).
+_SEARCH_SETTINGS = sa.text(f"SELECT set_config('statement_timeout', :timeout, true), {CUSTOM_PLANS}")
+
+
 def _run_search(query, *, blame: str) -> list:
     """Runs a search under SEARCH_TIMEOUT (for this transaction only)."""
     session = db.session
     try:
-        session.execute(sa.text("SELECT set_config('statement_timeout', :timeout, true)"), {"timeout": SEARCH_TIMEOUT})
+        session.execute(_SEARCH_SETTINGS, {"timeout": SEARCH_TIMEOUT})
         return session.execute(query).all()
     except OperationalError as exc:
         session.rollback()

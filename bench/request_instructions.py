@@ -281,6 +281,18 @@ def time_pages(app, args, environs, call) -> None:
             print(f"    {took * 1e3:7.2f} ms  {statement}")
 
 
+def time_builds(args, app_url: str) -> None:
+    """--timing --baseline: each build timed in a process of its own, in
+    turn, and again in the other order (the machine's load drifts)."""
+    sources = {"this build": REPO, f"baseline {Path(args.baseline).name}": Path(args.baseline).resolve()}
+    for name, source in [*sources.items(), *reversed(sources.items())]:
+        print(f"\n[timing] {name} ({source})", flush=True)
+        command = [sys.executable, __file__, "--child", "--timing", "--source", str(source)]
+        command += ["--app-database-url", app_url, "--requests", str(args.requests), "--warmup", str(args.warmup)]
+        command += ["--pages", args.pages] if args.pages else []
+        subprocess.run(command, check=True, cwd=source)
+
+
 def measured_pages(chosen: str | None) -> list[tuple[str, str | None]]:
     if not chosen:
         return list(PAGES)
@@ -327,6 +339,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.timing and args.baseline:
+        with bench_database(args) as application_url:
+            time_builds(args, application_url)
         return
     if args.profile or args.timing:
         with bench_database(args) as application_url:

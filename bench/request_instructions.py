@@ -261,6 +261,16 @@ def time_pages(app, args, environs, call) -> None:
             waits["ping"] += time.perf_counter() - started
 
     dialect.do_ping = timed_ping
+
+    def mark(label: str) -> None:
+        """BENCH_TIMING_MARKS=1: a statement naming the page before and after its
+        measured requests, for PostgreSQL's log (log_min_duration_statement=0
+        tells each statement's parse, bind and execute times on the server)."""
+        if os.environ.get("BENCH_TIMING_MARKS"):
+            with engine.connect() as connection:
+                quoted = label.replace("'", "''")
+                connection.exec_driver_sql(f"SELECT 'bench-timing {quoted}'")
+
     gc.freeze()  # as gunicorn.conf.py does before forking its workers
     print(f"{'page':<28}{'ms':>8}{'x login':>9}{'in SQL':>9}{'ping':>7}{'rest':>8}{'stmts':>7}")
     login = None
@@ -268,11 +278,13 @@ def time_pages(app, args, environs, call) -> None:
         for environ in environs(kind, who, args.warmup):
             call(environ)
         rows = []
+        mark(f"{kind} start")
         for environ in environs(kind, who, args.requests):
             waits.update(sql=0.0, statements=0, ping=0.0, each=[])
             started = time.perf_counter()
             call(environ)
             rows.append((time.perf_counter() - started, waits["sql"], waits["ping"], waits["statements"]))
+        mark(f"{kind} end")
         total, sql, ping, statements = (statistics.median(column) for column in zip(*rows, strict=True))
         login = login or total
         cells = f"{total * 1e3:>8.2f}{total / login:>9.2f}{sql * 1e3:>9.2f}{ping * 1e3:>7.2f}"

@@ -5,8 +5,8 @@ over is rolled back, as it always was.  But psycopg forgets a connection's
 prepared statements at every `rollback()`, in case the transaction created
 what they refer to (a type, a table) and the rollback dropped it.  So no
 connection ever kept one: every page's statements were parsed and planned
-again (the patient page: 5.1 of its 9 ms, against 2.1 once prepared, at
-500,000 patients).
+again (the patient page waited 5.1 ms on PostgreSQL, 2.1 once its
+statements were kept, at 500,000 patients).
 
 The request's transaction is rolled back by a plain ROLLBACK on the libpq
 connection instead: psycopg, finding the connection idle, has nothing left

@@ -43,6 +43,8 @@ def end_request_transaction(session: Session) -> None:
     connection = session.info.pop(TRANSACTION_CONNECTION, None)
     if connection is None or connection.closed or connection.invalidated:
         return
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint left open: SQLAlchemy rolls back to it first
     pgconn = connection.connection.dbapi_connection.pgconn
     if pgconn.status != pq.ConnStatus.OK or pgconn.transaction_status not in _OPEN:
         return

@@ -84,6 +84,15 @@ def test_a_transaction_failed_by_an_error_ends_without_another(connection):
     assert connection.execute(text("SELECT 1")).scalar_one() == 1
 
 
+def test_a_savepoint_left_open_is_left_to_the_session(connection, sql_conn):
+    session = Session(bind=connection)
+    session.begin_nested()
+    session.execute(text(ADD_PATIENT))
+    end_request_transaction(session)
+    session.close()  # no "savepoint does not exist"
+    assert sql_conn.execute("SELECT count(*) FROM patients WHERE last_name = 'Uncommitted'").fetchone()[0] == 0
+
+
 def test_pages_read_one_after_another_keep_their_prepared_statements(app, client, login, sql_conn):
     """Through the screens: the pool's connections, after a dozen lists,
     still hold the statements psycopg prepared (every page's rollback made

@@ -39,7 +39,7 @@ from app.core.list_rows import install_list_rows, install_page_links
 from app.core.log_redaction import redact_secret_paths
 from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
-from app.home.audit_activity import SETTLED_HOURS, SettledHours
+from app.home.audit_activity import ACTIVITY_COUNTS, ActivityCounts
 from app.interface.jinja_environment import CareTrailEnvironment
 from app.interface.request_translations import install_request_translations
 from app.security.csrf import init_csrf
@@ -106,7 +106,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
     app.extensions[ESTIMATES] = Estimates()  # the lists' estimated counts (app/core/datamodel.py)
-    app.extensions[SETTLED_HOURS] = SettledHours()  # the oversight home's audit counts (app/home/audit_activity.py)
+    app.extensions[ACTIVITY_COUNTS] = ActivityCounts()  # the oversight home's audit counts (app/home/audit_activity.py)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))
     mail.init_app(app)
     init_input_guard(app)

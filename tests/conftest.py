@@ -25,7 +25,7 @@ from app import create_app
 from app.audit.search import AUDITED_TABLES
 from app.core.datamodel import estimates_of
 from app.core.extensions import db
-from app.home.audit_activity import SETTLED_HOURS
+from app.home.audit_activity import ACTIVITY_COUNTS
 from config import TestingConfig
 
 TEST_PASSWORD = "Correct-Horse-42"
@@ -122,7 +122,7 @@ def dispose(app) -> None:
 
     live.stop(app)  # its LISTEN connection, before the test's database is dropped
     estimates_of(app).clear()  # the lists' estimated counts were this database's
-    app.extensions[SETTLED_HOURS].clear()  # and so were the audit's settled hours
+    app.extensions[ACTIVITY_COUNTS].clear()  # and so were the audit's activity counts
     app.extensions.pop(AUDITED_TABLES, None)  # and its audited tables
     with app.app_context():
         db.engine.dispose()

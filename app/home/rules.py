@@ -29,7 +29,7 @@ from app.core.actor import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.formatting import format_date, format_time_of_day
 from app.core.timezone import local_midnight, now, today
-from app.home.audit_activity import SETTLED_HOURS, audit_today
+from app.home.audit_activity import ACTIVITY_COUNTS, audit_today
 from app.prescribing.models import PatientAllergy, Prescription
 from app.prescribing.rules import renewals_due
 from app.records.models import Patient, Staff
@@ -297,7 +297,7 @@ def oversight_home(session, actor: Actor) -> dict:
             "url": url_for("AlertHistoryView.index", status="new"),
         }
     if may(actor, READ, AUDIT):
-        figures["audit"] = audit_today(session, current_app.extensions[SETTLED_HOURS])
+        figures["audit"] = audit_today(session, current_app.extensions[ACTIVITY_COUNTS])
     if may(actor, READ, JOBS):
         failed = session.execute(
             sa.text(

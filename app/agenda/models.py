@@ -47,6 +47,13 @@ STATUSES = {
     "no_show": _l("No-show"),
     "postponed": _l("Postponed"),
 }
+
+
+def status_label(status: str):
+    """A status's name in the user's language (the status itself if unknown)."""
+    return STATUSES.get(status, status)
+
+
 # Statuses that no longer hold the slot (the exclusion constraints skip them).
 INACTIVE_STATUSES = ("cancelled", "postponed", "no_show")
 # What each status may become (the database trigger appointments_check_row holds the same table).
@@ -163,7 +170,7 @@ class Appointment(Versioned, Timestamped, Model):
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return status_label(self.status)
 
     def __repr__(self) -> str:
         return f"Appointment {self.id}"

@@ -145,3 +145,24 @@ def test_the_pagination_links_are_the_ones_fabs_filter_builds(app):
             for page in (0, 1, 7, 41):
                 assert link_page(page, "PatientView") == fabs(page, "PatientView"), (query, page)
     assert app.jinja_env.filters["link_page"] is link_page
+
+
+def test_links_with_an_id_are_the_ones_url_for_builds(app):
+    """url_with_id builds one address an endpoint and its other values, and
+    puts each id in it: each link is url_for's, in a path or in a query, and
+    url_for's own when the other values hold the marker's digits."""
+    from flask import url_for
+
+    from app.core.list_rows import url_with_id
+
+    cases = [
+        ("PatientView.show", "pk", {}),
+        ("AppointmentView.check_in", "pk", {}),
+        ("CalendarDayView.print_list", "doctor_id", {"date": "2026-12-07"}),
+        ("CalendarDayView.print_list", "doctor_id", {"date": "7777777777"}),
+    ]
+    with app.test_request_context("/"):
+        for endpoint, id_arg, values in cases:
+            for id_value in (1, 42, 7_777_777_777, 123456789):
+                expected = url_for(endpoint, **{id_arg: id_value}, **values)
+                assert url_with_id(endpoint, id_value, id_arg=id_arg, **values) == expected, (endpoint, values)

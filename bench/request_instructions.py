@@ -249,7 +249,9 @@ def time_pages(app, args, environs, call) -> None:
         waits["sql"] += took
         waits["statements"] += 1
         if os.environ.get("BENCH_TIMING_STATEMENTS"):  # each statement of the last request
-            waits.setdefault("each", []).append((took, " ".join(statement.split())[:100]))
+            waits.setdefault("each", []).append(
+                (took, " ".join(statement.split())[: int(os.environ.get("BENCH_TIMING_WIDTH", "100"))])
+            )
 
     dialect, do_ping = engine.dialect, engine.dialect.do_ping
 

@@ -170,7 +170,7 @@ def _day_status_counts(session, day: date) -> dict[str, int]:
     return dict(rows.all())
 
 
-# As appointments_to_rebook_idx says it (migration 0121): `IS TRUE` would not use it.
+# As appointments_needs_rebooking_idx says it (migration 0042): `IS TRUE` would not use it.
 TO_REBOOK = (Appointment.needs_rebooking,)
 
 

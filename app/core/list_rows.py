@@ -190,36 +190,36 @@ class _CellCache:
         return f"<td>{'' if shown is None else escape(shown)}</td>"
 
 
+def _around_marker(endpoint: str, values: dict, marked: str) -> tuple[str, str] | None:
+    """url_for(endpoint, **values) with the marker as `marked`, cut around
+    it: built once a request for the other values; None when the marker
+    cannot stand for it (the address already holds its digits)."""
+    cache = g.setdefault("ct_around_marker", {})
+    key = (endpoint, marked, *sorted((name, str(value)) for name, value in values.items() if name != marked))
+    if key not in cache:
+        url = url_for(endpoint, **{**values, marked: _ROW_ID_MARKER})
+        cache[key] = tuple(url.split(str(_ROW_ID_MARKER))) if url.count(str(_ROW_ID_MARKER)) == 1 else None
+    return cache[key]
+
+
 def link_page(page, modelview_name: str) -> str:
     """FAB's `link_page` filter (the list's pagination: this address with
-    page_<view>=page), from one url_for a page rather than one per link;
-    url_for itself when the marker cannot stand for the page (the address
-    already holds its digits)."""
-    args = {**request.view_args, **request.args.to_dict()}
-    args[f"page_{modelview_name}"] = _ROW_ID_MARKER
-    cache = g.setdefault("ct_link_page", {})
-    key = (request.endpoint, modelview_name)
-    if key not in cache:
-        url = url_for(request.endpoint, **args)
-        cache[key] = url.split(str(_ROW_ID_MARKER)) if url.count(str(_ROW_ID_MARKER)) == 1 else None
-    parts = cache[key]
+    page_<view>=page), from one url_for a page rather than one per link."""
+    args = {**request.view_args, **request.args.to_dict(), f"page_{modelview_name}": page}
+    parts = _around_marker(request.endpoint, args, f"page_{modelview_name}")
     if parts is None:
-        return url_for(request.endpoint, **{**args, f"page_{modelview_name}": page})
+        return url_for(request.endpoint, **args)
     return f"{parts[0]}{quote(str(page), safe='')}{parts[1]}"
 
 
 def url_with_id(endpoint: str, id_value: int, *, id_arg: str = "pk", **values) -> str:
     """url_for(endpoint, **{id_arg: id_value}, **values) for the many rows of
-    a page: one url_for a request for each endpoint and other values, the id
-    put in the marker's place (a home's 150 appointments: 300 links)."""
-    cache = g.setdefault("ct_url_with_id", {})
-    key = (endpoint, id_arg, *sorted(values.items()))
-    parts = cache.get(key)
+    a page, from one url_for a request for each endpoint and other values
+    (a home's 150 appointments: 300 links)."""
+    args = {id_arg: id_value, **values}
+    parts = _around_marker(endpoint, args, id_arg)
     if parts is None:
-        url = url_for(endpoint, **{id_arg: _ROW_ID_MARKER}, **values)
-        parts = cache[key] = url.split(str(_ROW_ID_MARKER)) if url.count(str(_ROW_ID_MARKER)) == 1 else ()
-    if not parts:
-        return url_for(endpoint, **{id_arg: id_value}, **values)
+        return url_for(endpoint, **args)
     return f"{parts[0]}{int(id_value)}{parts[1]}"
 
 

@@ -181,16 +181,23 @@ class CareTrailInterface(SQLAInterface):
     def apply_order_by(
         self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False
     ):
-        """FAB's order, but on a list narrowed by a name search, by sort_keys:
-        the matches sorted (app/core/name_search.py), never an index walked."""
+        """FAB's order (the column, then the primary key), with the model's
+        ties between them (a model's `list_order_ties`: patients by last
+        name, then first name); on a list narrowed by a name search, by sort_keys: the
+        matches sorted (app/core/name_search.py), never an index walked."""
         column = self.list_columns.get(order_column) if order_column else None
-        if column is None or not name_searched(self.obj):
+        ties = getattr(self.obj, "list_order_ties", {}).get(order_column, ())
+        if column is None or not (ties or name_searched(self.obj)):
             return super().apply_order_by(
                 query, order_column, order_direction, aliases_mapping, bypass_many_to_many, add_pk
             )
         direction = sa.asc if order_direction == "asc" else sa.desc
-        keys = [column] + ([self.get_pk()] if add_pk and order_column != self.get_pk_name() else [])
-        return query.order_by(*(direction(key) for key in sort_keys(*keys)))
+        keys = [column, *(getattr(self.obj, tie) for tie in ties)]
+        if add_pk and order_column != self.get_pk_name():
+            keys.append(self.get_pk())
+        if name_searched(self.obj):
+            keys = sort_keys(*keys)
+        return query.order_by(*(direction(key) for key in keys))
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})

@@ -229,7 +229,8 @@ def child(args) -> None:
 def time_pages(app, args, environs, call) -> None:
     """--timing: each page's median time in this process, and how much of it
     was spent waiting on PostgreSQL (statements, and the pool's ping at
-    checkout), one request at a time on an idle machine."""
+    checkout), one request at a time on an idle machine, the pages taken
+    in turn."""
     import gc
     import time
 
@@ -265,33 +266,42 @@ def time_pages(app, args, environs, call) -> None:
     dialect.do_ping = timed_ping
 
     def mark(label: str) -> None:
-        """BENCH_TIMING_MARKS=1: a statement naming the page before and after its
-        measured requests, for PostgreSQL's log (log_min_duration_statement=0
-        tells each statement's parse, bind and execute times on the server)."""
+        """BENCH_TIMING_MARKS=1: a statement naming the page before and after
+        each of its measured requests, for PostgreSQL's log
+        (log_min_duration_statement=0 tells each statement's parse, bind and
+        execute times on the server)."""
         if os.environ.get("BENCH_TIMING_MARKS"):
             with engine.connect() as connection:
                 quoted = label.replace("'", "''")
                 connection.exec_driver_sql(f"SELECT 'bench-timing {quoted}'")
 
     gc.freeze()  # as gunicorn.conf.py does before forking its workers
-    print(f"{'page':<28}{'ms':>8}{'x login':>9}{'in SQL':>9}{'ping':>7}{'rest':>8}{'stmts':>7}")
-    login = None
-    for kind, who in measured_pages(args.pages):
+    pages = measured_pages(args.pages)
+    for kind, who in pages:
         for environ in environs(kind, who, args.warmup):
             call(environ)
-        rows = []
-        mark(f"{kind} start")
-        for environ in environs(kind, who, args.requests):
+    # The pages in turn, one request of each a round: this VM's speed drifts
+    # by up to 2x over a minute, and a page timed in a block of its own
+    # compared its block with the login page's block.
+    queued = {kind: iter(environs(kind, who, args.requests)) for kind, who in pages}
+    rows, statements_seen = defaultdict(list), {}
+    for _round in range(args.requests):
+        for kind, _who in pages:
+            environ = next(queued[kind])
+            mark(f"{kind} start")
             waits.update(sql=0.0, statements=0, ping=0.0, each=[])
             started = time.perf_counter()
             call(environ)
-            rows.append((time.perf_counter() - started, waits["sql"], waits["ping"], waits["statements"]))
-        mark(f"{kind} end")
-        total, sql, ping, statements = (statistics.median(column) for column in zip(*rows, strict=True))
-        login = login or total
+            rows[kind].append((time.perf_counter() - started, waits["sql"], waits["ping"], waits["statements"]))
+            mark(f"{kind} end")
+            statements_seen[kind] = waits["each"]
+    print(f"{'page':<28}{'ms':>8}{'x login':>9}{'in SQL':>9}{'ping':>7}{'rest':>8}{'stmts':>7}")
+    login = statistics.median(took for took, *_waits in rows[LOGIN_PAGE])
+    for kind, _who in pages:
+        total, sql, ping, statements = (statistics.median(column) for column in zip(*rows[kind], strict=True))
         cells = f"{total * 1e3:>8.2f}{total / login:>9.2f}{sql * 1e3:>9.2f}{ping * 1e3:>7.2f}"
         print(f"{kind:<28}{cells}{(total - sql - ping) * 1e3:>8.2f}{statements:>7.0f}", flush=True)
-        for took, statement in waits["each"]:
+        for took, statement in statements_seen[kind]:
             print(f"    {took * 1e3:7.2f} ms  {statement}")
 
 

@@ -37,6 +37,7 @@ from app.core.input_guard import init_input_guard, install_converters
 from app.core.json_provider import FastJSONProvider
 from app.core.list_rows import install_list_rows, install_page_links
 from app.core.log_redaction import redact_secret_paths
+from app.core.request_transaction import ping_without_round_trip
 from app.core.rison_schemas import install as install_rison_schemas
 from app.core.timezone import local_time
 from app.home.audit_activity import ACTIVITY_COUNTS, ActivityCounts
@@ -105,6 +106,8 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     install_filters(app)  # |date, |datetime, |time_of_day: one format per language (app/core/formatting.py)
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)
+    with app.app_context():
+        ping_without_round_trip(db.engine)  # one round trip less a request (app/core/request_transaction.py)
     app.extensions[ESTIMATES] = Estimates()  # the lists' estimated counts (app/core/datamodel.py)
     app.extensions[ACTIVITY_COUNTS] = ActivityCounts()  # the oversight home's audit counts (app/home/audit_activity.py)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "sql"))

@@ -63,6 +63,9 @@ def test_start_initialises_serves_and_has_the_extensions(cluster):
         for extension in REQUIRED_EXTENSIONS:
             conn.execute(f"CREATE EXTENSION {extension}")
         assert conn.execute("SHOW listen_addresses").fetchone() == ("",)  # no TCP at all
+        # Refused rows kept out of the log; random reads priced as on an SSD (README, Production).
+        assert conn.execute("SHOW log_error_verbosity").fetchone() == ("terse",)
+        assert conn.execute("SHOW random_page_cost").fetchone() == ("1.1",)
     assert cluster.socket_dir.stat().st_mode & 0o777 == 0o700
 
 

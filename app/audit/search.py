@@ -374,8 +374,16 @@ def search(
     query = sa.select(*(_COLUMNS if with_rows else _COLUMNS_WITHOUT_ROWS)).where(*filters.conditions())
     if cursor:
         query = query.where(sa.tuple_(audit_log.c.occurred_at, audit_log.c.id) < (cursor.occurred_at, cursor.id))
-    query = query.order_by(audit_log.c.occurred_at.desc(), audit_log.c.id.desc()).limit(page_size + 1)
-    rows = _run_search(query, blame="text" if filters.text else "from")
+    # The page's size written in the statement (a checked whole number): a
+    # generic plan, priced for LIMIT $1, would expect a tenth of the log.
+    page_limit = sa.literal_column(str(int(page_size) + 1))
+    query = query.order_by(audit_log.c.occurred_at.desc(), audit_log.c.id.desc()).limit(page_limit)
+    # Unfiltered (the audit list as it opens, and its next pages), the plan
+    # is the same whatever the values: each month's index read backwards
+    # for a page.  Its generic plan is kept, which spares planning the
+    # thirty partitions at each page (1.9 -> 0.5 ms at 4.8M entries), and
+    # nothing needs a time limit.
+    rows = _run_search(query, blame="text" if filters.text else "from", settings=not filters.is_empty())
     entries = [_entry(row) for row in rows[:page_size]]
     next_cursor = None
     if len(rows) > page_size:
@@ -455,11 +463,13 @@ def _audited_tables_now() -> tuple[str, ...]:
 _SEARCH_SETTINGS = sa.text(f"SELECT set_config('statement_timeout', :timeout, true), {CUSTOM_PLANS}")
 
 
-def _run_search(query, *, blame: str) -> list:
-    """Runs a search under SEARCH_TIMEOUT (for this transaction only)."""
+def _run_search(query, *, blame: str, settings: bool = True) -> list:
+    """Runs a search under SEARCH_TIMEOUT, planned for its values (for this
+    transaction only); as it is, without `settings`."""
     session = db.session
     try:
-        session.execute(_SEARCH_SETTINGS, {"timeout": SEARCH_TIMEOUT})
+        if settings:
+            session.execute(_SEARCH_SETTINGS, {"timeout": SEARCH_TIMEOUT})
         return session.execute(query).all()
     except OperationalError as exc:
         session.rollback()

@@ -74,3 +74,20 @@ def test_other_statements_keep_their_generic_plans(app, client, api, sql_conn):
         assert client.get("/api/v1/home/oversight", headers=headers).status_code == 200
     generic, _custom = plans_of(app, "SELECT ab_user.id%")
     assert generic >= 1
+
+
+def test_the_newest_entries_unfiltered_keep_their_generic_plan(app, client, login, sql_conn):
+    """The audit list as it opens: the same plan whatever the values (each
+    partition's index read backwards), so it is not planned again at each
+    page.  On a log of 50,000 entries, where a generic plan priced for
+    LIMIT $1 (a tenth of the log) would lose to the plans made for the
+    values: fails with a search's settings, and with the page's size as a
+    parameter."""
+    make_patient(sql_conn)
+    sql_conn.execute(BUSY_HOUR)
+    sql_conn.execute("ANALYZE audit_log")
+    login("auditor")
+    for _ in range(RUNS):
+        assert client.get("/audit/").status_code == 200
+    generic, _custom = plans_of(app, "SELECT audit_log.id, audit_log.occurred_at, %ORDER BY%LIMIT%")
+    assert generic >= 1

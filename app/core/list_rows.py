@@ -18,7 +18,7 @@ column has one, else the value, escaped, an empty value (None) as nothing.
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import LazyString, gettext
@@ -30,6 +30,8 @@ from app.core.formatting import date_formatter, format_date
 # Stands for a row's id while url_for builds a link once a page; the link
 # is cut at its first occurrence (in the path, before any query string).
 _ROW_ID_MARKER = 7_777_777_777
+# What werkzeug leaves as it is in a query's value (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
 
 
 @dataclass(frozen=True)
@@ -205,11 +207,34 @@ def _around_marker(endpoint: str, values: dict, marked: str) -> tuple[str, str] 
 def link_page(page, modelview_name: str) -> str:
     """FAB's `link_page` filter (the list's pagination: this address with
     page_<view>=page), from one url_for a page rather than one per link."""
-    args = {**request.view_args, **request.args.to_dict(), f"page_{modelview_name}": page}
-    parts = _around_marker(request.endpoint, args, f"page_{modelview_name}")
+    return _this_list_with(f"page_{modelview_name}", page)
+
+
+def link_page_size(page_size, modelview_name: str) -> str:
+    """FAB's `link_page_size` filter (the page-size menu: psize_<view>=size)."""
+    return _this_list_with(f"psize_{modelview_name}", page_size)
+
+
+def link_order(column: str, modelview_name: str) -> str:
+    """FAB's `link_order` filter (a column's heading: ordered by it).  As
+    FAB's, every heading gets the same direction: the other one than the
+    list's if it is ordered, else ascending."""
+    direction_arg = f"_od_{modelview_name}"
+    ordered = f"_oc_{modelview_name}" in request.args
+    direction = ("desc" if request.args.get(direction_arg) == "asc" else "asc") if ordered else "asc"
+    return _this_list_with(f"_oc_{modelview_name}", column, **{direction_arg: direction})
+
+
+def _this_list_with(name: str, value, **others) -> str:
+    """This request's address, its arguments and `others` kept, with
+    `name`=value: url_for once a page for each name."""
+    args = {**request.view_args, **request.args.to_dict()}
+    args[name] = value  # in FAB's order: a name already there keeps its place
+    args.update(others)
+    parts = _around_marker(request.endpoint, args, name)
     if parts is None:
         return url_for(request.endpoint, **args)
-    return f"{parts[0]}{quote(str(page), safe='')}{parts[1]}"
+    return f"{parts[0]}{quote_plus(str(value), safe=_QUERY_SAFE)}{parts[1]}"
 
 
 def url_with_id(endpoint: str, id_value: int, *, id_arg: str = "pk", **values) -> str:
@@ -224,8 +249,9 @@ def url_with_id(endpoint: str, id_value: int, *, id_arg: str = "pk", **values) -
 
 
 def install_page_links(app: Flask) -> None:
-    """After FAB's filters are registered (AppBuilder.init_app): ours replaces its `link_page`."""
-    app.jinja_env.filters["link_page"] = link_page
+    """After FAB's filters are registered (AppBuilder.init_app): ours
+    replace its `link_page`, `link_page_size` and `link_order`."""
+    app.jinja_env.filters.update(link_page=link_page, link_page_size=link_page_size, link_order=link_order)
 
 
 def install_list_rows(app: Flask) -> None:

@@ -118,33 +118,40 @@ def test_a_value_repeated_from_row_to_row_is_drawn_as_the_first_time(app):
     ]
 
 
-def test_the_pagination_links_are_the_ones_fabs_filter_builds(app):
-    """link_page builds one address a page and puts each page number in it:
-    with any query (several values, accents, the marker's digits, the page
-    already named), each link is the one FAB's filter made with url_for."""
-    from flask import request, url_for
+def test_the_lists_links_are_the_ones_fabs_filters_build(app):
+    """link_page, link_page_size and link_order build one address a page
+    for each and put each page, size or column in it: with any query
+    (several values, accents, the marker's digits, the list already paged,
+    sized or ordered either way), each link is the one FAB's filter made
+    with url_for."""
+    from flask import request
+    from flask_appbuilder.filters import TemplateFilters
 
-    from app.core.list_rows import link_page
+    from app.core.list_rows import link_order, link_page, link_page_size
 
-    def fabs(page, view):  # flask_appbuilder/filters.py, link_page_filter
-        args = request.args.copy()
-        args["page_" + view] = page
-        return url_for(request.endpoint, **dict(list(request.view_args.items()) + list(args.to_dict().items())))
-
+    ours_and_fabs = {
+        "link_page": (link_page, TemplateFilters.link_page_filter, (0, 1, 7, 41)),
+        "link_page_size": (link_page_size, TemplateFilters.link_page_size_filter, (25, 50, 100)),
+        "link_order": (link_order, TemplateFilters.link_order_filter, ("last_name", "birth_date", "doctor.name")),
+    }
     queries = [
         "",
         "_flt_0_last_name=Dupr%C3%A9&_flt_0_last_name=x&psize_PatientView=50",
         "page_PatientView=3&_oc_PatientView=last_name&_od_PatientView=asc",
+        "_oc_PatientView=birth_date&_od_PatientView=desc&page_PatientView=2",
         "_flt_0_city=7777777777&q=a+b%26c%23d",
+        "_flt_0_last_name=l%27Ha%C3%BF+les+Roses%21",
     ]
     for query in queries:
         with app.test_request_context(f"/patients/list/?{query}"):
             request.url_rule, request.view_args = app.url_map.bind("localhost").match(
                 "/patients/list/", return_rule=True
             )
-            for page in (0, 1, 7, 41):
-                assert link_page(page, "PatientView") == fabs(page, "PatientView"), (query, page)
-    assert app.jinja_env.filters["link_page"] is link_page
+            for name, (ours, fabs, values) in ours_and_fabs.items():
+                for value in values:
+                    assert ours(value, "PatientView") == fabs(None, value, "PatientView"), (name, query, value)
+    for name, (ours, _fabs, _values) in ours_and_fabs.items():
+        assert app.jinja_env.filters[name] is ours
 
 
 def test_links_with_an_id_are_the_ones_url_for_builds(app):

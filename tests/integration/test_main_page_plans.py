@@ -7,28 +7,14 @@ Each page is called as a user would, its statement captured and EXPLAINed
 with sequential scans priced out, as on a large table."""
 
 import pytest
-from sqlalchemy import event
 
-from app.core.extensions import db
 from tests.agenda import book, make_patient
 from tests.agenda_screens import at, make_clinic, wall
+from tests.statements import statements_of
 
 
 def captured(app, client, path: str, params: dict, wanted: str) -> list[tuple[str, dict]]:
-    statements = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        if wanted in statement:
-            statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path, query_string=params)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, (path, response.status_code)
+    statements = statements_of(app, client, path, params, lambda statement: wanted in statement)
     assert statements, f"{path}: no statement with {wanted!r}"
     return statements
 

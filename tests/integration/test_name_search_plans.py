@@ -10,11 +10,10 @@ sort, and the test fails."""
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from app.core.extensions import db
 from app.core.name_search import sort_keys
 from tests.agenda import make_patient
+from tests.statements import statements_of
 
 DOORS = {
     "quick search": ("/patients/list/", {"_flt_0_last_name": "dupont"}),
@@ -35,21 +34,13 @@ DOORS = {
 
 
 def searching_statements(app, client, path: str, params: dict) -> list[tuple[str, dict]]:
-    captured = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM patients" in statement and "ORDER BY" in statement and "search_text" in statement:
-            captured.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(path, query_string=params)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
-    return captured
+    return statements_of(
+        app,
+        client,
+        path,
+        params,
+        lambda statement: "FROM patients" in statement and "ORDER BY" in statement and "search_text" in statement,
+    )
 
 
 @pytest.mark.parametrize("door", sorted(DOORS))

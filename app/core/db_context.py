@@ -162,13 +162,15 @@ def loading_request_user():
     query opens is stamped once, when the block ends (with the user if one
     was remembered, without otherwise), not also when it begins: one round
     trip less on every page.  Nothing writes in between (the reads of the
-    user, their session and delegations)."""
+    user, their session and delegations).  When the loading failed, nothing
+    is stamped: a connection lost meanwhile would otherwise hide its error
+    (a 503) behind SQLAlchemy's "roll back first" (a 500)."""
     g.setdefault(IDENTITY_PENDING, True)
     try:
         yield
     finally:
         g.pop(IDENTITY_PENDING, None)
-        stamp_transaction()
+    stamp_transaction()
 
 
 def stamp_transaction() -> None:

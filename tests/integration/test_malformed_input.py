@@ -195,6 +195,32 @@ def test_a_database_that_cannot_be_reached_is_a_503_in_plain_words(
     assert form_login.status_code == 503 and "cannot be reached" in form_login.get_data(as_text=True)
 
 
+def test_a_connection_lost_while_the_user_loads_is_a_database_unreachable(app, sql_conn):
+    """The server ends the request's connection (a restart, a DBA's
+    pg_terminate_backend) just before the signed-in user's statement: the
+    answer is the 503 of a database that cannot be reached, not a 500 (the
+    end of the user's loading stamped the dead transaction, and SQLAlchemy's
+    "roll back first" hid the lost connection)."""
+    import sqlalchemy as sa
+
+    from app.core.answers import error_from_exception
+    from app.core.db_context import loading_request_user
+    from app.core.errors import DatabaseUnreachable
+    from app.core.extensions import db
+
+    with app.test_request_context("/patients/list/"):
+        try:
+            with pytest.raises(sa.exc.DBAPIError) as lost, loading_request_user():
+                # The request's transaction opens in the block, as the user's statement opens it.
+                pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+                sql_conn.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+                db.session.execute(sa.text("SELECT 1"))
+            assert isinstance(error_from_exception(lost.value), DatabaseUnreachable)
+        finally:
+            db.session.rollback()
+            db.session.remove()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

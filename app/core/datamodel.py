@@ -182,9 +182,10 @@ class CareTrailInterface(SQLAInterface):
         self, query, order_column, order_direction, aliases_mapping=None, bypass_many_to_many=False, add_pk=False
     ):
         """FAB's order (the column, then the primary key), with the model's
-        ties between them (a model's `list_order_ties`: patients by last
-        name, then first name); on a list narrowed by a name search, by sort_keys: the
-        matches sorted (app/core/name_search.py), never an index walked."""
+        ties between them (its `list_order_ties`: patients by last name,
+        then first name).  On a list narrowed by a name search, by
+        sort_keys: the matches sorted (app/core/name_search.py), never an
+        index walked."""
         column = self.list_columns.get(order_column) if order_column else None
         ties = getattr(self.obj, "list_order_ties", {}).get(order_column, ())
         if column is None or not (ties or name_searched(self.obj)):

@@ -3,7 +3,7 @@
 
 Checked without a round trip.  The pool checks a connection it hands out
 again (pool_pre_ping, config.py): SQLAlchemy's ping sends an empty
-statement and waits for the answer, on every request (0.3-0.6 ms of each
+statement and waits for the answer, on every request (0.3-0.7 ms of each
 page at 500,000 patients).  A server only ever writes to an idle
 connection to end it (a restart, a terminated backend, an idle timeout:
 an error, then the end of the stream) or to deliver a notification.  So a
@@ -17,12 +17,11 @@ pgx's pool (Go) checks its connections the same way.
 
 Ended by a rollback.  The views commit what they write; whatever is left
 open when a request is over is rolled back, as it always was.  But psycopg
-forgets a connection's
-prepared statements at every `rollback()`, in case the transaction created
-what they refer to (a type, a table) and the rollback dropped it.  So no
-connection ever kept one: every page's statements were parsed and planned
-again (the patient page waited 5.1 ms on PostgreSQL, 2.1 once its
-statements were kept, at 500,000 patients).
+forgets a connection's prepared statements at every `rollback()`, in case
+the transaction created what they refer to (a type, a table) and the
+rollback dropped it.  So no connection ever kept one: every page's
+statements were parsed and planned again (the patient page waited 5.1 ms
+on PostgreSQL, 2.1 once its statements were kept, at 500,000 patients).
 
 The request's transaction is rolled back by a plain ROLLBACK on the libpq
 connection instead: psycopg, finding the connection idle, has nothing left

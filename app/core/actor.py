@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from flask import g, has_request_context
+from flask import has_request_context
+
+from app.core.request_locals import request_g, unproxied
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,11 @@ def current_actor() -> Actor:
         return actor
     if not has_request_context():
         return SYSTEM
-    user = g.get("user")
+    request_globals = request_g()  # not the proxy: rules and templates ask dozens of times a page
+    user = unproxied(request_globals.get("user"))
     if user is None or not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
         return ANONYMOUS
-    cached = g.get("caretrail_actor")
+    cached = request_globals.get("caretrail_actor")
     if cached is None or cached.user_id != user.id:
-        cached = g.caretrail_actor = Actor.of(user, g.get(DELEGATED_POWERS))
+        cached = request_globals.caretrail_actor = Actor.of(user, request_globals.get(DELEGATED_POWERS))
     return cached

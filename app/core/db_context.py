@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from app.core.actor import DELEGATED_POWERS, SYSTEM, explicit_actor
 from app.core.errors import ConstraintViolation
+from app.core.request_locals import request_g, this_request
 from app.core.request_transaction import end_request_transaction, install_transaction_tracking
 
 SET_CONTEXT = text("SELECT set_config('caretrail.context', :context, true)")
@@ -91,10 +92,11 @@ def clean_reason(raw: str | None, *, field: str = "reason") -> str | None:
 def _request_user():
     """The signed-in user, if already loaded (never triggers a query: this
     runs inside SQLAlchemy events)."""
-    user = g.get("_login_user")  # Flask-Login's cache (browser session)
+    request_globals = request_g()
+    user = request_globals.get("_login_user")  # Flask-Login's cache (browser session)
     if user is not None and getattr(user, "is_authenticated", False):
         return user
-    jwt_user = g.get("_jwt_extended_jwt_user")  # flask-jwt-extended's cache (REST API)
+    jwt_user = request_globals.get("_jwt_extended_jwt_user")  # flask-jwt-extended's cache (REST API)
     if jwt_user:
         return jwt_user.get("loaded_user")
     return None
@@ -104,8 +106,9 @@ def _request_identity() -> tuple[int | None, str | None]:
     """(id, username) of the signed-in user without touching the database:
     after a commit the user object is expired, and refreshing it from inside
     a SQLAlchemy event is not allowed, so the first values seen are kept in g."""
-    if "audit_identity" in g:
-        return g.audit_identity
+    known = request_g().get("audit_identity")
+    if known is not None:
+        return known
     user = _request_user()
     if user is None:
         return None, None
@@ -127,14 +130,14 @@ def current_context() -> dict[str, str]:
         user_id, username, on_behalf_of = actor.user_id, actor.username, actor.on_behalf_of
     elif in_request:
         user_id, username = _request_identity()
-        on_behalf_of = g.get(ON_BEHALF_OF)
+        on_behalf_of = request_g().get(ON_BEHALF_OF)
     else:
         user_id, username = SYSTEM.user_id, SYSTEM.username
     return {
         "user_id": str(user_id) if user_id is not None else "",
         "username": username or "",
-        "request_id": g.get("request_id", "") if in_request else "",
-        "client_addr": (request.remote_addr or "") if in_request else "",
+        "request_id": request_g().get("request_id", "") if in_request else "",
+        "client_addr": (this_request().remote_addr or "") if in_request else "",
         "reason": _reason.get() or "",
         "on_behalf_of": on_behalf_of or "",
     }
@@ -294,8 +297,9 @@ def init_db_context(app: Flask) -> None:
         # g outlives the request when an app context was already pushed (tests,
         # jobs): the next request must not inherit this one's user, neither
         # from our cache nor from Flask-Login's, flask-jwt-extended's or FAB's.
+        request_globals = request_g()
         for name in REQUEST_IDENTITY_CACHES:
-            g.pop(name, None)
+            request_globals.pop(name, None)
         from app.core.extensions import db
 
         # Rolled back, psycopg's prepared statements kept (request_transaction.py).

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, quote_plus
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, url_for
 from flask_babel import LazyString, gettext
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
 from app.core.formatting import date_formatter, format_date
+from app.core.request_locals import request_g, this_request
 
 # Stands for a row's id while url_for builds a link once a page; the link
 # is cut at its first occurrence (in the path, before any query string).
@@ -196,7 +197,7 @@ def _around_marker(endpoint: str, values: dict, marked: str) -> tuple[str, str] 
     """url_for(endpoint, **values) with the marker as `marked`, cut around
     it: built once a request for the other values; None when the marker
     cannot stand for it (the address already holds its digits)."""
-    cache = g.setdefault("ct_around_marker", {})
+    cache = request_g().setdefault("ct_around_marker", {})
     key = (endpoint, marked, *sorted((name, str(value)) for name, value in values.items() if name != marked))
     if key not in cache:
         url = url_for(endpoint, **{**values, marked: _ROW_ID_MARKER})
@@ -219,21 +220,22 @@ def link_order(column: str, modelview_name: str) -> str:
     """FAB's `link_order` filter (a column's heading: ordered by it).  As
     FAB's, every heading gets the same direction: the other one than the
     list's if it is ordered, else ascending."""
-    direction_arg = f"_od_{modelview_name}"
-    ordered = f"_oc_{modelview_name}" in request.args
-    direction = ("desc" if request.args.get(direction_arg) == "asc" else "asc") if ordered else "asc"
+    direction_arg, args = f"_od_{modelview_name}", this_request().args
+    ordered = f"_oc_{modelview_name}" in args
+    direction = ("desc" if args.get(direction_arg) == "asc" else "asc") if ordered else "asc"
     return _this_list_with(f"_oc_{modelview_name}", column, **{direction_arg: direction})
 
 
 def _this_list_with(name: str, value, **others) -> str:
     """This request's address, its arguments and `others` kept, with
     `name`=value: url_for once a page for each name."""
-    args = {**request.view_args, **request.args.to_dict()}
+    answered = this_request()  # not the proxy: this runs for every link of the list
+    args = {**answered.view_args, **answered.args.to_dict()}
     args[name] = value  # in FAB's order: a name already there keeps its place
     args.update(others)
-    parts = _around_marker(request.endpoint, args, name)
+    parts = _around_marker(answered.endpoint, args, name)
     if parts is None:
-        return url_for(request.endpoint, **args)
+        return url_for(answered.endpoint, **args)
     return f"{parts[0]}{quote_plus(str(value), safe=_QUERY_SAFE)}{parts[1]}"
 
 

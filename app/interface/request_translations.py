@@ -18,6 +18,8 @@ from flask_babel import Domain
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from app.core.request_locals import request_g
+
 # Flask-Babel's per-request namespace (g.<this>) and the attribute its
 # refresh() deletes along with the locale.
 BABEL_NAMESPACE = "_flask_babel"
@@ -29,8 +31,9 @@ class RequestCachedDomain(Domain):
 
     def get_translations(self):
         try:
-            cached = getattr(getattr(g, BABEL_NAMESPACE), CACHED, None)
-        except (AttributeError, RuntimeError):  # first use in this request, or no request at all
+            # g itself, not its proxy: this runs for every string a page translates.
+            cached = getattr(request_g().get(BABEL_NAMESPACE), CACHED, None)
+        except RuntimeError:  # no app context at all
             cached = None
         if cached is not None:
             return cached

@@ -45,6 +45,7 @@ from app.core.db_context import (
     stamped_by_user_query,
 )
 from app.core.errors import Forbidden
+from app.core.request_locals import request_g, unproxied
 from app.security import account, delegation, seclog, sessions
 from app.security.api import SecurityApi
 from app.security.passwords import check_password_rules
@@ -251,6 +252,7 @@ class CareTrailSecurityManager(SecurityManager):
         worked out once per request: every permission decision of the request
         reads them, with the roles the request's delegations add."""
         cache = _request_cache(EFFECTIVE_ROLES_CACHE)
+        user = unproxied(user)
         key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
         if key not in cache:
             names = frozenset(role.name for role in self.get_user_roles(user))
@@ -311,4 +313,4 @@ class CareTrailSecurityManager(SecurityManager):
 
 def _request_cache(name: str) -> dict:
     """A dict that lasts as long as the request (a fresh one outside requests)."""
-    return g.setdefault(name, {}) if has_request_context() else {}
+    return request_g().setdefault(name, {}) if has_request_context() else {}

@@ -271,6 +271,7 @@ REQUEST_IDENTITY_CACHES = (
     # The delegations in force are the request's: the next one computes its own.
     DELEGATED_POWERS,
     "caretrail_actor",
+    "caretrail_may_hold_grant",  # app/security/sessions.py's MAY_HOLD_GRANT
     "user",
     "_login_user",
     "_jwt_extended_jwt_user",

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
 
 from app.core.actor import Actor, acting_as, current_actor
 from app.core.db_context import clean_reason
 from app.core.errors import BadInput, Conflict, ConstraintViolation, Forbidden, NotFound
+from app.core.request_locals import request_g
 from app.core.rules import refusal_of
 from app.security.policy import READ, field_groups_of, may
 from app.security.roles import (
@@ -38,6 +39,7 @@ from app.security.roles import (
     BREAK_GLASS_ROLES,
     PATIENTS,
 )
+from app.security.sessions import MAY_HOLD_GRANT
 
 DEFAULT_MINUTES = 60
 VERDICTS = ("justified", "unjustified")
@@ -89,8 +91,19 @@ def widened_for(session, actor: Actor, patient_id: int) -> Actor:
     """`actor`, lent the break-the-glass reading if it holds an active grant on this patient."""
     if actor.break_glass_id is not None or not may_break_the_glass(actor):
         return actor  # no query for those who read the whole record already
+    if _holds_no_grant(actor):
+        return actor  # nor for those who hold none (found as the user was loaded)
     grant_id = active_grant_id(session, actor, patient_id)
     return actor if grant_id is None else lent(actor, grant_id)
+
+
+def _holds_no_grant(actor: Actor) -> bool:
+    """The statement that loaded the signed-in user found no grant of theirs
+    running, on any patient (sessions.MAY_HOLD_GRANT; None outside a request
+    or for another user: then the grant is looked for)."""
+    if not has_request_context():
+        return False
+    return request_g().get(MAY_HOLD_GRANT) == (actor.user_id, False)
 
 
 @contextmanager
@@ -184,6 +197,8 @@ def break_the_glass(session, actor: Actor, patient_id: int, reason: str | None, 
     except sa.exc.SQLAlchemyError as exc:
         session.rollback()
         raise refusal_of(exc) from exc
+    if has_request_context():  # this request's reads now look for it
+        request_g().pop(MAY_HOLD_GRANT, None)
     journal_patient_read(session, lent(actor, grant_id), patient_id, "break_glass", door=door)
     return get_grant(session, grant_id)
 

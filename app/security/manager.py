@@ -73,8 +73,9 @@ class CareTrailSecurityManager(SecurityManager):
 
         @jwt_manager.token_in_blocklist_loader
         def token_ended(_header, payload) -> bool:
-            live, delegated = sessions.check_token(payload.get("jti", ""))
+            live, delegated, glass = sessions.check_token(payload.get("jti", ""))
             g.caretrail_may_be_delegated = delegated  # read by load_user_jwt, which comes next
+            g.caretrail_token_may_hold_grant = glass  # likewise
             return not live
 
         return jwt_manager
@@ -99,7 +100,7 @@ class CareTrailSecurityManager(SecurityManager):
             stamped_by_user_query(self.session, user)  # whatever comes next: the transaction now says so
         if user is None or not user.is_active:
             return None
-        state, delegated = sessions.browser_state(row)
+        state, delegated, glass = sessions.browser_state(row)
         if state != "live":
             if state == "idle":
                 seclog.record("session_expired", user=user)
@@ -113,6 +114,7 @@ class CareTrailSecurityManager(SecurityManager):
             ended = flask_session.pop(delegation.ACT_FOR_SESSION_KEY, None)
             flash(lazy_gettext("Your delegation to act for %(name)s is over.", name=ended), "warning")
             self._load_delegations(user, None, delegated)
+        _note_grants(user, glass)
         remember_request_user(user)
         return user
 
@@ -134,6 +136,7 @@ class CareTrailSecurityManager(SecurityManager):
         # A header naming someone the user may not act for is refused (403), never ignored.
         act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None
         self._load_delegations(user, act_for, g.pop("caretrail_may_be_delegated", True))
+        _note_grants(user, g.pop("caretrail_token_may_hold_grant", True))
         remember_request_user(user)
         return user
 
@@ -229,6 +232,7 @@ class CareTrailSecurityManager(SecurityManager):
                 browser.c.alive,
                 browser.c.stale,
                 browser.c.delegated,
+                browser.c.glass,
                 sa.case((browser.c.alive, stamp_with_user(user.id, user.username))).label("stamped"),
             )
             .outerjoin(browser, sa.true())
@@ -309,6 +313,13 @@ class CareTrailSecurityManager(SecurityManager):
             return set()
         roles = self.effective_role_names(user)
         return {name for name in view_menus_name if self.roles_may(roles, permission_name, name)}
+
+
+def _note_grants(user, may_hold_grant: bool) -> None:
+    """Whether the user just loaded may hold a break-the-glass grant, as the
+    statement that loaded them found it: the patient pages then ask for a
+    grant on their patient only when they may (app/security/glass.py)."""
+    setattr(g, sessions.MAY_HOLD_GRANT, (user.id, bool(may_hold_grant)))
 
 
 def _request_cache(name: str) -> dict:

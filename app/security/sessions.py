@@ -27,6 +27,10 @@ from app.core.extensions import db
 BROWSER, ACCESS, REFRESH = "browser", "access", "refresh"
 SESSION_KEY = "_ct_sid"  # where the browser session's secret sits in the (signed) cookie
 TOUCH_EVERY_SECONDS = 30  # last_seen_at is not rewritten at every request
+# g.<this>: (the signed-in user's id, whether they may hold a break-the-glass
+# grant still running), as the statement that loaded them found it; read by
+# glass.widened_for() before it asks which patient a grant is on.
+MAY_HOLD_GRANT = "caretrail_may_hold_grant"
 
 
 def _hash(secret: str) -> str:
@@ -64,6 +68,12 @@ _delegations = sa.table(
     sa.column("ends_at", sa.DateTime(timezone=True)),
 )
 
+_break_glass_grants = sa.table(
+    "break_glass_grants",
+    sa.column("user_id", sa.Integer),
+    sa.column("expires_at", sa.DateTime(timezone=True)),
+)
+
 
 def _may_be_delegated() -> sa.Exists:
     """Whether the session's user may hold a delegation in force: not
@@ -77,13 +87,22 @@ def _may_be_delegated() -> sa.Exists:
     )
 
 
+def _may_hold_grant() -> sa.Exists:
+    """Whether the session's user holds a break-the-glass grant not yet
+    expired, on any patient.  Which patient, and whether it has started, is
+    for glass.active_grant_id() to say."""
+    grants = _break_glass_grants
+    return sa.exists().where(grants.c.user_id == _user_sessions.c.user_id, grants.c.expires_at > sa.func.now())
+
+
 def browser_session_of(user_id) -> sa.Lateral:
     """The browser session whose secret hashes to the `token_hash` parameter,
     if it is the user's (`user_id`: their column) and not ended, as a
     lateral subquery of the statement that loads the user: `session_id`,
     `alive` (used within the last `idle_for`, an interval parameter),
-    `stale` (last noted more than TOUCH_EVERY_SECONDS ago) and `delegated`
-    (_may_be_delegated()).  Read with the user, it costs no query of its own."""
+    `stale` (last noted more than TOUCH_EVERY_SECONDS ago), `delegated`
+    (_may_be_delegated()) and `glass` (_may_hold_grant()).  Read with the
+    user, it costs no query of its own."""
     sessions, now = _user_sessions, sa.func.now()
     return (
         sa.select(
@@ -91,6 +110,7 @@ def browser_session_of(user_id) -> sa.Lateral:
             (sessions.c.last_seen_at > now - sa.bindparam("idle_for", type_=sa.Interval)).label("alive"),
             (sessions.c.last_seen_at < now - timedelta(seconds=TOUCH_EVERY_SECONDS)).label("stale"),
             _may_be_delegated().label("delegated"),
+            _may_hold_grant().label("glass"),
         )
         .where(
             sessions.c.token_hash == sa.bindparam("token_hash"),
@@ -107,19 +127,20 @@ def browser_parameters(secret: str | None, idle_minutes: int) -> dict:
     return {"token_hash": _hash(secret) if secret else "", "idle_for": timedelta(minutes=idle_minutes)}
 
 
-def browser_state(row) -> tuple[str, bool]:
+def browser_state(row) -> tuple[str, bool, bool]:
     """('live', 'idle' (it has just been ended for it) or 'dead', whether
-    the user may hold a delegation in force), from browser_session_of()'s
-    columns read with the user.  The rare writes, ending an idle session or
+    the user may hold a delegation in force, whether they may hold a
+    break-the-glass grant), from browser_session_of()'s columns read with
+    the user.  The rare writes, ending an idle session or
     noting it was used, commit on their own, whatever the request then does."""
     if row.session_id is None:
-        return "dead", False
+        return "dead", False, False
     if not row.alive:
         _write_now("UPDATE user_sessions SET ended_at = now(), ended_reason = 'idle' WHERE id = :id", row.session_id)
-        return "idle", False
+        return "idle", False, False
     if row.stale:
         _write_now("UPDATE user_sessions SET last_seen_at = now() WHERE id = :id", row.session_id)
-    return "live", row.delegated
+    return "live", row.delegated, row.glass
 
 
 def _write_now(statement: str, session_id: int) -> None:
@@ -127,16 +148,17 @@ def _write_now(statement: str, session_id: int) -> None:
         conn.execute(text(statement), {"id": session_id})
 
 
-def check_token(jti: str) -> tuple[bool, bool]:
-    """(whether the token is live, whether its user may hold a delegation in force),
-    read in the request's own transaction."""
+def check_token(jti: str) -> tuple[bool, bool, bool]:
+    """(whether the token is live, whether its user may hold a delegation in
+    force, whether they may hold a break-the-glass grant), read in the
+    request's own transaction."""
     sessions = _user_sessions
     row = db.session.execute(
-        sa.select(_may_be_delegated().label("delegated")).where(
+        sa.select(_may_be_delegated().label("delegated"), _may_hold_grant().label("glass")).where(
             sessions.c.token_hash == _hash(jti), sessions.c.kind != BROWSER, sessions.c.ended_at.is_(None)
         )
     ).one_or_none()
-    return (row is not None, bool(row and row.delegated))
+    return (row is not None, bool(row and row.delegated), bool(row and row.glass))
 
 
 def token_is_live(jti: str) -> bool:

@@ -349,3 +349,38 @@ def test_two_requests_at_once_make_one_grant(app, sql_conn, patient):
     thread.join(10)
     assert outcome == ["conflict"]
     assert sql_conn.execute("SELECT reason FROM break_glass_grants").fetchall() == [("First click",)]
+
+
+def test_whether_a_grant_is_held_is_read_with_the_user_and_seen_at_once(app, sql_conn, patient):
+    """The statement that loads the signed-in user says whether they hold a
+    grant (app/security/sessions.py): a page then looks for one on its
+    patient only if so.  A grant made elsewhere (another tab, the API) is
+    seen by the next page, one on another patient opens nothing here, and
+    the request that breaks the glass reads under its own grant."""
+    from flask import g
+
+    from app.core.actor import current_actor
+    from app.security.glass import break_the_glass, widened_for
+    from app.security.sessions import MAY_HOLD_GRANT
+
+    secretary_id = user_id(sql_conn, "secretary")
+    other = make_patient(sql_conn, "Morel")
+    secretary = app.test_client()
+    browser_login(secretary, "secretary")
+    assert "Iodine contrast" not in secretary.get(f"/patients/show/{patient}").get_data(as_text=True)
+    sql_conn.execute(
+        "INSERT INTO break_glass_grants (user_id, username, patient_id, reason, minutes)"
+        " VALUES (%s, 'secretary', %s, 'Emergency', 60)",
+        [secretary_id, other],
+    )
+    assert "Iodine contrast" not in secretary.get(f"/patients/show/{patient}").get_data(as_text=True)
+    assert "Iodine contrast" in secretary.get(f"/patients/show/{other}").get_data(as_text=True)
+    # Within one request: the user loaded while holding no grant (as the
+    # statement found it, were it the only one), then breaking the glass.
+    with app.test_request_context(f"/patients/show/{patient}"):
+        g.user = db.session.get(app.appbuilder.sm.user_model, secretary_id)
+        setattr(g, MAY_HOLD_GRANT, (secretary_id, False))
+        actor = current_actor()
+        assert widened_for(db.session, actor, patient) is actor
+        grant = break_the_glass(db.session, actor, patient, "Collapsed in the waiting room", door="screen")
+        assert widened_for(db.session, actor, patient).break_glass_id == grant.id

@@ -86,7 +86,7 @@ from app.records.validators import (
     rpps_rule,
 )
 from app.security.glass import get_grant, may_break_the_glass, reading_patient
-from app.security.journal import journal_patient_read, journal_patient_reads
+from app.security.journal import journal_patient_read, journal_patient_reads, reads_journaled_by_the_end
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.policy import READ, knows_roles, may
 from app.security.roles import AUDIT, PATIENTS, ROOMS, STAFF
@@ -321,7 +321,8 @@ class PatientView(CareTrailModelView):
         this patient when one is active (app/security/glass.py)."""
         if not str(pk).isdigit():
             return super().show(pk)
-        with reading_patient(db.session, int(pk)):
+        # The read is journaled while the page draws the record (app/core/sent_ahead.py).
+        with reading_patient(db.session, int(pk)), reads_journaled_by_the_end():
             return super().show(pk)
 
     def _show(self, pk):

@@ -14,6 +14,8 @@ audit: a read is not a change.
 the API, for those the role matrix lets read the journal (Admin, Auditor).
 """
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +26,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core.actor import Actor
 from app.core.errors import BadInput
 from app.core.extensions import committed_as_run
+from app.core.request_locals import request_g
 from app.core.rules import refusal_of
+from app.core.sent_ahead import send_committed
 from app.security.policy import READ, require
 from app.security.roles import ACCESS_LOG
 
@@ -33,6 +37,7 @@ ACTIONS = ("view", "export", "print", "history")
 JOURNAL_ACTIONS = (*ACTIONS, "break_glass")
 DOORS = ("screen", "api", "document", "cli")
 MAX_PAGE_SIZE = 500
+log = logging.getLogger(__name__)
 
 
 def journal_patient_read(
@@ -47,15 +52,56 @@ def journal_patient_read(
 ) -> None:
     """Record that `actor` read patient `patient_id`'s record, committed at once
     on a connection of its own (`session` gives the database): one statement,
-    committed as it runs."""
+    committed as it runs.  Within reads_journaled_by_the_end(), the statement
+    is sent and the request goes on; the block's end reads its answer."""
     if action not in JOURNAL_ACTIONS or door not in DOORS:
         raise ValueError(f"unknown read: {action} from {door}")
     client_addr = request.remote_addr if has_request_context() else None
+    params = _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason)
     try:
-        with committed_as_run(session.get_bind()) as connection:
-            connection.execute(_INSERT, _params(actor, patient_id, action, door, client_addr, on_behalf_of, reason))
+        sent = send_committed(session.get_bind(), _INSERT_SENT, [params[name] for name, _type in _COLUMNS])
+        waiting = request_g().get(_SENT) if has_request_context() else None
+        if waiting is None:
+            sent.answer()
+        else:
+            waiting.append(sent)
     except SQLAlchemyError as exc:
         raise refusal_of(exc) from exc
+
+
+@contextmanager
+def reads_journaled_by_the_end():
+    """Within: a read journaled (journal_patient_read) is sent to the
+    database and the request goes on, the page reading and drawing the
+    record meanwhile; when the block ends, each is answered.  A read that
+    could not be journaled stops the page there: the block raises its
+    refusal, and nothing of the page is shown."""
+    request_globals = request_g()
+    outer, sent = request_globals.get(_SENT), []
+    setattr(request_globals, _SENT, sent)
+    try:
+        yield
+    except BaseException:
+        _answer_all(sent)  # the page failed anyway: a journal that failed too is logged
+        raise
+    else:
+        failure = _answer_all(sent)
+        if failure is not None:
+            raise refusal_of(failure) from failure
+    finally:
+        setattr(request_globals, _SENT, outer)
+
+
+def _answer_all(sent: list) -> SQLAlchemyError | None:
+    """Each statement's answer (every connection goes back); the first failure."""
+    failures = []
+    for statement in sent:
+        try:
+            statement.answer()
+        except SQLAlchemyError as exc:
+            log.error("the journal of reads could not be written: %s", type(getattr(exc, "orig", exc)).__name__)
+            failures.append(exc)
+    return failures[0] if failures else None
 
 
 def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action: str, *, door: str) -> None:
@@ -74,13 +120,38 @@ def journal_patient_reads(session, actor: Actor, patient_ids: list[int], action:
         raise refusal_of(exc) from exc
 
 
-# A read under a break-the-glass grant carries the grant and, unless the
-# door gave one, the grant's reason.
-_INSERT = text(
-    "INSERT INTO access_log (user_id, username, patient_id, action, door, client_addr, on_behalf_of, reason,"
-    " break_glass_id)"
-    " VALUES (:user_id, :username, :patient_id, :action, :door, :client_addr, :on_behalf_of,"
-    " coalesce(:reason, (SELECT g.reason FROM break_glass_grants g WHERE g.id = :break_glass_id)), :break_glass_id)"
+# g.<this>: the journal's statements sent within reads_journaled_by_the_end().
+_SENT = "ct_journal_sent"
+# The journal's columns and their types, in the order of its INSERT.
+_COLUMNS = (
+    ("user_id", "integer"),
+    ("username", "text"),
+    ("patient_id", "bigint"),
+    ("action", "text"),
+    ("door", "text"),
+    ("client_addr", "inet"),
+    ("on_behalf_of", "text"),
+    ("reason", "text"),
+    ("break_glass_id", "bigint"),
+)
+
+
+def _insert(placeholders: dict[str, str]) -> str:
+    """The journal's INSERT with these placeholders.  A read under a
+    break-the-glass grant carries the grant and, unless the door gave one,
+    the grant's reason."""
+    values = dict(placeholders)
+    values["reason"] = (
+        f"coalesce({values['reason']}, (SELECT g.reason FROM break_glass_grants g"
+        f" WHERE g.id = {values['break_glass_id']}))"
+    )
+    names = [name for name, _type in _COLUMNS]
+    return f"INSERT INTO access_log ({', '.join(names)}) VALUES ({', '.join(values[name] for name in names)})"
+
+
+_INSERT = text(_insert({name: f":{name}" for name, _type in _COLUMNS}))  # SQLAlchemy's, for many rows at once
+_INSERT_SENT = _insert(  # libpq's, for one (app/core/sent_ahead.py)
+    {name: f"${position}::{kind}" for position, (name, kind) in enumerate(_COLUMNS, start=1)}
 )
 
 

@@ -31,9 +31,9 @@ from app.core.errors import BadInput
 class SentStatement:
     """A statement on its way: `answer()` waits for its outcome (once)."""
 
-    def __init__(self, connection: Connection, sql: str, parameters: Sequence):
+    def __init__(self, connection: Connection, sql: str):
         self._connection = connection
-        self._sql, self._parameters = sql, parameters
+        self._sql = sql
         self._pgconn = connection.connection.dbapi_connection.pgconn
         self._answered = False
 
@@ -71,11 +71,14 @@ def send_committed(bind: Engine, sql: str, parameters: Sequence) -> SentStatemen
         pgconn.send_query_params(sql.encode(), values)
         while pgconn.flush():  # a non-blocking connection: what is left goes once the socket takes it
             _wait(pgconn, select.POLLOUT)
-    except psycopg.OperationalError as lost:
-        connection.invalidate(lost)
+    except BaseException as failed:
+        # Half sent, or the server lost: never given back to the pool in that state.
+        connection.invalidate(failed if isinstance(failed, Exception) else None)
         connection.close()
-        raise sa_exc.DBAPIError.instance(sql, None, lost, psycopg.Error, connection_invalidated=True) from lost
-    return SentStatement(connection, sql, parameters)
+        if isinstance(failed, psycopg.OperationalError):
+            raise sa_exc.DBAPIError.instance(sql, None, failed, psycopg.Error, connection_invalidated=True) from failed
+        raise
+    return SentStatement(connection, sql)
 
 
 def _as_text(position: int, value) -> bytes | None:

@@ -359,6 +359,8 @@ def show_value(value: Any) -> str:
 def parse_page_size(raw: Any) -> int:
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
+    if re.fullmatch(r"[0-9]{19,}", str(raw)):  # a whole number, far past the largest page
+        raise AuditQueryError("page_size", f"between 1 and {MAX_PAGE_SIZE}")
     size = _parse_int("page_size", str(raw))
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise AuditQueryError("page_size", f"between 1 and {MAX_PAGE_SIZE}")
@@ -484,7 +486,8 @@ def _parse_int(name: str, raw: str | None) -> int | None:
     if raw is None:
         return None
     if not re.fullmatch(r"[0-9]{1,18}", raw):
-        raise AuditQueryError(name, "must be a whole number")
+        # Digits past a bigint's 18 are a whole number still, one too large to be any.
+        raise AuditQueryError(name, "is too large" if re.fullmatch(r"[0-9]+", raw) else "must be a whole number")
     return int(raw)
 
 

@@ -116,6 +116,24 @@ def test_bad_input_is_a_400_naming_the_field(client, api, method, url, payload, 
     assert field in response.get_json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("payload", "field", "reason"),
+    [
+        ({"page_size": "9" * 21}, "page_size", "between 1 and 500"),
+        ({"page_size": "0"}, "page_size", "between 1 and 500"),
+        ({"page_size": "ten"}, "page_size", "must be a whole number"),
+        ({"txid": "9" * 20}, "txid", "is too large"),
+        ({"txid": "-4"}, "txid", "must be a whole number"),
+    ],
+)
+def test_a_number_out_of_range_is_told_so_not_called_no_number(client, api, payload, field, reason):
+    """Twenty-one digits are a whole number, too large: the answer says what
+    would do (a page size between 1 and 500), not that it is no number."""
+    response = client.get("/api/audit/patients", headers=api("admin"), query_string=payload)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["message"] == {field: [reason]}
+
+
 @pytest.mark.parametrize("username", ["doctor", "nurse", "secretary", "radiologist"])
 def test_care_roles_cannot_read_the_audit(client, api, username):
     """Doctors read one patient's history (issue 18), never the whole log."""

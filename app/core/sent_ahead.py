@@ -88,7 +88,7 @@ def _as_text(position: int, value) -> bytes | None:
         raise TypeError(f"parameter ${position}: {type(value).__name__} is not sent as text here")
     text = str(value)
     if "\x00" in text:  # libpq reads a text parameter up to its first NUL: it would be cut short
-        raise BadInput("Text cannot hold the character NUL (0x00).")
+        raise BadInput("A NUL character is not allowed.")
     return text.encode()
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +37,21 @@ ACTIONS = ("view", "export", "print", "history")
 # Breaking the glass is journaled too (app/security/glass.py), not a read of its own.
 JOURNAL_ACTIONS = (*ACTIONS, "break_glass")
 DOORS = ("screen", "api", "document", "cli")
+# What the journal's screen calls each kind of read and each door (the
+# codes stay the API's and the database's).
+ACTION_LABELS = {
+    "view": lazy_gettext("Record opened"),
+    "export": lazy_gettext("Exported"),
+    "print": lazy_gettext("Printed"),
+    "history": lazy_gettext("History of changes read"),
+    "break_glass": lazy_gettext("Break-the-glass"),
+}
+DOOR_LABELS = {
+    "screen": lazy_gettext("Screen"),
+    "api": lazy_gettext("API"),
+    "document": lazy_gettext("Document"),
+    "cli": lazy_gettext("Command line"),
+}
 MAX_PAGE_SIZE = 500
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from app.core.actor import current_actor
 from app.core.errors import CareTrailError, NotFound
 from app.core.extensions import db
 from app.security import account, mfa, seclog, sessions
-from app.security.journal import JOURNAL_ACTIONS, search_accesses, whole_number_arg
+from app.security.journal import ACTION_LABELS, DOOR_LABELS, JOURNAL_ACTIONS, search_accesses, whole_number_arg
 from app.security.matrix import action_grid, field_grid
 from app.security.roles import ACCESS_LOG, AUDIT, ROLE_MATRIX_SCREEN
 
@@ -382,6 +382,8 @@ class AccessLogView(BaseView):
             username=username or "",
             action=action or "",
             actions=JOURNAL_ACTIONS,
+            action_labels=ACTION_LABELS,
+            door_labels=DOOR_LABELS,
             next_before=accesses[-1].id if len(accesses) == 100 else None,
         )
 

@@ -121,3 +121,22 @@ def test_who_accessed_this_record_for_admins_and_auditors(app, client, api, sql_
     assert doctor.get(f"/access-log/patient/{patient}").status_code == 403
     bad = client.get("/api/v1/access_log/", headers=api("auditor"), query_string={"action": "edit"})
     assert bad.status_code == 400
+
+
+def test_the_journal_screen_speaks_the_users_language(app, sql_conn, patient):
+    """In French, the journal's screen says what each read was and through
+    which door, in French, not the API's codes ('view', 'screen'); its title
+    too, for the whole journal and for one record."""
+    doctor = app.test_client()
+    browser_login(doctor, "doctor")
+    doctor.get(f"/patients/show/{patient}")
+    auditor = app.test_client()
+    browser_login(auditor, "auditor")
+    assert auditor.get("/lang/fr").status_code == 302
+    whole = auditor.get("/access-log/").get_data(as_text=True)
+    assert "<h1>Journal des consultations</h1>" in whole
+    assert '<td class="access-action" data-action="view">Dossier ouvert</td>' in whole
+    assert "<td>Écran · 127.0.0.1</td>" in whole
+    assert '<option value="break_glass" >Bris de glace</option>' in whole
+    one = auditor.get(f"/access-log/patient/{patient}").get_data(as_text=True)
+    assert f"<h1>Qui a consulté le dossier du patient n° {patient}</h1>" in one

@@ -19,6 +19,7 @@ server was lost meanwhile).
 
 import select
 from collections.abc import Sequence
+from typing import NoReturn
 
 import psycopg
 from psycopg import pq
@@ -45,12 +46,8 @@ class SentStatement:
         self._answered = True
         try:
             results = _results(self._pgconn)
-        except psycopg.OperationalError as lost:
-            self._connection.invalidate(lost)
-            self._connection.close()
-            raise sa_exc.DBAPIError.instance(
-                self._sql, None, lost, psycopg.Error, connection_invalidated=True
-            ) from lost
+        except BaseException as failed:
+            _drop(self._connection, self._sql, failed)
         encoding = self._connection.connection.dbapi_connection.info.encoding
         if self._pgconn.status != pq.ConnStatus.OK:  # the server ended it as it answered (a restart, a terminate)
             self._connection.invalidate()
@@ -72,13 +69,19 @@ def send_committed(bind: Engine, sql: str, parameters: Sequence) -> SentStatemen
         while pgconn.flush():  # a non-blocking connection: what is left goes once the socket takes it
             _wait(pgconn, select.POLLOUT)
     except BaseException as failed:
-        # Half sent, or the server lost: never given back to the pool in that state.
-        connection.invalidate(failed if isinstance(failed, Exception) else None)
-        connection.close()
-        if isinstance(failed, psycopg.OperationalError):
-            raise sa_exc.DBAPIError.instance(sql, None, failed, psycopg.Error, connection_invalidated=True) from failed
-        raise
+        _drop(connection, sql, failed)
     return SentStatement(connection, sql)
+
+
+def _drop(connection: Connection, sql: str, failed: BaseException) -> NoReturn:
+    """A connection left half sent or half answered, or whose server was
+    lost, is never given back to the pool; a lost server is SQLAlchemy's
+    error for it (the app answers 503), anything else is raised as it is."""
+    connection.invalidate(failed if isinstance(failed, Exception) else None)
+    connection.close()
+    if isinstance(failed, psycopg.OperationalError):
+        raise sa_exc.DBAPIError.instance(sql, None, failed, psycopg.Error, connection_invalidated=True) from failed
+    raise failed
 
 
 def _as_text(position: int, value) -> bytes | None:

@@ -265,6 +265,9 @@ def whole_number_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and "٣".
+    if not (raw.isascii() and raw.isdigit()):
         raise BadInput("A whole number is expected.", field=name)
+    if len(raw) > 18:  # past a bigint's digits: a number still, too large for any id or count
+        raise BadInput("This number is too large.", field=name)
     return int(raw)

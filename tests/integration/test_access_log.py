@@ -140,3 +140,19 @@ def test_the_journal_screen_speaks_the_users_language(app, sql_conn, patient):
     assert '<option value="break_glass" >Bris de glace</option>' in whole
     one = auditor.get(f"/access-log/patient/{patient}").get_data(as_text=True)
     assert f"<h1>Qui a consulté le dossier du patient n° {patient}</h1>" in one
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"patient_id": "²"}, "patient_id", "A whole number is expected."),  # a digit to str.isdigit(), not to int()
+        ({"patient_id": "٣"}, "patient_id", "A whole number is expected."),  # an Arabic-Indic 3 is no id here
+        ({"page_size": "²"}, "page_size", "A whole number is expected."),
+        ({"before": "-1"}, "before", "A whole number is expected."),
+        ({"patient_id": "9" * 25}, "patient_id", "This number is too large."),
+    ],
+)
+def test_the_journals_numbers_are_ascii_digits_or_a_400_naming_them(client, api, query, field, message):
+    answer = client.get("/api/v1/access_log/", headers=api("auditor"), query_string=query)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert answer.get_json()["message"] == {field: [message]}

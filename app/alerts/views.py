@@ -11,6 +11,7 @@ from app.alerts.models import ALERT_STATUS_LABELS, ALERT_STATUSES, SEVERITIES, S
 from app.core.actor import current_actor
 from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.security.roles import ALERT_RULES, ALERTS
 
 
@@ -25,7 +26,7 @@ class AlertHistoryView(BaseView):
     def index(self):
         filters = {name: request.args.get(name, "") for name in ("rule", "severity", "status")}
         page = request.args.get("page", "0")
-        if not page.isdigit():
+        if not is_digits(page):
             raise BadInput("A page is a whole number from 0.", field="page")
         alerts = rules.list_alerts(db.session, current_actor(), page=int(page), **filters)
         return self.render_template(

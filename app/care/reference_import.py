@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.care.models import DISEASES, VaccinationStep, Vaccine
 from app.core.actor import Actor
+from app.core.normalize import is_digits
 from app.prescribing.drug_import import ImportReport, LineRejected, _flag, _import, _upsert
 from app.security.policy import WRITE, require
 from app.security.roles import VACCINATION_SCHEDULE, VACCINES
@@ -94,7 +95,7 @@ def _months(row: dict, column: str, *, default: int | None = None, lowest: int =
     raw = row.get(column, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not lowest <= int(raw) <= 1800:
+    if not is_digits(raw) or not lowest <= int(raw) <= 1800:
         raise LineRejected(f"{column} {raw!r}: a whole number of months")
     return int(raw)
 

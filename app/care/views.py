@@ -21,6 +21,7 @@ from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
 from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.core.rules import RecordRules
 from app.core.schemas import Instant
 from app.core.timezone import today
@@ -100,7 +101,7 @@ class MedicationRoundView(BaseView):
             raise BadInput("Not a date (YYYY-MM-DD).", field="day") from None
         doses = []
         if patient_id:
-            if not patient_id.isdigit():
+            if not is_digits(patient_id):
                 raise BadInput("A patient is a number.", field="patient_id")
             doses = rules.planned_doses(db.session, current_actor(), int(patient_id), day)
         return self.render_template(

@@ -13,6 +13,13 @@ DEFAULT_PHONE_REGION = "FR"
 _SPACES = re.compile(r"\s+")
 
 
+def is_digits(text: str) -> bool:
+    """Only ASCII digits, at least one: what an id, a page or a count may be
+    written with.  str.isdigit() also takes "²", which int() refuses (a 500
+    where a 400 was due), and "٣", which int() reads as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def clean_text(value: str | None) -> str | None:
     """Trim and collapse inner whitespace; empty becomes None."""
     if value is None:

@@ -13,6 +13,7 @@ import json
 import sqlalchemy as sa
 
 from app.core.errors import BadInput, StaleRecord
+from app.core.normalize import is_digits
 from app.core.timezone import local_clock
 
 # What changed since: the audit's entries for this row written after `version`.
@@ -43,7 +44,7 @@ def parse_if_match(header: str | None) -> int | None:
     if header is None or header.strip() in ("", "*"):
         return None
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not is_digits(text):
         raise BadInput('If-Match takes the ETag of a GET, e.g. "3".', field="If-Match")
     return int(text)
 

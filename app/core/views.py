@@ -30,6 +30,7 @@ from app.core.errors import BadInput, CareTrailError, StaleRecord
 from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
 from app.core.models import text_limits
+from app.core.normalize import is_digits
 from app.core.search_widget import CachedSearchWidget
 from app.core.versions import version_of
 from app.interface.catalogue import lazy_label, translate_form_labels
@@ -45,7 +46,7 @@ MAX_PAGE_NUMBER = 1_000_000
 
 def _opened_version(form) -> int | None:
     raw = form[OPENED_VERSION].data if OPENED_VERSION in form else None
-    return int(raw) if raw and str(raw).isdigit() else None
+    return int(raw) if raw and is_digits(str(raw)) else None
 
 
 FILTER_ARGUMENT = re.compile(r"^_flt_\d+_(\w+)$")
@@ -282,7 +283,7 @@ class CareTrailModelView(ModelView):
         for name, value in request.args.items():
             # FAB's own patterns (flask_appbuilder.urltools): any "page_" or "psize_" is read as a number.
             if "page_" in name or "psize_" in name:
-                if not value.isdigit() or int(value) > MAX_PAGE_NUMBER:
+                if not is_digits(value) or int(value) > MAX_PAGE_NUMBER:
                     raise BadInput("A page or a page size is a whole number from 0.", field=name)
             elif name == f"_oc_{self.__class__.__name__}" and value not in self.order_columns:
                 self.check_filters({value})

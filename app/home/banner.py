@@ -20,6 +20,7 @@ from app.core.actor import Actor
 from app.core.ages import age_on, months_on
 from app.core.extensions import db
 from app.core.formatting import format_date
+from app.core.normalize import is_digits
 from app.core.timezone import today
 from app.documents.access import may_issue
 from app.prescribing.access import may_renew, own_doctor_query, remember_own_doctor_id
@@ -155,15 +156,15 @@ def record_banner(session, actor: Actor, appbuilder) -> PatientBanner | None:
     query for the record's patient_id), or None on any other page."""
     view_name, _, page = (request.endpoint or "").rpartition(".")
     args = request.view_args or {}
-    if not view_name or not (str(args.get("patient_id") or "").isdigit() or page in RECORD_PAGES):
+    if not view_name or not (is_digits(str(args.get("patient_id") or "")) or page in RECORD_PAGES):
         return None
     view = next((v for v in appbuilder.baseviews if v.endpoint == view_name), None)
     if view is None or not getattr(view, "patient_banner", False):
         return None
-    if str(args.get("patient_id") or "").isdigit():  # a page about one patient: /clinical/patients/<id>/...
+    if is_digits(str(args.get("patient_id") or "")):  # a page about one patient: /clinical/patients/<id>/...
         return patient_banner(session, actor, int(args["patient_id"]))
     pk = args.get("pk")
-    if not str(pk or "").isdigit():
+    if not is_digits(str(pk or "")):
         return None
     model = view.datamodel.obj
     with session.no_autoflush:

@@ -16,6 +16,7 @@ from flask import Response, current_app, request, stream_with_context
 
 from app.core.actor import acting_as, current_actor
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.live.events import bell, event_for
 from app.live.hub import hub_of
 
@@ -32,7 +33,7 @@ def sse(data: dict, event: str, event_id: int | None = None) -> str:
 
 def last_event_id() -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.args.get("last_event_id") or ""
-    return int(raw) if raw.isdigit() and len(raw) < 20 else None
+    return int(raw) if is_digits(raw) and len(raw) < 20 else None
 
 
 def live_stream() -> Response:

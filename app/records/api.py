@@ -16,6 +16,7 @@ from app.core.api import CareTrailModelApi, safe
 from app.core.datamodel import CareTrailInterface
 from app.core.db_context import REASON_MAX_LENGTH
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.core.schemas import Id, load_json_body
 from app.records.models import (
     BLOOD_GROUPS,
@@ -142,7 +143,7 @@ class PatientApi(CareTrailModelApi):
 
     def get_headless(self, pk, **kwargs):
         """GET one patient, read under the user's active break-the-glass grant on them, if any."""
-        if not str(pk).isdigit():
+        if not is_digits(str(pk)):
             return self._get_headless(pk, **kwargs)
         with reading_patient(db.session, int(pk)):
             return self._get_headless(pk, **kwargs)

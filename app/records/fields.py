@@ -14,6 +14,7 @@ from wtforms import Field, StringField
 
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.core.search import FoldedFilterConverter, person_name_matches
 from app.records.lookup import patient_choice
 from app.records.models import Patient
@@ -50,7 +51,7 @@ class PatientPickerField(AJAXSelectField):
 
     def process_formdata(self, valuelist):
         value = (valuelist or [""])[0].strip()
-        self.data = db.session.get(Patient, int(value)) if value.isdigit() else None
+        self.data = db.session.get(Patient, int(value)) if is_digits(value) else None
 
 
 class PatientShownWidget:

@@ -18,6 +18,8 @@ forms and the API a friendly message before the database refuses the row.
 import re
 from datetime import date
 
+from app.core.normalize import is_digits
+
 NIR_PATTERN = re.compile(
     r"^[1-478][0-9]{2}(0[1-9]|1[0-2]|[23][0-9]|4[0-2]|[5-9][0-9])(2[AB]|[0-9]{2})[0-9]{6}[0-9]{2}$"
 )
@@ -56,7 +58,7 @@ def nir_sex_error(nir: str | None, sex: str | None) -> str | None:
 def nir_birth_error(nir: str | None, birth_date: date | None) -> str | None:
     """Why a valid `nir` contradicts the birth date: its year (2 digits) and,
     when known (01-12), its month.  Provisional numbers (3, 4, 7, 8) are not checked."""
-    if not nir or birth_date is None or nir[0] not in REGISTERED or not nir[1:5].isdigit():
+    if not nir or birth_date is None or nir[0] not in REGISTERED or not is_digits(nir[1:5]):
         return None
     year, month = nir[1:3], int(nir[3:5])
     if year != f"{birth_date.year % 100:02d}":

@@ -11,7 +11,7 @@ from datetime import date
 import marshmallow
 from wtforms.validators import ValidationError as FormValidationError
 
-from app.core.normalize import normalize_nir, phone_error
+from app.core.normalize import is_digits, normalize_nir, phone_error
 from app.records.nir import nir_error
 
 Rule = Callable[[object], str | None]
@@ -44,7 +44,7 @@ def birth_date_rule(value) -> str | None:
 
 def rpps_rule(value) -> str | None:
     value = (value or "").replace(" ", "")
-    if value and (len(value) != 11 or not value.isdigit()):
+    if value and (len(value) != 11 or not is_digits(value)):
         return "An RPPS number has exactly 11 digits."
     return None
 

@@ -33,6 +33,7 @@ from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
 from app.core.fields import code_select, yes_no
 from app.core.formatting import format_date, format_datetime
+from app.core.normalize import is_digits
 from app.core.views import CareTrailModelView
 from app.records.deletion import dependent_rows, why_not_deletable
 from app.records.duplicates import likely_duplicates
@@ -319,7 +320,7 @@ class PatientView(CareTrailModelView):
     def show(self, pk):
         """The patient's page, read under the user's break-the-glass grant on
         this patient when one is active (app/security/glass.py)."""
-        if not str(pk).isdigit():
+        if not is_digits(str(pk)):
             return super().show(pk)
         # The read is journaled while the page draws the record (app/core/sent_ahead.py).
         with reading_patient(db.session, int(pk)), reads_journaled_by_the_end():
@@ -365,10 +366,10 @@ class PatientView(CareTrailModelView):
         if request.method == "POST":
             reason, typed = request.form.get("reason", ""), request.form.get("into_mrn", "").strip().upper()
             keep_id = request.form.get("into", "")
-            if not keep_id.isdigit() and typed:
+            if not is_digits(keep_id) and typed:
                 keep_id = str(db.session.scalar(sa.select(Patient.id).where(Patient.mrn == typed)) or "")
             try:
-                if not keep_id.isdigit():
+                if not is_digits(keep_id):
                     raise ConstraintViolation("into", "Choose the record to keep, or type its hospital number.")
                 keep = db.session.get(Patient, int(keep_id))
                 who = f"{patient.full_name} ({patient.mrn})"

@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core.actor import Actor
 from app.core.errors import BadInput
 from app.core.extensions import committed_as_run
+from app.core.normalize import is_digits
 from app.core.request_locals import request_g
 from app.core.rules import refusal_of
 from app.core.sent_ahead import send_committed
@@ -265,8 +266,7 @@ def whole_number_arg(name: str) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    # ASCII digits only: str.isdigit() also takes "²", which int() refuses, and "٣".
-    if not (raw.isascii() and raw.isdigit()):
+    if not is_digits(raw):
         raise BadInput("A whole number is expected.", field=name)
     if len(raw) > 18:  # past a bigint's digits: a number still, too large for any id or count
         raise BadInput("This number is too large.", field=name)

@@ -23,6 +23,7 @@ from sqlalchemy import text
 from app.core.actor import Actor, acting_as
 from app.core.db_context import stamp_transaction
 from app.core.extensions import db
+from app.core.normalize import is_digits
 
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -134,7 +135,7 @@ def _verify(user_id: int, code: str) -> str | None:
     cleaned = _clean(code)
     if not cleaned:
         return None
-    if cleaned.isdigit() and len(cleaned) == 6:
+    if is_digits(cleaned) and len(cleaned) == 6:
         row = db.session.execute(
             text("SELECT secret_encrypted FROM user_mfa WHERE user_id = :u"), {"u": user_id}
         ).one_or_none()

@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, EqualTo
 from app.core.actor import current_actor
 from app.core.errors import CareTrailError, NotFound
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.security import account, mfa, seclog, sessions
 from app.security.journal import ACTION_LABELS, DOOR_LABELS, JOURNAL_ACTIONS, search_accesses, whole_number_arg
 from app.security.matrix import action_grid, field_grid
@@ -331,7 +332,7 @@ class SecurityLogView(BaseView):
         if event not in seclog.EVENTS:
             event = ""
         page = request.args.get("page", "0")
-        page = int(page) if page.isdigit() and len(page) < 7 else 0
+        page = int(page) if is_digits(page) and len(page) < 7 else 0
         entries = seclog.search(username=username or None, event=event or None, page=page)
         return self.render_template(
             "security/security_log.html",

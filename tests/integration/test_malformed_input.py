@@ -151,6 +151,35 @@ def test_list_paging_and_ordering_that_cannot_be_used_is_a_400_on_screens(client
     assert response.status_code == 400
 
 
+# Digits that are not ASCII: "²" is a digit to str.isdigit() but not to
+# int() (each of these was a 500), "٣" an Arabic-Indic 3.
+NOT_ASCII_DIGITS = ("²", "٣")
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "refused"),
+    [
+        ("admin", "/patients/show/{n}", (404,)),
+        ("admin", "/patients/list/?page_PatientView={n}", (400,)),
+        ("admin", "/patients/list/?psize_PatientView={n}", (400,)),
+        ("admin", "/appointments/list/?page_AppointmentView={n}", (400,)),
+        ("secretary", "/find-slot/?duration={n}", (400,)),
+        ("secretary", "/find-slot/?patient_id={n}", (200,)),  # no patient chosen
+        ("admin", "/security/log/?page={n}", (200,)),  # the first page
+        ("auditor", "/access-log/?patient_id={n}", (400,)),
+        ("auditor", "/audit/?patient={n}", (400,)),
+    ],
+)
+def test_digits_that_are_not_ascii_are_no_number_and_never_a_500(client, login, username, path, refused):
+    """Every id, page and count read from a request takes ASCII digits only
+    (app/core/normalize.py's is_digits): anything else is refused, or read
+    as no value, never a 500 and never the number it looks like."""
+    login(username)
+    for digit in NOT_ASCII_DIGITS:
+        response = client.get(path.format(n=digit))
+        assert response.status_code in refused, (path, digit, response.status_code)
+
+
 def test_a_body_over_the_request_limit_is_a_413_and_nothing_is_stored(app, client, api, sql_conn):
     before = patient_count(sql_conn)
     body = {"last_name": "Dubois", "first_name": "Marie", "birth_date": "1980-02-03", "sex": "F"}

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from wtforms import Field
 
 from app.agenda.absences import KEEP, REBOOK
+from app.core.normalize import is_digits
 
 
 class CoveredAppointmentsWidget:
@@ -80,6 +81,6 @@ def _posted_decisions(formdata, name: str) -> dict | None:
     decisions = {}
     for key in formdata:
         suffix = key[len(prefix) :] if key.startswith(prefix) else ""
-        if suffix.isdigit() and len(suffix) < 19:
+        if is_digits(suffix) and len(suffix) < 19:
             decisions[int(suffix)] = (formdata.get(key), formdata.get(f"{key}-reason"))
     return decisions or None

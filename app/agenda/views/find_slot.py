@@ -28,6 +28,7 @@ from app.agenda.views.calendar import active_rooms, active_types
 from app.core.actor import current_actor
 from app.core.errors import CareTrailError, ConstraintViolation
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.core.schemas import load_values
 from app.core.timezone import hospital_zone, local_midnight, now
 from app.records.lookup import patient_choice
@@ -70,7 +71,7 @@ def run_search(args: MultiDict) -> SlotSearch:
     search = SlotSearch(params=params)
     if params["postpone"]:
         _start_from_appointment(search)
-    patient_id = int(params["patient_id"]) if params["patient_id"].isdigit() else None
+    patient_id = int(params["patient_id"]) if is_digits(params["patient_id"]) else None
     search.patient = db.session.get(Patient, patient_id) if patient_id else None
     if not any(params[name] for name in ("doctor_id", "specialty", "type_id", "duration")):
         return search  # the empty form (perhaps opened from a patient's page)
@@ -136,7 +137,7 @@ def _number(params: dict, name: str) -> int | None:
     value = params.get(name)
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not is_digits(value) or len(value) > 18:
         raise ConstraintViolation(name, f"{name}: a whole number is expected.")
     return int(value)
 
@@ -204,7 +205,7 @@ class FindSlotView(BaseView):
         form = request.form
         search_args = MultiDict(parse_qsl(form.get("search", ""), keep_blank_values=True))
         old_id = form.get("appointment_id", "")
-        if not old_id.isdigit() or len(old_id) > 18:
+        if not is_digits(old_id) or len(old_id) > 18:
             abort(400)
         search_args["postpone"] = old_id
         values = {"starts_at": form.get("starts_at"), "duration_minutes": form.get("duration")}

@@ -29,6 +29,7 @@ from wtforms.validators import NumberRange, Optional
 
 from app.core.errors import ConstraintViolation
 from app.core.extensions import db
+from app.core.normalize import is_digits
 from app.prescribing.models import Medication, normalize_substance
 from app.records.models import Patient, Staff
 
@@ -130,7 +131,7 @@ def draft_values(form: PrescriptionForm) -> dict:
         if lines[-1]["dose"] is None:
             raise ConstraintViolation("items", f"Line {number}: give the dose (e.g. 500, with its unit mg).")
     return {
-        "prescriber_id": int(form.prescriber_id.data) if (form.prescriber_id.data or "").isdigit() else None,
+        "prescriber_id": int(form.prescriber_id.data) if is_digits(form.prescriber_id.data or "") else None,
         "valid_until": form.valid_until.data,
         "renewals_allowed": form.renewals_allowed.data or 0,
         "notes": form.notes.data,
@@ -140,13 +141,13 @@ def draft_values(form: PrescriptionForm) -> dict:
 
 def form_patient(form: PrescriptionForm) -> Patient | None:
     value = (form.patient_id.data or "").strip()
-    return db.session.get(Patient, int(value)) if value.isdigit() else None
+    return db.session.get(Patient, int(value)) if is_digits(value) else None
 
 
 def _medication_id(entry: ItemForm, number: int) -> int:
     """The medication picked in the list, else the one typed by code, label or exact name."""
     chosen = (entry.medication_id.data or "").strip()
-    if chosen.isdigit():
+    if is_digits(chosen):
         return int(chosen)
     typed = (entry.medication.data or "").strip()
     if not typed:

@@ -26,6 +26,7 @@ from app.core.rules import RecordRules
 from app.core.schemas import Instant
 from app.core.timezone import today
 from app.core.views import CareTrailModelView
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface, PatientShownField, patient_picker
 from app.records.models import Patient
 from app.records.page import instant, json_rows, loaded, loaded_one, row_json
 from app.security.policy import READ, may
@@ -137,7 +138,7 @@ class CareTaskRules(RecordRules):
 
 
 class CareTaskView(CareTrailModelView):
-    datamodel = CareTrailInterface(CareTask, rules=CareTaskRules(CARE_TASKS))
+    datamodel = PatientRecordInterface(CareTask, rules=CareTaskRules(CARE_TASKS))
     class_permission_name = CARE_TASKS
     route_base = "/caretasks"
     patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
@@ -163,6 +164,9 @@ class CareTaskView(CareTrailModelView):
     base_order = ("starts_at", "desc")
     label_columns = {"every_hours": _l("Every (hours)"), "how_often": _l("How often")}
     description_columns = {"every_hours": _l("Empty: once")}
+    # The patient is found by name, IPP or NIR, never picked from a select of every patient.
+    search_form_extra_fields = PATIENT_SEARCH_FIELDS
+    add_form_extra_fields = {"patient": patient_picker(datamodel, _l("Patient"))}
 
 
 class VaccinationRules(RecordRules):
@@ -180,7 +184,7 @@ class VaccinationRules(RecordRules):
 
 
 class VaccinationView(CareTrailModelView):
-    datamodel = CareTrailInterface(Vaccination, rules=VaccinationRules(VACCINATIONS))
+    datamodel = PatientRecordInterface(Vaccination, rules=VaccinationRules(VACCINATIONS))
     class_permission_name = VACCINATIONS
     route_base = "/vaccinations"
     patient_banner = True
@@ -193,9 +197,15 @@ class VaccinationView(CareTrailModelView):
     search_columns = ["patient", "vaccine", "given_on"]
     base_order = ("given_on", "desc")
     label_columns = {"lot_number": _l("Lot"), "dose_number": _l("Dose")}
-    add_form_extra_fields = edit_form_extra_fields = {
-        "site": SelectField(_l("Site"), choices=list(SITES.items()), render_kw={"class": "form-control"})
+    search_form_extra_fields = PATIENT_SEARCH_FIELDS
+    _site = SelectField(_l("Site"), choices=list(SITES.items()), render_kw={"class": "form-control"})
+    # The patient is found by name, IPP or NIR, never picked from a select of
+    # every patient; a vaccination stays with its patient once recorded.
+    add_form_extra_fields = {
+        "patient": patient_picker(datamodel, _l("Patient")),
+        "site": _site,
     }
+    edit_form_extra_fields = {"patient": PatientShownField(_l("Patient")), "site": _site}
 
 
 class VaccineView(CareTrailModelView):

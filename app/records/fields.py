@@ -11,6 +11,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext
 from markupsafe import Markup
 from wtforms import Field, StringField
+from wtforms.validators import DataRequired
 
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
@@ -52,6 +53,11 @@ class PatientPickerField(AJAXSelectField):
     def process_formdata(self, valuelist):
         value = (valuelist or [""])[0].strip()
         self.data = db.session.get(Patient, int(value)) if is_digits(value) else None
+
+
+def patient_picker(datamodel, label="Patient") -> PatientPickerField:
+    """The add form's patient, required, found as you type."""
+    return PatientPickerField(label, validators=[DataRequired()], datamodel=datamodel, col_name="patient")
 
 
 class PatientShownWidget:

@@ -34,7 +34,7 @@ from app.core.errors import CareTrailError
 from app.core.extensions import db
 from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.timezone import hospital_zone, local_time, today
-from app.records.fields import PatientPickerField, PatientShownField
+from app.records.fields import PatientShownField, patient_picker
 from app.security.permissions import METHOD_PERMISSION_MAP
 from app.security.roles import APPOINTMENTS
 
@@ -162,7 +162,7 @@ class AppointmentView(AgendaOwnedView):
         "starts_at": StringField("Starts", description="A day: 2026-12-07 or 07/12/2026"),
     }
     add_form_extra_fields = {
-        "patient": PatientPickerField("Patient", validators=[DataRequired()], datamodel=datamodel, col_name="patient"),
+        "patient": patient_picker(datamodel),
         "starts_at": LocalDateTimeField("Starts", validators=[DataRequired()], render_kw=FORM_CONTROL),
         "duration_minutes": IntegerField(
             "Duration (min)", validators=[Optional(), NumberRange(5, 720)], render_kw=FORM_CONTROL

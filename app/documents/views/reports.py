@@ -26,7 +26,7 @@ from app.documents.access import may_issue
 from app.documents.models import HospitalisationReport
 from app.documents.reports import REPORT_RULES, check_may_write_report
 from app.prescribing.access import is_admin, own_doctor_id
-from app.records.fields import PATIENT_SEARCH_FIELDS, PatientPickerField, PatientRecordInterface
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface, patient_picker
 from app.records.models import Staff
 from app.security.roles import HOSPITALISATION_REPORTS
 
@@ -123,7 +123,7 @@ class HospitalisationReportView(CareTrailModelView):
         "follow_up": _text_area("Follow-up", 3),
     }
     add_form_extra_fields = {
-        "patient": PatientPickerField("Patient", validators=[DataRequired()], datamodel=datamodel, col_name="patient"),
+        "patient": patient_picker(datamodel),
         **_common_fields,
     }
     edit_form_extra_fields = _common_fields

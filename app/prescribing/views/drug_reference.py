@@ -26,7 +26,7 @@ from app.prescribing.models import (
     PatientAllergy,
 )
 from app.prescribing.reference import ALLERGY_RULES, DRUG_INTERACTION_RULES, MEDICATION_RULES
-from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface
+from app.records.fields import PATIENT_SEARCH_FIELDS, PatientRecordInterface, patient_picker
 from app.security.roles import ALLERGIES, DRUG_INTERACTIONS, MEDICATIONS
 
 LOOKUP_LIMIT = 15
@@ -159,9 +159,14 @@ class PatientAllergyView(CareTrailModelView):
     }
     formatters_columns = {"recorded_at": local_time, "source": lambda value: ALLERGY_SOURCES.get(value, value)}
     search_form_extra_fields = PATIENT_SEARCH_FIELDS
-    add_form_extra_fields = edit_form_extra_fields = {
+    edit_form_extra_fields = {
         "severity": code_select("Severity", ALLERGY_SEVERITIES),
         "status": code_select("Status", ALLERGY_STATUSES),
+    }
+    # The patient is found by name, IPP or NIR, never picked from a select of every patient.
+    add_form_extra_fields = {
+        **edit_form_extra_fields,
+        "patient": patient_picker(datamodel),
     }
 
 

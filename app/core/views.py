@@ -25,7 +25,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.actor import current_actor
-from app.core.datamodel import MAY_ESTIMATE_COUNT
+from app.core.datamodel import LIST_SHOWS_RELATED, MAY_ESTIMATE_COUNT
 from app.core.errors import BadInput, CareTrailError, StaleRecord
 from app.core.fields import LocalDateField, LocalDatePickerWidget
 from app.core.formatting import format_date, format_datetime
@@ -275,7 +275,17 @@ class CareTrailModelView(ModelView):
         self._check_list_arguments()
         # Nothing filtered: a large list may show an estimated count (app/core/datamodel.py).
         g.setdefault(MAY_ESTIMATE_COUNT, not any(map(FILTER_ARGUMENT.match, request.args)))
+        g.setdefault(LIST_SHOWS_RELATED, (self.datamodel, self._related_shown_in_list()))
         return super()._list(**kwargs)
+
+    def _related_shown_in_list(self) -> tuple[str, ...]:
+        """The list's columns the user may read that show one related record
+        each (many-to-one), worked out once per set of columns."""
+        columns = tuple(self.list_columns)  # narrowed to what the user may read
+        known = self.__dict__.setdefault("_ct_related_shown", {})
+        if columns not in known:
+            known[columns] = tuple(column for column in columns if self.datamodel.is_relation_many_to_one(column))
+        return known[columns]
 
     def _check_list_arguments(self) -> None:
         """The page, page size and order FAB reads from the URL and would pass

@@ -8,7 +8,9 @@ from sqlalchemy import event
 from app.core.extensions import db
 
 
-def statements_of(app, client, path: str, params: dict, wanted: Callable[[str], bool]) -> list[tuple[str, dict]]:
+def statements_of(
+    app, client, path: str, params: dict, wanted: Callable[[str], bool], headers: dict | None = None
+) -> list[tuple[str, dict]]:
     """(statement, parameters) of each statement `wanted` accepts, sent while
     `client` GETs the page (which must answer 200)."""
     captured = []
@@ -21,7 +23,7 @@ def statements_of(app, client, path: str, params: dict, wanted: Callable[[str], 
         engine = db.engine
     event.listen(engine, "before_cursor_execute", record)
     try:
-        response = client.get(path, query_string=params)
+        response = client.get(path, query_string=params, headers=headers)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])

@@ -39,10 +39,12 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def active_feed(doctor_id: int) -> CalendarFeed | None:
-    return db.session.scalar(
-        sa.select(CalendarFeed).where(CalendarFeed.doctor_id == doctor_id, CalendarFeed.revoked_at.is_(None))
+def active_feeds(doctor_ids: list[int]) -> dict[int, CalendarFeed]:
+    """The doctors' working feeds, by doctor, in one statement."""
+    feeds = db.session.scalars(
+        sa.select(CalendarFeed).where(CalendarFeed.doctor_id.in_(doctor_ids), CalendarFeed.revoked_at.is_(None))
     )
+    return {feed.doctor_id: feed for feed in feeds}
 
 
 def _feed_owner(session, actor: Actor, doctor_id: int) -> Staff:

@@ -191,6 +191,10 @@ def test_main_pages_and_api_stay_within_their_query_budget(app, client, login, a
         # (14 while each row's patient was read as it was drawn); the rest are
         # the search form's choices of doctors, types and rooms.
         "/appointments/list/": 9,
+        # Every doctor's day, and every doctor's calendar address, in one
+        # statement each (one per doctor before: 52 at 50 doctors).
+        f"/calendar/day/print?date={MONDAY.isoformat()}": 3,
+        "/calendar/feeds/": 3,
     }
     budgets[f"/patients/show/{pid}"] = 4
     for path, budget in budgets.items():

@@ -9,6 +9,7 @@ popup for that doctor at that time (the same form and rules).  On a phone
 (<= 600 px) the script shows the day as a list instead of columns.
 """
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from flask import request, url_for
@@ -69,9 +70,9 @@ class CalendarDayView(BaseView):
         doctors = [d for d in bookable_doctors() if doctor_id is None or d.id == doctor_id]
         start = local_midnight(day)
         end = local_midnight(day + timedelta(days=1))
-        lists = []
-        for doctor in doctors:
-            events = appointment_events(start, end, doctor_id=doctor.id)
-            if events or doctor_id is not None:
-                lists.append((doctor, events))
+        # Every doctor's day in one statement, shared out by doctor (one each was 50 at 50 doctors).
+        by_doctor = defaultdict(list)
+        for event in appointment_events(start, end, doctor_id=doctor_id):
+            by_doctor[event["extendedProps"]["doctor_id"]].append(event)
+        lists = [(doctor, by_doctor[doctor.id]) for doctor in doctors if by_doctor[doctor.id] or doctor_id is not None]
         return self.render_template("pages/calendar_day_print.html", day=format_date(day), lists=lists)

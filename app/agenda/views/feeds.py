@@ -15,7 +15,7 @@ from flask_babel import gettext
 
 from app.agenda.access import manages_every_agenda, staff_id_of
 from app.agenda.calendar import bookable_doctors
-from app.agenda.feeds import active_feed, create_feed, doctor_calendar, doctor_of_token, revoke_feed
+from app.agenda.feeds import active_feeds, create_feed, doctor_calendar, doctor_of_token, revoke_feed
 from app.core.actor import current_actor
 from app.core.errors import CareTrailError
 from app.core.extensions import db
@@ -89,5 +89,6 @@ class CalendarFeedAdminView(BaseView):
         if not manages_every_agenda(actor):
             own = staff_id_of(db.session, actor)
             doctors = [d for d in doctors if d.id == own]
-        rows = [{"doctor": doctor, "feed": active_feed(doctor.id)} for doctor in doctors]
+        feeds = active_feeds([doctor.id for doctor in doctors])  # one statement, not one per doctor
+        rows = [{"doctor": doctor, "feed": feeds.get(doctor.id)} for doctor in doctors]
         return self.render_template("pages/calendar_feeds.html", rows=rows, new_feed=new_feed)

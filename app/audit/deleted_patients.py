@@ -11,19 +11,21 @@ from app.core.extensions import db
 PAGE_SIZE = 50
 
 # The DELETE entries of patients whose row is not there today, newest first.
-# The order is the one of audit_log_time_idx, (occurred_at, id), walked
-# backwards on every partition, so a page reads about as many entries as it
-# skips, however deep; the next page starts strictly after the last
-# (occurred_at, id) shown, the same keyset as the audit log's.  (Walking
-# audit_log_record_idx, (table_name, row_pk, id), would group by row; id has
-# only a BRIN index, which gives no order.)
+# The order is the one of audit_log_deletions_idx, (table_name, occurred_at,
+# id) for the DELETE entries only (migration 0126), walked backwards on every
+# partition, so a page reads about as many deletions as it skips, however
+# deep; the next page starts strictly after the last (occurred_at, id)
+# shown, the same keyset as the audit log's.  Whether the patient is back
+# is asked of patients' primary key, by the deleted row's id as a number:
+# compared as text, no index answered and every patient's id was hashed
+# (a page took 0.9 to 1.9 s at 4.8 million entries and 500,200 patients).
 QUERY = """
     SELECT a.id, a.occurred_at, a.row_pk, a.old_row, coalesce(a.app_username, a.db_user || ' (database)') AS deleted_by,
            a.reason, a.txid::text AS txid
       FROM audit_log a
      WHERE a.table_name = 'public.patients' AND a.operation = 'DELETE'
        {keyset}
-       AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.id::text = a.row_pk)
+       AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.id = a.row_pk::bigint)
        AND NOT EXISTS (SELECT 1 FROM audit_log later
                         WHERE later.table_name = 'public.patients' AND later.row_pk = a.row_pk AND later.id > a.id)
      ORDER BY a.occurred_at DESC, a.id DESC

@@ -14,6 +14,7 @@ from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
 
 from app.care import rules
 from app.care.models import ADMINISTRATION_STATUSES, DISEASES, SITES, CareTask, Vaccination, VaccinationStep, Vaccine
@@ -21,6 +22,7 @@ from app.core.actor import Actor, current_actor
 from app.core.datamodel import CareTrailInterface
 from app.core.errors import BadInput, CareTrailError
 from app.core.extensions import db
+from app.core.fields import FORM_CONTROL, LocalDateTimeField
 from app.core.normalize import is_digits
 from app.core.rules import RecordRules
 from app.core.schemas import Instant
@@ -166,7 +168,15 @@ class CareTaskView(CareTrailModelView):
     description_columns = {"every_hours": _l("Empty: once")}
     # The patient is found by name, IPP or NIR, never picked from a select of every patient.
     search_form_extra_fields = PATIENT_SEARCH_FIELDS
-    add_form_extra_fields = {"patient": patient_picker(datamodel, _l("Patient"))}
+    # Times typed as the hospital's local time, date and hour (FAB's date
+    # picker on a datetime cleared what was typed: the form could not be sent).
+    add_form_extra_fields = {
+        "patient": patient_picker(datamodel, _l("Patient")),
+        "starts_at": LocalDateTimeField("Starts At", validators=[DataRequired()], render_kw=FORM_CONTROL),
+        "ends_at": LocalDateTimeField("Ends At", validators=[Optional()], render_kw=FORM_CONTROL),
+    }
+    edit_form_extra_fields = {"ends_at": add_form_extra_fields["ends_at"]}
+    add_template = "pages/patient_picker_form.html"  # the picker's script
 
 
 class VaccinationRules(RecordRules):
@@ -206,6 +216,7 @@ class VaccinationView(CareTrailModelView):
         "site": _site,
     }
     edit_form_extra_fields = {"patient": PatientShownField(_l("Patient")), "site": _site}
+    add_template = "pages/patient_picker_form.html"  # the picker's script
 
 
 class VaccineView(CareTrailModelView):

@@ -155,7 +155,7 @@ class AppointmentView(AgendaOwnedView):
         "called_at": lambda called_at: local_time(called_at) if called_at else "",
         "called_by": lambda user: user or "",
     }
-    add_template = "pages/appointment_form.html"
+    add_template = "pages/patient_picker_form.html"
     search_form_extra_fields = {
         "patient": StringField("Patient"),
         "status": SelectField("Status", choices=STATUS_CHOICES, widget=Select2Widget()),

@@ -71,7 +71,7 @@ class HospitalisationReportView(CareTrailModelView):
     class_permission_name = HOSPITALISATION_REPORTS
     route_base = "/hospitalisation-reports"
     patient_banner = True  # its patient's banner on the show and edit pages (app/home/banner.py)
-    add_template = "pages/appointment_form.html"  # FAB's form with the patient picker's script
+    add_template = "pages/patient_picker_form.html"  # FAB's form with the patient picker's script
     show_template = "pages/document_report_show.html"
     list_title = "Hospitalisation reports"
     show_title = "Hospitalisation report"

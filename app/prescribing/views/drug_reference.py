@@ -168,6 +168,7 @@ class PatientAllergyView(CareTrailModelView):
         **edit_form_extra_fields,
         "patient": patient_picker(datamodel),
     }
+    add_template = "pages/patient_picker_form.html"  # the picker's script
 
 
 class MedicationLookupView(BaseView):

@@ -1,7 +1,7 @@
 """The patient picker of the care task, vaccination and allergy forms, in a
 real browser: typing part of a name offers the patient, choosing fills the
 form, and the record is saved for that patient (those forms offered a
-select of every patient until issue 22's seventh pass, and the care task's
+select of every patient until issue 22's sixth pass, and the care task's
 start a date picker that cleared the time typed)."""
 
 import pytest

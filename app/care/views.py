@@ -193,6 +193,9 @@ class VaccinationRules(RecordRules):
             raise ConstraintViolation("site", f"The site is one of: {', '.join(SITES)}.")
 
 
+SITE_FIELD = SelectField(_l("Site"), choices=list(SITES.items()), render_kw={"class": "form-control"})
+
+
 class VaccinationView(CareTrailModelView):
     datamodel = PatientRecordInterface(Vaccination, rules=VaccinationRules(VACCINATIONS))
     class_permission_name = VACCINATIONS
@@ -208,14 +211,13 @@ class VaccinationView(CareTrailModelView):
     base_order = ("given_on", "desc")
     label_columns = {"lot_number": _l("Lot"), "dose_number": _l("Dose")}
     search_form_extra_fields = PATIENT_SEARCH_FIELDS
-    _site = SelectField(_l("Site"), choices=list(SITES.items()), render_kw={"class": "form-control"})
     # The patient is found by name, IPP or NIR, never picked from a select of
     # every patient; a vaccination stays with its patient once recorded.
     add_form_extra_fields = {
         "patient": patient_picker(datamodel, _l("Patient")),
-        "site": _site,
+        "site": SITE_FIELD,
     }
-    edit_form_extra_fields = {"patient": PatientShownField(_l("Patient")), "site": _site}
+    edit_form_extra_fields = {"patient": PatientShownField(_l("Patient")), "site": SITE_FIELD}
     add_template = "pages/patient_picker_form.html"  # the picker's script
 
 

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
+from app.core.formatting import format_date
 from app.core.normalize import is_digits
 from app.core.search import FoldedFilterConverter, person_name_matches
 from app.records.lookup import patient_choice
@@ -67,11 +68,11 @@ class PatientShownWidget:
         patient = field.data if isinstance(field.data, Patient) else None
         if patient is None:
             return Markup('<p class="form-control-static" id="{}"></p>').format(field.id)
-        born = f"{patient.birth_date:%d/%m/%Y}" if patient.birth_date else "?"
+        born = gettext("born %(date)s", date=format_date(patient.birth_date) if patient.birth_date else "?")
         return Markup(
             '<p class="form-control-static ct-patient-shown" id="{id}">'
             '<a href="{url}"><strong>{name}</strong></a> &middot; <span class="ct-mrn" title="IPP">{mrn}</span>'
-            " &middot; born {born}</p>"
+            " &middot; {born}</p>"
         ).format(
             id=field.id,
             url=url_for("PatientView.show", pk=patient.id),

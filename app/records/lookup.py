@@ -8,8 +8,10 @@ indexed search text (patients.search_text).
 """
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.core.extensions import db
+from app.core.formatting import format_date
 from app.core.name_search import sort_keys
 from app.core.search import person_name_matches, similar_names, similarity_order
 from app.records.models import Patient
@@ -43,7 +45,7 @@ def _first_patients(condition, limit: int, *first_by) -> list[Patient]:
 
 def patient_choice(patient: Patient) -> dict:
     """A patient as a picker lists it: enough to tell two namesakes apart."""
-    born = f", born {patient.birth_date:%d/%m/%Y}" if patient.birth_date else ""
+    born = ", " + gettext("born %(date)s", date=format_date(patient.birth_date)) if patient.birth_date else ""
     return {
         "id": patient.id,
         "label": f"{patient.last_name.upper()} {patient.first_name} ({patient.mrn}{born})",

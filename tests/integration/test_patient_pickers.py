@@ -118,3 +118,15 @@ def test_a_vaccination_is_recorded_from_the_patients_page_for_that_patient(app, 
     assert "ct-patient-shown" in edit and "ZYXWVUTSRQ" in edit
     response = submit(client, f"/vaccinations/edit/{vaccination}", {**fields, "lot_number": "LOT-8"})
     assert sql_conn.execute("SELECT patient_id, lot_number FROM vaccinations").fetchall() == [(unlisted, "LOT-8")]
+
+
+def test_the_picker_and_the_patient_shown_say_the_birth_date_in_the_users_language(client, login, sql_conn):
+    patient = make_patient(sql_conn, "Zyxwvutsrq", "Hélène")  # born 17/05/1980
+    login("doctor")
+    assert client.get("/lang/fr").status_code == 302
+    [choice] = client.get("/patient-lookup/?q=zyxwv").get_json()
+    assert choice["label"].endswith(", né(e) le 17/05/1980)"), choice
+    assert client.get("/lang/en").status_code == 302
+    [choice] = client.get("/patient-lookup/?q=zyxwv").get_json()
+    assert choice["label"].endswith(", born 17/05/1980)"), choice
+    assert patient == choice["id"]

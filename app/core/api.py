@@ -36,6 +36,7 @@ from app.core.errors import BadInput
 from app.core.models import text_limits
 from app.core.schemas import MAX_ID
 from app.core.versions import check_if_match, etag_of
+from app.core.views import MAX_PAGE_NUMBER
 from app.security.permissions import METHOD_PERMISSION_MAP
 
 REASON_HEADER = "X-Audit-Reason"
@@ -179,6 +180,8 @@ class CareTrailModelApi(NamedBadRequests, ModelRestApi):
         page = rison.get(API_PAGE_INDEX_RIS_KEY, 0)
         if not isinstance(page, int) or isinstance(page, bool) or page < 0:
             raise BadInput("The page is a whole number from 0.", field="page")
+        if page > MAX_PAGE_NUMBER:  # past bigint it was the database's "out of range", naming no field
+            raise BadInput("The page is a whole number from 0 to 1,000,000.", field="page")
         limit = self.max_page_size or current_app.config.get("FAB_API_MAX_PAGE_SIZE")
         size = rison.get(API_PAGE_SIZE_RIS_KEY, self.page_size)
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= limit:

@@ -108,6 +108,12 @@ def estimates_of(app) -> Estimates:
     return app.extensions[ESTIMATES]
 
 
+def _written_in(number: int) -> sa.BindParameter:
+    """A whole number SQLAlchemy writes into the statement as it runs (one
+    compiled form in its cache), not sent as a parameter."""
+    return sa.literal(int(number), sa.Integer, literal_execute=True)
+
+
 class CareTrailInterface(SQLAInterface):
     filter_converter_class = FoldedFilterConverter
 
@@ -212,6 +218,25 @@ class CareTrailInterface(SQLAInterface):
         if name_searched(self.obj):
             keys = sort_keys(*keys)
         return query.order_by(*(direction(key) for key in keys))
+
+    def apply_pagination(self, query, page, page_size):
+        """FAB's page bounds; on a list the user filtered nothing, written
+        into the statement rather than sent as parameters.  A prepared
+        statement whose LIMIT is a parameter is planned anew at every run:
+        PostgreSQL's plan for any LIMIT expects a tenth of the rows, so it
+        always finds its plan for the values at hand cheaper than one plan
+        for all (the patient list's statement: 70 plans of its own in 70
+        runs, 0.24-0.28 ms of PostgreSQL's time each).  Its bounds written
+        in, an unfiltered list's statement is planned once per connection.
+        A search keeps its bounds as parameters, so each of its runs stays
+        planned for the words typed (app/core/name_search.py)."""
+        if not (has_request_context() and g.get(MAY_ESTIMATE_COUNT)):
+            return super().apply_pagination(query, page, page_size)
+        if page and page_size:
+            query = query.offset(_written_in(page * page_size))
+        if page_size:
+            query = query.limit(_written_in(page_size))
+        return query
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})

@@ -39,14 +39,16 @@ class Actor:
         return self.acting_for_user_id if self.acting_for_user_id is not None else self.user_id
 
     @classmethod
-    def of(cls, user, powers: "DelegatedPowers | None" = None) -> "Actor":
+    def of(cls, user, powers: "DelegatedPowers | None" = None, role_names: frozenset[str] | None = None) -> "Actor":
         """The Actor behind FAB's user object, with the delegations in force
-        for it (app/security/delegation.py computes them once per request)."""
+        for it (app/security/delegation.py computes them once per request);
+        `role_names`: the user's roles as the statement that loaded them
+        read them, else read from the user (role_names_of)."""
         # The break-the-glass reading is lent for one patient's requests, never
         # held as a role, nor granted by a delegation.
         from app.security.roles import BREAK_GLASS_ROLE
 
-        roles = frozenset(role.name for role in user.roles or ()) - {BREAK_GLASS_ROLE}
+        roles = (role_names if role_names is not None else role_names_of(user)) - {BREAK_GLASS_ROLE}
         if powers is None or powers.user_id != user.id:
             return cls(user.username, user.id, roles)
         return cls(
@@ -56,6 +58,14 @@ class Actor:
             on_behalf_of=powers.on_behalf_of,
             acting_for_user_id=powers.acting_for_user_id,
         )
+
+
+def role_names_of(user) -> frozenset[str]:
+    """The names of a user's roles: their own, and those of their groups
+    (FAB's groups grant their roles as a user's own roles do: its menus,
+    its permission checks)."""
+    own = {role.name for role in user.roles or ()}
+    return frozenset(own.union(role.name for group in user.groups or () for role in group.roles or ()))
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,10 @@ class DelegatedPowers:
 
 # Where the request's delegation layer keeps its DelegatedPowers (g.<this>).
 DELEGATED_POWERS = "caretrail_delegated_powers"
+# Where the security layer keeps (user id, role names) of the request's user,
+# as the statement that loaded the user read them (g.<this>): no role is
+# loaded as an object on a page (app/security/manager.py).
+USER_ROLE_NAMES = "caretrail_user_role_names"
 
 
 SYSTEM = Actor("system", is_system=True)
@@ -121,5 +135,7 @@ def current_actor() -> Actor:
         return ANONYMOUS
     cached = request_globals.get("caretrail_actor")
     if cached is None or cached.user_id != user.id:
-        cached = request_globals.caretrail_actor = Actor.of(user, request_globals.get(DELEGATED_POWERS))
+        loaded = request_globals.get(USER_ROLE_NAMES)
+        role_names = loaded[1] if loaded is not None and loaded[0] == user.id else None
+        cached = request_globals.caretrail_actor = Actor.of(user, request_globals.get(DELEGATED_POWERS), role_names)
     return cached

@@ -36,7 +36,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session
 
-from app.core.actor import DELEGATED_POWERS, SYSTEM, explicit_actor
+from app.core.actor import DELEGATED_POWERS, SYSTEM, USER_ROLE_NAMES, explicit_actor
 from app.core.errors import ConstraintViolation
 from app.core.request_locals import request_g, this_request
 from app.core.request_transaction import end_request_transaction, install_transaction_tracking
@@ -270,6 +270,7 @@ REQUEST_IDENTITY_CACHES = (
     ON_BEHALF_OF,
     # The delegations in force are the request's: the next one computes its own.
     DELEGATED_POWERS,
+    USER_ROLE_NAMES,
     "caretrail_actor",
     "caretrail_may_hold_grant",  # app/security/sessions.py's MAY_HOLD_GRANT
     "user",

@@ -12,7 +12,7 @@ from flask import g, request
 from flask_appbuilder.api import expose, protect
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token, get_jwt_identity, jwt_required
 
-from app.core.actor import current_actor
+from app.core.actor import current_actor, role_names_of
 from app.core.api import CareTrailApi, safe
 from app.core.extensions import db
 from app.security import account, mfa, seclog, sessions
@@ -97,7 +97,7 @@ class SecurityApi(TokenSecurityApi):
                 return self.response_401()
             if how == "recovery":
                 seclog.record("mfa_recovery_used", user=user)
-        elif mfa.is_required_for(role.name for role in user.roles):
+        elif mfa.is_required_for(role_names_of(user)):
             return self.response(401, message="Set up two-factor sign-in in the browser first.")
         if account.must_change_password(user.id):
             return self.response(401, message="Choose a new password in the browser first.")

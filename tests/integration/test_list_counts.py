@@ -128,3 +128,29 @@ def test_a_list_sqlalchemy_cannot_key_is_estimated_every_time(app):
     estimates = datamodel.Estimates()
     estimates.keep(key, datamodel.EstimatedCount(5))
     assert estimates.get(key) is None
+
+
+@pytest.fixture
+def thirty_duboises(sql_conn):
+    for i in range(30):
+        make_patient(sql_conn, "Dubois", f"N{i:02}")
+    make_patient(sql_conn, "Martin", "Paul")
+    sql_conn.execute("ANALYZE patients")
+
+
+def test_a_name_search_counts_its_matches_on_every_page(client, login, api, thirty_duboises):
+    """A name search counts its matches in its page's statement (issue 22):
+    the same count on each page, and on a page past the last match, which
+    counts alone; the typo fallback's similar names are counted so too."""
+    login("secretary")
+    for page, rows in ((0, 20), (1, 10), (4, 0)):
+        arguments = {"_flt_0_last_name": "dubois", "psize_PatientView": 20, "page_PatientView": page}
+        answer = client.get("/patients/list/", query_string=arguments).text
+        assert shown_count(answer) == "30", page
+        assert len(re.findall(r"<td>N\d\d</td>", answer)) == rows, page
+    assert shown_count(client.get("/patients/list/", query_string={"_flt_0_last_name": "dubuis"}).text) == "30"
+    headers = api("secretary")
+    for page, rows in ((0, 20), (1, 10), (4, 0)):
+        rison = f"(filters:!((col:last_name,opr:name,value:dubois)),page:{page},page_size:20)"
+        listed = client.get("/api/v1/patients/", query_string={"q": rison}, headers=headers).get_json()
+        assert (listed["count"], len(listed["result"])) == (30, rows), page

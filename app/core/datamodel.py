@@ -261,11 +261,21 @@ class CareTrailInterface(SQLAInterface):
         )
         if to_many or not name_searched(self.obj):  # FAB's
             count = self.query_count(query, filters, select_columns)
-            return count, paged.all()
+            return count, self._records(paged.all())
         rows = paged.add_columns(sa.func.count().over().label("ct_matches")).all()
         if not rows:
             return (self.query_count(query, filters, select_columns) if page else 0), []
         return rows[0].ct_matches, [row[0] for row in rows]
+
+    def _records(self, rows: list) -> list:
+        """FAB's: the records of the rows, when an outer query (a to-many
+        column selected) answered rows holding them; else the rows."""
+        records = []
+        for row in rows:
+            if not hasattr(row, self.obj.__name__):
+                return rows
+            records.append(getattr(row, self.obj.__name__))
+        return records
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         counted = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})

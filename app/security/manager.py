@@ -16,8 +16,9 @@ per menu entry and button), and the login protections of issue 18:
   and "act for Dr X" (the session's choice, or the API's X-On-Behalf-Of
   header) is in g before the first write, so the audit attributes it.
 
-Permissions cost no query per check (issue 22): the user comes with their
-roles and groups in one query, the effective role names are worked out once
+Permissions cost no query per check (issue 22): the user comes with the
+names of their roles (their own and their groups') in one query, the
+effective role names are worked out once
 per request, a role the matrix does not describe (one made by hand in the
 screens) has its pairs read once per request in one query, where FAB ran
 one SELECT per menu entry and button, and the Public role, kept empty by
@@ -241,11 +242,11 @@ class CareTrailSecurityManager(SecurityManager):
     @cached_property
     def _user_with_browser_session(self) -> sa.Select:
         """The signed-in user of a browser session, their session and the
-        audit's context in one statement: the user with their roles and
-        groups; their session's state (sessions.browser_session_of); and,
+        audit's context in one statement: the user with the names of their
+        roles (_role_names); their session's state (sessions.browser_session_of); and,
         when that session is alive, the request's transaction stamped with
         the user (db_context.stamp_with_user).  Three round trips were one
-        each, on every page (issue 22).  Its role names: _role_names."""
+        each, on every page (issue 22)."""
         user = self.user_model
         browser = sessions.browser_session_of(user.id)
         return (

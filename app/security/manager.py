@@ -220,7 +220,7 @@ class CareTrailSecurityManager(SecurityManager):
     # user cost (issue 22).  They read the names of the user's roles as one
     # array rather than loading roles, groups and the groups' roles as
     # objects: SQLAlchemy set up a loader for each of the three at every
-    # request (0.2-0.5 ms of each page), and a page needs only the names.
+    # request (0.5 M instructions of each page), and a page needs only the names.
 
     def _role_names(self) -> sa.ScalarSelect:
         """The names of the user's roles, their own and their groups' (role_names_of), as an array."""

@@ -171,7 +171,7 @@ def test_main_pages_and_api_stay_within_their_query_budget(app, client, login, a
     pid, doctor = clinic["dubois"], clinic["martin"]
     for hour in (9, 10, 11):  # each with its own patient, on both doctors' agendas
         patient = make_patient(sql_conn, f"Patient{hour}", "Test")
-        book(sql_conn, patient, clinic["martin"], at(hour))
+        appointment = book(sql_conn, patient, clinic["martin"], at(hour))
         book(sql_conn, pid if hour == 9 else clinic["durand"], clinic["petit"], at(hour), room_id=clinic["room"])
     headers = api("secretary")
     login("secretary")
@@ -190,8 +190,11 @@ def test_main_pages_and_api_stay_within_their_query_budget(app, client, login, a
         "/calendar/": 5,
         # Its rows' patients, doctors, types and rooms come with its page
         # (14 while each row's patient was read as it was drawn); the rest are
-        # the search form's choices of doctors, types and rooms.
-        "/appointments/list/": 9,
+        # the search form's choices of doctors, types and rooms, each one
+        # statement (9 while FAB counted each list of choices apart).
+        "/appointments/list/": 6,
+        "/appointments/add": 4,
+        f"/appointments/edit/{appointment}": 9,
         # Every doctor's day, and every doctor's calendar address, in one
         # statement each (one per doctor before: 52 at 50 doctors).
         f"/calendar/day/print?date={MONDAY.isoformat()}": 3,

@@ -51,23 +51,18 @@ def plans_made(postgres_server, database_name, statement: str, parameters: dict,
         return conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements").fetchone()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "bounds"),
+    [({}, f"LIMIT {PAGE_SIZE}"), ({"page_PatientView": "3"}, f"LIMIT {PAGE_SIZE} OFFSET {3 * PAGE_SIZE}")],
+    ids=["first page", "a later page"],
+)
 def test_the_unfiltered_list_is_planned_once_for_all_its_runs(
-    app, client, login, postgres_server, database_name, many_patients
+    app, client, login, postgres_server, database_name, many_patients, arguments, bounds
 ):
     login("secretary")
-    statement, parameters = page_statement(app, client, {})
-    assert statement.rstrip().endswith(f"LIMIT {PAGE_SIZE}"), statement  # the page's bounds are in the statement
-    generic, custom = plans_made(postgres_server, database_name, statement, parameters)
-    assert generic > 0, (generic, custom)
-
-
-def test_a_later_page_of_the_unfiltered_list_is_planned_once_too(
-    app, client, login, postgres_server, database_name, many_patients
-):
-    login("secretary")
-    statement, parameters = page_statement(app, client, {"page_PatientView": "3"})
-    assert statement.rstrip().endswith(f"LIMIT {PAGE_SIZE} OFFSET {3 * PAGE_SIZE}"), statement
-    assert "Nom" in client.get("/patients/list/", query_string={"page_PatientView": "3"}).get_data(as_text=True)
+    statement, parameters = page_statement(app, client, arguments)
+    assert statement.rstrip().endswith(bounds), statement  # the page's bounds are in the statement
+    assert "Nom" in client.get("/patients/list/", query_string=arguments).get_data(as_text=True)
     generic, custom = plans_made(postgres_server, database_name, statement, parameters)
     assert generic > 0, (generic, custom)
 

@@ -250,11 +250,12 @@ class CareTrailInterface(SQLAInterface):
     ):
         """FAB's (the count, then the page), but every row asked for (no
         page: a form's choices, FAB's Unique check) is its own count, and a
-        name search counts its matches in its page's statement.  Its page sorts every match to
-        show the first ones (app/core/name_search.py), so counting them
-        there costs little, where a count of its own found them all a
-        second time: "dubois" 8.1 ms counted, 5.1 ms paged, 5.7 ms both in
-        one, at 500,200 patients.  A page past the last match counts alone."""
+        name search counts its matches in its page's statement.  A name
+        search's page sorts every match to show the first ones
+        (app/core/name_search.py), so counting them there costs little,
+        where a count of its own found them all a second time: "dubois"
+        8.1 ms counted, 5.1 ms paged, 5.7 ms both in one, at 500,200
+        patients.  A page past the last match counts alone."""
         query = self.session.query(self.obj)
         to_many = bool(select_columns) and self.exists_col_to_many(select_columns)
         paged = self.apply_all(

@@ -15,10 +15,9 @@ from wtforms.validators import DataRequired
 
 from app.core.datamodel import CareTrailInterface
 from app.core.extensions import db
-from app.core.formatting import format_date
 from app.core.normalize import is_digits
 from app.core.search import FoldedFilterConverter, person_name_matches
-from app.records.lookup import patient_choice
+from app.records.lookup import born_on, patient_choice
 from app.records.models import Patient
 
 
@@ -68,7 +67,7 @@ class PatientShownWidget:
         patient = field.data if isinstance(field.data, Patient) else None
         if patient is None:
             return Markup('<p class="form-control-static" id="{}"></p>').format(field.id)
-        born = gettext("born %(date)s", date=format_date(patient.birth_date) if patient.birth_date else "?")
+        born = born_on(patient.birth_date)
         return Markup(
             '<p class="form-control-static ct-patient-shown" id="{id}">'
             '<a href="{url}"><strong>{name}</strong></a> &middot; <span class="ct-mrn" title="IPP">{mrn}</span>'

@@ -43,9 +43,14 @@ def _first_patients(condition, limit: int, *first_by) -> list[Patient]:
     return list(db.session.scalars(query))
 
 
+def born_on(birth_date) -> str:
+    """'born 17/05/1980' in the user's language ('né(e) le 17/05/1980'); '?' for a date not known."""
+    return gettext("born %(date)s", date=format_date(birth_date) if birth_date else "?")
+
+
 def patient_choice(patient: Patient) -> dict:
     """A patient as a picker lists it: enough to tell two namesakes apart."""
-    born = ", " + gettext("born %(date)s", date=format_date(patient.birth_date)) if patient.birth_date else ""
+    born = ", " + born_on(patient.birth_date) if patient.birth_date else ""
     return {
         "id": patient.id,
         "label": f"{patient.last_name.upper()} {patient.first_name} ({patient.mrn}{born})",

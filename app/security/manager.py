@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
-from app.core.actor import DELEGATED_POWERS, USER_ROLE_NAMES, Actor, DelegatedPowers, role_names_of
+from app.core.actor import DELEGATED_POWERS, USER_ROLE_NAMES, Actor, DelegatedPowers
 from app.core.db_context import (
     ON_BEHALF_OF,
     loading_request_user,
@@ -284,10 +284,8 @@ class CareTrailSecurityManager(SecurityManager):
             loaded = request_g().get(USER_ROLE_NAMES) if has_request_context() else None
             if key is not None and loaded is not None and loaded[0] == key:
                 names = loaded[1]  # as the statement that loaded the user read them
-            elif key is not None:
-                names = role_names_of(user)
-            else:
-                names = frozenset(role.name for role in self.get_user_roles(user))  # Public
+            else:  # FAB's: own and groups' roles (role_names_of), Public for no one signed in
+                names = frozenset(role.name for role in self.get_user_roles(user))
             powers = g.get(DELEGATED_POWERS) if has_request_context() else None
             if powers is not None and key is not None and powers.user_id == key:
                 names |= powers.roles  # the delegations in force (_load_delegations)

@@ -16,7 +16,7 @@ from app.jobs.registry import WORKER
 from tests.agenda import book
 from tests.agenda_screens import at, make_clinic
 from tests.integration.test_break_glass import make_patient
-from tests.prescribing import draft, make_reference
+from tests.prescribing import draft, make_reference, signed
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1 from npm, served by Playwright itself
 ROLES = ("admin", "doctor", "nurse", "secretary", "auditor")
@@ -323,4 +323,18 @@ def test_a_lists_quick_search_is_wide_enough_to_type_in_on_a_phone(sign_in, live
     page.goto(f"{live_server}/patients/list/?_flt_0_last_name=dubois")
     box = page.locator(".quick-search input[type=search]").bounding_box()
     assert box["width"] >= 300, box
+    assert page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]") == [390, 390]
+
+
+def test_a_signed_prescription_fits_a_phone_in_french(sign_in, live_server, hospital, sql_conn):
+    """A signed prescription offers its doctor to correct it; in French the
+    button says "Corriger (nouvelle ordonnance remplaçant celle-ci)", 412 px
+    wide on one line at 390 px. A button's text wraps on a phone."""
+    medications = [row[0] for row in sql_conn.execute("SELECT id FROM medications ORDER BY id LIMIT 1")]
+    prescription = signed(sql_conn, hospital["dubois"], hospital["martin"], medications)
+    page = sign_in("doctor")
+    page.goto(f"{live_server}/lang/fr")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/prescriptions/show/{prescription}")
+    assert page.locator("button", has_text="Corriger").is_visible()
     assert page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]") == [390, 390]

@@ -28,9 +28,12 @@ def defer_now(app, task_name: str, **args) -> int:
     return job_id
 
 
-def job_statuses(sql_conn, task_name: str) -> list[tuple[str, int]]:
+def job_statuses(sql_conn, task_name: str, job_id: int | None = None) -> list[tuple[str, int]]:
+    """(status, attempts) of the task's jobs, or of the one job `job_id`."""
     return sql_conn.execute(
-        "SELECT status::text, attempts FROM procrastinate_jobs WHERE task_name = %s ORDER BY id", [task_name]
+        "SELECT status::text, attempts FROM procrastinate_jobs WHERE task_name = %s AND (%s::bigint IS NULL OR id = %s)"
+        " ORDER BY id",
+        [task_name, job_id, job_id],
     ).fetchall()
 
 
@@ -172,15 +175,19 @@ def test_make_run_starts_a_worker_and_stops_it_first(app, database_url, sql_conn
     from app.launcher import start_worker
 
     monkeypatch.delenv("WORKER", raising=False)
-    defer_now(app, "audit.ensure_partitions", timestamp=0)
+    # The job deferred here, by its id: a worker started within ten minutes
+    # after the task's daily time (03:17 UTC) also defers that day's run.
+    job_id = defer_now(app, "audit.ensure_partitions", timestamp=0)
     with ExitStack() as stack:
         worker = start_worker(stack, database_url)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and job_statuses(sql_conn, "audit.ensure_partitions") != [("succeeded", 1)]:
+        while time.monotonic() < deadline and job_statuses(sql_conn, "audit.ensure_partitions", job_id) != [
+            ("succeeded", 1)
+        ]:
             time.sleep(0.3)
         assert worker.poll() is None
     assert worker.returncode == 0
-    assert job_statuses(sql_conn, "audit.ensure_partitions") == [("succeeded", 1)]
+    assert job_statuses(sql_conn, "audit.ensure_partitions", job_id) == [("succeeded", 1)]
     monkeypatch.setenv("WORKER", "0")
     with ExitStack() as stack:
         assert start_worker(stack, database_url) is None
